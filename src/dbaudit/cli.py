@@ -1,0 +1,232 @@
+"""The ``dbaudit`` command line: a thin shell over the library.
+
+Each command parses its options into :class:`~dbaudit.config.Settings`, calls one library function, renders
+the result and maps errors to exit codes in one place (:func:`main`): 0 success, 1 findings (a gate failed),
+2 could not run.  Heavy modules are imported inside the commands so ``dbaudit --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from dbaudit import __version__
+from dbaudit.errors import DbauditError
+from dbaudit.urls import scrub
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+log = logging.getLogger("dbaudit")
+
+
+class _State:
+    traceback = False
+    secrets: tuple[str, ...] = ()
+
+
+def _remember_secret(url: str | None) -> None:
+    """Keep the password of a URL given on the command line so any message can be scrubbed of it."""
+    if not url:
+        return
+    try:
+        from dbaudit.urls import parse_url
+
+        password = parse_url(url).password
+    except DbauditError:
+        return
+    if password:
+        _State.secrets = (*_State.secrets, str(password))
+
+
+def db_options(func: F) -> F:
+    """Options every command that talks to a database shares."""
+    options = [
+        click.option("--url", envvar=None, help="Database URL (else DBAUDIT_URL, DATABASE_URL, config)."),
+        click.option(
+            "--schema",
+            "schemas",
+            multiple=True,
+            help="Schema to audit; repeatable. Default: the connection's default schema.",
+        ),
+        click.option("--all-schemas", is_flag=True, default=None, help="Audit every non-system schema."),
+        click.option("--include", multiple=True, help="Only tables matching this glob; repeatable."),
+        click.option("--exclude", multiple=True, help="Skip tables matching this glob; repeatable."),
+        click.option(
+            "--project",
+            "project_root",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Project root (default: nearest folder with pyproject.toml, dbaudit.toml or alembic.ini).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--template-dir",
+            type=click.Path(file_okay=False, exists=True, path_type=Path),
+            help="Folder of Jinja2 templates overriding the bundled ones.",
+        )(func)
+        func = click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write to FILE instead of standard output.",
+        )(func)
+        func = click.option(
+            "--format", "fmt", type=click.Choice(formats), default=formats[0], show_default=True
+        )(func)
+        return func
+
+    return decorate
+
+
+def settings_from(**options: Any) -> Any:
+    """Resolve :class:`Settings` from command-line options (``None`` / empty means not given)."""
+    from dbaudit.config import load_settings
+
+    _remember_secret(options.get("url"))
+    settings = load_settings(options)
+    _remember_secret(settings.url)
+    return settings
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Write a rendered document to ``output`` or stdout; stdout carries nothing else."""
+    if output is None:
+        sys.stdout.write(text)
+        if not text.endswith("\n"):
+            sys.stdout.write("\n")
+        sys.stdout.flush()
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise DbauditError(f"cannot write {output}: {exc.strerror}", "check the path") from exc
+    log.info("wrote %s", output)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="dbaudit")
+@click.option("--traceback", is_flag=True, help="Show the full stack trace of an error.")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+def cli(traceback: bool, verbose: int, quiet: bool) -> None:
+    """Audit which tables are populated, which seed sources fill them, and fill the gaps."""
+    _State.traceback = traceback or verbose >= 2
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose >= 2 else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_ScrubbingFormatter("%(message)s"))
+    root = logging.getLogger("dbaudit")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+class _ScrubbingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record), _State.secrets)
+
+
+@cli.command()
+@db_options
+@output_options(("md", "json", "html"))
+@click.option("--exact", is_flag=True, default=None, help="Exact COUNT(*) for every table.")
+@click.option("--no-counts", "no_counts", is_flag=True, help="Only probe: populated or empty.")
+@click.option("--scan/--no-scan", default=True, help="Scan the project's seed sources (section 2).")
+@click.option(
+    "--only",
+    type=click.Choice(["empty", "populated", "uncovered"]),
+    help="Only list tables of this kind in section 1.",
+)
+@click.option("--min-rows", type=int, help="Only list tables with at least N rows in section 1.")
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A saved JSON audit: adds 'Changes since the previous audit'.",
+)
+def report(
+    fmt: str,
+    output: Path | None,
+    template_dir: Path | None,
+    exact: bool | None,
+    no_counts: bool,
+    scan: bool,
+    only: str | None,
+    min_rows: int | None,
+    baseline: Path | None,
+    **options: Any,
+) -> None:
+    """Audit the database (and the project's seed sources) and print the report.
+
+    Never writes to the database: everything runs in a read-only transaction.
+    """
+    from dbaudit.audit import build_audit
+    from dbaudit.render import RenderOptions, render
+
+    settings = settings_from(
+        exact=exact, counts=False if no_counts else None, template_dir=template_dir, **options
+    )
+    audit = build_audit(settings, scan=scan, baseline=baseline)
+    text = render(audit, fmt, RenderOptions(template_dir=settings.template_dir, only=only, min_rows=min_rows))
+    emit(text, output)
+
+
+@cli.command()
+@click.argument("target", required=False, type=click.Path(file_okay=False, path_type=Path))
+@output_options(("md", "json", "html"))
+def demo(target: Path | None, fmt: str, output: Path | None, template_dir: Path | None) -> None:
+    """Build the bundled example application on SQLite and print its audit.
+
+    TARGET is the folder to copy the example into (default: a temporary folder, removed afterwards).
+    """
+    from dbaudit.demo import run_demo
+    from dbaudit.render import RenderOptions, render
+
+    audit = run_demo(target)
+    emit(render(audit, fmt, RenderOptions(template_dir=template_dir)), output)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and turn every error into one scrubbed line and exit code 2."""
+    try:
+        code = cli.main(args=argv, prog_name="dbaudit", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("dbaudit: aborted", err=True)
+        sys.exit(EXIT_ERROR)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_ERROR)
+    except DbauditError as exc:
+        _fail(exc, str(exc))
+    except KeyboardInterrupt:
+        click.echo("dbaudit: interrupted; nothing was committed", err=True)
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence: still one line, still no password
+        _fail(exc, f"internal error: {type(exc).__name__}: {exc} (run with --traceback for details)")
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _fail(exc: BaseException, message: str) -> None:
+    if _State.traceback:
+        import traceback
+
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        sys.stderr.write(scrub(text, _State.secrets))
+    click.echo(f"dbaudit: error: {scrub(message, _State.secrets)}", err=True)
+    code = getattr(exc, "exit_code", EXIT_ERROR)
+    sys.exit(code if isinstance(code, int) else EXIT_ERROR)

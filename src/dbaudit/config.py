@@ -1,0 +1,228 @@
+"""Configuration: where settings come from and which one wins.
+
+Highest first: command-line options; the environment (``DBAUDIT_URL``, then ``DATABASE_URL``);
+``[tool.dbaudit]`` in the nearest ``pyproject.toml`` or a ``dbaudit.toml``; ``sqlalchemy.url`` from an
+``alembic.ini`` found in the project.
+"""
+
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dbaudit.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_SYSTEM_TABLES: tuple[str, ...] = (
+    "alembic_version",
+    "django_migrations",
+    "flyway_schema_history",
+    "schema_migrations",
+    "spatial_ref_sys",
+    "sqlite_sequence",
+    "dbaudit_*",
+)
+
+DEFAULT_SEED_GLOBS: tuple[str, ...] = (
+    "**/seed*.py",
+    "**/init_db.py",
+    "**/initial_data.py",
+    "**/populate*.py",
+    "**/seeds/**",
+    "**/fixtures/**",
+    "**/*seed*.sql",
+)
+
+DEFAULT_SKIP_DIRS: tuple[str, ...] = (
+    ".venv",
+    "venv",
+    "node_modules",
+    ".git",
+    "site-packages",
+    "__pycache__",
+    ".tox",
+    ".mypy_cache",
+)
+
+PROJECT_MARKERS = ("pyproject.toml", "dbaudit.toml", "alembic.ini")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting dbaudit reads, resolved.  ``sources`` records where each non-default value came from."""
+
+    url: str | None = None
+    project_root: Path = field(default_factory=Path.cwd)
+    schemas: tuple[str, ...] = ()
+    all_schemas: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    system_tables: tuple[str, ...] = DEFAULT_SYSTEM_TABLES
+    exact_threshold: int = 1_000_000
+    count_timeout: float = 2.0
+    exact: bool = False
+    counts: bool = True
+    template_dir: Path | None = None
+    # scanning
+    seed_globs: tuple[str, ...] = DEFAULT_SEED_GLOBS
+    skip_dirs: tuple[str, ...] = DEFAULT_SKIP_DIRS
+    alembic_locations: tuple[str, ...] = ()
+    fixture_map: Mapping[str, str] = field(default_factory=dict)
+    # gap analysis and seeding
+    tenant_columns: tuple[str, ...] = ("client_account_id", "engagement_id")
+    mock_column: str = "is_mock"
+    mock_prefix: str = "MOCK:"
+    seeders_dir: Path | None = None
+    protected: bool = False
+    baseline_path: str = "AUDIT.json"
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` holding a pyproject.toml, dbaudit.toml or alembic.ini."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if any((folder / marker).is_file() for marker in PROJECT_MARKERS):
+            return folder
+    return here
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path.name}: {exc}", "fix the file or remove it") from exc
+
+
+def file_settings(root: Path) -> tuple[dict[str, Any], str | None]:
+    """The ``[tool.dbaudit]`` table of ``root/pyproject.toml``, or the whole of ``root/dbaudit.toml``."""
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        table = _read_toml(pyproject).get("tool", {}).get("dbaudit")
+        if isinstance(table, dict):
+            return table, "pyproject.toml [tool.dbaudit]"
+    standalone = root / "dbaudit.toml"
+    if standalone.is_file():
+        data = _read_toml(standalone)
+        table = data.get("tool", {}).get("dbaudit", data) if "tool" in data else data
+        return table, "dbaudit.toml"
+    return {}, None
+
+
+def alembic_ini(root: Path) -> Path | None:
+    """The project's alembic.ini: at the root, or one level down (``backend/alembic.ini``)."""
+    direct = root / "alembic.ini"
+    if direct.is_file():
+        return direct
+    for candidate in sorted(root.glob("*/alembic.ini")):
+        return candidate
+    return None
+
+
+def alembic_url(ini: Path) -> str | None:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(ini, encoding="utf-8")
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return None
+    if parser.has_option("alembic", "sqlalchemy.url"):
+        value = parser.get("alembic", "sqlalchemy.url").strip()
+        if value and "%(" not in value and "driver://" not in value:
+            return value
+    return None
+
+
+_TUPLE_KEYS = {
+    "schemas",
+    "include",
+    "exclude",
+    "system_tables",
+    "seed_globs",
+    "skip_dirs",
+    "alembic_locations",
+    "tenant_columns",
+}
+_PATH_KEYS = {"template_dir", "seeders_dir"}
+
+
+def _coerce(key: str, value: Any, root: Path) -> Any:
+    if key in _TUPLE_KEYS:
+        if isinstance(value, str):
+            return (value,)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"setting {key!r} must be a string or a list of strings")
+        return tuple(value)
+    if key in _PATH_KEYS:
+        return (root / str(value)).resolve()
+    if key == "extra_system_tables":
+        return tuple(value)
+    return value
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    cwd: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve settings from ``overrides`` (the command line), the environment, config files and alembic.ini.
+
+    ``overrides`` values of ``None`` or ``()`` mean "not given" and fall through to the next source.
+    """
+    env = os.environ if environ is None else environ
+    given = {k: v for k, v in (overrides or {}).items() if v is not None and v != ()}
+    root_hint = given.pop("project_root", None)
+    root = Path(root_hint).resolve() if root_hint else find_project_root(cwd)
+
+    values: dict[str, Any] = {"project_root": root}
+    sources: dict[str, str] = {}
+    known = {f.name for f in dataclasses.fields(Settings)}
+
+    # lowest first, so higher sources overwrite
+    ini = alembic_ini(root)
+    if ini is not None:
+        url = alembic_url(ini)
+        if url:
+            values["url"] = url
+            sources["url"] = ini.name
+    table, origin = file_settings(root)
+    extra_system: tuple[str, ...] = ()
+    for raw_key, value in table.items():
+        key = raw_key.replace("-", "_")
+        if key == "extra_system_tables":
+            extra_system = _coerce(key, value, root)
+            continue
+        if key not in known or key in {"sources", "project_root"}:
+            raise ConfigError(
+                f"unknown setting {raw_key!r} in {origin}",
+                "see the Configuration section of the README for the settings dbaudit reads",
+            )
+        values[key] = _coerce(key, value, root)
+        sources[key] = origin or "config"
+    for var in ("DATABASE_URL", "DBAUDIT_URL"):
+        if env.get(var):
+            values["url"] = env[var]
+            sources["url"] = var
+    for key, value in given.items():
+        if key not in known:
+            raise ConfigError(f"unknown setting {key!r}")
+        values[key] = value
+        sources[key] = "command line"
+    if extra_system:
+        values["system_tables"] = tuple(values.get("system_tables", DEFAULT_SYSTEM_TABLES)) + extra_system
+    values["sources"] = sources
+    return Settings(**values)

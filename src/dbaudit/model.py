@@ -1,0 +1,491 @@
+"""The plain data model every stage of dbaudit speaks.
+
+Reflection turns a live database into a :class:`DatabaseSnapshot`, the scanner turns source files into a
+:class:`ScanResult`, the audit joins both into an :class:`Audit`, and the renderers only ever read these
+records.  Nothing in here imports SQLAlchemy, sqlglot or any other module of dbaudit, so a saved JSON audit can
+be loaded, re-rendered and diffed without a database.
+
+Every record is a frozen dataclass whose fields are primitives, tuples, enums or other records.
+:func:`to_dict` / :func:`from_dict` convert any of them to JSON-ready dicts and back, exactly.  Source
+locations are kept for messages but left out of equality (``compare=False``): two findings compare by meaning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, Union
+
+#: Version of the JSON document ``dbaudit report --format json`` writes.  The major number changes only when a
+#: field is removed or changes meaning; readers refuse a newer major and accept any older one.
+SCHEMA_VERSION = "1.0"
+
+
+class TableStatus(str, enum.Enum):
+    """What the audit says about one table."""
+
+    POPULATED = "populated"
+    EMPTY = "empty"
+    SYSTEM = "system"
+    UNREADABLE = "unreadable"
+
+
+class CountMethod(str, enum.Enum):
+    """How a row count was obtained.  Only ``probe`` and ``exact`` can prove a table empty."""
+
+    PROBE = "probe"
+    ESTIMATE = "estimate"
+    EXACT = "exact"
+
+
+class TableKind(str, enum.Enum):
+    TABLE = "table"
+    PARTITIONED = "partitioned"
+    VIEW = "view"
+    MATERIALIZED_VIEW = "materialized_view"
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Schema, as reflected from the database
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    """The type as the database spells it (``VARCHAR(40)``, ``NUMERIC(10, 2)``, ``mpaa_rating``)."""
+    nullable: bool = True
+    default: str | None = None
+    """Server default expression, verbatim."""
+    identity: bool = False
+    """Filled by the database: identity, serial / auto-increment."""
+    computed: str | None = None
+    """Generation expression of a computed (generated) column."""
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    referred_table: str
+    referred_columns: tuple[str, ...]
+    referred_schema: str | None = None
+    name: str | None = None
+    ondelete: str | None = None
+    deferrable: bool = False
+
+
+@dataclass(frozen=True)
+class UniqueConstraint:
+    columns: tuple[str, ...]
+    name: str | None = None
+    where: str | None = None
+    """Predicate of a partial unique index (PostgreSQL, SQLite); ``None`` for a plain constraint."""
+
+
+@dataclass(frozen=True)
+class CheckConstraint:
+    sqltext: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    schema: str | None = None
+    kind: TableKind = TableKind.TABLE
+    columns: tuple[Column, ...] = ()
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    unique_constraints: tuple[UniqueConstraint, ...] = ()
+    check_constraints: tuple[CheckConstraint, ...] = ()
+    partitions: tuple[str, ...] = ()
+    """Names of the partitions (PostgreSQL declarative partitioning or inheritance children)."""
+    partition_of: str | None = None
+    """For a partition: the name of its parent.  Partitions are listed under the parent, not audited alone."""
+    comment: str | None = None
+
+    @property
+    def key(self) -> str:
+        """``schema.name`` when a schema is known, else ``name``; unique within a snapshot."""
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+    def column(self, name: str) -> Column | None:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        return None
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    schema: str | None = None
+    kind: TableKind = TableKind.VIEW
+
+
+@dataclass(frozen=True)
+class RowCount:
+    """A row count and the method that produced it.
+
+    ``value`` is ``None`` when only a probe ran (we know empty / not empty, not how many) or the estimate was
+    unknown.  ``populated`` always rests on a probe or an exact count, never on an estimate alone.
+    """
+
+    method: CountMethod
+    populated: bool | None
+    value: int | None = None
+
+
+@dataclass(frozen=True)
+class TableState:
+    """A table together with what the audit found in it."""
+
+    table: Table
+    status: TableStatus
+    count: RowCount | None = None
+    reason: str | None = None
+    """Why a table is unreadable, or which rule made it system meta."""
+
+
+@dataclass(frozen=True)
+class DatabaseSnapshot:
+    """Everything reflected from one database."""
+
+    dialect: str
+    url: str
+    """The connection URL with its password masked."""
+    server_version: str
+    schemas: tuple[str, ...]
+    tables: tuple[TableState, ...] = ()
+    views: tuple[View, ...] = ()
+
+    def table(self, name: str) -> TableState | None:
+        for state in self.tables:
+            if state.table.name == name or state.table.key == name:
+                return state
+        return None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Sources, as scanned from the code
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    path: str
+    """Relative to the scanned root, with forward slashes."""
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+class SourceKind(str, enum.Enum):
+    SCRIPT = "script"
+    REVISION = "revision"
+    SQL = "sql"
+    FIXTURE = "fixture"
+
+
+@dataclass(frozen=True)
+class TableWrite:
+    """One place where a source inserts rows into a table."""
+
+    table: str
+    recogniser: str
+    """Name of the recogniser that found it (``orm-add``, ``alembic-bulk-insert``, ``sql-insert``...)."""
+    schema: str | None = None
+    conditional: bool = False
+    """The write only happens depending on what is already in the database."""
+    location: SourceLocation | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class RevisionInfo:
+    revision: str
+    down_revision: tuple[str, ...] = ()
+    branch_labels: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    message: str | None = None
+    is_data: bool = False
+    """The revision inserts rows (it may also change the schema)."""
+
+
+@dataclass(frozen=True)
+class SeedSource:
+    """A seed script, a data revision, a SQL file or a fixture file."""
+
+    path: str
+    kind: SourceKind
+    writes: tuple[TableWrite, ...] = ()
+    revision: RevisionInfo | None = None
+    run_command: str | None = None
+    """How the project runs it, where the code shows one (a Makefile target, a ``__main__`` block)."""
+    digest: str | None = None
+    """Content hash, to tell a changed source in a diff."""
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def folder(self) -> str:
+        return self.path.rsplit("/", 1)[0] + "/" if "/" in self.path else ""
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """Tables written, in order of first appearance, without repeats."""
+        return tuple(dict.fromkeys(w.table for w in self.writes))
+
+
+@dataclass(frozen=True)
+class TableDeclaration:
+    """A table declared in the code (``__tablename__``, ``Table(...)``...)."""
+
+    table: str
+    declared_by: str
+    """Class or variable name."""
+    schema: str | None = None
+    location: SourceLocation | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something the reader should act on.  ``kind`` is a stable slug used by gates and diffs."""
+
+    kind: str
+    message: str
+    severity: Severity = Severity.WARNING
+    table: str | None = None
+    source: str | None = None
+    location: SourceLocation | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A file the scanner could not fully read; the scan went on."""
+
+    message: str
+    location: SourceLocation | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    root: str
+    sources: tuple[SeedSource, ...] = ()
+    declarations: tuple[TableDeclaration, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    revision_heads: tuple[str, ...] = ()
+    files_scanned: int = 0
+
+    def sources_for(self, table: str) -> tuple[SeedSource, ...]:
+        return tuple(s for s in self.sources if table in s.tables)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The audit: database and code joined
+
+
+@dataclass(frozen=True)
+class Coverage:
+    covered: tuple[str, ...]
+    """Application tables in the database that at least one source populates."""
+    application_tables: int
+    outside: tuple[str, ...] = ()
+    """Tables that sources write but the database does not have (kept apart from the ratio)."""
+
+    @property
+    def percent(self) -> float:
+        if not self.application_tables:
+            return 100.0
+        return 100.0 * len(self.covered) / self.application_tables
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One line of the gap analysis: a seeder to write for one or more tables."""
+
+    tables: tuple[str, ...]
+    seeder: str
+    """Suggested file name, following the project's convention (``seed_sixr.py``)."""
+    text: str
+    archetype: str = "domain"
+    """``reference``, ``association``, ``log``, ``soft-delete``, ``extend`` or ``domain``."""
+    domain: str | None = None
+    requires: tuple[str, ...] = ()
+    """Empty required parent tables (foreign keys) this seeder needs rows in first."""
+    provided_by: tuple[str, ...] = ()
+    """Seeders (existing or recommended) that provide those parents."""
+    folder: str | None = None
+    tenant_scoped: bool = False
+
+
+@dataclass(frozen=True)
+class ExecutionStep:
+    seeder: str
+    """Existing source path or recommended seeder name."""
+    tables: tuple[str, ...]
+    command: str | None = None
+    existing: bool = True
+    after: tuple[str, ...] = ()
+    """Seeders this step must run after (they provide required parents)."""
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ImplementationGuidance:
+    session_style: str | None = None
+    """``async SQLAlchemy session``, ``sync SQLAlchemy session``, ``Core connection``, ``raw SQL``..."""
+    mock_marker: str | None = None
+    """``is_mock = TRUE`` or a ``MOCK:`` prefix, as the existing seeders mark their rows."""
+    purge_flag: str | None = None
+    seed_folder: str | None = None
+    tenant_columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GitInfo:
+    commit: str
+    dirty: bool = False
+    branch: str | None = None
+
+
+@dataclass(frozen=True)
+class CoverageChange:
+    """Section 5: what changed since the previous audit."""
+
+    before_percent: float
+    after_percent: float
+    before_covered: int
+    after_covered: int
+    before_tables: int
+    after_tables: int
+    new_sources: tuple[str, ...] = ()
+    removed_sources: tuple[str, ...] = ()
+    newly_covered: tuple[str, ...] = ()
+    newly_uncovered: tuple[str, ...] = ()
+    newly_empty: tuple[str, ...] = ()
+    baseline_label: str | None = None
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The whole audit: what ``dbaudit report`` renders and ``--format json`` prints."""
+
+    generated_at: str
+    """ISO 8601 timestamp (UTC)."""
+    tool_version: str
+    database: DatabaseSnapshot | None = None
+    scan: ScanResult | None = None
+    coverage: Coverage | None = None
+    recommendations: tuple[Recommendation, ...] = ()
+    guidance: ImplementationGuidance | None = None
+    execution_order: tuple[ExecutionStep, ...] = ()
+    cycles: tuple[tuple[str, ...], ...] = ()
+    findings: tuple[Finding, ...] = ()
+    git: GitInfo | None = None
+    changes: CoverageChange | None = None
+    schema_version: str = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Audit:
+        return from_dict(cls, data)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Serialisation
+
+
+T = TypeVar("T")
+
+
+def to_dict(obj: Any) -> Any:
+    """Convert a model record (or tuple, enum, primitive) to plain JSON-ready data.
+
+    Every field is written, defaults included, so the JSON documents the whole shape.
+    """
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, (tuple, list)):
+        return [to_dict(item) for item in obj]
+    if isinstance(obj, dict):
+        return {str(k): to_dict(v) for k, v in obj.items()}
+    return obj
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
+    return _HINTS[cls]
+
+
+def from_dict(cls: type[T], data: Any) -> T:
+    """Rebuild a record of type ``cls`` from :func:`to_dict` output.
+
+    Fields missing from ``data`` take their defaults (an older document still loads); unknown keys are ignored
+    (a newer minor version still loads).
+    """
+    return typing.cast(T, _convert(cls, data))
+
+
+def _convert(tp: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    if origin is Union or origin is types.UnionType:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return _convert(args[0], value)
+        for arg in args:  # pragma: no cover - the model has no multi-type unions besides int | None
+            try:
+                return _convert(arg, value)
+            except (TypeError, ValueError):
+                continue
+        raise ValueError(f"cannot convert {value!r} to {tp}")
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], item) for item in value)
+        return tuple(_convert(a, item) for a, item in zip(args, value, strict=True))
+    if origin is dict:
+        _key_tp, val_tp = typing.get_args(tp)
+        return {k: _convert(val_tp, v) for k, v in value.items()}
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object for {tp.__name__}, got {type(value).__name__}")
+        hints = _hints(tp)
+        kwargs = {
+            f.name: _convert(hints[f.name], value[f.name])
+            for f in dataclasses.fields(tp)
+            if f.name in value and f.init
+        }
+        return tp(**kwargs)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp(value)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is Any:
+        return value
+    if isinstance(tp, type) and not isinstance(value, tp):
+        raise TypeError(f"expected {tp.__name__}, got {type(value).__name__}: {value!r}")
+    return value

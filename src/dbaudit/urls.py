@@ -1,0 +1,87 @@
+"""Database URLs: parsing, masking passwords, and mapping async drivers to their synchronous twins."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from dbaudit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+MASK = "***"
+
+#: Async drivers an application may configure, and the synchronous driver dbaudit uses instead.
+SYNC_DRIVERS = {
+    "postgresql+asyncpg": "postgresql+psycopg2",
+    "postgresql+psycopg_async": "postgresql+psycopg2",
+    "postgresql+aiopg": "postgresql+psycopg2",
+    "postgres+asyncpg": "postgresql+psycopg2",
+    "sqlite+aiosqlite": "sqlite",
+    "sqlite+pysqlite_async": "sqlite",
+    "mysql+aiomysql": "mysql+pymysql",
+    "mysql+asyncmy": "mysql+pymysql",
+    "mariadb+aiomysql": "mariadb+pymysql",
+    "mariadb+asyncmy": "mariadb+pymysql",
+}
+
+#: Bare dialect names map to the driver dbaudit ships with.
+DEFAULT_DRIVERS = {
+    "postgres": "postgresql+psycopg2",
+    "postgresql": "postgresql+psycopg2",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
+
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@")
+_KEYVALUE = re.compile(r"(?i)(password|passwd|pwd)=([^&\s;]+)")
+
+
+def parse_url(raw: str) -> URL:
+    """Parse ``raw`` into a SQLAlchemy URL, swapping async drivers for synchronous ones.
+
+    Raises :class:`ConfigError` with the password masked when the URL is malformed.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    text = raw.strip()
+    if not text:
+        raise ConfigError("the database URL is empty", "pass --url or set DBAUDIT_URL")
+    try:
+        url = make_url(text)
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError(
+            f"malformed database URL {mask_url(text)!r}",
+            "expected dialect[+driver]://user:password@host[:port]/database, e.g. "
+            "postgresql://app@localhost/app or sqlite:///app.db",
+        ) from exc
+    name = url.drivername
+    if name in SYNC_DRIVERS:
+        url = url.set(drivername=SYNC_DRIVERS[name])
+    elif name in DEFAULT_DRIVERS:
+        url = url.set(drivername=DEFAULT_DRIVERS[name])
+    return url
+
+
+def mask_url(url: object) -> str:
+    """Render a URL (string or SQLAlchemy URL) with its password replaced by ``***``."""
+    try:
+        from sqlalchemy.engine import URL
+
+        if isinstance(url, URL):
+            return url.render_as_string(hide_password=True)
+    except ImportError:  # pragma: no cover
+        pass
+    return scrub(str(url))
+
+
+def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Remove passwords from free text: ``user:pw@`` userinfo, ``password=...`` pairs and known secrets."""
+    out = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+    out = _KEYVALUE.sub(lambda m: f"{m[1]}={MASK}", out)
+    for secret in secrets:
+        if secret:
+            out = out.replace(secret, MASK)
+    return out
