@@ -7,7 +7,6 @@ the result and maps errors to exit codes in one place (:func:`main`): 0 success,
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 from collections.abc import Callable
