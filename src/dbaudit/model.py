@@ -2,8 +2,8 @@
 
 Reflection turns a live database into a :class:`DatabaseSnapshot`, the scanner turns source files into a
 :class:`ScanResult`, the audit joins both into an :class:`Audit`, and the renderers only ever read these
-records.  Nothing in here imports SQLAlchemy, sqlglot or any other module of dbaudit, so a saved JSON audit can
-be loaded, re-rendered and diffed without a database.
+records.  Nothing in here imports SQLAlchemy, sqlglot or any other module of dbaudit, so a saved JSON audit
+can be loaded, re-rendered and diffed without a database.
 
 Every record is a frozen dataclass whose fields are primitives, tuples, enums or other records.
 :func:`to_dict` / :func:`from_dict` convert any of them to JSON-ready dicts and back, exactly.  Source
@@ -55,7 +55,7 @@ class Severity(str, enum.Enum):
     INFO = "info"
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Schema, as reflected from the database
 
 
@@ -177,7 +177,7 @@ class DatabaseSnapshot:
         return None
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Sources, as scanned from the code
 
 
@@ -294,7 +294,7 @@ class ScanResult:
         return tuple(s for s in self.sources if table in s.tables)
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # The audit: database and code joined
 
 
@@ -407,7 +407,7 @@ class Audit:
         return from_dict(cls, data)
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Serialisation
 
 
