@@ -1,0 +1,81 @@
+"""The audit: reflect the database, scan the code, join them, and add the analysis.
+
+:func:`build_audit` is what ``dbaudit report`` runs.  It never writes to the database (reflection runs in a
+read-only transaction) and never runs the project's code (the scan is static).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from dbaudit import __version__
+from dbaudit.config import Settings
+from dbaudit.model import Audit, DatabaseSnapshot, Finding, Severity, TableStatus
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def unreadable_findings(snapshot: DatabaseSnapshot) -> tuple[Finding, ...]:
+    return tuple(
+        Finding(
+            kind="unreadable",
+            message=f"table {state.table.key} could not be read: {state.reason or 'unknown reason'}",
+            severity=Severity.WARNING,
+            table=state.table.key,
+        )
+        for state in snapshot.tables
+        if state.status is TableStatus.UNREADABLE
+    )
+
+
+def build_audit(
+    settings: Settings,
+    *,
+    scan: bool = True,
+    baseline: Path | None = None,
+    now: str | None = None,
+) -> Audit:
+    """Audit the configured database and project.
+
+    ``scan=False`` skips the static scan (sections 2-6 then rest on the database alone).  ``baseline`` is a
+    saved JSON audit: the result then carries the changes since it (section 5).
+    """
+    from dbaudit.coverage import compute_coverage
+    from dbaudit.gaps import analyse_gaps
+    from dbaudit.gitbaseline import git_info
+    from dbaudit.reflect import reflect_database
+    from dbaudit.scan import scan_sources
+
+    snapshot = reflect_database(settings)
+    scan_result = scan_sources(settings.project_root, settings) if scan else None
+    coverage = None
+    findings = list(unreadable_findings(snapshot))
+    if scan_result is not None:
+        coverage, coverage_findings = compute_coverage(snapshot, scan_result, settings)
+        findings.extend(scan_result.findings)
+        findings.extend(coverage_findings)
+    gaps = analyse_gaps(snapshot, scan_result, coverage, settings)
+    findings.extend(f for f in gaps.findings if f not in findings)
+    audit = Audit(
+        generated_at=now or utc_now(),
+        tool_version=__version__,
+        database=snapshot,
+        scan=scan_result,
+        coverage=coverage,
+        recommendations=gaps.recommendations,
+        guidance=gaps.guidance,
+        execution_order=gaps.execution_order,
+        cycles=gaps.cycles,
+        findings=tuple(findings),
+        git=git_info(settings.project_root),
+    )
+    if baseline is not None:
+        from dataclasses import replace
+
+        from dbaudit.diff import coverage_change, load_audit
+
+        audit = replace(audit, changes=coverage_change(load_audit(baseline), audit))
+    return audit

@@ -1,0 +1,71 @@
+"""The report's sections: which exist, in which order, and the Python function that shapes each one's data.
+
+A section is an entry in :data:`SECTIONS`: its number and title as in the reference audit, the template that
+lays it out (``report_templates/md/<key>.md.j2``) and a context function ``(audit, options) -> dict | None``
+given as ``"module:function"`` and imported only when a report is rendered.  ``None`` leaves the section out
+(no scan, no baseline...).  Adding a section is adding one entry, one function and one template.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dbaudit.model import Audit
+    from dbaudit.render import RenderOptions
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    key: str
+    number: str | None
+    title: str
+    builder: str
+    """``"module:function"`` returning the section's data, or ``None`` to leave it out."""
+
+    @property
+    def template(self) -> str:
+        return f"md/{self.key}.md.j2"
+
+    @property
+    def heading(self) -> str:
+        return f"{self.number}. {self.title}" if self.number else self.title
+
+
+@dataclass(frozen=True)
+class Section:
+    spec: SectionSpec
+    data: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+    @property
+    def template(self) -> str:
+        return self.spec.template
+
+    @property
+    def heading(self) -> str:
+        return self.spec.heading
+
+
+SECTIONS: tuple[SectionSpec, ...] = (
+    SectionSpec("status", "1", "Table Population Status", "dbaudit.render.status:status_context"),
+)
+
+
+def build_context(audit: Audit, options: RenderOptions) -> dict[str, Any]:
+    """Everything a top-level template needs: the audit, the header and the sections that apply."""
+    from dbaudit.render.status import header_context
+
+    sections = []
+    for spec in SECTIONS:
+        module_name, _, function = spec.builder.partition(":")
+        builder = getattr(importlib.import_module(module_name), function)
+        data = builder(audit, options)
+        if data is not None:
+            sections.append(Section(spec, data))
+    return {"audit": audit, "header": header_context(audit), "sections": sections}
