@@ -7,11 +7,15 @@ read-only transaction) and never runs the project's code (the scan is static).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
 from dbaudit import __version__
 from dbaudit.config import Settings
 from dbaudit.model import Audit, DatabaseSnapshot, Finding, Severity, TableStatus
+from dbaudit.progress import stage
+
+log = logging.getLogger("dbaudit.audit")
 
 
 def utc_now() -> str:
@@ -49,15 +53,22 @@ def build_audit(
     from dbaudit.reflect import reflect_database
     from dbaudit.scan import scan_sources
 
-    snapshot = reflect_database(settings)
-    scan_result = scan_sources(settings.project_root, settings) if scan else None
+    with stage("Reflecting the database and counting rows"):
+        snapshot = reflect_database(settings)
+    log.info("reflected %d tables and %d views from %s", len(snapshot.tables), len(snapshot.views), snapshot.url)
+    scan_result = None
+    if scan:
+        with stage("Scanning seed scripts and migrations"):
+            scan_result = scan_sources(settings.project_root, settings)
+        log.info("scanned %d files, %d seed sources", scan_result.files_scanned, len(scan_result.sources))
     coverage = None
     findings = list(unreadable_findings(snapshot))
     if scan_result is not None:
         coverage, coverage_findings = compute_coverage(snapshot, scan_result, settings)
         findings.extend(scan_result.findings)
         findings.extend(coverage_findings)
-    gaps = analyse_gaps(snapshot, scan_result, coverage, settings)
+    with stage("Analysing the gaps"):
+        gaps = analyse_gaps(snapshot, scan_result, coverage, settings)
     findings.extend(f for f in gaps.findings if f not in findings)
     audit = Audit(
         generated_at=now or utc_now(),

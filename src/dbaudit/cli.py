@@ -134,6 +134,10 @@ def cli(traceback: bool, verbose: int, quiet: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    if quiet:
+        from dbaudit.progress import disable
+
+        disable()
 
 
 class _ScrubbingFormatter(logging.Formatter):
