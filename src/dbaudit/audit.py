@@ -55,7 +55,7 @@ def build_audit(
 
     with stage("Reflecting the database and counting rows"):
         snapshot = reflect_database(settings)
-    log.info("reflected %d tables and %d views from %s", len(snapshot.tables), len(snapshot.views), snapshot.url)
+    log.info("reflected %d tables, %d views from %s", len(snapshot.tables), len(snapshot.views), snapshot.url)
     scan_result = None
     if scan:
         with stage("Scanning seed scripts and migrations"):

@@ -60,7 +60,7 @@ def stage(
     delay: float = 0.5,
     interval: float = 0.1,
 ) -> Iterator[None]:
-    """Show ``label`` with a spinner while the block runs, if stderr is a terminal and it takes > ``delay``."""
+    """Show ``label`` with a spinner while the block runs, on a terminal, once it takes over ``delay``."""
     out = stream or sys.stderr
     enabled = force if force is not None else (out.isatty() and not _disabled())
     if not enabled:
