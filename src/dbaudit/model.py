@@ -353,6 +353,10 @@ class ImplementationGuidance:
     purge_flag: str | None = None
     seed_folder: str | None = None
     tenant_columns: tuple[str, ...] = ()
+    pattern_source: str | None = None
+    """The existing seed script new ones should follow (path), when there is one."""
+    run_command: str | None = None
+    """How a new seeder would be run, written the way the project runs its existing ones."""
 
 
 @dataclass(frozen=True)
