@@ -1,0 +1,14 @@
+"""Reflection: a live database turned into a :class:`~dbaudit.model.DatabaseSnapshot`.
+
+:func:`connect` opens the configured database (failures become one-line :class:`~dbaudit.errors.DbauditError`
+messages); :func:`reflect_database` reads the catalog in one pass, probes and counts every table inside a
+read-only transaction, and returns the snapshot the rest of dbaudit works from.
+"""
+
+from __future__ import annotations
+
+from dbaudit.reflect.connection import connect
+from dbaudit.reflect.dialects import Dialect, dialect_for
+from dbaudit.reflect.snapshot import reflect_database
+
+__all__ = ["Dialect", "connect", "dialect_for", "reflect_database"]

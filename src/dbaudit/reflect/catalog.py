@@ -1,0 +1,199 @@
+"""The catalog of one schema in one pass: SQLAlchemy's multi-table inspection turned into model records.
+
+Each ``Inspector.get_multi_*`` call reads a whole schema at once (on PostgreSQL one catalog query per kind of
+object, whatever the number of tables), never a metadata round trip per table.  Partitions and inheritance
+children are folded under their top-level parent; views and materialized views are listed apart.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.reflection import Inspector, ObjectKind
+
+from dbaudit.model import CheckConstraint, Column, ForeignKey, Table, TableKind, UniqueConstraint, View
+from dbaudit.reflect.dialects import Dialect
+
+Key = tuple[str | None, str]
+
+
+@dataclass(frozen=True)
+class SchemaCatalog:
+    """What one schema holds: its tables (partitions folded in) and its views."""
+
+    tables: tuple[Table, ...] = ()
+    views: tuple[View, ...] = ()
+    partitions: Mapping[str, str] = field(default_factory=dict)
+    """Partition name -> parent name, for the partitions folded into their parent."""
+
+
+def matches(patterns: Sequence[str], name: str, schema: str | None) -> bool:
+    """Whether ``name`` (or ``schema.name``) matches one of the glob ``patterns``."""
+    qualified = f"{schema}.{name}" if schema else name
+    return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(qualified, p) for p in patterns)
+
+
+def selected(name: str, schema: str | None, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    """Include/exclude globs: included when no include pattern is given or one matches, and none excludes."""
+    if include and not matches(include, name, schema):
+        return False
+    return not matches(exclude, name, schema)
+
+
+def _multi(call: Callable[..., Any], **kwargs: Any) -> dict[Key, Any]:
+    """One multi-table inspection call; a dialect that cannot reflect this kind of object yields nothing."""
+    try:
+        return dict(call(**kwargs))
+    except NotImplementedError:
+        return {}
+
+
+def read_schema(
+    conn: Connection,
+    inspector: Inspector,
+    dialect: Dialect,
+    schema: str | None,
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> SchemaCatalog:
+    """Reflect every table and view of ``schema`` (``None``: the default, for engines without schemas)."""
+    args: dict[str, Any] = {"schema": schema, "kind": ObjectKind.TABLE}
+    columns = _multi(inspector.get_multi_columns, **args)
+    names = {name for (_schema, name) in columns}
+    children = {
+        c: p for c, p in dialect.partition_children(conn, schema).items() if c in names and p in names
+    }
+    wanted = {n for n in names if n not in children and selected(n, schema, include, exclude)}
+    if not wanted:
+        return SchemaCatalog(views=_views(inspector, dialect, schema, include, exclude))
+    filter_names = sorted(wanted)
+    args["filter_names"] = filter_names
+    primary_keys = _multi(inspector.get_multi_pk_constraint, **args)
+    foreign_keys = _multi(inspector.get_multi_foreign_keys, **args)
+    uniques = _multi(inspector.get_multi_unique_constraints, **args)
+    checks = _multi(inspector.get_multi_check_constraints, **args)
+    indexes = _multi(inspector.get_multi_indexes, **args)
+    comments = _multi(inspector.get_multi_table_comment, **args)
+    partitioned = dialect.partitioned_parents(conn, schema)
+    partitions_of: dict[str, list[str]] = {}
+    for child, parent in children.items():
+        partitions_of.setdefault(parent, []).append(child)
+
+    type_compiler = conn.engine.dialect
+    tables = []
+    for name in filter_names:
+        key = (schema, name)
+        pk_columns = tuple(primary_keys.get(key, {}).get("constrained_columns") or ())
+        kind = TableKind.PARTITIONED if name in partitioned else TableKind.TABLE
+        tables.append(
+            Table(
+                name=name,
+                schema=schema if dialect.has_schemas else None,
+                kind=kind,
+                columns=tuple(_column(c, pk_columns, dialect, type_compiler) for c in columns[key]),
+                primary_key=pk_columns,
+                foreign_keys=_foreign_keys(foreign_keys.get(key, ()), schema),
+                unique_constraints=_uniques(uniques.get(key, ()), indexes.get(key, ())),
+                check_constraints=tuple(
+                    sorted(
+                        (
+                            CheckConstraint(sqltext=str(c["sqltext"]), name=c.get("name"))
+                            for c in checks.get(key, ())
+                        ),
+                        key=lambda c: (c.name or "", c.sqltext),
+                    )
+                ),
+                partitions=tuple(sorted(partitions_of.get(name, ()))),
+                comment=(comments.get(key) or {}).get("text"),
+            )
+        )
+    return SchemaCatalog(
+        tables=tuple(tables),
+        views=_views(inspector, dialect, schema, include, exclude),
+        partitions={c: p for c, p in children.items() if p in wanted},
+    )
+
+
+def _type_name(type_: Any, engine_dialect: Any) -> str:
+    try:
+        return str(type_.compile(dialect=engine_dialect))
+    except Exception:  # a reflected type the dialect cannot render (NullType, some domains)
+        return str(getattr(type_, "name", None) or type(type_).__name__)
+
+
+def _column(info: dict[str, Any], pk: Sequence[str], dialect: Dialect, engine_dialect: Any) -> Column:
+    computed = info.get("computed")
+    default = info.get("default")
+    return Column(
+        name=str(info["name"]),
+        type=_type_name(info["type"], engine_dialect),
+        nullable=bool(info.get("nullable", True)),
+        default=None if default is None else str(default),
+        identity=dialect.is_identity({**info, "type": _type_name(info["type"], engine_dialect)}, pk),
+        computed=str(computed["sqltext"]) if computed else None,
+        comment=info.get("comment"),
+    )
+
+
+def _foreign_keys(infos: Sequence[dict[str, Any]], schema: str | None) -> tuple[ForeignKey, ...]:
+    keys = []
+    for fk in infos:
+        options = fk.get("options") or {}
+        referred_schema = fk.get("referred_schema")
+        keys.append(
+            ForeignKey(
+                columns=tuple(fk["constrained_columns"]),
+                referred_table=str(fk["referred_table"]),
+                referred_columns=tuple(fk["referred_columns"]),
+                # ``None`` means "the referring table's own schema".
+                referred_schema=None if referred_schema in (None, schema) else str(referred_schema),
+                name=fk.get("name"),
+                ondelete=(str(options["ondelete"]).upper() if options.get("ondelete") else None),
+                deferrable=bool(options.get("deferrable")),
+            )
+        )
+    return tuple(sorted(keys, key=lambda k: (k.name or "", k.columns)))
+
+
+def _uniques(
+    constraints: Sequence[dict[str, Any]], indexes: Sequence[dict[str, Any]]
+) -> tuple[UniqueConstraint, ...]:
+    found: dict[tuple[tuple[str, ...], str | None], UniqueConstraint] = {}
+    for uc in constraints:
+        cols = tuple(str(c) for c in uc["column_names"])
+        found.setdefault((cols, None), UniqueConstraint(columns=cols, name=uc.get("name")))
+    for index in indexes:
+        if not index.get("unique") or index.get("duplicates_constraint"):
+            continue
+        expressions = index.get("expressions") or index.get("column_names") or ()
+        cols = tuple(str(c) for c in expressions if c is not None)
+        options = index.get("dialect_options") or {}
+        where = options.get("postgresql_where") or options.get("sqlite_where")
+        where_text = None if where is None else str(where)
+        found.setdefault(
+            (cols, where_text), UniqueConstraint(columns=cols, name=index.get("name"), where=where_text)
+        )
+    return tuple(sorted(found.values(), key=lambda u: (u.columns, u.where or "", u.name or "")))
+
+
+def _views(
+    inspector: Inspector, dialect: Dialect, schema: str | None, include: Sequence[str], exclude: Sequence[str]
+) -> tuple[View, ...]:
+    shown_schema = schema if dialect.has_schemas else None
+    views = [View(name=n, schema=shown_schema) for n in inspector.get_view_names(schema=schema)]
+    if dialect.has_materialized_views:
+        views += [
+            View(name=n, schema=shown_schema, kind=TableKind.MATERIALIZED_VIEW)
+            for n in inspector.get_materialized_view_names(schema=schema)
+        ]
+    return tuple(
+        sorted(
+            (v for v in views if selected(v.name, schema, include, exclude)),
+            key=lambda v: (v.name, v.kind.value),
+        )
+    )

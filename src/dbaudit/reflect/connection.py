@@ -1,0 +1,182 @@
+"""Opening the database: one engine from the configured URL, and every way that can fail as one clear line.
+
+Failures become :class:`~dbaudit.errors.DbauditError` subclasses whose message says what failed and what to
+do, always with the password masked: a malformed URL or an unknown dialect (:class:`ConfigError`), a driver
+that is not installed (:class:`MissingDriver`), and a server that is down, refuses the credentials or has no
+such database (:class:`ConnectionFailed`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+from dbaudit.errors import ConfigError, ConnectionFailed, DbauditError, MissingDriver
+from dbaudit.urls import mask_url, parse_url, scrub
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL, Engine
+
+    from dbaudit.config import Settings
+
+#: Seconds to wait for a server before calling it unreachable.
+CONNECT_TIMEOUT = 5
+
+NO_URL_HINT = (
+    'pass --url, set DBAUDIT_URL or DATABASE_URL, put url = "..." under [tool.dbaudit] in pyproject.toml, '
+    "or sqlalchemy.url in alembic.ini"
+)
+
+#: pip package that provides a DBAPI module SQLAlchemy failed to import.
+DRIVER_PACKAGES = {
+    "psycopg2": "psycopg2-binary",
+    "psycopg": "psycopg[binary]",
+    "pymysql": "PyMySQL",
+    "MySQLdb": "mysqlclient",
+    "mysql": "mysql-connector-python",
+    "pyodbc": "pyodbc",
+    "cx_Oracle": "cx_Oracle",
+    "oracledb": "oracledb",
+    "asyncpg": "asyncpg",
+    "pymssql": "pymssql",
+}
+
+_CONNECT_ARGS = {
+    "postgresql": {"connect_timeout": CONNECT_TIMEOUT, "application_name": "dbaudit"},
+    "mysql": {"connect_timeout": CONNECT_TIMEOUT},
+    "mariadb": {"connect_timeout": CONNECT_TIMEOUT},
+}
+
+
+def database_url(settings: Settings) -> URL:
+    """The configured URL, parsed (async drivers swapped for synchronous ones)."""
+    if not settings.url:
+        raise ConfigError("no database URL given", NO_URL_HINT)
+    return parse_url(settings.url)
+
+
+def connect(settings: Settings) -> Engine:
+    """An engine for ``settings.url`` whose first connection has succeeded.
+
+    Raises :class:`ConfigError` (no or malformed URL, unknown dialect), :class:`MissingDriver` or
+    :class:`ConnectionFailed` with a one-line, password-free message.
+    """
+    url = database_url(settings)
+    shown = mask_url(url)
+    if url.get_backend_name() == "sqlite":
+        _check_sqlite_file(url, shown)
+    try:
+        engine = create_engine(url, connect_args=_CONNECT_ARGS.get(url.get_backend_name(), {}))
+    except NoSuchModuleError as exc:
+        raise ConfigError(
+            f"unknown database dialect {url.drivername!r} in {shown}",
+            "use postgresql://, mysql://, mariadb:// or sqlite:/// (or install the SQLAlchemy dialect)",
+        ) from exc
+    except ImportError as exc:
+        raise _missing_driver(url, shown, exc) from exc
+    except ArgumentError as exc:
+        raise ConfigError(f"unusable database URL {shown}: {scrub(str(exc))}") from exc
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except DBAPIError as exc:
+        engine.dispose()
+        raise connection_failed(url, exc) from exc
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise ConnectionFailed(f"cannot connect to {shown}: {_first_line(exc, url)}") from exc
+    return engine
+
+
+def _check_sqlite_file(url: URL, shown: str) -> None:
+    # SQLite creates a missing file on connect; an audit must not invent an empty database.
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    if not Path(database).is_file():
+        raise ConnectionFailed(
+            f"no SQLite database at {database}",
+            "check the path in the URL (sqlite:///relative.db or sqlite:////absolute/path.db)",
+        )
+
+
+def _missing_driver(url: URL, shown: str, exc: ImportError) -> MissingDriver:
+    module = (exc.name or str(exc).rsplit(" ", 1)[-1].strip("'\"")).split(".")[0]
+    package = DRIVER_PACKAGES.get(module, module)
+    return MissingDriver(
+        f"the database driver {module!r} needed by {url.drivername}:// is not installed",
+        f"pip install {package}, or use a URL with a driver dbaudit ships with "
+        "(postgresql+psycopg2://, mysql+pymysql://, sqlite:///)",
+    )
+
+
+def connection_failed(url: URL, exc: DBAPIError) -> DbauditError:
+    """Explain a failed connection attempt in one line."""
+    shown = mask_url(url)
+    message = _first_line(exc, url)
+    lowered = message.lower()
+    errno = _errno(exc)
+    where = f"{url.host or 'localhost'}:{url.port}" if url.port else (url.host or "localhost")
+    if (
+        errno in (1045,)
+        or "password authentication failed" in lowered
+        or ("role" in lowered and "does not exist" in lowered)
+    ):
+        return ConnectionFailed(
+            f"access denied for user {url.username!r} at {shown}",
+            "check the user name and password in the URL",
+        )
+    if errno in (1044,) or "permission denied for database" in lowered:
+        return ConnectionFailed(
+            f"user {url.username!r} may not use database {url.database!r} at {shown}",
+            "grant the user access (CONNECT / USAGE), or connect as another user",
+        )
+    if errno == 1049 or ("database" in lowered and "does not exist" in lowered):
+        return ConnectionFailed(
+            f"database {url.database!r} does not exist on {where} ({shown})",
+            "check the database name at the end of the URL",
+        )
+    if errno in (2003, 2005, 2006, 2013) or any(
+        marker in lowered
+        for marker in (
+            "connection refused",
+            "could not connect",
+            "timeout expired",
+            "could not translate",
+            "name or service not known",
+            "no route to host",
+            "can't connect",
+            "timed out",
+        )
+    ):
+        return ConnectionFailed(
+            f"cannot reach the database server at {where} ({shown}): {message}",
+            "start the server, or fix the host and port in the URL",
+        )
+    if "unable to open database file" in lowered:
+        return ConnectionFailed(
+            f"cannot open the SQLite database {url.database!r}", "check the path and its permissions"
+        )
+    return ConnectionFailed(
+        f"cannot connect to {shown}: {message}", "check the URL and that the server is up"
+    )
+
+
+def _errno(exc: DBAPIError) -> int | None:
+    args: Any = getattr(exc.orig, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+def _first_line(exc: BaseException, url: URL) -> str:
+    """The driver's message, first meaningful line, without the password."""
+    orig = getattr(exc, "orig", None) or exc
+    args: Any = getattr(orig, "args", ())
+    # PyMySQL errors are (errno, message); the others carry their message as text.
+    raw = str(args[1]) if len(args) >= 2 and isinstance(args[0], int) else str(orig)
+    lines = [line.strip() for line in raw.strip().splitlines() if line.strip()]
+    line = lines[0] if lines else type(orig).__name__
+    secrets = (str(url.password),) if url.password else ()
+    return scrub(line, secrets)

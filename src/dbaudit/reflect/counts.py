@@ -1,0 +1,108 @@
+"""Probes and exact counts, batched, each statement under a time budget, one failing table isolated.
+
+A probe asks ``EXISTS (SELECT 1 FROM t)`` and an exact count ``(SELECT count(*) FROM t)``; many tables are
+asked in one ``UNION ALL`` statement so 10,000 tables cost a few dozen round trips.  When a batch fails (a
+table the role may not read, a probe that ran out of time) every table of that batch is asked again on its
+own, inside a savepoint where the engine needs one (an error aborts a PostgreSQL transaction), so one bad
+table never hides the others.  Statements are built from SQLAlchemy constructs: the engine quotes names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, literal, select, table, union_all
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.expression import TableClause
+
+from dbaudit.reflect.dialects import Dialect
+
+#: Tables asked in one statement.  SQLite allows at most 500 terms in a compound SELECT.
+BATCH_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A table the statement could not read, and why (one line)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Target:
+    """A table to ask about: its name and schema as the engine spells them."""
+
+    name: str
+    schema: str | None = None
+
+    def clause(self) -> TableClause:
+        return table(self.name, schema=self.schema)
+
+
+def probe_expression(target: Target) -> ColumnElement[Any]:
+    """``EXISTS (SELECT 1 FROM target)``: stops at the first row, whatever the table's size."""
+    return exists(select(literal(1)).select_from(target.clause()))
+
+
+def count_expression(target: Target) -> ColumnElement[Any]:
+    """``(SELECT count(*) FROM target)``: reads the whole table."""
+    return select(func.count()).select_from(target.clause()).scalar_subquery()
+
+
+def probe_tables(
+    conn: Connection, dialect: Dialect, targets: Sequence[Target], budget: float | None
+) -> list[bool | Failure]:
+    """For each target: whether it holds at least one row, or why it could not be read."""
+    return [
+        v if isinstance(v, Failure) else bool(v)
+        for v in _ask(conn, dialect, targets, probe_expression, budget)
+    ]
+
+
+def count_tables(
+    conn: Connection, dialect: Dialect, targets: Sequence[Target], budget: float | None
+) -> list[int | Failure]:
+    """For each target: its exact row count, or why it could not be counted within ``budget`` seconds."""
+    return [
+        v if isinstance(v, Failure) else int(v)
+        for v in _ask(conn, dialect, targets, count_expression, budget)
+    ]
+
+
+def _ask(
+    conn: Connection,
+    dialect: Dialect,
+    targets: Sequence[Target],
+    expression: Callable[[Target], ColumnElement[Any]],
+    budget: float | None,
+) -> list[Any]:
+    results: list[Any] = [None] * len(targets)
+    for start in range(0, len(targets), BATCH_SIZE):
+        batch = list(enumerate(targets[start : start + BATCH_SIZE], start))
+        selects = [select(literal(i).label("i"), expression(t).label("v")) for i, t in batch]
+        statement = selects[0] if len(selects) == 1 else union_all(*selects)
+        try:
+            with _guarded(conn, dialect, budget):
+                for i, value in conn.execute(statement):
+                    results[int(i)] = value
+            continue
+        except DBAPIError:
+            pass
+        for i, target in batch:
+            try:
+                with _guarded(conn, dialect, budget):
+                    results[i] = conn.execute(select(expression(target))).scalar()
+            except DBAPIError as exc:
+                results[i] = Failure(dialect.explain_failure(exc, budget))
+    return results
+
+
+@contextmanager
+def _guarded(conn: Connection, dialect: Dialect, budget: float | None) -> Iterator[None]:
+    savepoint: AbstractContextManager[Any] = conn.begin_nested() if dialect.savepoints else nullcontext()
+    with savepoint, dialect.time_budget(conn, budget):
+        yield

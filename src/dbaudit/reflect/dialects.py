@@ -1,0 +1,322 @@
+"""What differs between database engines, as small classes chosen by ``engine.dialect.name``.
+
+:class:`Dialect` is the default (plain SQL, no estimates, no time budget); :class:`PostgresDialect`,
+:class:`MySQLDialect` and :class:`SQLiteDialect` override what their engine does differently: the default
+schema, the read-only transaction, bulk row estimates, the per-statement time budget, partitions and how a
+failed statement is explained.  Table names never reach SQL as text: statements are built with SQLAlchemy
+constructs (``sqlalchemy.table``) so the engine's own identifier quoting applies, and catalog queries take
+schema names as bound parameters.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar, NamedTuple
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+#: Schemas that hold the engine's own catalog, never application tables.
+PG_SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast")
+MYSQL_SYSTEM_SCHEMAS = ("information_schema", "mysql", "performance_schema", "sys")
+
+
+class Estimate(NamedTuple):
+    """A row estimate from catalog statistics.  ``complete=False``: part of it was never analysed, so
+    ``rows`` is only a lower bound."""
+
+    rows: int
+    complete: bool = True
+
+
+class Dialect:
+    """The behaviour of a database engine dbaudit has no special knowledge of."""
+
+    name: ClassVar[str] = "default"
+    #: Schemas never audited, even with ``--all-schemas``.
+    system_schemas: ClassVar[tuple[str, ...]] = ()
+    #: Whether tables live in named schemas (``False``: one unnamed schema, as in SQLite).
+    has_schemas: ClassVar[bool] = True
+    #: Whether the engine has materialized views SQLAlchemy can list.
+    has_materialized_views: ClassVar[bool] = False
+    #: Whether a failed statement must be wrapped in a savepoint so the transaction survives it.
+    savepoints: ClassVar[bool] = True
+
+    def display_name(self, conn: Connection) -> str:
+        """The dialect as the report names it."""
+        return conn.engine.dialect.name
+
+    def server_version(self, conn: Connection) -> str:
+        info = conn.engine.dialect.server_version_info
+        return ".".join(str(part) for part in info) if info else "unknown"
+
+    def default_schema(self, conn: Connection) -> str | None:
+        """The schema unqualified names resolve to on this connection."""
+        return conn.engine.dialect.default_schema_name
+
+    def list_schemas(self, conn: Connection, names: Sequence[str]) -> list[str]:
+        """The schemas ``--all-schemas`` audits: ``names`` without the engine's own."""
+        return [n for n in names if n not in self.system_schemas and not n.startswith("pg_temp")]
+
+    def begin_read_only(self, conn: Connection) -> None:
+        """Open the read-only transaction the whole report runs in (nothing by default)."""
+
+    def end_read_only(self, conn: Connection) -> None:
+        """Leave the transaction without writing anything."""
+        conn.rollback()
+
+    @contextmanager
+    def time_budget(self, conn: Connection, seconds: float | None) -> Iterator[None]:
+        """Limit the next statements to ``seconds`` each (``None``: no limit).  No limit by default."""
+        yield
+
+    def estimates(self, conn: Connection, schema: str | None) -> dict[str, Estimate]:
+        """Row estimates by table name from the catalog statistics; a table left out has no estimate."""
+        return {}
+
+    def partition_children(self, conn: Connection, schema: str | None) -> dict[str, str]:
+        """Partition (or inheritance child) name -> its top-level parent's name, within ``schema``."""
+        return {}
+
+    def partitioned_parents(self, conn: Connection, schema: str | None) -> set[str]:
+        """Names of declaratively partitioned parents in ``schema``."""
+        return set()
+
+    def is_identity(self, column: dict[str, Any], primary_key: Sequence[str]) -> bool:
+        """Whether the database fills this column by itself (identity, serial, auto-increment)."""
+        return bool(column.get("identity")) or column.get("autoincrement") is True
+
+    def is_timeout(self, exc: DBAPIError) -> bool:
+        return False
+
+    def is_permission_denied(self, exc: DBAPIError) -> bool:
+        return "permission denied" in str(exc.orig).lower()
+
+    def explain_failure(self, exc: DBAPIError, budget: float | None) -> str:
+        """One line saying why a statement on a table failed, for the Unreadable status."""
+        if self.is_permission_denied(exc):
+            return "permission denied"
+        if self.is_timeout(exc):
+            return f"timed out after {budget:g} s" if budget else "timed out"
+        first = str(exc.orig).strip().splitlines()
+        return first[0] if first else type(exc.orig).__name__
+
+
+class PostgresDialect(Dialect):
+    name = "postgresql"
+    system_schemas = PG_SYSTEM_SCHEMAS
+    has_materialized_views = True
+
+    def server_version(self, conn: Connection) -> str:
+        return str(conn.execute(text("SELECT current_setting('server_version')")).scalar_one())
+
+    def default_schema(self, conn: Connection) -> str | None:
+        # current_schema() follows the connection's search_path (``options=-csearch_path=...``).
+        value = conn.execute(text("SELECT current_schema()")).scalar()
+        return str(value) if value is not None else None
+
+    def begin_read_only(self, conn: Connection) -> None:
+        # The first statement of the transaction: one consistent snapshot, and no writes possible.
+        conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+
+    @contextmanager
+    def time_budget(self, conn: Connection, seconds: float | None) -> Iterator[None]:
+        millis = str(int(seconds * 1000)) if seconds else "0"
+        conn.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": millis})
+        yield
+
+    def estimates(self, conn: Connection, schema: str | None) -> dict[str, Estimate]:
+        # reltuples is -1 before the first VACUUM/ANALYZE (and 0 may mean "not analysed yet"): unknown.
+        # A parent's estimate is the sum over its whole partition/inheritance tree.
+        rows = conn.execute(
+            text(
+                """
+                WITH RECURSIVE tree(root, oid) AS (
+                    SELECT c.oid, c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = :schema AND c.relkind IN ('r', 'p', 'f')
+                    UNION ALL
+                    SELECT tree.root, i.inhrelid FROM tree JOIN pg_inherits i ON i.inhparent = tree.oid
+                )
+                SELECT r.relname,
+                       sum(CASE WHEN c.reltuples > 0 THEN c.reltuples ELSE 0 END) AS known,
+                       bool_or(c.reltuples <= 0 AND c.relkind <> 'p') AS some_unknown
+                FROM tree JOIN pg_class r ON r.oid = tree.root JOIN pg_class c ON c.oid = tree.oid
+                GROUP BY r.relname
+                """
+            ),
+            {"schema": schema},
+        )
+        return {
+            str(name): Estimate(int(known), complete=not some_unknown)
+            for name, known, some_unknown in rows
+            if known and known > 0
+        }
+
+    def partition_children(self, conn: Connection, schema: str | None) -> dict[str, str]:
+        rows = conn.execute(
+            text(
+                """
+                WITH RECURSIVE tree(root, child) AS (
+                    SELECT i.inhparent, i.inhrelid FROM pg_inherits i
+                    WHERE NOT EXISTS (SELECT 1 FROM pg_inherits up WHERE up.inhrelid = i.inhparent)
+                    UNION ALL
+                    SELECT tree.root, i.inhrelid FROM tree JOIN pg_inherits i ON i.inhparent = tree.child
+                )
+                SELECT c.relname, p.relname
+                FROM tree
+                JOIN pg_class c ON c.oid = tree.child JOIN pg_namespace cn ON cn.oid = c.relnamespace
+                JOIN pg_class p ON p.oid = tree.root JOIN pg_namespace pn ON pn.oid = p.relnamespace
+                WHERE cn.nspname = :schema AND pn.nspname = :schema
+                """
+            ),
+            {"schema": schema},
+        )
+        return {child: parent for child, parent in rows}
+
+    def partitioned_parents(self, conn: Connection, schema: str | None) -> set[str]:
+        rows = conn.execute(
+            text(
+                "SELECT c.relname FROM pg_partitioned_table pt JOIN pg_class c ON c.oid = pt.partrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :schema"
+            ),
+            {"schema": schema},
+        )
+        return {name for (name,) in rows}
+
+    def is_identity(self, column: dict[str, Any], primary_key: Sequence[str]) -> bool:
+        default = str(column.get("default") or "")
+        return bool(column.get("identity")) or default.startswith("nextval(")
+
+    def is_timeout(self, exc: DBAPIError) -> bool:
+        return getattr(exc.orig, "pgcode", None) == "57014"  # query_canceled
+
+    def is_permission_denied(self, exc: DBAPIError) -> bool:
+        return getattr(exc.orig, "pgcode", None) == "42501"  # insufficient_privilege
+
+
+class MySQLDialect(Dialect):
+    name = "mysql"
+    system_schemas = MYSQL_SYSTEM_SCHEMAS
+
+    def display_name(self, conn: Connection) -> str:
+        return "mariadb" if getattr(conn.engine.dialect, "is_mariadb", False) else "mysql"
+
+    def server_version(self, conn: Connection) -> str:
+        return str(conn.execute(text("SELECT VERSION()")).scalar_one())
+
+    def default_schema(self, conn: Connection) -> str | None:
+        value = conn.execute(text("SELECT DATABASE()")).scalar()
+        return str(value) if value is not None else None
+
+    def begin_read_only(self, conn: Connection) -> None:
+        conn.execute(text("START TRANSACTION READ ONLY"))
+
+    @contextmanager
+    def time_budget(self, conn: Connection, seconds: float | None) -> Iterator[None]:
+        if getattr(conn.engine.dialect, "is_mariadb", False):
+            # MariaDB: seconds, fractions allowed, every statement; 0 = no limit.
+            conn.execute(text("SET SESSION max_statement_time = :s"), {"s": float(seconds or 0)})
+        else:
+            # MySQL: milliseconds, SELECT statements only; 0 = no limit.
+            conn.execute(text("SET SESSION max_execution_time = :ms"), {"ms": int((seconds or 0) * 1000)})
+        yield
+
+    def estimates(self, conn: Connection, schema: str | None) -> dict[str, Estimate]:
+        # InnoDB's table_rows is a sampled estimate; 0 often just means "statistics not updated yet".
+        rows = conn.execute(
+            text(
+                "SELECT table_name, table_rows FROM information_schema.tables "
+                "WHERE table_schema = :schema AND table_type = 'BASE TABLE'"
+            ),
+            {"schema": schema},
+        )
+        return {str(name): Estimate(int(n)) for name, n in rows if n}
+
+    def is_identity(self, column: dict[str, Any], primary_key: Sequence[str]) -> bool:
+        return column.get("autoincrement") is True
+
+    def is_timeout(self, exc: DBAPIError) -> bool:
+        code = _mysql_errno(exc)
+        # 1969: MariaDB max_statement_time exceeded; 3024: MySQL max_execution_time exceeded;
+        # 1317: query interrupted
+        return code in (1969, 3024, 1317)
+
+    def is_permission_denied(self, exc: DBAPIError) -> bool:
+        return _mysql_errno(exc) in (1142, 1143, 1044)
+
+
+def _mysql_errno(exc: DBAPIError) -> int | None:
+    args = getattr(exc.orig, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+class SQLiteDialect(Dialect):
+    name = "sqlite"
+    has_schemas = False
+    savepoints = False  # a failed read leaves a SQLite transaction usable
+
+    def server_version(self, conn: Connection) -> str:
+        return str(conn.execute(text("SELECT sqlite_version()")).scalar_one())
+
+    def default_schema(self, conn: Connection) -> str | None:
+        return "main"
+
+    def list_schemas(self, conn: Connection, names: Sequence[str]) -> list[str]:
+        return [n for n in names if n != "temp"]
+
+    def begin_read_only(self, conn: Connection) -> None:
+        conn.execute(text("PRAGMA query_only = ON"))
+
+    def end_read_only(self, conn: Connection) -> None:
+        conn.rollback()
+        conn.execute(text("PRAGMA query_only = OFF"))
+        conn.commit()
+
+    @contextmanager
+    def time_budget(self, conn: Connection, seconds: float | None) -> Iterator[None]:
+        # SQLite has no statement timeout: a progress handler interrupts the statement past its deadline.
+        raw: Any = conn.connection.driver_connection
+        if not seconds or raw is None or not hasattr(raw, "set_progress_handler"):
+            yield
+            return
+        deadline = time.monotonic() + seconds
+        raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        try:
+            yield
+        finally:
+            raw.set_progress_handler(None, 0)
+
+    def is_identity(self, column: dict[str, Any], primary_key: Sequence[str]) -> bool:
+        # A lone INTEGER PRIMARY KEY is SQLite's rowid: the database assigns it.
+        if list(primary_key) == [column["name"]] and str(column.get("type", "")).upper() == "INTEGER":
+            return True
+        return column.get("autoincrement") is True
+
+    def is_timeout(self, exc: DBAPIError) -> bool:
+        return "interrupted" in str(exc.orig).lower()
+
+
+DIALECTS: tuple[type[Dialect], ...] = (PostgresDialect, MySQLDialect, SQLiteDialect)
+
+
+def dialect_for(engine_dialect_name: str) -> Dialect:
+    """The :class:`Dialect` for ``engine.dialect.name`` (``mariadb`` is MySQL's); the default otherwise."""
+    name = "mysql" if engine_dialect_name == "mariadb" else engine_dialect_name
+    for cls in DIALECTS:
+        if cls.name == name:
+            return cls()
+    return Dialect()
+
+
+__all__ = [
+    "DIALECTS",
+    "Dialect",
+    "Estimate",
+    "MySQLDialect",
+    "PostgresDialect",
+    "SQLiteDialect",
+    "dialect_for",
+]

@@ -1,0 +1,202 @@
+"""``reflect_database``: a live database in, a :class:`~dbaudit.model.DatabaseSnapshot` out.
+
+Everything runs on one connection in one read-only transaction: the catalog of each schema in one pass, the
+catalog estimates, a probe of every table, then exact counts where they are cheap.  The count policy:
+
+* every Empty / Populated status rests on a probe (or an exact count), never on an estimate;
+* ``settings.counts=False``: probes only;
+* ``settings.exact``: ``COUNT(*)`` for every populated table, with no time limit;
+* otherwise ``COUNT(*)`` when the estimate says the table is smaller than ``settings.exact_threshold`` (or
+  there is no estimate), within ``settings.count_timeout`` seconds; else, or when that runs out, the estimate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from dbaudit.config import Settings
+from dbaudit.errors import ConfigError, DatabaseError, DbauditError, SchemaNotFound
+from dbaudit.model import CountMethod, DatabaseSnapshot, RowCount, Table, TableState, TableStatus, View
+from dbaudit.reflect.catalog import read_schema
+from dbaudit.reflect.connection import connect
+from dbaudit.reflect.counts import Failure, Target, count_tables, probe_tables
+from dbaudit.reflect.dialects import Dialect, Estimate, dialect_for
+from dbaudit.urls import mask_url, scrub
+
+log = logging.getLogger("dbaudit.reflect")
+
+
+def reflect_database(settings: Settings, engine: Engine | None = None) -> DatabaseSnapshot:
+    """Reflect the database ``settings.url`` names (or ``engine``), probe and count its tables.
+
+    Never writes: the work runs in a read-only transaction that is rolled back.  Raises a
+    :class:`~dbaudit.errors.DbauditError` subclass when the database cannot be reached or read.
+    """
+    own_engine = engine is None
+    engine = engine if engine is not None else connect(settings)
+    secrets = (str(engine.url.password),) if engine.url.password else ()
+    try:
+        with engine.connect() as conn:
+            dialect = dialect_for(engine.dialect.name)
+            dialect.begin_read_only(conn)
+            try:
+                return _reflect(conn, dialect, settings, mask_url(engine.url))
+            finally:
+                dialect.end_read_only(conn)
+    except DbauditError:
+        raise
+    except DBAPIError as exc:
+        lines = str(exc.orig).strip().splitlines() or [type(exc.orig).__name__]
+        raise DatabaseError(
+            f"reading {mask_url(engine.url)} failed: {scrub(lines[0], secrets)}",
+            "check the role's privileges, or rerun with --traceback",
+        ) from exc
+    except SQLAlchemyError as exc:
+        raise DatabaseError(
+            f"reading {mask_url(engine.url)} failed: {scrub(str(exc).splitlines()[0], secrets)}"
+        ) from exc
+    finally:
+        if own_engine:
+            engine.dispose()
+
+
+def resolve_schemas(conn: Connection, dialect: Dialect, settings: Settings, shown_url: str) -> list[str]:
+    """The schemas to audit: the requested ones (checked), every non-system one, or the default one."""
+    existing = inspect(conn).get_schema_names()
+    if settings.all_schemas:
+        return sorted(dialect.list_schemas(conn, existing))
+    if settings.schemas:
+        missing = [s for s in settings.schemas if s not in existing]
+        if missing:
+            shown = ", ".join(sorted(dialect.list_schemas(conn, existing))[:20]) or "none"
+            raise SchemaNotFound(
+                f"schema {missing[0]!r} does not exist in {shown_url}",
+                f"existing schemas: {shown}; check --schema / [tool.dbaudit] schemas",
+            )
+        return list(dict.fromkeys(settings.schemas))
+    default = dialect.default_schema(conn)
+    if default is None:
+        if dialect.name == "mysql":
+            raise ConfigError(
+                f"the URL {shown_url} names no database", "add /DATABASE to the URL or pass --schema"
+            )
+        raise SchemaNotFound(
+            f"the connection to {shown_url} has no default schema (its search_path names no existing schema)",
+            "pass --schema, or fix search_path",
+        )
+    return [default]
+
+
+def _reflect(conn: Connection, dialect: Dialect, settings: Settings, shown_url: str) -> DatabaseSnapshot:
+    version = dialect.server_version(conn)
+    schemas = resolve_schemas(conn, dialect, settings, shown_url)
+    inspector = inspect(conn)
+    tables: list[Table] = []
+    views: list[View] = []
+    estimates: dict[tuple[str | None, str], Estimate] = {}
+    for schema in schemas:
+        # SQLite's one schema is "main", reached by not naming it.
+        schema_arg = schema if dialect.has_schemas else None
+        catalog = read_schema(
+            conn, inspector, dialect, schema_arg, include=settings.include, exclude=settings.exclude
+        )
+        log.debug("schema %s: %d tables, %d views", schema, len(catalog.tables), len(catalog.views))
+        tables.extend(catalog.tables)
+        views.extend(catalog.views)
+        if settings.counts:
+            for name, estimate in dialect.estimates(conn, schema_arg).items():
+                estimates[(schema_arg, name)] = estimate
+    states = assess_tables(conn, dialect, settings, tables, estimates)
+    return DatabaseSnapshot(
+        dialect=dialect.display_name(conn),
+        url=shown_url,
+        server_version=version,
+        schemas=tuple(schemas),
+        tables=tuple(sorted(states, key=lambda s: (s.table.schema or "", s.table.name))),
+        views=tuple(sorted(views, key=lambda v: (v.schema or "", v.name, v.kind.value))),
+    )
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A populated table waiting for its count, with what is known so far."""
+
+    index: int
+    estimate: Estimate | None
+
+
+def assess_tables(
+    conn: Connection,
+    dialect: Dialect,
+    settings: Settings,
+    tables: Sequence[Table],
+    estimates: dict[tuple[str | None, str], Estimate],
+) -> list[TableState]:
+    """Probe every table, count where the policy says so, and give each its status."""
+    budget = settings.count_timeout if settings.count_timeout and settings.count_timeout > 0 else None
+    targets = [Target(t.name, t.schema) for t in tables]
+    probes = probe_tables(conn, dialect, targets, budget)
+    counts: list[RowCount | None] = [None] * len(tables)
+    reasons: list[str | None] = [None] * len(tables)
+    to_count: list[_Pending] = []
+    for i, probe in enumerate(probes):
+        if isinstance(probe, Failure):
+            timed_out = probe.reason.startswith("timed out")
+            reasons[i] = f"probe {probe.reason}" if timed_out else probe.reason
+        elif not probe:
+            counts[i] = RowCount(CountMethod.PROBE, populated=False, value=0)
+        elif not settings.counts:
+            counts[i] = RowCount(CountMethod.PROBE, populated=True)
+        else:
+            estimate = estimates.get((tables[i].schema, tables[i].name))
+            if not settings.exact and estimate is not None and estimate.rows >= settings.exact_threshold:
+                counts[i] = RowCount(CountMethod.ESTIMATE, populated=True, value=estimate.rows)
+            else:
+                to_count.append(_Pending(i, estimate))
+    if to_count:
+        exact = count_tables(
+            conn, dialect, [targets[p.index] for p in to_count], None if settings.exact else budget
+        )
+        for pending, result in zip(to_count, exact, strict=True):
+            counts[pending.index] = _count_or_fallback(result, pending.estimate)
+    if budget is not None:
+        with dialect.time_budget(conn, None):
+            pass
+    return [_state(table, counts[i], reasons[i], settings.system_tables) for i, table in enumerate(tables)]
+
+
+def _count_or_fallback(result: int | Failure, estimate: Estimate | None) -> RowCount:
+    if not isinstance(result, Failure):
+        return RowCount(CountMethod.EXACT, populated=result > 0, value=result)
+    log.info("exact count gave up (%s); keeping the estimate", result.reason)
+    if estimate is not None:
+        return RowCount(CountMethod.ESTIMATE, populated=True, value=estimate.rows)
+    return RowCount(CountMethod.PROBE, populated=True)
+
+
+def system_rule(name: str, patterns: Sequence[str]) -> str | None:
+    """The system-table pattern ``name`` matches, if any."""
+    import fnmatch
+
+    return next((p for p in patterns if fnmatch.fnmatchcase(name, p)), None)
+
+
+def _state(
+    table: Table, count: RowCount | None, failure: str | None, system_patterns: Sequence[str]
+) -> TableState:
+    rule = system_rule(table.name, system_patterns)
+    if rule is not None:
+        reason = (
+            f"system table ({rule})" if failure is None else f"system table ({rule}); unreadable: {failure}"
+        )
+        return TableState(table=table, status=TableStatus.SYSTEM, count=count, reason=reason)
+    if failure is not None or count is None:
+        return TableState(table=table, status=TableStatus.UNREADABLE, reason=failure or "not probed")
+    status = TableStatus.POPULATED if count.populated else TableStatus.EMPTY
+    return TableState(table=table, status=status, count=count)
