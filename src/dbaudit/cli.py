@@ -204,6 +204,123 @@ def demo(target: Path | None, fmt: str, output: Path | None, template_dir: Path 
     emit(render(audit, fmt, RenderOptions(template_dir=template_dir)), output)
 
 
+def gate_options(func: F) -> F:
+    """The CI gates ``diff`` shares: ``--fail-under``, ``--fail-on-drop`` and ``--fail-on``."""
+    options = [
+        click.option(
+            "--fail-under",
+            type=click.FloatRange(0, 100),
+            metavar="PCT",
+            help="Fail when coverage is under PCT percent (unless it went up).",
+        ),
+        click.option(
+            "--fail-on-drop/--no-fail-on-drop",
+            default=True,
+            show_default=True,
+            help="Fail when coverage went down.",
+        ),
+        click.option(
+            "--fail-on",
+            multiple=True,
+            metavar="GATES",
+            help="Also fail on these regressions, comma-separated: newly-empty, new-uncovered, stale.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@click.argument("base", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("head", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--base-ref", metavar="REF", help="Take the baseline from this git ref instead of a BASE file.")
+@click.option(
+    "--baseline-path",
+    metavar="PATH",
+    help="The audit committed at --base-ref, relative to the project (default: setting baseline_path, "
+    "AUDIT.json). Without it at REF, the ref's seed sources are scanned from git.",
+)
+@gate_options
+@db_options
+@output_options(("md", "json"))
+def diff(
+    base: Path | None,
+    head: Path | None,
+    base_ref: str | None,
+    baseline_path: str | None,
+    fail_under: float | None,
+    fail_on_drop: bool,
+    fail_on: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    template_dir: Path | None,
+    **options: Any,
+) -> int:
+    """Compare a baseline audit with a newer one and gate on seeding coverage (exit 1 when a gate fails).
+
+    BASE and HEAD are saved JSON audits (dbaudit report --format json). HEAD defaults to a fresh audit of
+    the project and database. With --base-ref, the baseline comes from git history and a single file
+    argument is the HEAD.
+    """
+    import os
+
+    from dbaudit.diff import GatePolicy, parse_fail_on, render_diff
+    from dbaudit.diff.github import in_github_actions, publish
+    from dbaudit.diff.output import render_diff_markdown
+    from dbaudit.diff.run import run_diff
+    from dbaudit.gitbaseline import repository_prefix
+
+    policy = GatePolicy(fail_under=fail_under, fail_on_drop=fail_on_drop, fail_on=parse_fail_on(fail_on))
+    settings = settings_from(template_dir=template_dir, **options)
+    result = run_diff(settings, policy, base=base, head=head, base_ref=base_ref, baseline_path=baseline_path)
+    emit(render_diff(result.diff, result.gates, fmt, settings.template_dir), output)
+    if in_github_actions(os.environ):
+        summary = render_diff_markdown(result.diff, result.gates, settings.template_dir)
+        prefix = repository_prefix(settings.project_root)
+        publish(summary, result.diff.new_findings, os.environ, sys.stderr, prefix)
+    return EXIT_OK if result.passed else EXIT_FINDINGS
+
+
+@cli.command()
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    metavar="PCT",
+    required=True,
+    help="Fail (exit 1) when seeding coverage is under PCT percent.",
+)
+@click.option(
+    "--audit",
+    "audit_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Check this saved JSON audit instead of auditing now.",
+)
+@db_options
+@output_options(("md", "json"))
+def check(
+    fail_under: float,
+    audit_file: Path | None,
+    fmt: str,
+    output: Path | None,
+    template_dir: Path | None,
+    **options: Any,
+) -> int:
+    """Gate one audit on its seeding coverage: exit 1 when it is under --fail-under."""
+    import os
+
+    from dbaudit.diff.github import append_step_summary, in_github_actions
+    from dbaudit.diff.output import render_check
+    from dbaudit.diff.run import run_check
+
+    settings = settings_from(template_dir=template_dir, **options)
+    result = run_check(settings, fail_under, audit=audit_file)
+    emit(render_check(result.audit, result.gates, fmt, settings.template_dir), output)
+    if in_github_actions(os.environ):
+        append_step_summary(render_check(result.audit, result.gates, "md", settings.template_dir), os.environ)
+    return EXIT_OK if result.passed else EXIT_FINDINGS
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every error into one scrubbed line and exit code 2."""
     try:

@@ -141,6 +141,21 @@ def project_prefix(repo: Repo, project_root: Path) -> str:
     return relative.as_posix() if str(relative) != "." else ""
 
 
+def repository_prefix(project_root: Path) -> str:
+    """The project's folder relative to its repository root (``""`` at the top or outside a repository).
+
+    Annotations name files relative to the repository; the scanner names them relative to the project.
+    """
+    try:
+        repo = open_repo(project_root)
+    except BaselineError:
+        return ""
+    try:
+        return project_prefix(repo, project_root)
+    finally:
+        repo.close()
+
+
 def read_at_ref(repo: Repo, ref: str, path: str) -> bytes | None:
     """The content of ``path`` (relative to the repository root) at ``ref``; ``None`` without such a file."""
     commit = resolve_commit(repo, ref)

@@ -12,9 +12,10 @@ from typing import Any
 
 from jinja2 import TemplateError
 
-from dbaudit.diff.compare import AuditDiff, CoverageFigures
+from dbaudit.diff.compare import AuditDiff, CoverageFigures, audit_label, figures, uncovered_tables
 from dbaudit.diff.gates import GateResult, Outcome, any_failed
 from dbaudit.errors import ConfigError
+from dbaudit.model import Audit
 
 DIFF_TEMPLATE = "diff.md.j2"
 
@@ -70,16 +71,7 @@ def diff_context(diff: AuditDiff, gates: tuple[GateResult, ...]) -> dict[str, An
         "before": format_figures(diff.before),
         "after": format_figures(diff.after),
         "delta": format_delta(diff),
-        "gates": [
-            {
-                "name": g.gate,
-                "icon": _OUTCOME_ICONS[g.outcome],
-                "outcome": g.outcome.value,
-                "message": g.message,
-                "items": ", ".join(g.items),
-            }
-            for g in gates
-        ],
+        "gates": _gate_rows(gates),
         "tables": tables,
         "sources": sources,
         "findings": findings,
@@ -92,25 +84,35 @@ def render_diff_markdown(
     diff: AuditDiff, gates: tuple[GateResult, ...], template_dir: Path | None = None
 ) -> str:
     """The Markdown delta for a pull-request comment or a job summary."""
+    return _render_template(DIFF_TEMPLATE, diff_context(diff, gates), template_dir)
+
+
+def _render_template(name: str, context: dict[str, Any], template_dir: Path | None) -> str:
     from dbaudit.render import environment
 
     try:
-        return environment(template_dir).get_template(DIFF_TEMPLATE).render(**diff_context(diff, gates))
+        return environment(template_dir).get_template(name).render(**context)
     except TemplateError as exc:
         raise ConfigError(
-            f"template {DIFF_TEMPLATE} failed: {exc}",
+            f"template {name} failed: {exc}",
             "fix the template, or drop --template-dir to use the bundled ones",
         ) from exc
+
+
+def _gate_json(gate: GateResult) -> dict[str, Any]:
+    return {
+        "gate": gate.gate,
+        "outcome": gate.outcome.value,
+        "message": gate.message,
+        "items": list(gate.items),
+    }
 
 
 def render_diff_json(diff: AuditDiff, gates: tuple[GateResult, ...]) -> str:
     """The diff and the gates as one JSON document."""
     document = {
         "passed": not any_failed(gates),
-        "gates": [
-            {"gate": g.gate, "outcome": g.outcome.value, "message": g.message, "items": list(g.items)}
-            for g in gates
-        ],
+        "gates": [_gate_json(g) for g in gates],
         "diff": diff.to_dict(),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -122,3 +124,50 @@ def render_diff(
     if fmt == "json":
         return render_diff_json(diff, gates)
     return render_diff_markdown(diff, gates, template_dir)
+
+
+CHECK_TEMPLATE = "check.md.j2"
+
+
+def _gate_rows(gates: tuple[GateResult, ...]) -> list[dict[str, str]]:
+    return [
+        {
+            "name": g.gate,
+            "icon": _OUTCOME_ICONS[g.outcome],
+            "outcome": g.outcome.value,
+            "message": g.message,
+            "items": ", ".join(g.items),
+        }
+        for g in gates
+    ]
+
+
+def check_context(audit: Audit, gates: tuple[GateResult, ...]) -> dict[str, Any]:
+    """Everything ``check.md.j2`` prints."""
+    failed = any_failed(gates)
+    return {
+        "passed": not failed,
+        "status": "❌ gate failed" if failed else "✅ passed",
+        "coverage": format_figures(figures(audit)),
+        "audit": audit_label(audit),
+        "gates": _gate_rows(gates),
+        "uncovered": list(uncovered_tables(audit)),
+    }
+
+
+def render_check(
+    audit: Audit, gates: tuple[GateResult, ...], fmt: str, template_dir: Path | None = None
+) -> str:
+    """The result of ``dbaudit check`` as Markdown or JSON."""
+    if fmt == "json":
+        current = figures(audit)
+        document = {
+            "passed": not any_failed(gates),
+            "gates": [_gate_json(g) for g in gates],
+            "coverage": None
+            if current is None
+            else {"covered": current.covered, "tables": current.tables, "percent": round(current.percent, 2)},
+            "uncovered": list(uncovered_tables(audit)),
+        }
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return _render_template(CHECK_TEMPLATE, check_context(audit, gates), template_dir)
