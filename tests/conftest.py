@@ -17,8 +17,15 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Engine, make_url
 
-PG_URL = os.environ.get("DBAUDIT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-MYSQL_URL = os.environ.get("DBAUDIT_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+from dbaudit.urls import parse_url
+
+# Through parse_url: a bare postgresql:// means psycopg (3) to SQLAlchemy 2.1, dbaudit ships psycopg2.
+PG_URL = parse_url(
+    os.environ.get("DBAUDIT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+).render_as_string(hide_password=False)
+MYSQL_URL = parse_url(
+    os.environ.get("DBAUDIT_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+).render_as_string(hide_password=False)
 REQUIRE_SERVERS = os.environ.get("DBAUDIT_REQUIRE_SERVERS") == "1"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
