@@ -1,0 +1,394 @@
+"""Gap analysis on hand-built model objects: domains, archetypes, prerequisites, guidance, execution order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dbaudit.config import Settings
+from dbaudit.gaps import analyse_gaps, uncovered_empty_tables
+from dbaudit.gaps.classify import classify
+from dbaudit.gaps.graph import Edge, SchemaGraph
+from dbaudit.gaps.order import Job, plan_order
+from dbaudit.model import (
+    Column,
+    CountMethod,
+    Coverage,
+    DatabaseSnapshot,
+    ForeignKey,
+    Recommendation,
+    RevisionInfo,
+    RowCount,
+    ScanResult,
+    SeedSource,
+    SourceKind,
+    Table,
+    TableKind,
+    TableState,
+    TableStatus,
+    TableWrite,
+)
+
+# ------------------------------------------------------------------------------------------------------------
+# building blocks
+
+
+def table(
+    name: str,
+    *fks: str,
+    nullable_fks: tuple[str, ...] = (),
+    columns: tuple[str, ...] = ("name",),
+    tenant: bool = False,
+    pk: tuple[str, ...] = ("id",),
+) -> Table:
+    """A table with an ``id`` key, a NOT NULL ``<parent>_id`` for each of ``fks`` and nullable ones."""
+    cols = [Column("id", "INTEGER", nullable=False, identity=True)] if pk == ("id",) else []
+    foreign = []
+    for parent in fks:
+        column = f"{parent}_id" if f"{parent}_id" not in {c.name for c in cols} else f"{parent}_id2"
+        cols.append(Column(column, "INTEGER", nullable=False))
+        foreign.append(ForeignKey((column,), parent, ("id",)))
+    for parent in nullable_fks:
+        column = f"{parent}_ref"
+        cols.append(Column(column, "INTEGER", nullable=True))
+        foreign.append(ForeignKey((column,), parent, ("id",)))
+    if tenant:
+        cols.append(Column("client_account_id", "INTEGER", nullable=False))
+        foreign.append(ForeignKey(("client_account_id",), "client_accounts", ("id",)))
+    cols.extend(Column(c, "VARCHAR(40)") for c in columns)
+    return Table(name, columns=tuple(cols), primary_key=pk, foreign_keys=tuple(foreign))
+
+
+def state(t: Table, rows: int = 0, status: TableStatus | None = None) -> TableState:
+    status = status or (TableStatus.POPULATED if rows else TableStatus.EMPTY)
+    return TableState(t, status, RowCount(CountMethod.EXACT, rows > 0, rows))
+
+
+def snapshot(*states: TableState) -> DatabaseSnapshot:
+    return DatabaseSnapshot("postgresql", "postgresql://u:***@h/db", "15.0", ("public",), tuple(states))
+
+
+def script(
+    path: str, *tables: str, run: str | None = None, kind: SourceKind = SourceKind.SCRIPT
+) -> SeedSource:
+    return SeedSource(path, kind, tuple(TableWrite(t, "orm-add") for t in tables), run_command=run)
+
+
+def by_table(recs: tuple[Recommendation, ...]) -> dict[str, Recommendation]:
+    return {t: r for r in recs for t in r.tables}
+
+
+@pytest.fixture
+def migration_app(tmp_path: Path) -> tuple[DatabaseSnapshot, ScanResult, Settings]:
+    """A small version of the reference audit's application, with its seed script on disk."""
+    tables = [
+        state(table("client_accounts"), 1),
+        state(table("users"), 3),
+        state(table("engagements", "client_accounts"), 1),
+        state(table("assets", "engagements", tenant=True), 6),
+        state(table("asset_dependencies", "assets", "assets", columns=("dependency_type",))),
+        state(table("migrations", "engagements", tenant=True)),
+        state(table("migration_logs", "migrations", columns=("message", "level"))),
+        state(table("wave_plans", "migrations", tenant=True, columns=("name", "wave_number", "status"))),
+        state(table("assessments", "migrations", "assets", columns=("title", "score", "risk"))),
+        state(table("sixr_questions", columns=("text", "category"))),
+        state(table("sixr_parameters", columns=("key", "weight"))),
+        state(table("sixr_analyses", "engagements", tenant=True, columns=("status", "score"))),
+        state(
+            table("sixr_question_responses", "sixr_analyses", "sixr_questions", columns=("answer", "note"))
+        ),
+        state(table("data_imports", "engagements", tenant=True, columns=("filename", "status", "total"))),
+        state(table("raw_import_records", "data_imports", columns=("payload", "row_number", "status"))),
+        state(table("import_field_mappings", "data_imports", columns=("source", "target", "confidence"))),
+        state(
+            table(
+                "mapping_learning_patterns",
+                nullable_fks=("import_field_mappings",),
+                columns=("pattern", "weight", "hits"),
+            )
+        ),
+        state(table("llm_model_pricing", columns=("model", "input_price", "output_price"))),
+        state(table("llm_usage_logs", "llm_model_pricing", columns=("tokens", "cost", "at"))),
+        state(table("access_audit_log", nullable_fks=("users",), columns=("action", "at", "ip"))),
+        state(table("enhanced_access_audit_log", nullable_fks=("users",), columns=("action", "at", "ip"))),
+        state(table("client_access", "users", "client_accounts", columns=("level",))),
+        state(table("soft_deleted_items", columns=("entity", "payload", "deleted_at"))),
+        state(table("alembic_version", pk=(), columns=("version_num",)), 1, TableStatus.SYSTEM),
+        state(Table("orders_2024", partition_of="orders")),
+        state(Table("report_view", kind=TableKind.VIEW)),
+    ]
+    (tmp_path / "app" / "scripts").mkdir(parents=True)
+    (tmp_path / "app" / "scripts" / "init_db.py").write_text(
+        "import argparse\nfrom sqlalchemy.ext.asyncio import AsyncSession\n"
+        "parser = argparse.ArgumentParser()\nparser.add_argument('--force', action='store_true')\n"
+        "async def main(session: AsyncSession):\n"
+        "    session.add(Asset(name='MOCK: app', is_mock=True))\n    await session.commit()\n",
+        encoding="utf-8",
+    )
+    scan = ScanResult(
+        root=str(tmp_path),
+        sources=(
+            script(
+                "app/scripts/init_db.py",
+                "client_accounts",
+                "users",
+                "engagements",
+                "assets",
+                run="docker exec backend python app/scripts/init_db.py --force",
+            ),
+            SeedSource(
+                "alembic/versions/a1_roles.py",
+                SourceKind.REVISION,
+                (TableWrite("users", "alembic-bulk-insert"),),
+                revision=RevisionInfo("a1", is_data=True),
+            ),
+        ),
+    )
+    return snapshot(*tables), scan, Settings(project_root=tmp_path)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# recommendations
+
+
+def test_every_uncovered_empty_table_in_exactly_one_recommendation(migration_app) -> None:
+    snap, scan, conf = migration_app
+    result = analyse_gaps(snap, scan, None, conf)
+    listed = [t for r in result.recommendations for t in r.tables]
+    gaps = uncovered_empty_tables(SchemaGraph(snap), scan, None)
+    assert sorted(listed) == sorted(gaps)
+    assert len(listed) == len(set(listed))
+    assert "alembic_version" not in listed and "orders_2024" not in listed and "report_view" not in listed
+    assert "assets" not in listed  # populated
+
+
+def test_coverage_decides_what_is_a_gap(migration_app) -> None:
+    snap, scan, conf = migration_app
+    coverage = Coverage(
+        covered=("client_accounts", "users", "engagements", "assets", "wave_plans"), application_tables=22
+    )
+    recs = analyse_gaps(snap, scan, coverage, conf).recommendations
+    assert "wave_plans" not in by_table(recs)
+
+
+def test_domains_by_name_and_foreign_keys(migration_app) -> None:
+    snap, scan, conf = migration_app
+    recs = by_table(analyse_gaps(snap, scan, None, conf).recommendations)
+    imports = recs["data_imports"]
+    assert recs["raw_import_records"] is imports and recs["import_field_mappings"] is imports
+    assert recs["mapping_learning_patterns"] is imports  # joined through its foreign key
+    assert imports.seeder == "seed_import.py" and imports.folder == "app/scripts/"
+    assert recs["access_audit_log"] is recs["enhanced_access_audit_log"]
+    assert recs["access_audit_log"].seeder == "seed_audit_logs.py"
+    assert recs["sixr_analyses"] is recs["sixr_question_responses"]
+    assert recs["migrations"] is recs["migration_logs"]
+
+
+def test_archetypes_get_their_own_advice(migration_app) -> None:
+    snap, scan, conf = migration_app
+    recs = by_table(analyse_gaps(snap, scan, None, conf).recommendations)
+    reference = recs["sixr_questions"]
+    assert reference is recs["sixr_parameters"] and reference.archetype == "reference"
+    assert "data-only Alembic revision" in reference.text and "every environment" in reference.text
+    assert recs["sixr_analyses"].archetype != "reference"
+    assert recs["llm_model_pricing"].archetype == "reference"
+    assert (
+        recs["access_audit_log"].archetype == "log"
+        and "back-fill a few events" in recs["access_audit_log"].text
+    )
+    # an association whose parents the existing script seeds: extend that script to link them
+    assert recs["client_access"].archetype == "extend"
+    assert recs["client_access"].text.startswith(
+        "Extend `init_db.py` to link its existing `users` and `client_accounts` rows in `client_access`."
+    )
+    assert classify(SchemaGraph(snap), "client_access") == "association"
+    assert classify(SchemaGraph(snap), "sixr_analyses", ("client_account_id",)) == "domain"
+    assert recs["soft_deleted_items"].archetype == "soft-delete"
+    assert recs["soft_deleted_items"].text.startswith("Optional:")
+    extend = recs["asset_dependencies"]
+    assert extend.archetype == "extend" and extend.seeder == "init_db.py"
+    assert extend.text.startswith("Extend `init_db.py`")
+
+
+def test_prerequisites_name_the_empty_parent_and_its_seeder(migration_app) -> None:
+    snap, scan, conf = migration_app
+    recs = by_table(analyse_gaps(snap, scan, None, conf).recommendations)
+    assessments = recs["assessments"]
+    assert assessments.tables == ("assessments",)  # it hangs off existing assets: not in the migration group
+    assert assessments.requires == ("migrations",)
+    assert assessments.provided_by == ("seed_migration.py",)
+    assert "Requires at least one row in `migrations` (provided by `seed_migration.py`)." in assessments.text
+    assert "linked to existing `assets` rows" in assessments.text
+    assert recs["wave_plans"] is recs["migrations"]  # joined through its foreign key
+    assert recs["sixr_questions"].requires == ()
+
+
+def test_tenant_scoped_advice(migration_app) -> None:
+    snap, scan, conf = migration_app
+    recs = by_table(analyse_gaps(snap, scan, None, conf).recommendations)
+    assert (
+        recs["wave_plans"].tenant_scoped
+        and "Scope rows to an existing tenant (`client_account_id`)" in recs["wave_plans"].text
+    )
+    assert not recs["soft_deleted_items"].tenant_scoped
+    custom = analyse_gaps(snap, scan, None, conf.replace(tenant_columns=("org_id",))).recommendations
+    assert not any(r.tenant_scoped for r in custom)
+
+
+def test_without_a_scan_every_empty_table_is_a_gap(migration_app) -> None:
+    snap, _scan, conf = migration_app
+    result = analyse_gaps(snap, None, None, conf)
+    listed = {t for r in result.recommendations for t in r.tables}
+    assert listed == {
+        s.table.name
+        for s in snap.tables
+        if s.status is TableStatus.EMPTY and s.table.partition_of is None and s.table.kind is TableKind.TABLE
+    }
+    assert all(r.archetype != "extend" for r in result.recommendations)
+    assert result.guidance.session_style is None and result.guidance.seed_folder is None
+
+
+# ------------------------------------------------------------------------------------------------------------
+# guidance
+
+
+def test_guidance_follows_the_existing_seed_script(migration_app) -> None:
+    snap, scan, conf = migration_app
+    guidance = analyse_gaps(snap, scan, None, conf).guidance
+    assert guidance.session_style == "async SQLAlchemy session"
+    assert guidance.mock_marker == "is_mock = TRUE and a MOCK: prefix"
+    assert guidance.purge_flag == "--force"
+    assert guidance.seed_folder == "app/scripts/"
+    assert guidance.pattern_source == "app/scripts/init_db.py"
+    assert guidance.tenant_columns == ("client_account_id",)
+    assert guidance.run_command is not None
+    assert guidance.run_command.startswith("docker exec backend python app/scripts/seed_")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# execution order
+
+
+def test_execution_order_runs_parents_first_with_project_commands(migration_app) -> None:
+    snap, scan, conf = migration_app
+    result = analyse_gaps(snap, scan, None, conf)
+    recs = by_table(result.recommendations)
+    names = [s.seeder for s in result.execution_order]
+    assert names.index("app/scripts/init_db.py") < names.index(recs["migrations"].seeder)
+    assert names.index(recs["migrations"].seeder) < names.index(recs["assessments"].seeder)
+    assert names.index(recs["llm_model_pricing"].seeder) < names.index(recs["llm_usage_logs"].seeder)
+    init = next(s for s in result.execution_order if s.seeder == "app/scripts/init_db.py")
+    assert init.command == "docker exec backend python app/scripts/init_db.py --force"
+    assert "asset_dependencies" in init.tables  # the recommendation extends it
+    waves = next(s for s in result.execution_order if s.seeder == recs["assessments"].seeder)
+    assert waves.command == f"docker exec backend python app/scripts/{waves.seeder} --force"
+    assert not waves.existing and recs["migrations"].seeder in waves.after
+    reference = next(s for s in result.execution_order if s.seeder == recs["sixr_questions"].seeder)
+    assert reference.command == "alembic upgrade head"
+    assert result.cycles == () and result.findings == ()
+
+
+def test_foreign_key_cycle_is_named_with_the_key_to_break() -> None:
+    store = table("store", "staff", columns=("name",))
+    staff = table("staff", "store", columns=("name",))
+    snap = snapshot(state(store), state(staff), state(table("rental", "store", "staff")))
+    result = analyse_gaps(snap, None, None, Settings())
+    assert result.cycles == (("staff", "store"),)
+    (finding,) = result.findings
+    assert finding.kind == "fk-cycle"
+    assert "`staff.store_id -> store`" in finding.message or "`store.staff_id -> staff`" in finding.message
+
+
+def test_deferrable_key_is_preferred_for_breaking() -> None:
+    edges = [
+        Edge("a", "b", ("b_id",), True),
+        Edge("b", "a", ("a_id",), True, deferrable=True),
+    ]
+    order = plan_order([Job("sa", ("a",)), Job("sb", ("b",))], edges)
+    assert order.cycles[0].broken == "b.a_id -> a"
+    assert [s.seeder for s in order.steps] == ["sb", "sa"]
+
+
+def test_seeders_that_need_each_other_are_reported() -> None:
+    edges = [Edge("t2", "t1", ("t1_id",), True), Edge("t4", "t3", ("t3_id",), True)]
+    order = plan_order([Job("first", ("t1", "t4")), Job("second", ("t2", "t3"))], edges)
+    assert len(order.steps) == 2
+    (cycle,) = order.cycles
+    assert cycle.between_seeders
+
+
+@st.composite
+def graphs(draw: st.DrawFn) -> tuple[list[Job], list[Edge]]:
+    """Random required foreign keys over up to 12 tables (a DAG plus back edges making cycles) and seeders
+    writing random groups of them."""
+    n = draw(st.integers(2, 12))
+    tables = [f"t{i}" for i in range(n)]
+    edges: list[Edge] = []
+    for child in range(n):
+        for parent in range(n):
+            if parent < child and draw(st.integers(0, 3)) == 0:
+                edges.append(Edge(tables[child], tables[parent], (f"{tables[parent]}_id",), True))
+            elif parent > child and draw(st.integers(0, 9)) == 0:  # a back edge: a cycle
+                edges.append(
+                    Edge(tables[child], tables[parent], (f"{tables[parent]}_id",), True, draw(st.booleans()))
+                )
+            elif parent != child and draw(st.integers(0, 6)) == 0:  # nullable: never orders anything
+                edges.append(Edge(tables[child], tables[parent], (f"{tables[parent]}_ref",), False))
+    owner = [draw(st.integers(0, n - 1)) for _ in tables]
+    jobs: dict[int, list[str]] = {}
+    for t, o in zip(tables, owner, strict=True):
+        jobs.setdefault(o, []).append(t)
+    extra = draw(st.lists(st.sampled_from(tables), max_size=3))  # a table written by two seeders
+    result = [Job(f"s{o}", tuple(ts)) for o, ts in sorted(jobs.items())]
+    if extra:
+        result.append(Job("extra", tuple(dict.fromkeys(extra))))
+    return draw(st.permutations(result)), edges
+
+
+@settings(max_examples=300, deadline=None)
+@given(graphs())
+def test_order_never_runs_a_seeder_before_the_providers_of_its_required_parents(
+    case: tuple[list[Job], list[Edge]],
+) -> None:
+    jobs, edges = case
+    order = plan_order(jobs, edges)
+    position = {s.seeder: i for i, s in enumerate(order.steps)}
+    assert sorted(position) == sorted(j.name for j in jobs)
+    set_aside = {tuple(c.broken.split(" -> ")) for c in order.cycles if c.between_seeders}
+    for edge in edges:
+        if not edge.required or edge.child == edge.parent or edge in order.broken_edges:
+            continue
+        for job in jobs:
+            if edge.child in job.tables and edge.parent not in job.tables:
+                for provider in jobs:
+                    if provider is not job and edge.parent in provider.tables:
+                        assert (
+                            position[provider.name] < position[job.name]
+                            or (job.name, provider.name) in set_aside
+                        )
+    # every broken foreign key closes a cycle of required foreign keys
+    for cycle in order.cycles:
+        if not cycle.between_seeders:
+            assert len(cycle.path) >= 2
+    # what is left after setting the broken keys aside has no cycle: a table order exists
+    remaining = {
+        (e.child, e.parent)
+        for e in edges
+        if e.required and e.child != e.parent and e not in order.broken_edges
+    }
+    assert _acyclic(remaining)
+
+
+def _acyclic(pairs: set[tuple[str, str]]) -> bool:
+    nodes = {n for p in pairs for n in p}
+    pending = set(pairs)
+    while nodes:
+        free = {n for n in nodes if not any(child == n for child, _ in pending)}
+        if not free:
+            return False
+        nodes -= free
+        pending = {p for p in pending if p[1] not in free}
+    return True
