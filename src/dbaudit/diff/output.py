@@ -136,7 +136,7 @@ def _gate_rows(gates: tuple[GateResult, ...]) -> list[dict[str, str]]:
             "icon": _OUTCOME_ICONS[g.outcome],
             "outcome": g.outcome.value,
             "message": g.message,
-            "items": ", ".join(g.items),
+            "names": ", ".join(g.items),
         }
         for g in gates
     ]
