@@ -170,6 +170,15 @@ def test_exact_counts_every_table_when_asked(audited: AuditedSchema) -> None:
     assert (found["events"].count.method, found["events"].count.value) == (CountMethod.EXACT, 1)
 
 
+def test_a_count_past_its_budget_falls_back_to_the_estimate(audited: AuditedSchema) -> None:
+    # The threshold lets every table be counted, the budget does not let 5M rows be.
+    found = states(reflect(audited.url, exact_threshold=10**9, count_timeout=0.05))
+    big = found["big"].count
+    assert (big.method, big.populated) == (CountMethod.ESTIMATE, True)
+    assert abs(big.value - BIG_ROWS) < BIG_ROWS * 0.1
+    assert (found["customers"].count.method, found["customers"].count.value) == (CountMethod.EXACT, 2)
+
+
 def test_no_counts_only_probes(audited: AuditedSchema) -> None:
     found = states(reflect(audited.url, counts=False))
     assert {name: s.status for name, s in found.items()} == EXPECTED_STATUS

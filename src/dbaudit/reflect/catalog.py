@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.reflection import Inspector, ObjectKind
+from sqlalchemy.types import NullType
 
 from dbaudit.model import CheckConstraint, Column, ForeignKey, Table, TableKind, UniqueConstraint, View
 from dbaudit.reflect.dialects import Dialect
@@ -60,17 +61,24 @@ def read_schema(
     *,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    label: str | None = None,
 ) -> SchemaCatalog:
-    """Reflect every table and view of ``schema`` (``None``: the default, for engines without schemas)."""
+    """Reflect every table and view of ``schema`` (``None``: the default, for engines without schemas).
+
+    ``label`` is the schema name the include/exclude globs see (SQLite's unnamed schema is ``main``).
+    """
+    label = label or schema
     args: dict[str, Any] = {"schema": schema, "kind": ObjectKind.TABLE}
     columns = _multi(inspector.get_multi_columns, **args)
+    for internal in dialect.internal_tables(conn, schema):
+        columns[(schema, internal)] = inspector.get_columns(internal, schema=schema)
     names = {name for (_schema, name) in columns}
     children = {
         c: p for c, p in dialect.partition_children(conn, schema).items() if c in names and p in names
     }
-    wanted = {n for n in names if n not in children and selected(n, schema, include, exclude)}
+    wanted = {n for n in names if n not in children and selected(n, label, include, exclude)}
     if not wanted:
-        return SchemaCatalog(views=_views(inspector, dialect, schema, include, exclude))
+        return SchemaCatalog(views=_views(inspector, dialect, schema, include, exclude, label))
     filter_names = sorted(wanted)
     args["filter_names"] = filter_names
     primary_keys = _multi(inspector.get_multi_pk_constraint, **args)
@@ -80,6 +88,7 @@ def read_schema(
     indexes = _multi(inspector.get_multi_indexes, **args)
     comments = _multi(inspector.get_multi_table_comment, **args)
     partitioned = dialect.partitioned_parents(conn, schema)
+    actions = dialect.foreign_key_actions(conn, schema)
     partitions_of: dict[str, list[str]] = {}
     for child, parent in children.items():
         partitions_of.setdefault(parent, []).append(child)
@@ -97,7 +106,7 @@ def read_schema(
                 kind=kind,
                 columns=tuple(_column(c, pk_columns, dialect, type_compiler) for c in columns[key]),
                 primary_key=pk_columns,
-                foreign_keys=_foreign_keys(foreign_keys.get(key, ()), schema),
+                foreign_keys=_foreign_keys(foreign_keys.get(key, ()), schema, name, actions),
                 unique_constraints=_uniques(uniques.get(key, ()), indexes.get(key, ())),
                 check_constraints=tuple(
                     sorted(
@@ -114,12 +123,14 @@ def read_schema(
         )
     return SchemaCatalog(
         tables=tuple(tables),
-        views=_views(inspector, dialect, schema, include, exclude),
+        views=_views(inspector, dialect, schema, include, exclude, label),
         partitions={c: p for c, p in children.items() if p in wanted},
     )
 
 
 def _type_name(type_: Any, engine_dialect: Any) -> str:
+    if isinstance(type_, NullType):  # no declared type (SQLite allows that)
+        return ""
     try:
         return str(type_.compile(dialect=engine_dialect))
     except Exception:  # a reflected type the dialect cannot render (NullType, some domains)
@@ -140,10 +151,16 @@ def _column(info: dict[str, Any], pk: Sequence[str], dialect: Dialect, engine_di
     )
 
 
-def _foreign_keys(infos: Sequence[dict[str, Any]], schema: str | None) -> tuple[ForeignKey, ...]:
+def _foreign_keys(
+    infos: Sequence[dict[str, Any]],
+    schema: str | None,
+    table_name: str,
+    actions: Mapping[tuple[str, tuple[str, ...]], str],
+) -> tuple[ForeignKey, ...]:
     keys = []
     for fk in infos:
         options = fk.get("options") or {}
+        ondelete = options.get("ondelete") or actions.get((table_name, tuple(fk["constrained_columns"])))
         referred_schema = fk.get("referred_schema")
         keys.append(
             ForeignKey(
@@ -153,7 +170,7 @@ def _foreign_keys(infos: Sequence[dict[str, Any]], schema: str | None) -> tuple[
                 # ``None`` means "the referring table's own schema".
                 referred_schema=None if referred_schema in (None, schema) else str(referred_schema),
                 name=fk.get("name"),
-                ondelete=(str(options["ondelete"]).upper() if options.get("ondelete") else None),
+                ondelete=str(ondelete).upper() if ondelete else None,
                 deferrable=bool(options.get("deferrable")),
             )
         )
@@ -182,7 +199,12 @@ def _uniques(
 
 
 def _views(
-    inspector: Inspector, dialect: Dialect, schema: str | None, include: Sequence[str], exclude: Sequence[str]
+    inspector: Inspector,
+    dialect: Dialect,
+    schema: str | None,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    label: str | None,
 ) -> tuple[View, ...]:
     shown_schema = schema if dialect.has_schemas else None
     views = [View(name=n, schema=shown_schema) for n in inspector.get_view_names(schema=schema)]
@@ -193,7 +215,7 @@ def _views(
         ]
     return tuple(
         sorted(
-            (v for v in views if selected(v.name, schema, include, exclude)),
+            (v for v in views if selected(v.name, label, include, exclude)),
             key=lambda v: (v.name, v.kind.value),
         )
     )

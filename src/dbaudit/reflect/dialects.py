@@ -85,6 +85,16 @@ class Dialect:
         """Names of declaratively partitioned parents in ``schema``."""
         return set()
 
+    def internal_tables(self, conn: Connection, schema: str | None) -> list[str]:
+        """Bookkeeping tables of the engine itself that SQLAlchemy's table list leaves out but users see."""
+        return []
+
+    def foreign_key_actions(
+        self, conn: Connection, schema: str | None
+    ) -> dict[tuple[str, tuple[str, ...]], str]:
+        """``ON DELETE`` actions by (table, constrained columns) where SQLAlchemy's reflection misses them."""
+        return {}
+
     def is_identity(self, column: dict[str, Any], primary_key: Sequence[str]) -> bool:
         """Whether the database fills this column by itself (identity, serial, auto-increment)."""
         return bool(column.get("identity")) or column.get("autoincrement") is True
@@ -269,6 +279,36 @@ class SQLiteDialect(Dialect):
 
     def begin_read_only(self, conn: Connection) -> None:
         conn.execute(text("PRAGMA query_only = ON"))
+
+    def internal_tables(self, conn: Connection, schema: str | None) -> list[str]:
+        # sqlite_sequence holds AUTOINCREMENT counters: system meta the audit lists.
+        rows = conn.execute(
+            text("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'")
+        )
+        return [str(name) for (name,) in rows]
+
+    def foreign_key_actions(
+        self, conn: Connection, schema: str | None
+    ) -> dict[tuple[str, tuple[str, ...]], str]:
+        # SQLAlchemy reads actions from the DDL text of FOREIGN KEY clauses only; the pragma also knows
+        # those of inline REFERENCES.  One statement for the whole file.
+        rows = conn.execute(
+            text(
+                'SELECT m.name, p.id, p.seq, p."from", p.on_delete FROM sqlite_master AS m '
+                "JOIN pragma_foreign_key_list(m.name) AS p WHERE m.type = 'table' "
+                "ORDER BY m.name, p.id, p.seq"
+            )
+        )
+        columns: dict[tuple[str, int], list[str]] = {}
+        actions: dict[tuple[str, int], str] = {}
+        for table_name, fk_id, _seq, column, on_delete in rows:
+            columns.setdefault((table_name, fk_id), []).append(str(column))
+            actions[(table_name, fk_id)] = str(on_delete)
+        return {
+            (name, tuple(columns[(name, fk_id)])): action
+            for (name, fk_id), action in actions.items()
+            if action.upper() != "NO ACTION"
+        }
 
     def end_read_only(self, conn: Connection) -> None:
         conn.rollback()

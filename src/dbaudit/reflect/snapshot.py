@@ -104,7 +104,13 @@ def _reflect(conn: Connection, dialect: Dialect, settings: Settings, shown_url: 
         # SQLite's one schema is "main", reached by not naming it.
         schema_arg = schema if dialect.has_schemas else None
         catalog = read_schema(
-            conn, inspector, dialect, schema_arg, include=settings.include, exclude=settings.exclude
+            conn,
+            inspector,
+            dialect,
+            schema_arg,
+            include=settings.include,
+            exclude=settings.exclude,
+            label=schema,
         )
         log.debug("schema %s: %d tables, %d views", schema, len(catalog.tables), len(catalog.views))
         tables.extend(catalog.tables)
