@@ -1,0 +1,1 @@
+"""Small create/read helpers shared by the API and the scripts."""
