@@ -193,7 +193,16 @@ def git_info(project_root: Path) -> GitInfo | None:
 
 
 def audit_at_ref(settings: Settings, ref: str, head: Audit, baseline_path: str | None = None) -> Audit:
-    """The baseline audit of ``ref``: the audit committed there, or else a scan of that commit's files.
+    """The baseline audit of ``ref``; see :func:`baseline_at_ref`."""
+    return baseline_at_ref(settings, ref, head, baseline_path)[0]
+
+
+def baseline_at_ref(
+    settings: Settings, ref: str, head: Audit, baseline_path: str | None = None
+) -> tuple[Audit, str]:
+    """The baseline audit of ``ref`` and a label saying where it came from.
+
+    The audit committed at ``ref`` when there is one, or else a scan of that commit's files.
 
     ``baseline_path`` (default ``settings.baseline_path``) is relative to the project root.  Without such a
     file at ``ref``, the seed sources of the ref's tree are scanned straight from git objects and their
@@ -209,9 +218,12 @@ def audit_at_ref(settings: Settings, ref: str, head: Audit, baseline_path: str |
         data = read_at_ref(repo, ref, committed)
         if data is not None:
             log.info("baseline: %s at %s", committed, ref)
-            return load_audit(data, label=f"{committed} at {ref}")
+            label = f"{committed} at {ref}"
+            return load_audit(data, label=label), label
         log.info("baseline: %s is not in %s; scanning the seed sources of %s", committed, ref, ref)
-        return _scan_ref(repo, ref, prefix, settings, head)
+        audit = _scan_ref(repo, ref, prefix, settings, head)
+        assert audit.git is not None
+        return audit, f"seed sources of {ref} ({audit.git.commit[:12]})"
     finally:
         repo.close()
 

@@ -80,11 +80,10 @@ def run_diff(
         base_audit = load_audit(base)
         base_label = str(base)
     else:
-        from dbaudit.gitbaseline import audit_at_ref
+        from dbaudit.gitbaseline import baseline_at_ref
 
         assert base_ref is not None
-        base_audit = audit_at_ref(settings, base_ref, head_audit, baseline_path)
-        base_label = f"{base_ref} ({base_audit.git.commit[:12]})" if base_audit.git else base_ref
+        base_audit, base_label = baseline_at_ref(settings, base_ref, head_audit, baseline_path)
     head_label = str(head) if head is not None else _working_tree_label(head_audit)
     diff = diff_audits(base_audit, head_audit, base_label=base_label, head_label=head_label)
     return DiffRun(base_audit, head_audit, diff, evaluate_gates(diff, policy))
