@@ -148,8 +148,8 @@ def _looks_like_lookup(graph: SchemaGraph, table: str) -> bool:
 def is_association(graph: SchemaGraph, table: str, tenant_columns: tuple[str, ...] = ()) -> bool:
     """A link table: its key made of foreign keys, or two foreign keys to other tables and little else.
 
-    A tenant foreign key counts only when the table carries at most one column of its own: every
-    tenant-scoped table has one, and that does not make it a link table.
+    A tenant foreign key counts only when the table carries no column of its own: every tenant-scoped table
+    has one, and that does not make it a link table.
     """
     t = graph.tables[table].table
     fks = [fk for fk in t.foreign_keys if fk.referred_table != t.name]
@@ -168,4 +168,4 @@ def is_association(graph: SchemaGraph, table: str, tenant_columns: tuple[str, ..
         and c.name not in tenant
         and not _PLUMBING.match(c.name)
     ]
-    return len(payload) <= (2 if len(data_fks) >= 2 else 1)
+    return len(payload) <= 2 if len(data_fks) >= 2 else not payload

@@ -107,7 +107,7 @@ def session_style(sources: Iterable[SeedSource], texts: dict[str, str]) -> str |
 
 
 def mock_marker(texts: Iterable[str], settings: Settings) -> str | None:
-    """``is_mock = TRUE``, a ``MOCK:`` prefix, or both, as the seed scripts mark the rows they insert."""
+    """``is_mock = TRUE``, ``MOCK: prefix`` or both (joined by `` + ``), as the seed scripts mark rows."""
     column = re.compile(rf"""\b{re.escape(settings.mock_column)}\b["']?\s*[:=]+\s*(True|TRUE|true|1)\b""")
     prefix = re.compile(rf"""["']{re.escape(settings.mock_prefix)}""")
     uses_column = uses_prefix = False
@@ -118,8 +118,8 @@ def mock_marker(texts: Iterable[str], settings: Settings) -> str | None:
     if uses_column:
         parts.append(f"{settings.mock_column} = TRUE")
     if uses_prefix:
-        parts.append(f"a {settings.mock_prefix} prefix")
-    return " and ".join(parts) or None
+        parts.append(f"{settings.mock_prefix} prefix")
+    return " + ".join(parts) or None
 
 
 def purge_flag(texts: Iterable[str]) -> str | None:

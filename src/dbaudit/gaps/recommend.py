@@ -171,7 +171,7 @@ def _advice(draft: Draft, graph: SchemaGraph, archetypes: dict[str, str]) -> str
         noun = "catalogue" if len(draft.tables) == 1 else "catalogues"
         return (
             f'Create a data-only Alembic revision (`alembic revision -m "{draft.seeder}"`) to insert the '
-            f"{tables} {noun}, so every environment has it."
+            f"{tables} {noun}, so every environment has {'it' if len(draft.tables) == 1 else 'them'}."
         )
     if draft.archetype == kinds.EXTEND:
         verb = "link" if all(archetypes[t] == kinds.ASSOCIATION for t in draft.tables) else "add"

@@ -52,8 +52,15 @@ class Section:
         return self.spec.heading
 
 
+_GAPS = "dbaudit.render.gaps_context"
+
 SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("status", "1", "Table Population Status", "dbaudit.render.status:status_context"),
+    SectionSpec("gaps", "3", "Gap Analysis & Recommended Seed Scripts", f"{_GAPS}:gaps_context"),
+    SectionSpec("next_steps", "4", "Next Steps", f"{_GAPS}:next_steps_context"),
+    SectionSpec("changes", "5", "Changes since the previous audit", "dbaudit.diff.changes:changes_context"),
+    SectionSpec("order", "6", "Running the Seeders: Execution Order", f"{_GAPS}:order_context"),
+    SectionSpec("findings", None, "Findings", f"{_GAPS}:findings_context"),
 )
 
 

@@ -1,0 +1,287 @@
+"""Sections 3 (gap analysis), 4 (next steps), 6 (execution order) and the findings, shaped for the templates.
+
+Each ``*_context(audit, options)`` returns the plain data its template lays out, or ``None`` to leave the
+section out.  All wording that depends on the data is decided here, so the templates stay dumb.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from dbaudit.gaps.graph import SchemaGraph
+from dbaudit.model import Audit, ExecutionStep, Finding, Recommendation, Severity, SourceKind
+
+if TYPE_CHECKING:
+    from dbaudit.render import RenderOptions
+
+REFERENCE = "reference"
+EXTEND = "extend"
+
+FINDING_TITLES: dict[str, str] = {
+    "seeded-but-empty": "Seeded but empty",
+    "stale-reference": "Sources writing tables the database does not have",
+    "unknown-table": "Sources writing tables the database does not have",
+    "conditional-seed": "Conditional seeds",
+    "duplicate-declaration": "Duplicate table declarations",
+    "unresolved-table": "Table names the scanner could not resolve",
+    "unreadable": "Unreadable tables",
+    "fk-cycle": "Foreign-key cycles",
+    "seeder-cycle": "Seeders that depend on each other",
+}
+SEVERITY_ICONS = {Severity.ERROR: "⛔", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}
+
+
+def _code(value: str) -> str:
+    return f"`{value}`"
+
+
+def _codes(values: Sequence[str]) -> str:
+    return ", ".join(_code(v) for v in values)
+
+
+def _seeder_label(rec: Recommendation) -> str:
+    return rec.seeder
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Section 3
+
+
+def marker_phrase(marker: str | None) -> str | None:
+    """``is_mock = TRUE + MOCK: prefix`` -> ``\\`is_mock = TRUE\\` and a \\`MOCK:\\` name prefix``."""
+    if not marker:
+        return None
+    parts = []
+    for part in marker.split(" + "):
+        if part.endswith(" prefix"):
+            parts.append(f"a `{part[: -len(' prefix')]}` prefix")
+        else:
+            parts.append(f"`{part}`")
+    return " and ".join(parts)
+
+
+def guidance_lines(audit: Audit) -> list[str]:
+    """The numbered *Implementation Guidance* under the gap table, from what the existing seeders do."""
+    guidance, recs = audit.guidance, audit.recommendations
+    if guidance is None:
+        return []
+    pattern = guidance.pattern_source
+    if pattern is None and audit.scan is not None:
+        pattern = next((s.path for s in audit.scan.sources if s.kind is SourceKind.SCRIPT and s.writes), None)
+    lines = []
+    reference = [t for r in recs if r.archetype == REFERENCE for t in r.tables]
+    revisions = (
+        ' or create small Alembic "data-only" revisions for immutable reference data '
+        f"(e.g. {_codes(reference[:2])})"
+        if reference
+        else ""
+    )
+    if pattern:
+        name = pattern.rsplit("/", 1)[-1]
+        style = f" ({guidance.session_style})" if guidance.session_style else ""
+        lines.append(f"Follow the existing `{name}` pattern{style}{revisions}.")
+    else:
+        lines.append(
+            f"No seed script exists yet: write one per domain with the application's own models{revisions}."
+        )
+    if guidance.tenant_columns:
+        cols = " & ".join(_code(c) for c in guidance.tenant_columns)
+        lines.append(
+            f"Include {cols} in every row, taken from an existing tenant, for multi-tenant isolation."
+        )
+    marker = marker_phrase(guidance.mock_marker)
+    flag = f" (`{guidance.purge_flag}`)" if guidance.purge_flag else ""
+    if marker:
+        lines.append(
+            f"Mark all mock rows with {marker} to allow easy purge{flag}, as the existing seeders do."
+        )
+    else:
+        lines.append(
+            "Mark all mock rows (`is_mock = TRUE` where the table has such a column, else a `MOCK:` prefix) "
+            "so they can be purged again (`dbaudit purge` removes exactly those)."
+        )
+    if guidance.seed_folder:
+        lines.append(
+            f"Organise seed scripts under `{guidance.seed_folder}` with a clear naming convention "
+            "(`seed_<domain>.py`)."
+        )
+    if guidance.run_command:
+        lines.append(f"Document how to run them (`{guidance.run_command}`).")
+    return lines
+
+
+def gaps_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None:
+    """Section 3: one row per recommendation, then the implementation guidance."""
+    if audit.database is None:
+        return None
+    recs = audit.recommendations
+    return {
+        "rows": [[" / ".join(r.tables), r.text] for r in recs],
+        "count": sum(len(r.tables) for r in recs),
+        "guidance": guidance_lines(audit),
+    }
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Section 4
+
+
+def next_steps_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None:
+    """Section 4: reference data first, then the remaining domains, then a CI gate."""
+    if audit.database is None:
+        return None
+    recs = audit.recommendations
+    steps = []
+    reference = [r for r in recs if r.archetype == REFERENCE]
+    rest = [r for r in recs if r.archetype != REFERENCE]
+    if reference:
+        tables = _codes([t for r in reference for t in r.tables])
+        steps.append(
+            f"**Prioritise reference data** ({tables}) via data-only Alembic revisions so it is guaranteed "
+            "in every environment."
+        )
+    coverage = audit.coverage
+    extended = _codes(list(dict.fromkeys(r.seeder for r in rest if r.archetype == EXTEND)))
+    rest = [r for r in rest if r.archetype != EXTEND]
+    if rest or extended:
+        parts = [f"Extend {extended}"] if extended else []
+        if rest:
+            seeders = _codes(list(dict.fromkeys(r.seeder for r in rest)))
+            parts.append(f"{'build' if parts else 'Build'} the remaining domain-specific seeders ({seeders})")
+        what = " and ".join(parts)
+        goal = "to achieve 100% table coverage"
+        if coverage is not None:
+            goal = (
+                f"to take coverage from {coverage.percent:.0f}% ({len(coverage.covered)}/"
+                f"{coverage.application_tables}) to 100%"
+            )
+        steps.append(f"{what} {goal}.")
+    if recs:
+        steps.append(
+            "Until then, `dbaudit seed --missing` fills every empty table with marked mock rows "
+            "(`dbaudit purge` takes them out again)."
+        )
+    floor = math.floor(coverage.percent) if coverage is not None else 100
+    steps.append(
+        f"Add a CI step that keeps it there: `dbaudit check --fail-under {floor}` fails the build when "
+        "seeding coverage drops below today's level."
+    )
+    return {"steps": steps}
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Section 6
+
+
+def _reasons(audit: Audit, step: ExecutionStep, by_name: dict[str, ExecutionStep]) -> list[str]:
+    """Why ``step`` runs after each of its ``after`` steps: the required parents they provide."""
+    if audit.database is None:
+        return []
+    graph = SchemaGraph(audit.database)
+    parents = {p for t in step.tables if t in graph.tables for p in graph.parents(t, required_only=True)}
+    reasons = []
+    for before in step.after:
+        provided = [t for t in by_name[before].tables if t in parents and t not in step.tables]
+        earlier = by_name[before]
+        if provided:
+            why = f": it writes {_codes(provided)}"
+        elif (earlier.command or "").startswith("alembic ") and (step.command or "").startswith("alembic "):
+            why = ": it comes earlier in the migration history"
+        else:
+            why = ""
+        reasons.append(f"{_code(_short(step.seeder))} runs after {_code(_short(before))}{why}.")
+    return reasons
+
+
+def _short(seeder: str) -> str:
+    return seeder.rsplit("/", 1)[-1]
+
+
+def order_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None:
+    """Section 6: every seeder, existing and recommended, in an order that respects required parents."""
+    if audit.database is None or not audit.execution_order:
+        return None
+    by_name = {s.seeder: s for s in audit.execution_order}
+    steps = []
+    rationale = []
+    for number, step in enumerate(audit.execution_order, start=1):
+        steps.append(
+            {
+                "number": number,
+                "seeder": _short(step.seeder),
+                "path": step.seeder,
+                "existing": step.existing,
+                "tables": ", ".join(step.tables),
+                "command": step.command or f"python {step.seeder}",
+                "note": step.note,
+                "after": [_short(a) for a in step.after],
+            }
+        )
+        rationale.extend(_reasons(audit, step, by_name))
+    cycles = [f.message for f in audit.findings if f.kind in ("fk-cycle", "seeder-cycle")]
+    return {"steps": steps, "rationale": rationale, "cycles": cycles}
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Findings
+
+
+def _conditional_findings(audit: Audit) -> list[Finding]:
+    """Conditional writes from the scan, when the scanner has not reported them as findings itself."""
+    if audit.scan is None or any("conditional" in f.kind for f in audit.findings):
+        return []
+    found = []
+    for source in audit.scan.sources:
+        for write in source.writes:
+            if write.conditional:
+                found.append(
+                    Finding(
+                        kind="conditional-seed",
+                        message=(
+                            f"`{source.name}` writes `{write.table}` only depending on what is already in "
+                            "the database: a fresh database may stay empty there"
+                        ),
+                        severity=Severity.INFO,
+                        table=write.table,
+                        source=source.path,
+                        location=write.location,
+                    )
+                )
+    return found
+
+
+def findings_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None:
+    """Findings grouped by kind (known kinds first, in a fixed order), each with its location."""
+    findings = list(dict.fromkeys([*audit.findings, *_conditional_findings(audit)]))
+    if not findings:
+        return None
+    order = list(FINDING_TITLES)
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(
+            FINDING_TITLES.get(finding.kind, finding.kind.replace("-", " ").capitalize()), []
+        ).append(finding)
+
+    def rank(title: str) -> tuple[int, str]:
+        kinds = [k for k, t in FINDING_TITLES.items() if t == title]
+        return (order.index(kinds[0]) if kinds else len(order), title)
+
+    return {
+        "count": len(findings),
+        "groups": [
+            {
+                "title": title,
+                "entries": [
+                    {
+                        "icon": SEVERITY_ICONS[f.severity],
+                        "message": f.message,
+                        "location": str(f.location) if f.location else None,
+                    }
+                    for f in groups[title]
+                ],
+            }
+            for title in sorted(groups, key=rank)
+        ],
+    }
