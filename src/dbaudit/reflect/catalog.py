@@ -140,12 +140,13 @@ def _type_name(type_: Any, engine_dialect: Any) -> str:
 def _column(info: dict[str, Any], pk: Sequence[str], dialect: Dialect, engine_dialect: Any) -> Column:
     computed = info.get("computed")
     default = info.get("default")
+    type_name = _type_name(info["type"], engine_dialect)
     return Column(
         name=str(info["name"]),
-        type=_type_name(info["type"], engine_dialect),
+        type=type_name,
         nullable=bool(info.get("nullable", True)),
         default=None if default is None else str(default),
-        identity=dialect.is_identity({**info, "type": _type_name(info["type"], engine_dialect)}, pk),
+        identity=dialect.is_identity({**info, "type": type_name}, pk),
         computed=str(computed["sqltext"]) if computed else None,
         comment=info.get("comment"),
     )

@@ -1,7 +1,7 @@
 """Probes and exact counts, batched, each statement under a time budget, one failing table isolated.
 
 A probe asks ``EXISTS (SELECT 1 FROM t)`` and an exact count ``(SELECT count(*) FROM t)``; many tables are
-asked in one ``UNION ALL`` statement so 10,000 tables cost a few dozen round trips.  When a batch fails (a
+asked in one statement (one column each) so 10,000 tables cost a few dozen round trips.  When a batch fails (a
 table the role may not read, a probe that ran out of time) every table of that batch is asked again on its
 own, inside a savepoint where the engine needs one (an error aborts a PostgreSQL transaction), so one bad
 table never hides the others.  Statements are built from SQLAlchemy constructs: the engine quotes names.
@@ -14,14 +14,14 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, literal, select, table, union_all
+from sqlalchemy import ColumnElement, exists, func, literal_column, select, table
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import TableClause
 
 from dbaudit.reflect.dialects import Dialect
 
-#: Tables asked in one statement.  SQLite allows at most 500 terms in a compound SELECT.
+#: Tables asked in one statement (PostgreSQL allows 1,664 result columns, SQLite 2,000).
 BATCH_SIZE = 200
 
 
@@ -45,7 +45,7 @@ class Target:
 
 def probe_expression(target: Target) -> ColumnElement[Any]:
     """``EXISTS (SELECT 1 FROM target)``: stops at the first row, whatever the table's size."""
-    return exists(select(literal(1)).select_from(target.clause()))
+    return exists(select(literal_column("1")).select_from(target.clause()))
 
 
 def count_expression(target: Target) -> ColumnElement[Any]:
@@ -82,17 +82,17 @@ def _ask(
 ) -> list[Any]:
     results: list[Any] = [None] * len(targets)
     for start in range(0, len(targets), BATCH_SIZE):
-        batch = list(enumerate(targets[start : start + BATCH_SIZE], start))
-        selects = [select(literal(i).label("i"), expression(t).label("v")) for i, t in batch]
-        statement = selects[0] if len(selects) == 1 else union_all(*selects)
+        batch = targets[start : start + BATCH_SIZE]
+        # One row, one column per table: cheaper to build and to plan than a UNION of selects.
+        statement = select(*(expression(t).label(f"v{i}") for i, t in enumerate(batch)))
         try:
             with _guarded(conn, dialect, budget):
-                for i, value in conn.execute(statement):
-                    results[int(i)] = value
+                row = conn.execute(statement).one()
+            results[start : start + len(batch)] = list(row)
             continue
         except DBAPIError:
             pass
-        for i, target in batch:
+        for i, target in enumerate(batch, start):
             try:
                 with _guarded(conn, dialect, budget):
                     results[i] = conn.execute(select(expression(target))).scalar()
