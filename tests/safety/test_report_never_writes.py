@@ -1,0 +1,112 @@
+"""``report`` never writes.
+
+Two proofs on PostgreSQL:
+
+* it runs to completion as a role that holds only ``USAGE`` on the schema and ``SELECT`` on its tables (so
+  it needs no write privilege at all);
+* run as the *owner* of every table (a role that could write anything there), the server's own statistics
+  (``pg_stat_user_tables``: ``n_tup_ins``, ``n_tup_upd``, ``n_tup_del``, ``n_tup_hot_upd``) are unchanged
+  afterwards, no table was created or dropped, and every row is identical.
+
+Statistics are read once the role's backends have ended (a backend flushes its counters when it exits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+
+from tests.conftest import unique_name
+from tests.safety.runner import run_cli, wait_for
+
+if TYPE_CHECKING:
+    from tests.conftest import TestDatabase
+
+COUNTERS = "n_tup_ins, n_tup_upd, n_tup_del, n_tup_hot_upd"
+
+
+@pytest.fixture
+def roles(pg_admin: Engine) -> Iterator[dict[str, str]]:
+    names = {"reader": unique_name("ro"), "owner": unique_name("ow")}
+    with pg_admin.connect() as conn:
+        for name in names.values():
+            conn.execute(text(f'CREATE ROLE "{name}" LOGIN'))
+    try:
+        yield names
+    finally:
+        with pg_admin.connect() as conn:
+            for name in names.values():
+                conn.execute(
+                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :r"),
+                    {"r": name},
+                )
+                conn.execute(text(f'REASSIGN OWNED BY "{name}" TO CURRENT_USER'))
+                conn.execute(text(f'DROP OWNED BY "{name}"'))
+                conn.execute(text(f'DROP ROLE "{name}"'))
+
+
+def _statistics(admin: Engine, schema: str) -> dict[str, tuple[int, ...]]:
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        rows = conn.execute(
+            text(f"SELECT relname, {COUNTERS} FROM pg_stat_user_tables WHERE schemaname = :s"), {"s": schema}
+        )
+        return {str(r[0]): tuple(int(v) for v in r[1:]) for r in rows}
+
+
+def _picture(db: TestDatabase) -> dict[str, list[tuple[object, ...]]]:
+    with db.engine.connect() as conn:
+        names = conn.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = :s ORDER BY 1"), {"s": db.schema}
+        ).scalars()
+        return {n: sorted(tuple(r) for r in conn.execute(text(f'SELECT * FROM "{n}"'))) for n in names}
+
+
+def _no_backends(admin: Engine, role: str) -> bool:
+    with admin.connect() as conn:
+        return not conn.execute(
+            text("SELECT 1 FROM pg_stat_activity WHERE usename = :r"), {"r": role}
+        ).first()
+
+
+def test_report_needs_only_select_and_writes_nothing(
+    pg_schema: TestDatabase,
+    pg_admin: Engine,
+    roles: dict[str, str],
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    schema = pg_schema.schema
+    pg_schema.execute(
+        "CREATE TABLE accounts (id serial PRIMARY KEY, name text NOT NULL);"
+        "CREATE TABLE notes (id serial PRIMARY KEY, account_id int REFERENCES accounts(id), body text);"
+        "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);"
+        "INSERT INTO accounts (name) VALUES ('a'), ('b'); INSERT INTO alembic_version VALUES ('0001')"
+    )
+    reader, owner = roles["reader"], roles["owner"]
+    pg_schema.execute(
+        f'GRANT USAGE ON SCHEMA "{schema}" TO "{reader}"; GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{reader}";'
+        f'GRANT USAGE, CREATE ON SCHEMA "{schema}" TO "{owner}";'
+        f'ALTER TABLE accounts OWNER TO "{owner}"; ALTER TABLE notes OWNER TO "{owner}";'
+        f'ALTER TABLE alembic_version OWNER TO "{owner}"'
+    )
+    wait_for(lambda: _statistics(pg_admin, schema).get("accounts", (0,))[0] >= 2, "the setup's statistics")
+    before_stats = _statistics(pg_admin, schema)
+    before_rows = _picture(pg_schema)
+
+    for role in (reader, owner):
+        url = make_url(pg_schema.url).set(username=role).render_as_string(hide_password=False)
+        for fmt in ("json", "md"):
+            run = run_cli(
+                ["report", "--format", fmt, "--exact", "--project", str(tmp_path), "--url", url], capfd
+            )
+            assert run.code == 0, run.describe()
+        wait_for(lambda r=role: _no_backends(pg_admin, r), f"{role}'s sessions to end")
+
+    assert _picture(pg_schema) == before_rows
+    assert _statistics(pg_admin, schema) == before_stats

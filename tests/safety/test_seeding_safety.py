@@ -1,0 +1,106 @@
+"""Seeding safety: purge never takes a real row with it, and a protected environment refuses to be written.
+
+* A real row that references a mock row (through ``ON DELETE CASCADE``, so a careless purge would delete the
+  real row too) makes ``purge`` refuse, name the referencing table, and change nothing.
+* ``[tool.dbaudit] protected = true``, or the database-side marker table ``dbaudit_protected``, makes ``seed``
+  and ``purge`` refuse with exit 2 and a clear message, before anything is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import text
+
+from tests.safety.runner import assert_clean_failure, run_cli
+
+if TYPE_CHECKING:
+    from tests.conftest import TestDatabase
+
+
+def _create(db: TestDatabase) -> None:
+    parent_id = (
+        "id INTEGER PRIMARY KEY" if db.dialect == "sqlite" else "id INTEGER PRIMARY KEY AUTO_INCREMENT"
+    )
+    if db.dialect == "postgresql":
+        parent_id = "id SERIAL PRIMARY KEY"
+    db.execute(f"CREATE TABLE parents ({parent_id}, name VARCHAR(40) NOT NULL)")
+    db.execute(
+        "CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER NULL, note VARCHAR(40),"
+        " FOREIGN KEY (parent_id) REFERENCES parents (id) ON DELETE CASCADE)"
+    )
+    db.execute("INSERT INTO children (id, parent_id, note) VALUES (1, NULL, 'real, unattached')")
+
+
+def _rows(db: TestDatabase, table: str) -> list[tuple[object, ...]]:
+    with db.engine.connect() as conn:
+        return sorted(tuple(r) for r in conn.execute(text(f"SELECT * FROM {table}")))
+
+
+def test_purge_refuses_while_real_rows_reference_mock_rows(
+    any_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    db = any_database
+    _create(db)
+    common = ["--url", db.url, "--project", str(tmp_path)]
+    seeded = run_cli(["seed", "--missing", "--yes", "--rows", "3", "--seed", "1", *common], capfd)
+    assert seeded.code == 0, seeded.describe()
+    mock_parents = _rows(db, "parents")
+    assert mock_parents, "seed --missing should have filled the empty parents table"
+    # The application now adds a real row pointing at a mock parent.
+    db.execute(
+        "INSERT INTO children (id, parent_id, note) VALUES (2, :p, 'real, attached')", p=mock_parents[0][0]
+    )
+    children = _rows(db, "children")
+
+    purge = run_cli(["purge", "--yes", *common], capfd)
+    line = assert_clean_failure(purge)
+    assert "children" in line, f"the refusal should name the referencing table: {line}"
+    assert _rows(db, "parents") == mock_parents, "a refused purge must not delete anything"
+    assert _rows(db, "children") == children
+
+    # Once the real row lets go of the mock row, purge goes through and leaves the real rows alone.
+    db.execute("UPDATE children SET parent_id = NULL WHERE id = 2")
+    purge = run_cli(["purge", "--yes", *common], capfd)
+    assert purge.code == 0, purge.describe()
+    assert _rows(db, "parents") == []
+    assert [r[0] for r in _rows(db, "children")] == [1, 2]
+
+
+def _protect_by_config(project: Path, db: TestDatabase) -> None:
+    (project / "pyproject.toml").write_text("[tool.dbaudit]\nprotected = true\n", encoding="utf-8")
+
+
+def _protect_in_database(project: Path, db: TestDatabase) -> None:
+    (project / "pyproject.toml").write_text('[project]\nname = "app"\n', encoding="utf-8")
+    db.execute("CREATE TABLE dbaudit_protected (reason VARCHAR(200))")
+    db.execute("INSERT INTO dbaudit_protected (reason) VALUES ('production copy')")
+
+
+@pytest.mark.parametrize("protect", [_protect_by_config, _protect_in_database], ids=["config", "database"])
+def test_protected_environment_refuses_seed_and_purge(
+    any_database: TestDatabase, protect: object, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    db = any_database
+    _create(db)
+    project = tmp_path / "project"
+    project.mkdir()
+    # A mock row from before the environment was protected: purge must refuse to remove it as well.
+    common = ["--url", db.url, "--project", str(project)]
+    assert run_cli(["seed", "--missing", "--yes", "--rows", "2", *common], capfd).code == 0
+    before = {t: _rows(db, t) for t in ("parents", "children")}
+    protect(project, db)  # type: ignore[operator]
+    db.execute("DELETE FROM children WHERE id = 1")
+    before["children"] = _rows(db, "children")
+
+    for args in (
+        ["seed", "--missing", "--yes"],
+        ["seed", "--tables", "children", "--yes"],
+        ["purge", "--yes"],
+    ):
+        run = run_cli([*args, *common], capfd)
+        line = assert_clean_failure(run)
+        assert "protected" in line.lower(), line
+        assert {t: _rows(db, t) for t in before} == before, f"{' '.join(args)} wrote to a protected database"
