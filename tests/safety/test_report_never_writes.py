@@ -90,7 +90,8 @@ def test_report_needs_only_select_and_writes_nothing(
     )
     reader, owner = roles["reader"], roles["owner"]
     pg_schema.execute(
-        f'GRANT USAGE ON SCHEMA "{schema}" TO "{reader}"; GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{reader}";'
+        f'GRANT USAGE ON SCHEMA "{schema}" TO "{reader}";'
+        f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{reader}";'
         f'GRANT USAGE, CREATE ON SCHEMA "{schema}" TO "{owner}";'
         f'ALTER TABLE accounts OWNER TO "{owner}"; ALTER TABLE notes OWNER TO "{owner}";'
         f'ALTER TABLE alembic_version OWNER TO "{owner}"'
