@@ -1,0 +1,789 @@
+"""Static evaluation of reachable code: which writes a script's top level or a revision's ``upgrade()``
+reaches, following calls through the project's modules a few hops, and whether each write depends on what is
+already in the database.  Nothing is ever imported or run.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+import string
+from collections.abc import Iterable
+
+from sqlglot.errors import SqlglotError
+
+from dbaudit.model import Diagnostic, SourceLocation
+from dbaudit.scan.project import ModuleContext, Project, add_import
+from dbaudit.scan.recognisers import RECOGNISERS, by_trigger
+from dbaudit.scan.sql import UNRESOLVED_PREFIX, SqlWrite, analyse_sql, looks_like_write
+from dbaudit.scan.tables import dotted
+from dbaudit.scan.values import (
+    AlembicOp,
+    CallSite,
+    ClassRef,
+    DbRead,
+    FunctionRef,
+    Functions,
+    Hit,
+    Instance,
+    Instances,
+    Loaded,
+    ModelClass,
+    ModuleRef,
+    ObjectOf,
+    Sql,
+    SqlHits,
+    Statement,
+    TableObject,
+    Value,
+)
+
+MAX_DEPTH = 8
+"""How many calls deep a write is followed from its entry point."""
+MAX_TEXTS = 16
+"""How many alternative strings one value keeps (a loop over SQL strings)."""
+
+_DB_READ_CALLS = frozenset(
+    {
+        "select",
+        "exists",
+        "query",
+        "get",
+        "scalar",
+        "scalars",
+        "execute",
+        "exec",
+        "first",
+        "one",
+        "one_or_none",
+        "scalar_one",
+        "scalar_one_or_none",
+        "count",
+        "fetchone",
+        "fetchall",
+        "fetchval",
+        "fetchrow",
+        "fetch",
+        "all",
+        "get_one",
+        "filter",
+        "filter_by",
+    }
+)
+_EXIT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
+_PERCENT = re.compile(r"%(?:\((\w+)\))?[sdrif]|%%")
+
+
+@dataclasses.dataclass(frozen=True)
+class FunctionResult:
+    hits: tuple[Hit, ...]
+    returns: Value | None
+
+
+def _exits(body: list[ast.stmt]) -> bool:
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, (ast.Return, ast.Continue, ast.Break)):
+        return True
+    return (
+        isinstance(last, ast.Expr)
+        and isinstance(last.value, ast.Call)
+        and (dotted(last.value.func) or "") in _EXIT_CALLS
+    )
+
+
+def _join(values: Iterable[Value | None]) -> Value | None:
+    """The value of a list/tuple literal: instances, several strings, several functions."""
+    items: list[Instance] = []
+    texts: list[str] = []
+    refs: list[FunctionRef] = []
+    other = False
+    for value in values:
+        if isinstance(value, Instance):
+            items.append(value)
+        elif isinstance(value, Instances):
+            items.extend(value.items)
+        elif isinstance(value, Sql):
+            texts.extend(value.texts)
+        elif isinstance(value, FunctionRef):
+            refs.append(value)
+        elif isinstance(value, Functions):
+            refs.extend(value.refs)
+        else:
+            other = True
+    if items:
+        return Instances(tuple(items))
+    if refs:
+        return Functions(tuple(dict.fromkeys(refs)))
+    if texts and not other:
+        return Sql(tuple(dict.fromkeys(texts))[:MAX_TEXTS])
+    if not items and not texts and not refs and not other:
+        return Instances(())
+    return None
+
+
+def _element(value: Value | None) -> Value | None:
+    """The value of one item when iterating over ``value``."""
+    if isinstance(value, (Loaded, DbRead)):
+        return value
+    if isinstance(value, Instances) and value.items:
+        tables = tuple(dict.fromkeys(t for item in value.items for t in item.tables))
+        origin = "json-loop" if all(i.origin == "json-loop" for i in value.items) else "orm"
+        return Instance(tables, origin)
+    if isinstance(value, (Sql, Functions)):
+        return value
+    return None
+
+
+class Evaluator(SqlHits):
+    """Project-wide state of the evaluation: caches, placeholders, diagnostics."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.triggers = by_trigger(RECOGNISERS)
+        self.placeholders: list[str] = []
+        self.diagnostics: list[Diagnostic] = []
+        self._cache: dict[tuple[FunctionRef, tuple[tuple[str, Value], ...]], FunctionResult] = {}
+        self._active: set[tuple[FunctionRef, tuple[tuple[str, Value], ...]]] = set()
+        self._globals: dict[tuple[str, str], Value | None] = {}
+        self._sql: dict[str, list[SqlWrite] | str] = {}
+        self.nested: dict[FunctionRef, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        self.depth = 0
+        self.last_returns: dict[FunctionRef, Value | None] = {}
+        project.global_value = self.global_value
+
+    # -------------------------------------------------------------------------------------- entry points
+
+    def module_entry(self, ctx: ModuleContext) -> list[Hit]:
+        """Writes reached from a script's module top level (``if __name__ == "__main__":`` included)."""
+        frame = Frame(self, ctx, {}, module_level=True)
+        frame.run(ctx.tree.body, False)
+        return frame.hits
+
+    def function_entry(self, ctx: ModuleContext, name: str) -> list[Hit]:
+        """Writes reached from module-level function ``name`` (a revision's ``upgrade``)."""
+        if name not in ctx.functions:
+            return []
+        return list(self.invoke(FunctionRef(ctx.path, name), ()).hits)
+
+    # ------------------------------------------------------------------------------------------- calls
+
+    def function_node(self, ref: FunctionRef) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        return self.nested.get(ref) or self.project.function(ref)
+
+    def invoke(self, ref: FunctionRef, bound: tuple[tuple[str, Value], ...]) -> FunctionResult:
+        key = (ref, bound)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        node = self.function_node(ref)
+        ctx = self.project.context(ref.path)
+        if node is None or ctx is None or key in self._active or self.depth >= MAX_DEPTH:
+            return FunctionResult((), None)
+        self._active.add(key)
+        self.depth += 1
+        try:
+            frame = Frame(self, ctx, dict(bound), module_level=False)
+            frame.run(node.body, False)
+            returns = next((v for v in frame.returns if v is not None), None)
+            result = FunctionResult(tuple(frame.hits), returns)
+        finally:
+            self.depth -= 1
+            self._active.discard(key)
+        self._cache[key] = result
+        self.last_returns[ref] = returns
+        return result
+
+    def global_value(self, ctx: ModuleContext, name: str) -> Value | None:
+        """Value of a module-level assignment, evaluated without following its writes."""
+        key = (ctx.path, name)
+        if key in self._globals:
+            return self._globals[key]
+        self._globals[key] = None  # cycle guard
+        frame = Frame(self, ctx, {}, module_level=True)
+        value = frame.eval(ctx.assigns[name], False)
+        self._globals[key] = value
+        return value
+
+    # --------------------------------------------------------------------------------------------- SQL
+
+    def placeholder(self, node: ast.expr) -> str:
+        self.placeholders.append(ast.unparse(node)[:80])
+        return f"{UNRESOLVED_PREFIX}{len(self.placeholders) - 1}"
+
+    def __call__(self, sql: Sql, site: CallSite, recogniser: str | None = None) -> list[Hit]:
+        hits: list[Hit] = []
+        for text in sql.texts:
+            if not looks_like_write(text):
+                continue
+            writes = self._sql.get(text)
+            if writes is None:
+                try:
+                    writes = analyse_sql(text)
+                except SqlglotError as exc:
+                    writes = str(exc).splitlines()[0][:160]
+                self._sql[text] = writes
+            if isinstance(writes, str):
+                self.diagnostics.append(
+                    Diagnostic(f"cannot parse SQL ({writes})", SourceLocation(site.path, site.node.lineno))
+                )
+                continue
+            for write in writes:
+                dynamic = None
+                if write.table is None and write.placeholder:
+                    index = write.placeholder[len(UNRESOLVED_PREFIX) :].split("_")[0]
+                    dynamic = self.placeholders[int(index)] if index.isdigit() else write.placeholder
+                table = (write.table, write.schema) if write.table is not None else None
+                hits.append(
+                    Hit(table, recogniser or write.recogniser, site.path, site.node.lineno, False, dynamic)
+                )
+        return hits
+
+
+class Frame:
+    """One function invocation (or a module's top level) being evaluated."""
+
+    def __init__(self, ev: Evaluator, ctx: ModuleContext, env: dict[str, Value], module_level: bool) -> None:
+        self.ev = ev
+        self.ctx = ctx
+        self.env: dict[str, Value | None] = dict(env)
+        self.module_level = module_level
+        self.hits: list[Hit] = []
+        self.returns: list[Value | None] = []
+        self.imports: dict[str, object] = {}
+
+    # ------------------------------------------------------------------------------------- statements
+
+    def run(self, body: list[ast.stmt], cond: bool) -> None:
+        for stmt in body:
+            kind = type(stmt)
+            if kind is ast.Expr:
+                self.eval(stmt.value, cond)  # type: ignore[attr-defined]
+            elif kind is ast.Assign:
+                assign: ast.Assign = stmt  # type: ignore[assignment]
+                value = self.eval(assign.value, cond)
+                for target in assign.targets:
+                    self.bind(target, value)
+            elif kind is ast.AnnAssign:
+                ann: ast.AnnAssign = stmt  # type: ignore[assignment]
+                if ann.value is not None:
+                    self.bind(ann.target, self.eval(ann.value, cond))
+            elif kind is ast.AugAssign:
+                aug: ast.AugAssign = stmt  # type: ignore[assignment]
+                value = self.eval(aug.value, cond)
+                key = dotted(aug.target)
+                if key is not None and isinstance(aug.op, ast.Add):
+                    self.env[key] = _join([self.lookup(key), value])
+            elif kind is ast.Return:
+                ret: ast.Return = stmt  # type: ignore[assignment]
+                self.returns.append(self.eval(ret.value, cond) if ret.value is not None else None)
+            elif kind is ast.If:
+                branch: ast.If = stmt  # type: ignore[assignment]
+                self.eval(branch.test, cond)
+                depends = self.depends_on_db(branch.test)
+                self.run(branch.body, cond or depends)
+                self.run(branch.orelse, cond or depends)
+                if depends and not branch.orelse and _exits(branch.body):
+                    cond = True  # a guard: "if already seeded: return"
+            elif kind in (ast.For, ast.AsyncFor):
+                loop: ast.For = stmt  # type: ignore[assignment]
+                iterated = self.eval(loop.iter, cond)
+                self.bind(loop.target, _element(iterated))
+                self.run(loop.body, cond or isinstance(iterated, DbRead))
+                self.run(loop.orelse, cond)
+            elif kind is ast.While:
+                wloop: ast.While = stmt  # type: ignore[assignment]
+                self.eval(wloop.test, cond)
+                self.run(wloop.body, cond or self.depends_on_db(wloop.test))
+                self.run(wloop.orelse, cond)
+            elif kind in (ast.With, ast.AsyncWith):
+                block: ast.With = stmt  # type: ignore[assignment]
+                for item in block.items:
+                    value = self.eval(item.context_expr, cond)
+                    if item.optional_vars is not None:
+                        self.bind(item.optional_vars, value)
+                self.run(block.body, cond)
+            elif kind is ast.Try or kind.__name__ == "TryStar":
+                attempt: ast.Try = stmt  # type: ignore[assignment]
+                self.run(attempt.body, cond)
+                for handler in attempt.handlers:
+                    self.run(handler.body, cond)
+                self.run(attempt.orelse, cond)
+                self.run(attempt.finalbody, cond)
+            elif kind is ast.Match:
+                match: ast.Match = stmt  # type: ignore[assignment]
+                self.eval(match.subject, cond)
+                for case in match.cases:
+                    self.run(case.body, cond)
+            elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
+                if not self.module_level:
+                    fn: ast.FunctionDef = stmt  # type: ignore[assignment]
+                    ref = FunctionRef(self.ctx.path, f"{fn.name}@{fn.lineno}")
+                    self.ev.nested[ref] = fn
+                    self.env[fn.name] = ref
+            elif kind in (ast.Import, ast.ImportFrom) and not self.module_level:
+                local: dict[str, object] = {}
+                add_import(local, stmt, self.ctx.package)  # type: ignore[arg-type]
+                for name in local:
+                    self.env.pop(name, None)
+                    self.imports[name] = local[name]
+
+    def bind(self, target: ast.expr, value: Value | None) -> None:
+        if isinstance(target, ast.Name):
+            self.env[target.id] = value
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            inner = value if isinstance(value, (Loaded, DbRead)) else None
+            for elt in target.elts:
+                self.bind(elt.value if isinstance(elt, ast.Starred) else elt, inner)
+        elif isinstance(target, ast.Attribute):
+            key = dotted(target)
+            if key is not None:
+                self.env[key] = value
+
+    def depends_on_db(self, test: ast.expr) -> bool:
+        """The condition reads the database, or tests something read from it."""
+        for node in ast.walk(test):
+            if isinstance(node, ast.Name):
+                if isinstance(self.env.get(node.id), DbRead):
+                    return True
+            elif isinstance(node, ast.Call):
+                func = node.func
+                name = (
+                    func.attr
+                    if isinstance(func, ast.Attribute)
+                    else func.id
+                    if isinstance(func, ast.Name)
+                    else ""
+                )
+                if name in _DB_READ_CALLS and (name != "get" or len(node.args) >= 2):
+                    return True
+                if isinstance(self.lookup_quiet(func), FunctionRef):
+                    value = self.lookup_quiet(func)
+                    if isinstance(value, FunctionRef) and self._returns_db(value, node):
+                        return True
+            elif isinstance(node, ast.Attribute) and node.attr == "query":
+                return True
+        return False
+
+    def _returns_db(self, ref: FunctionRef, node: ast.Call) -> bool:
+        return isinstance(self.ev.last_returns.get(ref), DbRead)
+
+    # ------------------------------------------------------------------------------------ expressions
+
+    def lookup(self, name: str) -> Value | None:
+        if name in self.env:
+            return self.env[name]
+        if name in self.imports:
+            imp = self.imports[name]
+            from dbaudit.scan.project import Import
+
+            if isinstance(imp, Import):
+                return self.ev.project._resolve_import(imp, self.ctx.path, 0)
+        if "." in name:
+            return None
+        return self.ev.project.resolve(self.ctx.path, name)
+
+    def lookup_quiet(self, node: ast.expr) -> Value | None:
+        return self.lookup(node.id) if isinstance(node, ast.Name) else None
+
+    def origin(self, node: ast.expr) -> str:
+        """Where ``node`` comes from: its import's module (``sqlalchemy.dialects.postgresql``) or its text."""
+        text = dotted(node)
+        if text is None:
+            return ""
+        base, _, rest = text.partition(".")
+        imp = self.imports.get(base) or self.ctx.imports.get(base)
+        if imp is None or base in self.env:
+            return text
+        from dbaudit.scan.project import Import
+
+        assert isinstance(imp, Import)
+        prefix = f"{imp.module}.{imp.name}" if imp.name else imp.module
+        return f"{prefix}.{rest}" if rest else prefix
+
+    def eval(self, node: ast.expr | None, cond: bool) -> Value | None:
+        if node is None:
+            return None
+        kind = type(node)
+        if kind is ast.Call:
+            return self.call(node, cond)  # type: ignore[arg-type]
+        if kind is ast.Name:
+            return self.lookup(node.id)  # type: ignore[attr-defined]
+        if kind is ast.Constant:
+            value = node.value  # type: ignore[attr-defined]
+            return Sql((value,)) if isinstance(value, str) else None
+        if kind is ast.Attribute:
+            return self.attribute(node, cond)  # type: ignore[arg-type]
+        if kind is ast.JoinedStr:
+            return self.fstring(node, cond)  # type: ignore[arg-type]
+        if kind is ast.BinOp:
+            return self.binop(node, cond)  # type: ignore[arg-type]
+        if kind in (ast.List, ast.Tuple, ast.Set):
+            return _join([self.eval(e, cond) for e in node.elts])  # type: ignore[attr-defined]
+        if kind in (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp):
+            return self.comprehension(node, cond)  # type: ignore[arg-type]
+        if kind is ast.Dict:
+            for value_node in node.values:  # type: ignore[attr-defined]
+                self.eval(value_node, cond)
+            return None
+        if kind is ast.Await:
+            return self.eval(node.value, cond)  # type: ignore[attr-defined]
+        if kind is ast.IfExp:
+            self.eval(node.test, cond)  # type: ignore[attr-defined]
+            first = self.eval(node.body, cond)  # type: ignore[attr-defined]
+            second = self.eval(node.orelse, cond)  # type: ignore[attr-defined]
+            return first if first is not None else second
+        if kind is ast.BoolOp:
+            values = [self.eval(v, cond) for v in node.values]  # type: ignore[attr-defined]
+            return next((v for v in reversed(values) if v is not None), None)
+        if kind is ast.Subscript:
+            return self.subscript(node, cond)  # type: ignore[arg-type]
+        if kind is ast.Starred:
+            return self.eval(node.value, cond)  # type: ignore[attr-defined]
+        if kind is ast.NamedExpr:
+            value = self.eval(node.value, cond)  # type: ignore[attr-defined]
+            self.bind(node.target, value)  # type: ignore[attr-defined]
+            return value
+        if kind is ast.Lambda:
+            self.eval(node.body, cond)  # type: ignore[attr-defined]
+            return None
+        if kind is ast.Compare:
+            self.eval(node.left, cond)  # type: ignore[attr-defined]
+            for comparator in node.comparators:  # type: ignore[attr-defined]
+                self.eval(comparator, cond)
+            return None
+        if kind is ast.UnaryOp:
+            self.eval(node.operand, cond)  # type: ignore[attr-defined]
+            return None
+        return None
+
+    def subscript(self, node: ast.Subscript, cond: bool) -> Value | None:
+        base = self.eval(node.value, cond)
+        key = self.eval(node.slice, cond)
+        if isinstance(base, (Loaded, DbRead)):
+            return base
+        if isinstance(base, Instances) and base.items:
+            return _element(base)
+        if isinstance(node.value, ast.Attribute) and node.value.attr == "tables" and isinstance(key, Sql):
+            name = key.texts[0] if len(key.texts) == 1 else None
+            if name and UNRESOLVED_PREFIX not in name:
+                schema, _, table = name.rpartition(".")
+                return TableObject((table, schema or None))
+        return None
+
+    def attribute(self, node: ast.Attribute, cond: bool) -> Value | None:
+        key = dotted(node)
+        if key is not None and key in self.env:
+            return self.env[key]
+        base = self.eval(node.value, cond)
+        attr = node.attr
+        if isinstance(base, ModelClass):
+            if attr == "__table__":
+                return TableObject(base.table)
+            if attr == "__tablename__":
+                return Sql((base.table[0],))
+            if attr == "query":
+                return DbRead()
+            return None
+        if isinstance(base, TableObject):
+            if attr in ("name", "fullname") and base.table is not None:
+                table, schema = base.table
+                return Sql((f"{schema}.{table}" if attr == "fullname" and schema else table,))
+            return None
+        if isinstance(base, ModuleRef):
+            return self.ev.project.resolve(base.path, attr)
+        if isinstance(base, (ObjectOf, ClassRef)):
+            method = self.ev.project.method(base.path, base.name, attr)
+            if method is not None:
+                return method
+            expr = self.ev.project.class_attribute(base.path, base.name, attr)
+            if expr is not None:
+                owner = self.ev.project.context(base.path)
+                if owner is not None:
+                    return Frame(self.ev, owner, {}, module_level=True).eval(expr, cond)
+            return None
+        if isinstance(base, (Loaded, DbRead)):
+            return base
+        return None
+
+    def binop(self, node: ast.BinOp, cond: bool) -> Value | None:
+        left = self.eval(node.left, cond)
+        if isinstance(node.op, ast.Mod) and isinstance(left, Sql):
+            return self.percent(left, node.right, cond)
+        right = self.eval(node.right, cond)
+        if isinstance(node.op, ast.Add):
+            if isinstance(left, Sql) and isinstance(right, Sql):
+                texts = tuple(a + b for a in left.texts for b in right.texts)[:MAX_TEXTS]
+                return Sql(texts)
+            if isinstance(left, Sql) or isinstance(right, Sql):
+                sql = left if isinstance(left, Sql) else right
+                other = node.right if sql is left else node.left
+                token = self.ev.placeholder(other)
+                assert isinstance(sql, Sql)
+                return Sql(tuple(t + token if sql is left else token + t for t in sql.texts))
+            if isinstance(left, (Instances, Instance)) or isinstance(right, (Instances, Instance)):
+                return _join([left, right])
+        return None
+
+    def percent(self, template: Sql, right: ast.expr, cond: bool) -> Value | None:
+        nodes = list(right.elts) if isinstance(right, ast.Tuple) else [right]
+        values = [self.eval(n, cond) for n in nodes]
+        named: dict[str, tuple[ast.expr, Value | None]] = {}
+        if isinstance(right, ast.Dict):
+            for k, v in zip(right.keys, right.values, strict=True):
+                if isinstance(k, ast.Constant) and isinstance(k.value, str):
+                    named[k.value] = (v, self.eval(v, cond))
+        out: list[str] = []
+        for text in template.texts:
+            position = 0
+
+            def substitute(match: re.Match[str]) -> str:
+                nonlocal position
+                if match.group(0) == "%%":
+                    return "%"
+                if match.group(1):
+                    node, value = named.get(match.group(1), (right, None))
+                else:
+                    index = position
+                    position += 1
+                    node = nodes[index] if index < len(nodes) else right
+                    value = values[index] if index < len(values) else None
+                if isinstance(value, Sql) and len(value.texts) == 1:
+                    return value.texts[0]
+                return self.ev.placeholder(node)
+
+            out.append(_PERCENT.sub(substitute, text))
+        return Sql(tuple(out))
+
+    def fstring(self, node: ast.JoinedStr, cond: bool) -> Value | None:
+        texts = [""]
+        for part in node.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                texts = [t + part.value for t in texts]
+            elif isinstance(part, ast.FormattedValue):
+                value = self.eval(part.value, cond)
+                if isinstance(value, Sql):
+                    texts = [t + v for t in texts for v in value.texts][:MAX_TEXTS]
+                else:
+                    token = self.ev.placeholder(part.value)
+                    texts = [t + token for t in texts]
+        return Sql(tuple(texts))
+
+    def format(
+        self, template: Sql, node: ast.Call, args: list[Value | None], kwargs: dict[str, Value | None]
+    ) -> Sql:
+        formatter = string.Formatter()
+        out: list[str] = []
+        for text in template.texts:
+            pieces: list[str] = []
+            auto = 0
+            try:
+                parsed = list(formatter.parse(text))
+            except ValueError:
+                return template
+            for literal, field_name, _spec, _conv in parsed:
+                pieces.append(literal)
+                if field_name is None:
+                    continue
+                if field_name == "":
+                    field_name = str(auto)
+                    auto += 1
+                value: Value | None = None
+                source: ast.expr = node
+                if field_name.isdigit():
+                    index = int(field_name)
+                    value = args[index] if index < len(args) else None
+                    source = node.args[index] if index < len(node.args) else node
+                elif field_name in kwargs:
+                    value = kwargs[field_name]
+                    source = next((k.value for k in node.keywords if k.arg == field_name), node)
+                if isinstance(value, Sql) and len(value.texts) == 1:
+                    pieces.append(value.texts[0])
+                else:
+                    pieces.append(self.ev.placeholder(source))
+            out.append("".join(pieces))
+        return Sql(tuple(out))
+
+    def comprehension(
+        self, node: ast.ListComp | ast.GeneratorExp | ast.SetComp | ast.DictComp, cond: bool
+    ) -> Value | None:
+        saved = dict(self.env)
+        loop_cond = cond
+        for gen in node.generators:
+            iterated = self.eval(gen.iter, cond)
+            loop_cond = loop_cond or isinstance(iterated, DbRead)
+            self.bind(gen.target, _element(iterated))
+            for test in gen.ifs:
+                self.eval(test, loop_cond)
+        if isinstance(node, ast.DictComp):
+            self.eval(node.value, loop_cond)
+            result: Value | None = None
+        else:
+            result = _join([self.eval(node.elt, loop_cond)])
+        self.env = saved
+        return result
+
+    # -------------------------------------------------------------------------------------------- calls
+
+    def record(self, hits: Iterable[Hit], cond: bool) -> None:
+        for hit in hits:
+            self.hits.append(
+                dataclasses.replace(hit, conditional=True) if cond and not hit.conditional else hit
+            )
+
+    def call(self, node: ast.Call, cond: bool) -> Value | None:
+        func = node.func
+        receiver: Value | None = None
+        callee: Value | None = None
+        origin = ""
+        if isinstance(func, ast.Attribute):
+            name = func.attr
+            receiver = self.eval(func.value, cond)
+            origin = self.origin(func.value)
+            if isinstance(receiver, ModuleRef):
+                callee = self.ev.project.resolve(receiver.path, name)
+        elif isinstance(func, ast.Name):
+            name = func.id
+            callee = self.lookup(name)
+            imp = self.imports.get(name) or (None if name in self.env else self.ctx.imports.get(name))
+            if imp is not None:
+                origin = getattr(imp, "module", "") or ""
+                name = getattr(imp, "name", None) or name
+        else:
+            name = ""
+            callee = self.eval(func, cond)
+        args = [self.eval(a, cond) for a in node.args]
+        kwargs: dict[str, Value | None] = {}
+        for kw in node.keywords:
+            kwargs[kw.arg or "**"] = self.eval(kw.value, cond)
+
+        recognisers = self.ev.triggers.get(name)
+        if recognisers:
+            site = CallSite(node, name, origin, receiver, args, kwargs, self.ctx.path, self.ev)
+            for recogniser in recognisers:
+                outcome = recogniser.recognise(site)
+                if outcome is not None:
+                    self.record(outcome.hits, cond)
+                    return outcome.value
+
+        if isinstance(func, ast.Attribute):
+            if isinstance(receiver, (ObjectOf, ClassRef)):
+                method = self.ev.project.method(receiver.path, receiver.name, name)
+                if method is not None:
+                    self_value = receiver if isinstance(receiver, ObjectOf) else None
+                    return self.invoke(method, args, kwargs, cond, self_value)
+            if isinstance(receiver, Sql) and name == "format":
+                return self.format(receiver, node, args, kwargs)
+            if isinstance(receiver, AlembicOp):
+                return AlembicOp() if name == "get_bind" else None
+            if name in ("append", "extend", "add", "insert") and args:
+                self.accumulate(func.value, args[-1])
+            if isinstance(receiver, Statement):
+                return receiver  # .values(), .returning(), .prefix_with()...
+            if isinstance(receiver, (Loaded, DbRead)):
+                return receiver
+        if isinstance(callee, ModelClass):
+            return self.construct(callee, args, kwargs)
+        if isinstance(callee, (FunctionRef, Functions)):
+            refs = callee.refs if isinstance(callee, Functions) else (callee,)
+            result: Value | None = None
+            for ref in refs:
+                value = self.invoke(ref, args, kwargs, cond, None)
+                result = result if result is not None else value
+            if isinstance(func, ast.Name):
+                self.registered(func.id, cond)
+            return result
+        if isinstance(callee, ClassRef):
+            init = self.ev.project.method(callee.path, callee.name, "__init__")
+            instance = ObjectOf(callee.path, callee.name)
+            if init is not None:
+                self.invoke(init, args, kwargs, cond, instance)
+            return instance
+        for value in (*args, *kwargs.values()):  # callbacks: run_sync(seed), Thread(target=seed)
+            if isinstance(value, FunctionRef):
+                self.invoke(value, [], {}, cond, None)
+        if isinstance(func, ast.Name) and callee is None:
+            self.registered(func.id, cond)
+        return None
+
+    def registered(self, name: str, cond: bool) -> None:
+        """``app()`` of a typer/click app runs the commands registered with ``@app.command()``."""
+        if not self.module_level:
+            return
+        for function in self.ctx.decorated.get(name, ()):
+            self.invoke(FunctionRef(self.ctx.path, function), [], {}, cond, None)
+
+    def accumulate(self, target: ast.expr, value: Value | None) -> None:
+        """``objs.append(Model(...))`` grows a list of instances; ``user.roles.append(Role())`` a parent."""
+        key = dotted(target)
+        if key is None or not isinstance(value, (Instance, Instances)):
+            return
+        if key in self.env or "." not in key:
+            current = self.lookup(key)
+            if isinstance(current, Instance):
+                extra = (
+                    value.tables
+                    if isinstance(value, Instance)
+                    else tuple(t for i in value.items for t in i.tables)
+                )
+                self.env[key] = Instance(tuple(dict.fromkeys(current.tables + extra)), current.origin)
+            elif current is None or isinstance(current, Instances):
+                self.env[key] = _join([current if current is not None else Instances(()), value])
+            return
+        owner = key.split(".")[0]
+        parent = self.env.get(owner)
+        if isinstance(parent, Instance):
+            extra = (
+                value.tables
+                if isinstance(value, Instance)
+                else tuple(t for i in value.items for t in i.tables)
+            )
+            self.env[owner] = Instance(tuple(dict.fromkeys(parent.tables + extra)), parent.origin)
+
+    def construct(
+        self, model: ModelClass, args: list[Value | None], kwargs: dict[str, Value | None]
+    ) -> Instance:
+        tables = [model.table]
+        loaded = False
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, Instance):
+                tables.extend(value.tables)
+            elif isinstance(value, Instances):
+                tables.extend(t for item in value.items for t in item.tables)
+            elif isinstance(value, Loaded):
+                loaded = True
+        return Instance(tuple(dict.fromkeys(tables)), "json-loop" if loaded else "orm")
+
+    def invoke(
+        self,
+        ref: FunctionRef,
+        args: list[Value | None],
+        kwargs: dict[str, Value | None],
+        cond: bool,
+        self_value: Value | None,
+    ) -> Value | None:
+        node = self.ev.function_node(ref)
+        if node is None:
+            return None
+        params = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+        bound: dict[str, Value] = {}
+        if (
+            "." in ref.qualname
+            and params
+            and not any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
+        ):
+            if self_value is not None:
+                bound[params[0]] = self_value
+            params = params[1:]
+        for param, value in zip(params, args, strict=False):
+            if value is not None:
+                bound[param] = value
+        names = set(params) | {a.arg for a in node.args.kwonlyargs}
+        for key, value in kwargs.items():
+            if key in names and value is not None:
+                bound[key] = value
+        result = self.ev.invoke(ref, tuple(sorted(bound.items(), key=lambda kv: kv[0])))
+        self.record(result.hits, cond)
+        return result.returns

@@ -1,0 +1,286 @@
+"""The project's own Python modules, parsed lazily, and how names resolve across them.
+
+A seed script's helper lives in another module (``app/crud.py``); only the modules a reachable call leads to
+are parsed, each once.
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dbaudit.model import Diagnostic
+from dbaudit.scan.files import ParsedModule, parse_python, read
+from dbaudit.scan.tables import TableIndex
+from dbaudit.scan.tree import SourceTree
+from dbaudit.scan.values import AlembicOp, ClassRef, FunctionRef, ModelClass, ModuleRef, Value
+
+
+def module_name(path: str) -> str:
+    """``app/scripts/init_db.py`` -> ``app.scripts.init_db``; ``app/__init__.py`` -> ``app``."""
+    stem = path[:-3] if path.endswith(".py") else path
+    if stem.endswith("/__init__") or stem == "__init__":
+        stem = stem[: -len("__init__")].rstrip("/")
+    return stem.replace("/", ".")
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str
+    """Absolute dotted module name."""
+    name: str | None = None
+    """The imported attribute (``from module import name``); ``None`` for ``import module``."""
+
+
+@dataclass
+class ModuleContext:
+    """One parsed module: its imports, functions, classes and module-level assignments."""
+
+    path: str
+    tree: ast.Module
+    digest: str
+    imports: dict[str, Import] = field(default_factory=dict)
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
+    classes: dict[str, ast.ClassDef] = field(default_factory=dict)
+    assigns: dict[str, ast.expr] = field(default_factory=dict)
+    decorated: dict[str, list[str]] = field(default_factory=dict)
+    """Decorator object name -> functions it decorates (``@app.command()`` registers with ``app``)."""
+    star_imports: list[str] = field(default_factory=list)
+
+    @property
+    def package(self) -> str:
+        name = module_name(self.path)
+        return name if self.path.endswith("__init__.py") else name.rpartition(".")[0]
+
+
+def _absolute(ctx_package: str, module: str | None, level: int) -> str:
+    if level == 0:
+        return module or ""
+    parts = ctx_package.split(".") if ctx_package else []
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    base = ".".join(parts)
+    if module:
+        return f"{base}.{module}" if base else module
+    return base
+
+
+def add_import(imports: dict[str, Import], stmt: ast.Import | ast.ImportFrom, package: str) -> list[str]:
+    """Record an import statement; returns modules star-imported."""
+    stars: list[str] = []
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            if alias.asname:
+                imports[alias.asname] = Import(alias.name)
+            else:
+                top = alias.name.split(".")[0]
+                imports[top] = Import(top)
+    else:
+        module = _absolute(package, stmt.module, stmt.level)
+        for alias in stmt.names:
+            if alias.name == "*":
+                stars.append(module)
+                continue
+            imports[alias.asname or alias.name] = Import(module, alias.name)
+    return stars
+
+
+def build_context(parsed: ParsedModule) -> ModuleContext:
+    ctx = ModuleContext(parsed.path, parsed.tree, parsed.digest)
+    package = ctx.package
+
+    def visit(body: list[ast.stmt]) -> None:
+        for stmt in body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                ctx.star_imports.extend(add_import(ctx.imports, stmt, package))
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                ctx.functions[stmt.name] = stmt
+                for deco in stmt.decorator_list:
+                    target = deco.func if isinstance(deco, ast.Call) else deco
+                    while isinstance(target, ast.Attribute):
+                        target = target.value
+                    if isinstance(target, ast.Name):
+                        ctx.decorated.setdefault(target.id, []).append(stmt.name)
+            elif isinstance(stmt, ast.ClassDef):
+                ctx.classes[stmt.name] = stmt
+                for item in stmt.body:
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        ctx.functions[f"{stmt.name}.{item.name}"] = item
+            elif isinstance(stmt, ast.Assign):
+                for target in stmt.targets:
+                    if isinstance(target, ast.Name):
+                        ctx.assigns[target.id] = stmt.value
+            elif (
+                isinstance(stmt, ast.AnnAssign)
+                and stmt.value is not None
+                and isinstance(stmt.target, ast.Name)
+            ):
+                ctx.assigns[stmt.target.id] = stmt.value
+            elif isinstance(stmt, ast.If):
+                visit(stmt.body)
+                visit(stmt.orelse)
+            elif isinstance(stmt, ast.Try):
+                visit(stmt.body)
+                for handler in stmt.handlers:
+                    visit(handler.body)
+                visit(stmt.orelse)
+
+    visit(parsed.tree.body)
+    return ctx
+
+
+class Project:
+    """All Python files of the tree, parsed on demand, with cross-module name resolution."""
+
+    def __init__(self, tree: SourceTree, python_paths: list[str], index: TableIndex) -> None:
+        self.tree = tree
+        self.index = index
+        self.diagnostics: list[Diagnostic] = []
+        self._contexts: dict[str, ModuleContext | None] = {}
+        self._by_name: dict[str, list[str]] = {}
+        for path in python_paths:
+            name = module_name(path)
+            parts = name.split(".")
+            for i in range(len(parts)):
+                self._by_name.setdefault(".".join(parts[i:]), []).append(path)
+        self._names: dict[tuple[str, str], Value | None] = {}
+        self._resolving: set[tuple[str, str]] = set()
+        self.global_value: Callable[[ModuleContext, str], Value | None] = lambda ctx, name: None
+
+    def add_parsed(self, parsed: ParsedModule) -> ModuleContext:
+        ctx = build_context(parsed)
+        self._contexts[parsed.path] = ctx
+        return ctx
+
+    def context(self, path: str) -> ModuleContext | None:
+        if path in self._contexts:
+            return self._contexts[path]
+        data = read(self.tree, path)
+        result = data if isinstance(data, Diagnostic) else parse_python(path, data)
+        if isinstance(result, Diagnostic):
+            self.diagnostics.append(result)
+            self._contexts[path] = None
+            return None
+        return self.add_parsed(result)
+
+    def find_module(self, dotted: str, near: str) -> str | None:
+        """Path of module ``dotted``; with several candidates, the one closest to ``near``."""
+        candidates = self._by_name.get(dotted)
+        if not candidates:
+            return None
+        if len(candidates) == 1:
+            return candidates[0]
+        return max(candidates, key=lambda c: (len(posixpath.commonprefix([c, near])), -len(c)))
+
+    def resolve(self, path: str, name: str, depth: int = 0) -> Value | None:
+        """What ``name`` means at the top level of module ``path``."""
+        key = (path, name)
+        if key in self._names:
+            return self._names[key]
+        if key in self._resolving or depth > 12:
+            return None
+        self._resolving.add(key)
+        try:
+            value = self._resolve(path, name, depth)
+        finally:
+            self._resolving.discard(key)
+        self._names[key] = value
+        return value
+
+    def _resolve(self, path: str, name: str, depth: int) -> Value | None:
+        ctx = self.context(path)
+        if ctx is None:
+            return None
+        table = self.index.by_path.get((path, name))
+        if name in ctx.classes:
+            if table is not None and name not in self.index.variables:
+                return ModelClass(name, table)
+            return ClassRef(path, name)
+        if name in ctx.functions:
+            return FunctionRef(path, name)
+        if name in ctx.assigns:
+            return self.global_value(ctx, name)
+        imp = ctx.imports.get(name)
+        if imp is not None:
+            return self._resolve_import(imp, path, depth)
+        for star in ctx.star_imports:
+            target = self.find_module(star, path)
+            if target is not None:
+                value = self.resolve(target, name, depth + 1)
+                if value is not None:
+                    return value
+        found = self.index.classes.get(name)
+        return ModelClass(name, found) if found else None
+
+    def _resolve_import(self, imp: Import, near: str, depth: int) -> Value | None:
+        if imp.name is None:
+            target = self.find_module(imp.module, near)
+            return ModuleRef(target) if target else None
+        if imp.module == "alembic" and imp.name == "op":
+            return AlembicOp()
+        submodule = self.find_module(f"{imp.module}.{imp.name}" if imp.module else imp.name, near)
+        if submodule is not None:
+            return ModuleRef(submodule)
+        target = self.find_module(imp.module, near)
+        if target is not None:
+            value = self.resolve(target, imp.name, depth + 1)
+            if value is not None:
+                return value
+        found = self.index.classes.get(imp.name)
+        return ModelClass(imp.name, found) if found else None
+
+    def function(self, ref: FunctionRef) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        ctx = self.context(ref.path)
+        return ctx.functions.get(ref.qualname) if ctx else None
+
+    def method(self, path: str, class_name: str, name: str, depth: int = 0) -> FunctionRef | None:
+        """``class_name.name`` in module ``path``, looking through the project's base classes."""
+        ctx = self.context(path)
+        if ctx is None or depth > 8:
+            return None
+        if f"{class_name}.{name}" in ctx.functions:
+            return FunctionRef(path, f"{class_name}.{name}")
+        cls = ctx.classes.get(class_name)
+        if cls is None:
+            return None
+        for base in cls.bases:
+            base_name = base.id if isinstance(base, ast.Name) else None
+            if isinstance(base, ast.Subscript) and isinstance(base.value, ast.Name):
+                base_name = base.value.id
+            if base_name is None:
+                continue
+            resolved = self.resolve(path, base_name)
+            if isinstance(resolved, ClassRef):
+                found = self.method(resolved.path, resolved.name, name, depth + 1)
+                if found:
+                    return found
+        return None
+
+    def class_attribute(self, path: str, class_name: str, name: str, depth: int = 0) -> ast.expr | None:
+        """The expression assigned to ``name`` in a class body (or a project base class's)."""
+        ctx = self.context(path)
+        cls = ctx.classes.get(class_name) if ctx else None
+        if cls is None or depth > 8:
+            return None
+        for stmt in cls.body:
+            if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in stmt.targets
+            ):
+                return stmt.value
+            if (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and stmt.target.id == name
+                and stmt.value is not None
+            ):
+                return stmt.value
+        for base in cls.bases:
+            if isinstance(base, ast.Name):
+                resolved = self.resolve(path, base.id)
+                if isinstance(resolved, ClassRef):
+                    found = self.class_attribute(resolved.path, resolved.name, name, depth + 1)
+                    if found is not None:
+                        return found
+        return None

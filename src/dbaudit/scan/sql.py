@@ -1,0 +1,138 @@
+"""Which tables a piece of SQL inserts into, parsed with sqlglot.
+
+Only INSERT (plain, ``INSERT ... SELECT``, ``WITH ... INSERT``, upserts), ``COPY ... FROM`` and ``MERGE``
+count; UPDATE, DELETE and DDL never do.  Placeholders the caller could not resolve arrive as
+``dbaudit_unresolved_<n>`` identifiers: a table named by one is reported as unresolved, never guessed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+UNRESOLVED_PREFIX = "dbaudit_unresolved_"
+
+# A cheap gate, not a parser: strings without one of these words cannot insert anything, so sqlglot is
+# spared the many SQL strings that only select, update or delete.
+_WRITE_WORDS = re.compile(r"\b(?:insert|copy|merge|replace)\b", re.IGNORECASE)
+_DIALECTS = ("postgres", "mysql", "sqlite")
+_log = logging.getLogger("sqlglot")
+
+
+@dataclass(frozen=True)
+class SqlWrite:
+    """One INSERT/COPY/MERGE target found in SQL text."""
+
+    table: str | None
+    """``None`` when the name is a placeholder that could not be resolved."""
+    schema: str | None
+    recogniser: str
+    line: int
+    """1-based line within the SQL text."""
+    placeholder: str | None = None
+    """The unresolved placeholder index (``dbaudit_unresolved_3``) when ``table`` is ``None``."""
+
+
+def looks_like_write(text: str) -> bool:
+    return bool(_WRITE_WORDS.search(text))
+
+
+def strip_copy_data(text: str) -> str:
+    """Blank the data lines of ``COPY ... FROM stdin;`` blocks (pg_dump), keeping line numbers."""
+    if "stdin" not in text.lower():
+        return text
+    lines = text.split("\n")
+    in_data = False
+    for i, line in enumerate(lines):
+        if in_data:
+            if line.strip() == "\\.":
+                in_data = False
+            lines[i] = ""
+        elif line.lstrip().lower().startswith("copy ") and line.rstrip().lower().endswith("from stdin;"):
+            in_data = True
+    return "\n".join(lines)
+
+
+class _Quiet(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+def _parse(text: str) -> list[exp.Expression]:
+    quiet = _Quiet()
+    _log.addFilter(quiet)
+    try:
+        error: SqlglotError | None = None
+        for dialect in _DIALECTS:
+            try:
+                return [s for s in sqlglot.parse(text, read=dialect) if isinstance(s, exp.Expression)]
+            except SqlglotError as exc:
+                error = exc
+        assert error is not None
+        raise error
+    finally:
+        _log.removeFilter(quiet)
+
+
+def _target(node: exp.Expression | None) -> exp.Table | None:
+    if isinstance(node, exp.Schema):
+        node = node.this
+    return node if isinstance(node, exp.Table) else None
+
+
+def _write(table: exp.Table, recogniser: str, base_line: int) -> SqlWrite:
+    name = table.name
+    schema = table.db or None
+    meta = table.this.meta if isinstance(table.this, exp.Expression) else {}
+    line = base_line + int(meta.get("line", 1)) - 1
+    if schema and schema.startswith(UNRESOLVED_PREFIX):
+        schema = None
+    if name.startswith(UNRESOLVED_PREFIX) or UNRESOLVED_PREFIX in name:
+        return SqlWrite(None, schema, recogniser, line, name)
+    return SqlWrite(name, schema, recogniser, line)
+
+
+def _insert_recogniser(node: exp.Insert) -> str:
+    upsert = node.args.get("conflict") is not None or node.args.get("alternative") or node.args.get("ignore")
+    return "sql-upsert" if upsert else "sql-insert"
+
+
+def analyse_sql(text: str, base_line: int = 1) -> list[SqlWrite]:
+    """Tables ``text`` writes rows into; raises ``sqlglot.errors.SqlglotError`` when it cannot be parsed."""
+    if not looks_like_write(text):
+        return []
+    writes: list[SqlWrite] = []
+    for statement in _parse(strip_copy_data(text)):
+        if isinstance(statement, exp.Command) and str(statement.this).upper() == "REPLACE":
+            rest = statement.expression.name if statement.expression is not None else ""
+            for inner in _parse("INSERT " + rest):
+                for replaced in inner.find_all(exp.Insert):
+                    target = _target(replaced.this)
+                    if target is not None:
+                        writes.append(_write(target, "sql-upsert", base_line))
+            continue
+        for node in statement.find_all(exp.Insert, exp.Copy, exp.Merge):
+            target = _target(node.this)
+            if target is None:
+                continue
+            if isinstance(node, exp.Insert):
+                writes.append(_write(target, _insert_recogniser(node), base_line))
+            elif isinstance(node, exp.Copy):
+                if node.args.get("kind"):  # COPY ... FROM; COPY ... TO only reads
+                    writes.append(_write(target, "sql-copy", base_line))
+            elif isinstance(node, exp.Merge) and _merge_inserts(node):
+                writes.append(_write(target, "sql-merge", base_line))
+    return writes
+
+
+def _merge_inserts(node: exp.Merge) -> bool:
+    """A MERGE seeds only if one of its branches inserts."""
+    for when in node.find_all(exp.When):
+        if isinstance(when.args.get("then"), exp.Insert):
+            return True
+    return not any(True for _ in node.find_all(exp.When))

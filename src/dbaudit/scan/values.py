@@ -1,0 +1,166 @@
+"""What the static evaluator knows about a Python value: a model class, a table object, an insert
+statement, SQL text, data loaded from a file, the result of a database read...  All values are small frozen
+records so they can key the per-call cache."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+TableRef = tuple[str, "str | None"]
+"""``(table, schema)``."""
+
+
+class Value:
+    """Base of every abstract value."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class ModelClass(Value):
+    name: str
+    table: TableRef
+
+
+@dataclass(frozen=True)
+class TableObject(Value):
+    """A ``Table``, ``sa.table(...)``, the value of ``op.create_table(...)`` or ``Model.__table__``."""
+
+    table: TableRef | None
+    dynamic: str | None = None
+    """Source text of the name expression when it could not be resolved."""
+
+
+@dataclass(frozen=True)
+class Instance(Value):
+    """A model instance; ``tables[0]`` is its own table, the rest come from nested related instances."""
+
+    tables: tuple[TableRef, ...]
+    origin: str = "orm"
+    """``json-loop`` when built from rows of a loaded JSON/YAML file."""
+
+
+@dataclass(frozen=True)
+class Instances(Value):
+    items: tuple[Instance, ...] = ()
+
+
+@dataclass(frozen=True)
+class Statement(Value):
+    """A Core INSERT statement under construction (executed later, or never)."""
+
+    table: TableRef | None
+    recogniser: str
+    dynamic: str | None = None
+
+
+@dataclass(frozen=True)
+class Sql(Value):
+    """Text that may be SQL, with its possible values (a loop over several strings gives several)."""
+
+    texts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FunctionRef(Value):
+    path: str
+    qualname: str
+
+
+@dataclass(frozen=True)
+class Functions(Value):
+    """Several functions, e.g. a list of seeders a loop calls one by one."""
+
+    refs: tuple[FunctionRef, ...]
+
+
+@dataclass(frozen=True)
+class ClassRef(Value):
+    path: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ObjectOf(Value):
+    """An instance of a project class (a repository, a seeder object)."""
+
+    path: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ModuleRef(Value):
+    path: str
+
+
+@dataclass(frozen=True)
+class Loaded(Value):
+    """Data read from a JSON/YAML/CSV file."""
+
+
+@dataclass(frozen=True)
+class DbRead(Value):
+    """Something read from the database: a query, its rows, a count."""
+
+
+@dataclass(frozen=True)
+class AlembicOp(Value):
+    """Alembic's ``op`` or the connection ``op.get_bind()`` returns."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One write found: ``table`` is ``None`` when its name could not be resolved (``dynamic`` says how)."""
+
+    table: TableRef | None
+    recogniser: str
+    path: str
+    line: int
+    conditional: bool = False
+    dynamic: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What a recogniser made of a call: a value for the expression, and writes."""
+
+    value: Value | None = None
+    hits: list[Hit] = field(default_factory=list)
+
+
+@dataclass
+class CallSite:
+    """A call as the recognisers see it, its arguments already evaluated."""
+
+    node: ast.Call
+    name: str
+    """The called name (attribute name, or the original name of an imported function)."""
+    origin: str
+    """Where the callee comes from: the receiver's dotted text or the import's module (``sqlalchemy``...)."""
+    receiver: Value | None
+    args: list[Value | None]
+    kwargs: dict[str, Value | None]
+    path: str
+    sql_hits: SqlHits
+
+    def arg(self, index: int, keyword: str | None = None) -> Value | None:
+        if index < len(self.args):
+            return self.args[index]
+        return self.kwargs.get(keyword) if keyword else None
+
+    def hit(self, table: TableRef | None, recogniser: str, dynamic: str | None = None) -> Hit:
+        return Hit(table, recogniser, self.path, self.node.lineno, False, dynamic)
+
+    def source_of(self, index: int) -> str:
+        """Source text of argument ``index`` (for messages about names that cannot be resolved)."""
+        if index < len(self.node.args):
+            return ast.unparse(self.node.args[index])[:80]
+        return "?"
+
+
+class SqlHits:
+    """Turns SQL text into hits; provided by the evaluator (it knows the placeholders and diagnostics)."""
+
+    def __call__(self, sql: Sql, site: CallSite, recogniser: str | None = None) -> list[Hit]:
+        raise NotImplementedError
