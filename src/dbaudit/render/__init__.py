@@ -38,7 +38,9 @@ def render(audit: Audit, fmt: str, options: RenderOptions | None = None) -> str:
     if fmt == "md":
         return render_template("audit.md.j2", audit, options)
     if fmt == "html":
-        return render_template("audit.html.j2", audit, options)
+        from dbaudit.render.html import render_html
+
+        return render_html(audit, options)
     raise ConfigError(f"unknown format {fmt!r}", f"choose one of {', '.join(FORMATS)}")
 
 

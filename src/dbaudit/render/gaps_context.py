@@ -276,6 +276,7 @@ def findings_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | N
                 "entries": [
                     {
                         "icon": SEVERITY_ICONS[f.severity],
+                        "severity": f.severity.value,
                         "message": f.message,
                         "location": str(f.location) if f.location else None,
                     }

@@ -1,0 +1,119 @@
+"""``--format html``: the whole audit as one self-contained page (inline CSS and JavaScript, no network).
+
+For people who would rather look than read: status colours, a coverage bar, and every table sortable by a
+click on its header.  The data is shaped here; ``report_templates/audit.html.j2`` lays it out with
+autoescaping on, so a hostile table name is shown, never run.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup, escape
+
+from dbaudit.model import TableStatus
+from dbaudit.render import gaps_context
+from dbaudit.render.status import (
+    _wanted,  # the same --only / --min-rows filter as section 1
+    format_count,
+    header_context,
+)
+
+if TYPE_CHECKING:
+    from dbaudit.model import Audit
+    from dbaudit.render import RenderOptions
+
+#: Colour, not emoji, carries the status on the page (headless and older systems lack emoji fonts).
+HTML_LABELS = {
+    TableStatus.POPULATED: "Populated",
+    TableStatus.EMPTY: "Empty",
+    TableStatus.SYSTEM: "System meta",
+    TableStatus.UNREADABLE: "Unreadable",
+}
+
+_CODE = re.compile(r"`([^`]+)`")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def inline_markdown(text: str | None) -> Markup:
+    """The report's inline Markdown (```code```, ``**bold**``) as HTML; everything else escaped."""
+    html = str(escape(text or ""))
+    html = _CODE.sub(r"<code>\1</code>", html)
+    html = _BOLD.sub(r"<strong>\1</strong>", html)
+    return Markup(html)  # built from escaped text only
+
+
+def status_rows(audit: Audit, options: RenderOptions) -> list[dict[str, Any]]:
+    """One row per table (empty ones too: the page can sort and fold them itself)."""
+    db = audit.database
+    if db is None:
+        return []
+    qualified = len(db.schemas) > 1
+    covered = set(audit.coverage.covered) if audit.coverage else None
+    writers: dict[str, list[str]] = {}
+    for source in audit.scan.sources if audit.scan else ():
+        for table in source.tables:
+            writers.setdefault(table, []).append(source.name)
+    rows = []
+    for state in db.tables:
+        if not _wanted(state, options, covered):
+            continue
+        name = state.table.key if qualified else state.table.name
+        count = state.count
+        sort = (
+            count.value
+            if count is not None and count.value is not None
+            else (1 if count and count.populated else 0)
+        )
+        label = HTML_LABELS[state.status]
+        if state.status is TableStatus.UNREADABLE and state.reason:
+            label = f"{label} ({state.reason})"
+        rows.append(
+            {
+                "name": name,
+                "count": format_count(count),
+                "sort": sort,
+                "status": state.status.value,
+                "label": label,
+                "sources": ", ".join(dict.fromkeys(writers.get(state.table.name, ()))),
+                "partitions": ", ".join(state.table.partitions),
+            }
+        )
+    order = {"populated": 0, "unreadable": 1, "system": 2, "empty": 3}
+    return sorted(rows, key=lambda r: (order[r["status"]], r["name"]))
+
+
+def html_context(audit: Audit, options: RenderOptions) -> dict[str, Any]:
+    """Everything ``audit.html.j2`` shows, as plain data."""
+    coverage = audit.coverage
+    sources = [
+        {"name": s.name, "folder": s.folder, "kind": s.kind.value, "tables": ", ".join(s.tables)}
+        for s in (audit.scan.sources if audit.scan else ())
+        if s.writes
+    ]
+    return {
+        "header": header_context(audit),
+        "md": inline_markdown,
+        "status": status_rows(audit, options),
+        "coverage": None
+        if coverage is None
+        else {
+            "percent": round(coverage.percent, 1),
+            "covered": len(coverage.covered),
+            "total": coverage.application_tables,
+        },
+        "sources": sources,
+        "gaps": gaps_context.gaps_context(audit, options),
+        "next_steps": gaps_context.next_steps_context(audit, options),
+        "order": gaps_context.order_context(audit, options),
+        "findings": gaps_context.findings_context(audit, options),
+        "changes": audit.changes,
+    }
+
+
+def render_html(audit: Audit, options: RenderOptions) -> str:
+    """The audit as one HTML page."""
+    from dbaudit.render import render_template
+
+    return render_template("audit.html.j2", audit, options, page=html_context(audit, options))
