@@ -205,9 +205,8 @@ def seed_demo_tenant(session: Session) -> tuple[ClientAccount, Engagement, list[
 
 
 def seed_waves(session: Session, engagement: Engagement) -> dict[int, MigrationWave]:
-    waves: dict[int, MigrationWave] = {}
-    for number, name, status, start, end in WAVES:
-        waves[number] = MigrationWave(
+    waves = [
+        MigrationWave(
             client_account_id=engagement.client_account_id,
             engagement_id=engagement.id,
             wave_number=number,
@@ -217,11 +216,13 @@ def seed_waves(session: Session, engagement: Engagement) -> dict[int, MigrationW
             planned_end_date=end,
             is_mock=True,
         )
-    session.add_all(waves.values())
+        for number, name, status, start, end in WAVES
+    ]
+    session.add_all(waves)
     session.flush()
     # The engagement points back at the wave in progress (an UPDATE, after both rows exist).
-    engagement.current_wave = waves[1]
-    return waves
+    engagement.current_wave = waves[0]
+    return {wave.wave_number: wave for wave in waves}
 
 
 def seed_assets(
