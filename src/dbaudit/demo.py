@@ -45,7 +45,10 @@ def run_demo(target: Path | None = None) -> Audit:
     if target is None:
         with tempfile.TemporaryDirectory(prefix="dbaudit-demo-") as tmp:
             return build_example(Path(tmp) / EXAMPLE)
-    return build_example(_checked_target(target))
+    root = _checked_target(target)
+    audit = build_example(root)
+    log.info("the example and its database are kept in %s", root)
+    return audit
 
 
 def build_example(root: Path) -> Audit:
