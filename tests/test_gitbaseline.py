@@ -25,12 +25,13 @@ def test_git_tree_lists_and_reads_a_commit_without_checking_it_out(history: Hist
         old = GitTree(repo, history.c1, "backend")
         assert list(old.paths()) == ["db/seed_legacy.sql", "db/seed_users.sql", "pyproject.toml"]
         assert old.read_bytes("db/seed_legacy.sql") == SEEDS["db/seed_legacy.sql"].encode()
-        assert old.root_label == f"{history.c1}@{history.c1[:12]}:backend"
+        assert old.root_label == f"{history.c1[:12]}:backend"
         with pytest.raises(FileNotFoundError):
             old.read_bytes("db/seed_orders.sql")
         with pytest.raises(IsADirectoryError):
             old.read_bytes("db")
         whole = GitTree(repo, "HEAD")
+        assert whole.root_label == f"HEAD@{history.c3[:12]}"
         assert list(whole.paths()) == [
             "README.md",
             "backend/db/seed_orders.sql",

@@ -57,7 +57,9 @@ class GitTree:
                     f"{ref} has no folder {self.subdir!r}", "the project did not exist yet at that ref"
                 ) from exc
         self.tree: Tree = tree
-        self.root_label = f"{ref}@{self.commit.hexsha[:12]}" + (f":{self.subdir}" if self.subdir else "")
+        short = self.commit.hexsha[:12]
+        named = short if self.commit.hexsha.startswith(ref) else f"{ref}@{short}"
+        self.root_label = named + (f":{self.subdir}" if self.subdir else "")
 
     def paths(self) -> Iterator[str]:
         """Relative posix paths of the regular files of the tree, sorted."""
