@@ -272,21 +272,29 @@ def test_scanner_fuzz_never_crashes(script: bytes, revision: str, sql: str, fixt
     assert isinstance(result, ScanResult)
 
 
+DEEP_FILES = {
+    "operator-chain": (
+        "scripts/seed_sum.py",
+        lambda d: "session.add(User(name=" + " + ".join(["'a'"] * d) + "))\n",
+    ),
+    "call-chain": ("scripts/seed_call.py", lambda d: "session.add(f" + "()" * d + ")\n"),
+    "nested-lists": ("scripts/seed_list.py", lambda d: "session.add_all(" + "[" * d + "]" * d + ")\n"),
+    "sql-in-python": (
+        "scripts/seed_sql.py",
+        lambda d: "op.execute('INSERT INTO t VALUES " + "(" * d + "1" + ")" * d + "')\n",
+    ),
+    "sql-file": ("db/seed_deep.sql", lambda d: "INSERT INTO t SELECT " + "(" * d + "1" + ")" * d),
+}
+
+
 @pytest.mark.parametrize("depth", [100, 900, 2000, 5000])
-def test_scanner_handles_deep_nesting_in_process(depth: int) -> None:
-    """The same deep inputs in-process: RecursionError must be caught, not escape as a crash."""
+@pytest.mark.parametrize("kind", sorted(DEEP_FILES))
+def test_scanner_handles_deep_nesting_in_process(kind: str, depth: int) -> None:
+    """Deep input in-process: a RecursionError inside the parser or a walk must become a diagnostic."""
     from dbaudit.config import Settings
     from dbaudit.model import ScanResult
     from dbaudit.scan import scan_tree
 
-    files = {
-        "scripts/seed_sum.py": ("session.add(User(name=" + " + ".join(["'a'"] * depth) + "))\n").encode(),
-        "scripts/seed_call.py": ("session.add(f" + "()" * depth + ")\n").encode(),
-        "scripts/seed_list.py": ("session.add_all(" + "[" * depth + "]" * depth + ")\n").encode(),
-        "scripts/seed_sql.py": (
-            "op.execute('INSERT INTO t VALUES " + "(" * depth + "1" + ")" * depth + "')\n"
-        ).encode(),
-        "db/seed_deep.sql": ("INSERT INTO t SELECT " + "(" * depth + "1" + ")" * depth).encode(),
-    }
-    result = scan_tree(MemoryTree(files), Settings())
+    path, build = DEEP_FILES[kind]
+    result = scan_tree(MemoryTree({path: build(depth).encode()}), Settings())
     assert isinstance(result, ScanResult)
