@@ -71,6 +71,7 @@ _DB_READ_CALLS = frozenset(
         "filter_by",
     }
 )
+_PASS_THROUGH = frozenset({"list", "tuple", "sorted", "reversed", "set", "iter"})
 _EXIT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
 _PERCENT = re.compile(r"%(?:\((\w+)\))?[sdrif]|%%")
 
@@ -341,6 +342,8 @@ class Frame:
             key = dotted(target)
             if key is not None:
                 self.env[key] = value
+        elif isinstance(target, ast.Subscript):  # waves[number] = MigrationWave(...)
+            self.accumulate(target.value, value)
 
     def depends_on_db(self, test: ast.expr) -> bool:
         """The condition reads the database, or tests something read from it."""
@@ -682,10 +685,14 @@ class Frame:
                 self.accumulate(func.value, args[-1])
             if isinstance(receiver, Statement):
                 return receiver  # .values(), .returning(), .prefix_with()...
+            if isinstance(receiver, Instances) and name in ("values", "copy"):
+                return receiver
             if isinstance(receiver, (Loaded, DbRead)):
                 return receiver
         if isinstance(callee, ModelClass):
-            return self.construct(callee, args, kwargs)
+            return self.construct(callee, node, args, kwargs)
+        if isinstance(func, ast.Name) and func.id in _PASS_THROUGH and args and callee is None:
+            return args[0] if isinstance(args[0], (Instances, Sql, Loaded, DbRead)) else None
         if isinstance(callee, (FunctionRef, Functions)):
             refs = callee.refs if isinstance(callee, Functions) else (callee,)
             result: Value | None = None
@@ -743,17 +750,19 @@ class Frame:
             self.env[owner] = Instance(tuple(dict.fromkeys(parent.tables + extra)), parent.origin)
 
     def construct(
-        self, model: ModelClass, args: list[Value | None], kwargs: dict[str, Value | None]
+        self, model: ModelClass, node: ast.Call, args: list[Value | None], kwargs: dict[str, Value | None]
     ) -> Instance:
+        """``Model(...)``: an instance, with related instances built inline (``User(roles=[Role(...)])``)."""
         tables = [model.table]
-        loaded = False
-        for value in (*args, *kwargs.values()):
+        loaded = any(isinstance(v, Loaded) for v in (*args, *kwargs.values()))
+        inline = [*node.args, *(k.value for k in node.keywords)]
+        for value_node, value in zip(inline, (*args, *kwargs.values()), strict=False):
+            if not isinstance(value_node, (ast.Call, ast.List, ast.Tuple, ast.ListComp)):
+                continue  # a related object built elsewhere was added (or not) on its own
             if isinstance(value, Instance):
                 tables.extend(value.tables)
             elif isinstance(value, Instances):
                 tables.extend(t for item in value.items for t in item.tables)
-            elif isinstance(value, Loaded):
-                loaded = True
         return Instance(tuple(dict.fromkeys(tables)), "json-loop" if loaded else "orm")
 
     def invoke(

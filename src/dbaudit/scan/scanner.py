@@ -290,6 +290,12 @@ class _Scan:
         if not _runs_itself(ctx.tree):
             return None
         folder = posixpath.dirname(path)
+        if path.endswith(".py") and posixpath.join(folder, "__init__.py") in self.pathset:
+            # a module of a package: run it as one, from the folder above the top package
+            top = folder
+            while top and posixpath.join(top, "__init__.py") in self.pathset:
+                top = posixpath.dirname(top)
+            return f"python -m {module_name(path[len(top) + 1 :] if top else path)}"
         while folder:
             if any(f"{folder}/{marker}" in self.pathset for marker in _PROJECT_FILES):
                 break
