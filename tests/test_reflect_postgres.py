@@ -22,6 +22,7 @@ from dbaudit.model import (
     to_dict,
 )
 from dbaudit.reflect import connect, dialect_for, reflect_database
+from dbaudit.reflect.counts import Target, count_tables, probe_tables
 from tests.conftest import PG_URL, _with_search_path, corpus_file, unique_name
 from tests.conftest import TestDatabase as Database
 
@@ -355,6 +356,29 @@ def test_the_report_transaction_is_read_only(pg_schema: Database) -> None:
             dialect_for(engine.dialect.name).begin_read_only(conn)
             with pytest.raises(Exception, match="read-only transaction"):
                 conn.execute(text("INSERT INTO t VALUES (1)"))
+    finally:
+        engine.dispose()
+
+
+def test_probes_and_counts_leave_no_table_locks_behind(audited: AuditedSchema) -> None:
+    # PostgreSQL keeps a transaction's locks to its end; 10,000 probed tables would exhaust the lock table.
+    engine = connect(Settings(url=audited.url))
+    targets = [Target(name, audited.schema) for name in ("customers", "orders", "big", "MixedCase", "events")]
+    try:
+        with engine.connect() as conn:
+            dialect = dialect_for(engine.dialect.name)
+            dialect.begin_read_only(conn)
+            assert probe_tables(conn, dialect, targets, 2.0) == [True] * len(targets)
+            assert count_tables(conn, dialect, targets[:2], 2.0) == [2, 1]
+            held = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE l.pid = pg_backend_pid() AND n.nspname = :schema"
+                ),
+                {"schema": audited.schema},
+            ).scalar()
+            assert held == 0
     finally:
         engine.dispose()
 
