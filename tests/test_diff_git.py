@@ -155,9 +155,10 @@ def test_working_tree_and_index_are_unchanged(
     files_before = snapshot_of(history.repo)
     assert "A  backend/db/seed_wip.sql" in status_before and " M backend/db/seed_users.sql" in status_before
 
-    for ref in (history.c2, history.c1):
+    for ref in (history.c2, history.c1):  # the committed audit, then a scan of the ref's git objects
         argv = ["diff", "--base-ref", ref, str(head), "--project", str(history.project), "--no-fail-on-drop"]
-        run_cli(argv, capsys)
+        code, out, err = run_cli(argv, capsys)
+        assert code == 0 and "## dbaudit: seeding coverage" in out, err
         assert snapshot_of(history.repo) == files_before, ref
 
     assert git(history.repo, "status", "--porcelain", "--untracked-files=all") == status_before
