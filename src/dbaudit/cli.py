@@ -190,6 +190,23 @@ def report(
 
 
 @cli.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
+@output_options(("md", "json"))
+def scan(path: Path | None, fmt: str, output: Path | None, template_dir: Path | None) -> None:
+    """Scan PATH's seed scripts, SQL and fixture files and Alembic revisions: which tables each populates.
+
+    Static analysis only: no database is needed and the project's code is never imported or run.
+    PATH defaults to the project root (the nearest folder with pyproject.toml, dbaudit.toml or alembic.ini).
+    """
+    from dbaudit.scan import scan_sources
+    from dbaudit.scan.report import render_scan
+
+    settings = settings_from(project_root=path, template_dir=template_dir)
+    result = scan_sources(settings.project_root, settings)
+    emit(render_scan(result, fmt, settings.template_dir), output)
+
+
+@cli.command()
 @click.argument("target", required=False, type=click.Path(file_okay=False, path_type=Path))
 @output_options(("md", "json", "html"))
 def demo(target: Path | None, fmt: str, output: Path | None, template_dir: Path | None) -> None:

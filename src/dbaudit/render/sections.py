@@ -56,6 +56,9 @@ _GAPS = "dbaudit.render.gaps_context"
 
 SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("status", "1", "Table Population Status", "dbaudit.render.status:status_context"),
+    SectionSpec(
+        "coverage", "2", "Existing Seeding Mechanisms & Coverage", "dbaudit.scan.report:coverage_context"
+    ),
     SectionSpec("gaps", "3", "Gap Analysis & Recommended Seed Scripts", f"{_GAPS}:gaps_context"),
     SectionSpec("next_steps", "4", "Next Steps", f"{_GAPS}:next_steps_context"),
     SectionSpec("changes", "5", "Changes since the previous audit", "dbaudit.diff.changes:changes_context"),

@@ -1,0 +1,150 @@
+"""Shaping scan results for the templates: ``dbaudit scan`` and section 2 of ``dbaudit report``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dbaudit.errors import ConfigError
+from dbaudit.model import SCHEMA_VERSION, ScanResult, SeedSource, SourceKind, TableWrite, to_dict
+
+if TYPE_CHECKING:
+    from dbaudit.model import Audit
+    from dbaudit.render import RenderOptions
+
+SCAN_FORMATS = ("md", "json")
+_KIND_LABELS = {
+    SourceKind.SCRIPT: "script",
+    SourceKind.REVISION: "Alembic revision",
+    SourceKind.SQL: "SQL file",
+    SourceKind.FIXTURE: "fixture file",
+}
+
+
+def _table_label(write: TableWrite) -> str:
+    return f"{write.schema}.{write.table}" if write.schema else write.table
+
+
+def _populated(source: SeedSource) -> str:
+    """``users, tags (conditional)``: tables in order of first write, conditional ones marked."""
+    always = {_table_label(w) for w in source.writes if not w.conditional}
+    labels = dict.fromkeys(_table_label(w) for w in source.writes)
+    return ", ".join(label if label in always else f"{label} (conditional)" for label in labels)
+
+
+def _source_title(source: SeedSource) -> str:
+    if source.revision is not None:
+        message = f": {source.revision.message}" if source.revision.message else ""
+        return f"revision {source.revision.revision}{message}"
+    return _KIND_LABELS[source.kind]
+
+
+def scan_context(scan: ScanResult) -> dict[str, Any]:
+    """Everything ``scan.md.j2`` lays out."""
+    sources = []
+    per_table: dict[str, list[str]] = {}
+    for source in scan.sources:
+        writes = []
+        for write in source.writes:
+            label = _table_label(write)
+            writes.append(
+                [
+                    f"`{label}`",
+                    f"`{write.location}`" if write.location else "",
+                    write.recogniser,
+                    "yes" if write.conditional else "no",
+                ]
+            )
+            owners = per_table.setdefault(label, [])
+            if source.path not in owners:
+                owners.append(source.path)
+        sources.append(
+            {
+                "path": source.path,
+                "title": _source_title(source),
+                "run_command": source.run_command,
+                "writes": writes,
+            }
+        )
+    revisions = [s for s in scan.sources if s.revision is not None]
+    return {
+        "root": scan.root,
+        "files_scanned": scan.files_scanned,
+        "sources": sources,
+        "tables": [[f"`{t}`", ", ".join(f"`{p}`" for p in per_table[t])] for t in sorted(per_table)],
+        "heads": list(scan.revision_heads),
+        "data_revisions": [
+            [f"`{s.revision.revision}`", s.revision.message or "", f"`{s.path}`"]
+            for s in revisions
+            if s.revision
+        ],
+        "declared": len({(d.schema, d.table) for d in scan.declarations}),
+        "findings": [
+            {
+                "severity": f.severity.value,
+                "kind": f.kind,
+                "message": f.message,
+                "location": str(f.location) if f.location else None,
+            }
+            for f in scan.findings
+        ],
+        "diagnostics": [
+            {"message": d.message, "location": str(d.location) if d.location else None}
+            for d in scan.diagnostics
+        ],
+    }
+
+
+def render_scan(scan: ScanResult, fmt: str, template_dir: Path | None = None) -> str:
+    """``dbaudit scan`` output: Markdown from ``scan.md.j2``, or JSON (the model plus ``schema_version``)."""
+    if fmt == "json":
+        data = {"schema_version": SCHEMA_VERSION, **to_dict(scan)}
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if fmt != "md":
+        raise ConfigError(f"unknown format {fmt!r}", f"choose one of {', '.join(SCAN_FORMATS)}")
+    import jinja2
+
+    from dbaudit.render import environment
+
+    try:
+        return environment(template_dir).get_template("scan.md.j2").render(scan=scan_context(scan))
+    except jinja2.TemplateError as exc:
+        raise ConfigError(
+            f"template scan.md.j2 failed: {exc}",
+            "fix the template, or drop --template-dir to use the bundled one",
+        ) from exc
+
+
+def coverage_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None:
+    """Section 2: one row per source that populates tables, then the coverage line."""
+    if audit.scan is None and audit.coverage is None:
+        return None
+    rows = []
+    outside_sources: dict[str, list[str]] = {}
+    outside = set(audit.coverage.outside) if audit.coverage else set()
+    for source in audit.scan.sources if audit.scan else ():
+        if not source.writes:
+            continue
+        rows.append([f"`{source.name}`", f"`{source.folder or './'}`", _populated(source)])
+        for write in source.writes:
+            label = _table_label(write)
+            if label in outside:
+                names = outside_sources.setdefault(label, [])
+                if source.name not in names:
+                    names.append(source.name)
+    coverage = audit.coverage
+    return {
+        "rows": rows,
+        "coverage": None
+        if coverage is None
+        else {
+            "covered": len(coverage.covered),
+            "total": coverage.application_tables,
+            "percent": f"{coverage.percent:.0f}",
+        },
+        "outside": [
+            {"table": table, "sources": ", ".join(f"`{n}`" for n in outside_sources.get(table, []))}
+            for table in (coverage.outside if coverage else ())
+        ],
+    }
