@@ -1,0 +1,80 @@
+"""Opening a writable connection for seeding and purging, and the refusals that come before any write.
+
+Seeding opens its own engine rather than the reporting one: the report connection is read-only by design.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from dbaudit.config import Settings
+from dbaudit.errors import ConfigError, ConnectionFailed, MissingDriver, SeedError
+from dbaudit.seed.dialects import SeedDialect, seed_dialect
+from dbaudit.seed.schema import PROTECTED_TABLE
+from dbaudit.urls import mask_url, parse_url, scrub
+
+
+@contextmanager
+def open_engine(settings: Settings) -> Iterator[tuple[Engine, SeedDialect]]:
+    """A fresh engine for ``settings.url`` with the dialect's write set-up; disposed afterwards."""
+    if not settings.url:
+        raise ConfigError("no database URL", "pass --url, set DBAUDIT_URL, or configure [tool.dbaudit] url")
+    url = parse_url(settings.url)
+    try:
+        engine = create_engine(url, pool_pre_ping=False)
+    except NoSuchModuleError as exc:
+        raise MissingDriver(
+            f"no driver for {url.drivername}", "install the DBAPI driver for this database"
+        ) from exc
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(f"cannot use database URL {mask_url(url)}: {exc}") from exc
+    dialect = seed_dialect(engine.dialect.name)
+    dialect.prepare_engine(engine)
+    try:
+        try:
+            with engine.connect():
+                pass
+        except DBAPIError as exc:
+            reason = scrub(
+                str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc), _secrets(settings)
+            )
+            raise ConnectionFailed(f"cannot connect to {mask_url(url)}: {reason}") from exc
+        yield engine, dialect
+    finally:
+        engine.dispose()
+
+
+def _secrets(settings: Settings) -> tuple[str, ...]:
+    try:
+        password = parse_url(settings.url or "").password
+    except ConfigError:
+        return ()
+    return (str(password),) if password else ()
+
+
+def database_name(conn: Connection) -> str:
+    return str(conn.engine.url.database or "")
+
+
+def refuse_if_protected(
+    conn: Connection, settings: Settings, schemas: tuple[str | None, ...], verb: str
+) -> None:
+    """``protected = true`` in the configuration, or a ``dbaudit_protected`` table: refuse to write."""
+    if settings.protected:
+        origin = settings.sources.get("protected", "the configuration")
+        raise SeedError(
+            f"this environment is protected ({origin} sets protected = true): dbaudit will not {verb} here",
+            "remove the setting only if this is really a development database",
+        )
+    inspector = inspect(conn)
+    for schema in schemas:
+        if inspector.has_table(PROTECTED_TABLE, schema=schema):
+            raise SeedError(
+                f"this database is protected (it has a {PROTECTED_TABLE} table): dbaudit will not {verb} here",
+                f"drop {PROTECTED_TABLE} only if this is really a development database",
+            )

@@ -1,0 +1,382 @@
+"""What differs between databases when writing: locks, read-only detection, key allocation, bulk loading.
+
+One small class per dialect, chosen by ``engine.dialect.name`` (:func:`seed_dialect`).  PostgreSQL loads with
+``COPY ... FROM STDIN`` (psycopg2 ``copy_expert``, streamed in chunks); MariaDB/MySQL and SQLite use multi-row
+``INSERT ... VALUES`` batches.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, event, func, insert, select, text, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from dbaudit.errors import SeedError
+from dbaudit.seed.schema import SeedTable
+
+LOCK_WAIT_SECONDS = 5.0
+_PG_LOCK_KEY = 0x6462617564697400  # "dbaudit\0": one advisory lock for every seed and purge on the server
+NULL = "\\N"
+
+
+class SeedDialect:
+    """Defaults, correct everywhere; subclasses specialise."""
+
+    name = "default"
+    batch_rows = 500
+
+    def prepare_engine(self, engine: Engine) -> None:
+        """Hook to configure a freshly created engine (SQLite's transaction handling)."""
+
+    def check_writable(self, conn: Connection) -> None:
+        """Raise :class:`SeedError` when the server or the transaction is read-only."""
+
+    def acquire_lock(self, conn: Connection, database: str) -> None:
+        """Serialise dbaudit writers: the second one waits briefly, then refuses."""
+
+    def release_lock(self, conn: Connection, database: str) -> None:
+        """Release what :meth:`acquire_lock` took, when it outlives the transaction."""
+
+    def defer_constraints(self, conn: Connection) -> None:
+        raise SeedError("this database cannot defer foreign-key checks")
+
+    def allocate_ids(self, conn: Connection, table: SeedTable, column: str, count: int) -> list[int]:
+        """``count`` new values for an integer key the database normally numbers."""
+        current = conn.execute(select(func.max(table.sa.c[column]))).scalar()
+        start = int(current) + 1 if current is not None else 1
+        return list(range(start, start + count))
+
+    def insert_rows(
+        self, conn: Connection, table: SeedTable, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """Multi-row INSERT batches."""
+        if not rows:
+            return
+        sa_table = table.sa
+        size = max(1, min(self.batch_rows, 30000 // max(1, len(columns))))
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            values = [dict(zip(columns, row)) for row in chunk]
+            conn.execute(insert(sa_table).values(values))
+
+    def update_rows(
+        self,
+        conn: Connection,
+        table: SeedTable,
+        key: Sequence[str],
+        columns: Sequence[str],
+        rows: list[tuple[Any, ...]],
+    ) -> None:
+        """``UPDATE table SET columns WHERE key`` for rows of ``key values + column values``."""
+        if not rows:
+            return
+        sa_table = table.sa
+        where = [sa_table.c[k] == bindparam(f"k_{i}") for i, k in enumerate(key)]
+        stmt = update(sa_table).where(*where).values({c: bindparam(f"v_{i}") for i, c in enumerate(columns)})
+        params = []
+        for row in rows:
+            item = {f"k_{i}": row[i] for i in range(len(key))}
+            item.update({f"v_{i}": row[len(key) + i] for i in range(len(columns))})
+            params.append(item)
+        conn.execute(stmt, params)
+
+    def insert_together(
+        self, conn: Connection, parts: list[tuple[SeedTable, Sequence[str], list[tuple[Any, ...]]]]
+    ) -> None:
+        raise SeedError("this database cannot insert a foreign-key cycle in one statement")
+
+    def describe_error(self, exc: DBAPIError) -> str:
+        return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+
+
+class PostgresDialect(SeedDialect):
+    name = "postgresql"
+
+    def check_writable(self, conn: Connection) -> None:
+        read_only = conn.execute(text("SELECT current_setting('transaction_read_only')")).scalar()
+        in_recovery = conn.execute(text("SELECT pg_is_in_recovery()")).scalar()
+        if read_only == "on" or in_recovery:
+            why = "a standby in recovery" if in_recovery else "transaction_read_only is on"
+            raise SeedError(
+                f"the database is read-only ({why}); seeding and purging need to write",
+                "connect to a writable primary, or unset default_transaction_read_only for this role/database",
+            )
+
+    def acquire_lock(self, conn: Connection, database: str) -> None:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            if conn.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY}).scalar():
+                return
+            if time.monotonic() >= deadline:
+                raise SeedError(
+                    "another dbaudit seed or purge is running on this server",
+                    "wait for it to finish, then run again",
+                )
+            time.sleep(0.2)
+
+    def defer_constraints(self, conn: Connection) -> None:
+        conn.execute(text("SET CONSTRAINTS ALL DEFERRED"))
+
+    def allocate_ids(self, conn: Connection, table: SeedTable, column: str, count: int) -> list[int]:
+        sequence = table.sequences.get(column)
+        if sequence is None:
+            qualified = conn.dialect.identifier_preparer.format_table(table.sa)
+            sequence = conn.execute(
+                text("SELECT pg_get_serial_sequence(:table, :column)"), {"table": qualified, "column": column}
+            ).scalar()
+        if not sequence:
+            return super().allocate_ids(conn, table, column, count)
+        rows = conn.execute(
+            text("SELECT nextval(CAST(:seq AS regclass)) FROM generate_series(1, :n)"),
+            {"seq": sequence, "n": count},
+        )
+        return [int(r[0]) for r in rows]
+
+    def insert_rows(
+        self, conn: Connection, table: SeedTable, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        if not rows:
+            return
+        from psycopg2 import sql
+
+        target = sql.Identifier(table.schema, table.name) if table.schema else sql.Identifier(table.name)
+        statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL {})").format(
+            target, sql.SQL(", ").join(sql.Identifier(c) for c in columns), sql.Literal(NULL)
+        )
+        converters = [_pg_converter(table, c) for c in columns]
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        with raw.cursor() as cursor:
+            cursor.copy_expert(statement.as_string(raw), _CsvStream(rows, converters))
+
+    def insert_together(
+        self, conn: Connection, parts: list[tuple[SeedTable, Sequence[str], list[tuple[Any, ...]]]]
+    ) -> None:
+        """Insert every part in one statement (data-modifying CTEs): the foreign keys are checked at its end."""
+        parts = [p for p in parts if p[2]]
+        if not parts:
+            return
+        *first, last = parts
+        stmt = insert(last[0].sa).values([dict(zip(last[1], row)) for row in last[2]])
+        for index, (table, columns, rows) in enumerate(first):
+            cte = (
+                insert(table.sa)
+                .values([dict(zip(columns, row)) for row in rows])
+                .cte(f"dbaudit_part_{index}")
+            )
+            stmt = stmt.add_cte(cte)
+        conn.execute(stmt)
+
+
+class MySQLDialect(SeedDialect):
+    name = "mysql"
+    batch_rows = 1000
+
+    def check_writable(self, conn: Connection) -> None:
+        read_only = conn.execute(text("SELECT @@global.read_only")).scalar()
+        try:
+            tx_read_only = conn.execute(text("SELECT @@session.tx_read_only")).scalar()
+        except DBAPIError:
+            tx_read_only = conn.execute(text("SELECT @@session.transaction_read_only")).scalar()
+        if int(read_only or 0) or int(tx_read_only or 0):
+            raise SeedError(
+                "the database is read-only (read_only or transaction_read_only is set); seeding and purging need "
+                "to write",
+                "connect to a writable server",
+            )
+
+    def acquire_lock(self, conn: Connection, database: str) -> None:
+        got = conn.execute(
+            text("SELECT GET_LOCK(:name, :wait)"),
+            {"name": _mysql_lock_name(database), "wait": LOCK_WAIT_SECONDS},
+        ).scalar()
+        if got != 1:
+            raise SeedError(
+                "another dbaudit seed or purge is running on this database",
+                "wait for it to finish, then run again",
+            )
+
+    def release_lock(self, conn: Connection, database: str) -> None:
+        conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _mysql_lock_name(database)})
+
+
+def _mysql_lock_name(database: str) -> str:
+    return f"dbaudit:{database}"[:64]
+
+
+class SQLiteDialect(SeedDialect):
+    name = "sqlite"
+    batch_rows = 500
+
+    def prepare_engine(self, engine: Engine) -> None:
+        # Take the write lock at BEGIN (so a second writer waits, then refuses) and enforce foreign keys.
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_connection: Any, record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT_SECONDS * 1000)}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except OperationalError as exc:
+                message = str(exc.orig).lower()
+                if "locked" in message or "busy" in message:
+                    raise SeedError(
+                        "another process is writing to this SQLite database",
+                        "wait for it to finish, then run again",
+                    ) from exc
+                if "readonly" in message or "read-only" in message:
+                    raise SeedError(
+                        "the SQLite database is read-only; seeding and purging need to write",
+                        "check the file's permissions",
+                    ) from exc
+                raise
+
+    def check_writable(self, conn: Connection) -> None:
+        if conn.exec_driver_sql("PRAGMA query_only").scalar():
+            raise SeedError("the SQLite connection is query-only; seeding and purging need to write")
+
+    def defer_constraints(self, conn: Connection) -> None:
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+
+
+def seed_dialect(name: str) -> SeedDialect:
+    return {
+        "postgresql": PostgresDialect,
+        "mysql": MySQLDialect,
+        "mariadb": MySQLDialect,
+        "sqlite": SQLiteDialect,
+    }.get(name, SeedDialect)()
+
+
+# ------------------------------------------------------------------------------------------------------------
+# COPY formatting
+
+
+def _pg_converter(table: SeedTable, column: str) -> Callable[[Any], Any] | None:
+    spec = table.columns[column]
+    kind = spec.kind
+    if kind == "bool":
+        return lambda v: NULL if v is None else ("t" if v else "f")
+    if kind == "json":
+        return lambda v: NULL if v is None else json.dumps(v)
+    if kind == "bytes":
+        return lambda v: NULL if v is None else "\\x" + bytes(v).hex()
+    if kind == "interval":
+        return lambda v: NULL if v is None else f"{v.total_seconds()} seconds"
+    if kind == "array":
+        return lambda v: NULL if v is None else _pg_array(v)
+    return None
+
+
+def _pg_array(values: list[Any]) -> str:
+    items = []
+    for value in values:
+        if value is None:
+            items.append("NULL")
+            continue
+        if isinstance(value, bool):
+            value = "t" if value else "f"
+        text_value = str(value).replace("\\", "\\\\").replace('"', '\\"')
+        items.append(f'"{text_value}"')
+    return "{" + ",".join(items) + "}"
+
+
+def _plain(value: Any) -> Any:
+    if value is None:
+        return NULL
+    return value
+
+
+class _CsvStream(io.RawIOBase):
+    """A file object ``copy_expert`` reads from: rows rendered as CSV a chunk at a time."""
+
+    CHUNK = 5000
+
+    def __init__(self, rows: list[tuple[Any, ...]], converters: list[Callable[[Any], Any] | None]) -> None:
+        self._chunks = self._render(rows, converters)
+        self._buffer = b""
+
+    def _render(
+        self, rows: list[tuple[Any, ...]], converters: list[Callable[[Any], Any] | None]
+    ) -> Iterator[bytes]:
+        plain = all(c is None for c in converters)
+        for start in range(0, len(rows), self.CHUNK):
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            chunk = rows[start : start + self.CHUNK]
+            if plain:
+                writer.writerows([NULL if v is None else v for v in row] for row in chunk)
+            else:
+                convs = [c or _plain for c in converters]
+                writer.writerows([conv(v) for conv, v in zip(convs, row)] for row in chunk)
+            yield out.getvalue().encode("utf-8")
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        if size < 0:
+            data, self._buffer = self._buffer, b""
+        else:
+            data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:  # pragma: no cover - copy_expert only calls read
+        return self.read(size if size is not None else -1)
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-ready form of a key value, reversible with :func:`from_jsonable` given the column kind."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    return str(value)
+
+
+def from_jsonable(value: Any, kind: str, uuid_as_text: bool = False) -> Any:
+    if value is None:
+        return None
+    if kind == "datetime":
+        return dt.datetime.fromisoformat(value)
+    if kind == "date":
+        return dt.date.fromisoformat(value)
+    if kind == "time":
+        return dt.time.fromisoformat(value)
+    if kind == "decimal":
+        return decimal.Decimal(value)
+    if kind == "uuid" and not uuid_as_text:
+        return uuid.UUID(value)
+    if kind == "bytes":
+        return bytes.fromhex(value)
+    if kind == "interval":
+        return dt.timedelta(seconds=value)
+    return value

@@ -1,0 +1,598 @@
+"""Rows for one table, column-wise: own columns first, then foreign keys from real parent keys.
+
+Every random choice comes from a ``random.Random`` derived from the run's seed and the table's name, so the same
+seed, schema and existing data give the same rows, whatever else the run does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.engine import Connection
+
+from dbaudit.errors import SeedError
+from dbaudit.seed.api import LoadedSeeder, SeederContext
+from dbaudit.seed.constraints import Ordering
+from dbaudit.seed.dialects import SeedDialect
+from dbaudit.seed.plan import shape_of
+from dbaudit.seed.schema import ForeignKeyInfo, SeedSchema, SeedTable
+from dbaudit.seed.values import ColumnSpec, GenContext, Pools, fit_text, generate_column, max_length
+
+NULL_SHARE = 0.1
+EXISTING_KEY_LIMIT = 10_000
+REDRAWS = 12
+_ORDER_PAIRS = (
+    ("created", "updated"),
+    ("created", "modified"),
+    ("start", "end"),
+    ("starts", "ends"),
+    ("begin", "end"),
+    ("valid_from", "valid_to"),
+    ("opened", "closed"),
+    ("ordered", "shipped"),
+    ("birth", "hire"),
+    ("rental", "return"),
+    ("issued", "due"),
+    ("invoice", "due"),
+)
+
+
+def table_rng(seed: int, table: str, purpose: str = "rows") -> random.Random:
+    digest = hashlib.sha256(f"{seed}\0{table}\0{purpose}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+@dataclass
+class TableRows:
+    """Generated rows of one table, column-wise."""
+
+    table: SeedTable
+    data: dict[str, list[Any]]
+    count: int
+    marker: dict[str, Any] = field(default_factory=lambda: {"kind": "ledger"})
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.data)
+
+    def tuples(self, columns: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
+        cols = list(columns) if columns is not None else self.columns
+        return list(zip(*(self.data[c] for c in cols))) if cols else [() for _ in range(self.count)]
+
+    def keep(self, indexes: Sequence[int]) -> None:
+        for name, values in self.data.items():
+            self.data[name] = [values[i] for i in indexes]
+        self.count = len(indexes)
+
+
+@dataclass
+class RunState:
+    """What one run shares across tables: the parent key pools, the tenant, the seed."""
+
+    conn: Connection
+    schema: SeedSchema
+    dialect: SeedDialect
+    seed: int
+    pools: Pools
+    tenant_columns: tuple[str, ...]
+    tenant_option: str | None
+    tenants: dict[str, Any] = field(default_factory=dict)
+    created: dict[str, TableRows] = field(default_factory=dict)
+    _existing: dict[tuple[str, tuple[str, ...], Any], list[tuple[Any, ...]]] = field(default_factory=dict)
+
+    def existing_keys(self, parent: SeedTable, referred: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        """Up to 10,000 existing parent keys, in key order (so runs are reproducible), of this run's tenant."""
+        if not parent.has_rows:
+            return []
+        tenant_filter = tuple(
+            (c, self.tenants[c]) for c in self.tenant_columns if c in parent.sa.c and c in self.tenants
+        )
+        cache_key = (parent.key, referred, tenant_filter)
+        if cache_key not in self._existing:
+            cols = [parent.sa.c[c] for c in referred]
+            stmt = select(*cols).where(*(c.is_not(None) for c in cols))
+            for name, value in tenant_filter:
+                stmt = stmt.where(parent.sa.c[name] == value)
+            stmt = stmt.order_by(*cols).limit(EXISTING_KEY_LIMIT)
+            self._existing[cache_key] = [tuple(r) for r in self.conn.execute(stmt)]
+        return self._existing[cache_key]
+
+    def parent_keys(self, fk: ForeignKeyInfo) -> list[tuple[Any, ...]]:
+        """Keys a row may point at: existing rows when the parent has any, else the rows this run made."""
+        parent = self.schema.tables.get(fk.parent)
+        if parent is None:
+            return []
+        existing = self.existing_keys(parent, fk.referred)
+        if existing:
+            return existing
+        made = self.created.get(parent.key)
+        if made is None or not all(c in made.data for c in fk.referred):
+            return []
+        return [k for k in made.tuples(fk.referred) if None not in k]
+
+
+def _mark(rows: TableRows) -> None:
+    """Put the mock marker on every row (idempotent)."""
+    marker = rows.marker
+    kind = marker["kind"]
+    if kind == "column":
+        rows.data[marker["column"]] = [True] * rows.count
+    elif kind == "prefix":
+        column = marker["column"]
+        prefix = marker["prefix"]
+        spec = rows.table.columns[column]
+        limit = max_length(spec)
+        values = rows.data.get(column) or [""] * rows.count
+        out = []
+        for value in values:
+            if isinstance(value, str) and value.startswith(prefix):
+                out.append(value)
+                continue
+            marked = prefix + (value if isinstance(value, str) else "")
+            out.append(marked[:limit] if limit else marked)
+        rows.data[column] = out
+
+
+def build_rows(
+    state: RunState,
+    table: SeedTable,
+    count: int,
+    seeder: LoadedSeeder,
+    marker: dict[str, Any],
+    deferred: set[tuple[str, ...]],
+) -> TableRows:
+    """Own columns of ``count`` rows (keys allocated), then the foreign keys (``deferred`` ones left NULL)."""
+    rows = own_columns(state, table, count, seeder, marker)
+    foreign_keys(state, rows, deferred)
+    return rows
+
+
+def own_columns(
+    state: RunState, table: SeedTable, count: int, seeder: LoadedSeeder, marker: dict[str, Any]
+) -> TableRows:
+    rng = table_rng(state.seed, table.key)
+    shape = shape_of(table, state.schema)
+    parent_keys = {fk.columns: state.parent_keys(fk) for fk in table.foreign_keys}
+    tenant = next((state.tenants[c] for c in state.tenant_columns if c in state.tenants), None)
+    context = SeederContext(
+        table=shape,
+        rows=count,
+        rng=table_rng(state.seed, table.key, "seeder"),
+        parent_keys=parent_keys,
+        tenant=tenant,
+        seed=state.seed,
+    )
+    overrides = list(islice(seeder.seeder.rows(context), count))
+    n = len(overrides)
+    gen = GenContext(rng=rng, pools=state.pools, table=table.name)
+    fk_columns = {c for fk in table.foreign_keys for c in fk.columns}
+    data: dict[str, list[Any]] = {}
+    single_uniques = {u[0] for u in table.uniques if len(u) == 1}
+    if len(table.primary_key) == 1:
+        single_uniques.add(table.primary_key[0])
+    in_unique = {c for u in table.uniques for c in u} | set(table.primary_key)
+    marker_column = marker.get("column")
+    for name, spec in table.columns.items():
+        if spec.skip or name in fk_columns:
+            continue
+        if spec.kind not in _KNOWN and spec.has_default:
+            continue  # the database's default is the natural choice for a type dbaudit cannot generate
+        if name in table.sequences or (spec.kind == "int" and name in single_uniques):
+            data[name] = _sequential(state, table, name, spec, n)
+            continue
+        if spec.kind not in _KNOWN:
+            data[name] = [None] * n
+            continue
+        if name == table.partition_key and table.partition_ranges:
+            values = _partition_values(table, spec, n, rng)
+        else:
+            values = generate_column(spec, n, gen)
+        if spec.nullable and name not in in_unique and name != marker_column and not spec.rule.not_null:
+            values = [None if rng.random() < NULL_SHARE else v for v in values]
+        data[name] = values
+    for index, row in enumerate(overrides):
+        for name, value in row.items():
+            if name in data:
+                data[name][index] = _conform(value, table.columns[name], data[name][index])
+            elif name in fk_columns:
+                data.setdefault(name, [None] * n)[index] = value
+    rows = TableRows(table, data, n, marker)
+    _apply_orderings(rows, rng)
+    _mark(rows)
+    for column in sorted(single_uniques):
+        if column in data and table.columns[column].kind == "str":
+            _unique_strings(state, rows, column)
+    rows.data = {k: rows.data[k] for k in table.columns if k in rows.data}  # table column order
+    return rows
+
+
+_KNOWN = {
+    "int",
+    "year",
+    "float",
+    "decimal",
+    "bool",
+    "str",
+    "datetime",
+    "date",
+    "time",
+    "interval",
+    "uuid",
+    "json",
+    "bytes",
+    "enum",
+    "set",
+    "array",
+    "inet",
+    "cidr",
+    "macaddr",
+    "tsvector",
+}
+
+
+def _conform(value: Any, spec: ColumnSpec, fallback: Any) -> Any:
+    """A seeder's value if it respects the column's limits, else the generated one."""
+    if value is None:
+        return None if spec.nullable else fallback
+    rule = spec.rule
+    if rule.choices and value not in rule.choices:
+        return fallback
+    if isinstance(value, str) and spec.kind == "str":
+        return fit_text(value, spec)
+    return value
+
+
+def _sequential(state: RunState, table: SeedTable, column: str, spec: ColumnSpec, n: int) -> list[Any]:
+    if n == 0:
+        return []
+    if column in table.sequences:
+        ids = state.dialect.allocate_ids(state.conn, table, column, n)
+    else:
+        ids = SeedDialect.allocate_ids(state.dialect, state.conn, table, column, n)
+    low = spec.rule.low
+    if isinstance(low, int) and ids and ids[0] < low:
+        shift = low - ids[0] + (0 if spec.rule.low_inclusive else 1)
+        ids = [i + shift for i in ids]
+    return ids
+
+
+def _partition_values(table: SeedTable, spec: ColumnSpec, n: int, rng: random.Random) -> list[Any]:
+    """Spread rows over the partitions' ranges, round-robin, so every partition gets some."""
+    from dbaudit.seed.constraints import ColumnRule
+
+    ranges = sorted(table.partition_ranges, key=str)
+    out: list[Any] = [None] * n
+    for index in range(len(ranges)):
+        lo, hi = ranges[index]
+        positions = list(range(index, n, len(ranges)))
+        if not positions:
+            continue
+        bounded = ColumnSpec(name=spec.name, kind=spec.kind, timezone=spec.timezone, int_bits=spec.int_bits)
+        bounded.rule = ColumnRule(low=_bound(lo), low_inclusive=True, high=_bound(hi), high_inclusive=False)
+        values = generate_column(bounded, len(positions), GenContext(rng, Pools(0), table.name))
+        for at, value in zip(positions, values):
+            out[at] = value
+    return out
+
+
+def _bound(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return value
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return parsed
+    return value
+
+
+def _orderings(table: SeedTable) -> list[Ordering]:
+    names = [n for n, s in table.columns.items() if not s.skip]
+    found = list(table.rules.orderings)
+    for earlier, later in _ORDER_PAIRS:
+        for name in names:
+            lowered = name.lower()
+            if not lowered.startswith(earlier):
+                continue
+            rest = lowered[len(earlier) :]
+            for other in names:
+                if other.lower() == later + rest and other != name:
+                    found.append(Ordering(name, other))
+    return found
+
+
+def _apply_orderings(rows: TableRows, rng: random.Random) -> None:
+    for ordering in _orderings(rows.table):
+        first = rows.data.get(ordering.earlier)
+        second = rows.data.get(ordering.later)
+        if first is None or second is None:
+            continue
+        for i, (a, b) in enumerate(zip(first, second)):
+            if a is None or b is None:
+                continue
+            try:
+                wrong = a >= b if ordering.strict else a > b
+            except TypeError:
+                continue
+            if wrong:
+                second[i] = _after(a, rng)
+
+
+def _after(value: Any, rng: random.Random) -> Any:
+    if isinstance(value, dt.datetime):
+        return value + dt.timedelta(hours=rng.randint(1, 24 * 30))
+    if isinstance(value, dt.date):
+        return value + dt.timedelta(days=rng.randint(1, 30))
+    if isinstance(value, (int, decimal.Decimal, float)) and not isinstance(value, bool):
+        return value + rng.randint(1, 10)
+    return value
+
+
+def _unique_strings(state: RunState, rows: TableRows, column: str) -> None:
+    """Make a text column unique within the batch and against the table's existing values."""
+    table = rows.table
+    taken: set[Any] = set()
+    if table.has_rows:
+        col = table.sa.c[column]
+        taken = {r[0] for r in state.conn.execute(select(col).where(col.is_not(None)))}
+    spec = table.columns[column]
+    limit = max_length(spec)
+    counters: dict[str, int] = {}
+    values = rows.data[column]
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        if value in taken:
+            base = value
+            k = counters.get(base, 1)
+            while True:
+                k += 1
+                suffix = str(k)
+                if "@" in base:
+                    local, _, domain = base.partition("@")
+                    candidate = f"{local}{suffix}@{domain}"
+                    if limit and len(candidate) > limit:
+                        candidate = (
+                            f"{local[: max(1, limit - len(domain) - len(suffix) - 1)]}{suffix}@{domain}"
+                        )
+                else:
+                    candidate = base + suffix
+                    if limit and len(candidate) > limit:
+                        candidate = base[: max(0, limit - len(suffix))] + suffix
+                if candidate not in taken:
+                    break
+            counters[base] = k
+            value = candidate
+            values[i] = value
+        taken.add(value)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Foreign keys
+
+
+def _tenant_first(table: SeedTable, tenant_columns: tuple[str, ...]) -> list[ForeignKeyInfo]:
+    return sorted(table.foreign_keys, key=lambda fk: 0 if set(fk.columns) & set(tenant_columns) else 1)
+
+
+def foreign_keys(state: RunState, rows: TableRows, deferred: set[tuple[str, ...]]) -> None:
+    """Fill every foreign key of ``rows`` with real parent keys (composite keys as a whole)."""
+    table = rows.table
+    rng = table_rng(state.seed, table.key, "parents")
+    n = rows.count
+    for fk in _tenant_first(table, state.tenant_columns):
+        given = [rows.data.get(c) for c in fk.columns]
+        if fk.columns in deferred:
+            for c in fk.columns:
+                rows.data[c] = [None] * n
+            continue
+        if fk.parent == table.key:
+            _tree(state, rows, fk, rng)
+            continue
+        candidates = state.parent_keys(fk)
+        tenant_cols = [c for c in fk.columns if c in state.tenant_columns]
+        if tenant_cols and candidates:
+            candidates = _tenant_candidates(state, fk, candidates, tenant_cols)
+        fixed = _already_fixed(rows, fk)
+        if fixed:
+            candidates = [k for k in candidates if all(k[i] == v for i, v in fixed.items())] or candidates
+        if all(g is not None for g in given) and given:
+            _validate_given(table, fk, given, candidates, n)
+            continue
+        if not candidates:
+            if fk.nullable:
+                for c in fk.columns:
+                    rows.data[c] = [None] * n
+                continue
+            parent = state.schema.tables.get(fk.parent)
+            raise SeedError(
+                f"{table.name}: no rows in {parent.name if parent else fk.parent} to point "
+                f"{', '.join(fk.columns)} at",
+                "seed the parent table first (it is not empty-and-required, so it was not planned)",
+            )
+        unique_fk = any(set(u) <= set(fk.columns) for u in table.uniques)
+        if unique_fk:
+            picks = rng.sample(range(len(candidates)), min(n, len(candidates)))
+            if len(picks) < n:
+                rows.keep(list(range(len(picks))))
+                n = rows.count
+            chosen = [candidates[p] for p in picks]
+        else:
+            chosen = _spread(candidates, n, rng, fk.nullable)
+        for position, column in enumerate(fk.columns):
+            rows.data[column] = [None if key is None else key[position] for key in chosen]
+    _dedupe(state, rows, rng, deferred)
+    _mark(rows)
+    rows.data = {k: rows.data[k] for k in table.columns if k in rows.data}
+
+
+def _already_fixed(rows: TableRows, fk: ForeignKeyInfo) -> dict[int, Any]:
+    """Columns of ``fk`` another foreign key already set to one value for every row (a shared tenant column)."""
+    fixed = {}
+    for i, column in enumerate(fk.columns):
+        values = rows.data.get(column)
+        if values and len(set(values)) == 1 and values[0] is not None:
+            fixed[i] = values[0]
+    return fixed
+
+
+def _tenant_candidates(
+    state: RunState, fk: ForeignKeyInfo, candidates: list[tuple[Any, ...]], tenant_cols: list[str]
+) -> list[tuple[Any, ...]]:
+    column = tenant_cols[0]
+    position = fk.columns.index(column)
+    if column not in state.tenants:
+        if state.tenant_option is not None:
+            wanted = [k for k in candidates if str(k[position]) == state.tenant_option]
+            if not wanted:
+                raise SeedError(
+                    f"tenant {state.tenant_option!r} is not a row of {fk.parent} ({column})",
+                    "pick an existing tenant with --tenant",
+                )
+            state.tenants[column] = wanted[0][position]
+        else:
+            rng = table_rng(state.seed, "tenant")
+            state.tenants[column] = rng.choice(candidates)[position]
+    value = state.tenants[column]
+    return [k for k in candidates if k[position] == value]
+
+
+def _validate_given(
+    table: SeedTable,
+    fk: ForeignKeyInfo,
+    given: list[list[Any] | None],
+    candidates: list[tuple[Any, ...]],
+    n: int,
+) -> None:
+    allowed = set(candidates)
+    for i in range(n):
+        key = tuple(column[i] for column in given if column is not None)
+        if None in key:
+            continue
+        if key not in allowed:
+            raise SeedError(
+                f"{table.name}: a seeder gave {', '.join(fk.columns)} = {key!r}, which is not a parent row",
+                "a seeder must take foreign-key values from ctx.parent_keys",
+            )
+
+
+def _spread(candidates: list[tuple[Any, ...]], n: int, rng: random.Random, nullable: bool) -> list[Any]:
+    """Parents for ``n`` rows: skewed, as in real data (a few parents have many children, most have few)."""
+    size = len(candidates)
+    out: list[Any] = []
+    rnd = rng.random
+    for _ in range(n):
+        if nullable and rnd() < NULL_SHARE:
+            out.append(None)
+            continue
+        out.append(candidates[int(size * rnd() ** 2)])
+    return out
+
+
+def _tree(state: RunState, rows: TableRows, fk: ForeignKeyInfo, rng: random.Random) -> None:
+    """A self-reference as a tree: early rows are roots (or point at existing rows), later ones at earlier."""
+    n = rows.count
+    existing = state.parent_keys(fk) if rows.table.has_rows else []
+    if not all(c in rows.data for c in fk.referred):
+        for c in fk.columns:
+            rows.data[c] = [None] * n
+        return
+    own = rows.tuples(fk.referred)
+    chosen: list[Any] = []
+    for i in range(n):
+        pool_size = len(existing) + i
+        if fk.nullable and (pool_size == 0 or i == 0 or rng.random() < 0.2):
+            chosen.append(None)
+        elif pool_size == 0:
+            chosen.append(own[i])  # NOT NULL and nothing to point at yet: the first row is its own parent
+        else:
+            pick = rng.randrange(pool_size)
+            chosen.append(existing[pick] if pick < len(existing) else own[pick - len(existing)])
+    for position, column in enumerate(fk.columns):
+        rows.data[column] = [None if key is None else key[position] for key in chosen]
+
+
+def _dedupe(state: RunState, rows: TableRows, rng: random.Random, deferred: set[tuple[str, ...]]) -> None:
+    """Keep every unique key unique (within the run and against existing rows): redraw, else drop the row."""
+    table = rows.table
+    keys = list(table.uniques)
+    if table.primary_key and table.primary_key not in keys:
+        keys.insert(0, table.primary_key)
+    gen = GenContext(rng=rng, pools=state.pools, table=table.name)
+    for key in keys:
+        if not all(c in rows.data for c in key):
+            continue
+        seen: set[tuple[Any, ...]] = set()
+        if table.has_rows:
+            cols = [table.sa.c[c] for c in key]
+            seen = {
+                tuple(r)
+                for r in state.conn.execute(select(*cols).where(and_(*(c.is_not(None) for c in cols))))
+            }
+        drop: list[int] = []
+        for i in range(rows.count):
+            current = tuple(rows.data[c][i] for c in key)
+            if None in current:
+                continue
+            tries = 0
+            while current in seen and tries < REDRAWS:
+                tries += 1
+                _redraw(state, rows, i, key, gen, deferred)
+                current = tuple(rows.data[c][i] for c in key)
+            if current in seen:
+                drop.append(i)
+            else:
+                seen.add(current)
+        if drop:
+            dropped = set(drop)
+            rows.keep([i for i in range(rows.count) if i not in dropped])
+
+
+def _redraw(
+    state: RunState,
+    rows: TableRows,
+    i: int,
+    key: tuple[str, ...],
+    gen: GenContext,
+    deferred: set[tuple[str, ...]],
+) -> None:
+    table = rows.table
+    for fk in table.foreign_keys:
+        if not set(fk.columns) & set(key) or fk.columns in deferred or fk.parent == table.key:
+            continue
+        candidates = state.parent_keys(fk)
+        fixed = {p: rows.data[c][i] for p, c in enumerate(fk.columns) if c in state.tenant_columns}
+        candidates = [k for k in candidates if all(k[p] == v for p, v in fixed.items())]
+        if candidates:
+            pick = gen.rng.choice(candidates)
+            for position, column in enumerate(fk.columns):
+                rows.data[column][i] = pick[position]
+    fk_columns = {c for fk in table.foreign_keys for c in fk.columns}
+    for column in key:
+        if column in fk_columns or column in table.sequences:
+            continue
+        spec = table.columns[column]
+        if spec.kind in _KNOWN and not spec.skip:
+            value = generate_column(spec, 1, gen)[0]
+            if rows.marker.get("kind") == "prefix" and column == rows.marker["column"]:
+                limit = max_length(spec)
+                value = (rows.marker["prefix"] + value)[: limit or None]
+            rows.data[column][i] = value
+
+
+def marker_spec(kind: str, column: str | None, prefix: str) -> dict[str, Any]:
+    return {"kind": kind, "column": column, "prefix": prefix if kind == "prefix" else None}
+
+
+def marker_text(marker: dict[str, Any]) -> str:
+    return json.dumps(marker, sort_keys=True)

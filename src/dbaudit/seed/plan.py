@@ -1,0 +1,443 @@
+"""The seed plan: which tables, in which order, how many rows, how each foreign-key cycle is broken.
+
+Targets are the tables asked for (``--tables``) or every empty application table (``--missing``), plus every
+empty parent a target needs (a NOT NULL foreign key into an empty table).  The foreign-key graph over them is
+split into strongly connected components and ordered parents first.  A cycle is broken at a nullable foreign
+key (insert NULL, then UPDATE), else with deferred constraints (PostgreSQL deferrable keys, SQLite's
+``defer_foreign_keys``), else on PostgreSQL by inserting the cycle in one statement (its checks run at the end of
+the statement); a cycle none of these breaks is reported and its tables are skipped.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from dbaudit.config import Settings
+from dbaudit.errors import SeedError
+from dbaudit.seed.api import ForeignKeyShape, LoadedSeeder, TableShape, choose_seeder
+from dbaudit.seed.records import CycleBreak, SeedPlan, SkippedTable, TablePlan
+from dbaudit.seed.schema import SeedSchema, SeedTable, is_system
+from dbaudit.seed.values import GENERATABLE, max_length
+
+DEFAULT_ROWS = 20
+_MARKER_PREFERENCE = ("description", "notes", "note", "comment", "comments", "name", "title", "label")
+
+
+@dataclass
+class PlanRequest:
+    """What the user asked for."""
+
+    tables: Sequence[str] = ()
+    missing: bool = False
+    rows: int | None = None
+    rows_per_table: Mapping[str, int] = field(default_factory=dict)
+    seed: int = 0
+    tenant: str | None = None
+
+
+def shape_of(table: SeedTable, schema: SeedSchema) -> TableShape:
+    fks = tuple(
+        ForeignKeyShape(
+            columns=fk.columns,
+            parent=schema.tables[fk.parent].name if fk.parent in schema.tables else fk.parent,
+            referred=fk.referred,
+            nullable=fk.nullable,
+        )
+        for fk in table.foreign_keys
+    )
+    writable = table.writable()
+    return TableShape(
+        name=table.name,
+        schema=table.schema,
+        columns=tuple(writable),
+        column_kinds={name: table.columns[name].kind for name in writable},
+        primary_key=table.primary_key,
+        foreign_keys=fks,
+        uniques=tuple(table.uniques),
+        max_lengths={n: m for n in writable if (m := max_length(table.columns[n])) is not None},
+    )
+
+
+def application_tables(schema: SeedSchema, settings: Settings) -> list[SeedTable]:
+    out = []
+    for table in schema.tables.values():
+        if table.is_partition or is_system(table.name, settings.system_tables):
+            continue
+        if table.name.startswith("dbaudit_"):
+            continue
+        if settings.include and not any(fnmatch.fnmatchcase(table.name, p) for p in settings.include):
+            continue
+        if any(fnmatch.fnmatchcase(table.name, p) for p in settings.exclude):
+            continue
+        out.append(table)
+    return sorted(out, key=lambda t: t.key)
+
+
+def choose_marker(table: SeedTable, settings: Settings) -> tuple[str, str | None]:
+    """``("column", col)`` for an is_mock column, ``("prefix", col)`` for a text column, else ``("ledger", None)``."""
+    spec = table.columns.get(settings.mock_column)
+    if spec is not None and not spec.skip and spec.kind in ("bool", "int"):
+        return "column", settings.mock_column
+    fk_columns = {c for fk in table.foreign_keys for c in fk.columns}
+    candidates = []
+    for name, column in table.columns.items():
+        if column.skip or column.kind != "str" or name in fk_columns:
+            continue
+        rule = column.rule
+        if rule.choices or rule.like or rule.excluded:
+            continue
+        limit = max_length(column)
+        if limit is not None and limit < len(settings.mock_prefix) + 8:
+            continue
+        if table.partition_key == name:
+            continue
+        candidates.append(name)
+    if not candidates:
+        return "ledger", None
+    for wanted in _MARKER_PREFERENCE:
+        for name in candidates:
+            if name.lower() == wanted or name.lower().endswith("_" + wanted):
+                return "prefix", name
+    return "prefix", candidates[0]
+
+
+def describe_marker(kind: str, column: str | None, settings: Settings) -> str:
+    if kind == "column":
+        return f"{column} = TRUE"
+    if kind == "prefix":
+        return f"{settings.mock_prefix} prefix in {column}"
+    return "ledger only"
+
+
+def _unfillable(table: SeedTable) -> str | None:
+    fk_columns = {c for fk in table.foreign_keys for c in fk.columns}
+    for name, spec in table.columns.items():
+        if spec.skip or name in fk_columns or spec.nullable or spec.has_default:
+            continue
+        if spec.kind not in GENERATABLE:
+            type_name = str(table.sa.columns[name].type)
+            return f"column {name} has type {type_name}, which dbaudit cannot generate, and no default"
+    return None
+
+
+def plan_tables(
+    schema: SeedSchema, settings: Settings, request: PlanRequest, seeders: list[LoadedSeeder]
+) -> SeedPlan:
+    """Build the :class:`SeedPlan` for ``request`` over the reflected ``schema``."""
+    app = application_tables(schema, settings)
+    targets: dict[str, str] = {}
+    if request.tables:
+        for name in request.tables:
+            table = schema.find(name)
+            if table is None:
+                raise SeedError(f"unknown table {name!r}", "check the name; --schema selects another schema")
+            if table.name.startswith("dbaudit_") or table.is_partition:
+                raise SeedError(f"table {name!r} cannot be seeded directly (system table or partition)")
+            targets[table.key] = "requested"
+    elif request.missing:
+        for table in app:
+            if not table.has_rows:
+                targets[table.key] = "empty"
+    else:
+        raise SeedError("say which tables to seed", "pass --missing (every empty table) or --tables a,b")
+    for name in request.rows_per_table:
+        if schema.find(name) is None:
+            raise SeedError(f"--rows names an unknown table {name!r}")
+
+    # Required parents: a NOT NULL foreign key into an empty table that is not a target yet.
+    queue = list(targets)
+    while queue:
+        key = queue.pop(0)
+        for fk in schema.tables[key].foreign_keys:
+            parent = schema.tables.get(fk.parent)
+            if parent is None or fk.nullable or parent.key == key or parent.has_rows or parent.key in targets:
+                continue
+            targets[parent.key] = f"required parent of {schema.tables[key].name}"
+            queue.append(parent.key)
+
+    skipped: dict[str, str] = {}
+    for key in sorted(targets):
+        reason = _unfillable(schema.tables[key])
+        if reason:
+            skipped[key] = reason
+    cycles: list[CycleBreak] = []
+    groups, modes, deferred = _order(schema, sorted(targets), skipped, cycles)
+    _propagate_skips(schema, targets, skipped)
+
+    default_rows = request.rows if request.rows is not None else DEFAULT_ROWS
+    plans: list[TablePlan] = []
+    planned_rows: dict[str, int] = {}
+    kept_groups: list[tuple[str, ...]] = []
+    kept_modes: list[str] = []
+    for group, mode in zip(groups, modes, strict=True):
+        members = tuple(k for k in group if k not in skipped)
+        if not members:
+            continue
+        index = len(kept_groups)
+        kept_groups.append(members)
+        kept_modes.append(mode)
+        for key in members:
+            table = schema.tables[key]
+            rows = _rows_for(table, request.rows_per_table, default_rows)
+            rows = _cap_for_unique_parents(table, schema, rows, planned_rows)
+            planned_rows[key] = rows
+            kind, column = choose_marker(table, settings)
+            seeder = choose_seeder(seeders, shape_of(table, schema))
+            reused = tuple(
+                sorted(
+                    {
+                        schema.tables[fk.parent].name
+                        for fk in table.foreign_keys
+                        if _has_parent_rows(schema, fk.parent)
+                    }
+                )
+            )
+            created = tuple(
+                sorted(
+                    {
+                        schema.tables[fk.parent].name
+                        for fk in table.foreign_keys
+                        if fk.parent in targets
+                        and fk.parent not in skipped
+                        and fk.parent != key
+                        and not _has_parent_rows(schema, fk.parent)
+                    }
+                )
+            )
+            plans.append(
+                TablePlan(
+                    table=key,
+                    rows=rows,
+                    seeder=seeder.seeder.name,
+                    marker=describe_marker(kind, column, settings),
+                    reason=targets[key],
+                    parents_reused=reused,
+                    parents_created=created,
+                    deferred=tuple(deferred.get(key, ())),
+                    group=index,
+                )
+            )
+    warnings = []
+    for key in sorted(k for k in targets if k not in skipped):
+        unparsed = schema.tables[key].rules.unparsed
+        if unparsed:
+            warnings.append(
+                f"{key}: CHECK constraint(s) {', '.join(unparsed)} not understood; the database still checks them"
+            )
+    return SeedPlan(
+        dialect=schema.dialect,
+        seed=request.seed,
+        tables=tuple(plans),
+        skipped=tuple(SkippedTable(k, skipped[k]) for k in sorted(skipped)),
+        cycles=tuple(cycles),
+        group_modes=tuple(kept_modes),
+        tenant=request.tenant,
+        warnings=tuple(warnings),
+    )
+
+
+def _has_parent_rows(schema: SeedSchema, key: str) -> bool:
+    parent = schema.tables.get(key)
+    return parent is not None and parent.has_rows
+
+
+def _rows_for(table: SeedTable, per_table: Mapping[str, int], default: int) -> int:
+    for name in (table.key, table.name):
+        if name in per_table:
+            return per_table[name]
+    return default
+
+
+def _cap_for_unique_parents(table: SeedTable, schema: SeedSchema, rows: int, planned: dict[str, int]) -> int:
+    """A unique foreign key (one parent per row at most) caps the rows at the parent's row count."""
+    for fk in table.foreign_keys:
+        if fk.nullable or not any(set(u) <= set(fk.columns) for u in table.uniques):
+            continue
+        parent = schema.tables.get(fk.parent)
+        if parent is not None and not parent.has_rows and fk.parent in planned:
+            rows = min(rows, planned[fk.parent])
+    return rows
+
+
+def _propagate_skips(schema: SeedSchema, targets: dict[str, str], skipped: dict[str, str]) -> None:
+    changed = True
+    while changed:
+        changed = False
+        for key in sorted(targets):
+            if key in skipped:
+                continue
+            for fk in schema.tables[key].foreign_keys:
+                if fk.nullable or fk.parent == key or fk.parent not in skipped:
+                    continue
+                parent = schema.tables[fk.parent]
+                if parent.has_rows:
+                    continue
+                skipped[key] = f"needs rows in {parent.name}, which cannot be seeded"
+                changed = True
+                break
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Ordering
+
+
+def _edges(schema: SeedSchema, nodes: Sequence[str], ignore: set[tuple[str, int]]) -> dict[str, set[str]]:
+    """child -> parents among ``nodes`` (self-references left out: those are filled as trees)."""
+    members = set(nodes)
+    out: dict[str, set[str]] = {n: set() for n in nodes}
+    for key in nodes:
+        for index, fk in enumerate(schema.tables[key].foreign_keys):
+            if fk.parent in members and fk.parent != key and (key, index) not in ignore:
+                out[key].add(fk.parent)
+    return out
+
+
+def _components(nodes: Sequence[str], edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components (Tarjan), iterative."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    result: list[list[str]] = []
+    counter = 0
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(edges[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(edges[child]))))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                result.append(sorted(component))
+    return result
+
+
+def _topological(nodes: Sequence[str], edges: dict[str, set[str]]) -> list[str] | None:
+    """Parents first, ties by name; ``None`` when ``edges`` still has a cycle."""
+    import heapq
+
+    remaining = {n: len(edges[n] & set(nodes)) for n in nodes}
+    children: dict[str, set[str]] = {n: set() for n in nodes}
+    for child in nodes:
+        for parent in edges[child]:
+            if parent in children:
+                children[parent].add(child)
+    ready = [n for n, count in remaining.items() if count == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        node = heapq.heappop(ready)
+        order.append(node)
+        for child in sorted(children[node]):
+            remaining[child] -= 1
+            if remaining[child] == 0:
+                heapq.heappush(ready, child)
+    return order if len(order) == len(nodes) else None
+
+
+def _order(
+    schema: SeedSchema, nodes: Sequence[str], skipped: dict[str, str], cycles: list[CycleBreak]
+) -> tuple[list[tuple[str, ...]], list[str], dict[str, list[str]]]:
+    """Insertion groups (parents first), each group's mode, and the deferred foreign keys per table."""
+    edges = _edges(schema, nodes, set())
+    components = _components(list(nodes), edges)
+    component_of = {n: i for i, comp in enumerate(components) for n in comp}
+    condensed: dict[str, set[str]] = {str(i): set() for i in range(len(components))}
+    for child, parents in edges.items():
+        for parent in parents:
+            if component_of[child] != component_of[parent]:
+                condensed[str(component_of[child])].add(str(component_of[parent]))
+    names = {str(i): comp[0] for i, comp in enumerate(components)}
+    order = _topological(sorted(condensed, key=lambda c: names[c]), condensed) or []
+    groups: list[tuple[str, ...]] = []
+    modes: list[str] = []
+    deferred: dict[str, list[str]] = {}
+    for comp_id in order:
+        component = components[int(comp_id)]
+        if len(component) == 1:
+            groups.append((component[0],))
+            modes.append("order")
+            continue
+        mode, inner_order = _break_cycle(schema, component, deferred, skipped, cycles)
+        groups.append(tuple(inner_order))
+        modes.append(mode)
+    return groups, modes, deferred
+
+
+def _break_cycle(
+    schema: SeedSchema,
+    component: list[str],
+    deferred: dict[str, list[str]],
+    skipped: dict[str, str],
+    cycles: list[CycleBreak],
+) -> tuple[str, list[str]]:
+    dialect = schema.dialect
+    ignore: set[tuple[str, int]] = set()
+    removed: list[str] = []
+    members = set(component)
+    candidates = [
+        (key, index, fk)
+        for key in component
+        for index, fk in enumerate(schema.tables[key].foreign_keys)
+        if fk.parent in members and fk.parent != key and fk.nullable
+    ]
+    order = None
+    for key, index, fk in candidates:
+        ignore.add((key, index))
+        removed.append(f"{schema.tables[key].name}.{','.join(fk.columns)}")
+        deferred.setdefault(key, []).append(",".join(fk.columns))
+        order = _topological(component, _edges(schema, component, ignore))
+        if order is not None:
+            break
+    label = tuple(schema.tables[k].name for k in component)
+    if order is not None:
+        cycles.append(CycleBreak(label, "nullable", f"insert NULL into {', '.join(removed)}, then UPDATE"))
+        return "order", order
+    remaining = [
+        fk
+        for key in component
+        for index, fk in enumerate(schema.tables[key].foreign_keys)
+        if fk.parent in members and fk.parent != key and (key, index) not in ignore
+    ]
+    if dialect == "sqlite" or (dialect == "postgresql" and all(fk.deferrable for fk in remaining)):
+        cycles.append(CycleBreak(label, "deferred", "foreign keys checked at commit"))
+        return "deferred", sorted(component)
+    if dialect == "postgresql":
+        cycles.append(
+            CycleBreak(label, "one-statement", "inserted together in one statement; checks run at its end")
+        )
+        return "one-statement", sorted(component)
+    for key in component:
+        deferred.pop(key, None)
+        skipped[key] = f"foreign-key cycle {' -> '.join(label)} has no nullable column to break it"
+    cycles.append(CycleBreak(label, "unbreakable", "no nullable or deferrable foreign key in the cycle"))
+    return "order", []

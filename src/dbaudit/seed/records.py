@@ -1,0 +1,125 @@
+"""Plain records the seeder returns: the plan, the report of a run, the report of a purge.
+
+Frozen dataclasses of primitives and tuples, like :mod:`dbaudit.model`, so they print, compare and serialise
+(:func:`dbaudit.model.to_dict`) without a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """One table the run fills."""
+
+    table: str
+    rows: int
+    seeder: str
+    marker: str
+    """``is_mock = TRUE``, ``MOCK: prefix in <column>`` or ``ledger only``."""
+    reason: str
+    """``empty``, ``requested`` or ``required parent of <table>``."""
+    parents_reused: tuple[str, ...] = ()
+    """Parent tables whose existing rows the new rows point at."""
+    parents_created: tuple[str, ...] = ()
+    """Parent tables filled by this run first."""
+    deferred: tuple[str, ...] = ()
+    """Foreign-key columns inserted as NULL and set once the other side of a cycle exists."""
+    group: int = 0
+    """Insertion group: tables of one foreign-key cycle share a group."""
+
+
+@dataclass(frozen=True)
+class CycleBreak:
+    tables: tuple[str, ...]
+    method: str
+    """``nullable``, ``deferred``, ``one-statement`` or ``unbreakable``."""
+    detail: str
+
+
+@dataclass(frozen=True)
+class SkippedTable:
+    table: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SeedPlan:
+    """What a run will do, in insertion order."""
+
+    dialect: str
+    seed: int
+    tables: tuple[TablePlan, ...] = ()
+    skipped: tuple[SkippedTable, ...] = ()
+    cycles: tuple[CycleBreak, ...] = ()
+    group_modes: tuple[str, ...] = ()
+    """Per group: ``order`` (plain order, deferred columns updated after), ``deferred`` or ``one-statement``."""
+    tenant: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    def table(self, name: str) -> TablePlan | None:
+        for plan in self.tables:
+            if plan.table == name:
+                return plan
+        return None
+
+
+@dataclass(frozen=True)
+class TableResult:
+    table: str
+    inserted: int
+    marker: str
+    seeder: str
+    parents_reused: tuple[str, ...] = ()
+    parents_created: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    """The outcome of ``dbaudit seed``: nothing was committed when ``dry_run``."""
+
+    run_id: str
+    plan: SeedPlan
+    results: tuple[TableResult, ...] = ()
+    dry_run: bool = False
+    purged_first: int = 0
+    """Earlier mock rows removed by ``--force`` before seeding."""
+    undo_command: str = ""
+
+    @property
+    def total_rows(self) -> int:
+        return sum(r.inserted for r in self.results)
+
+
+@dataclass(frozen=True)
+class BlockingReference:
+    """A real row that points at a mock row: purging would cascade into it or fail."""
+
+    table: str
+    key: str
+    references: str
+    via: str
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    table: str
+    deleted: int
+    kept_unmarked: int = 0
+    """Ledger entries whose row no longer carries the mark: left alone."""
+    already_gone: int = 0
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    results: tuple[PurgeResult, ...] = ()
+    blocked: tuple[BlockingReference, ...] = ()
+    dry_run: bool = False
+    runs: tuple[str, ...] = ()
+    ledger_dropped: bool = False
+
+    @property
+    def total_deleted(self) -> int:
+        return sum(r.deleted for r in self.results)

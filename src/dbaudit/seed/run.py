@@ -1,0 +1,366 @@
+"""``dbaudit seed``: plan, then fill the tables in one transaction, with a savepoint per table.
+
+All or nothing: an error rolls the whole run back and names the table, the row and the constraint; Ctrl-C or a
+killed process leaves the database as it was (the transaction never commits).  ``dry_run`` does every insert
+and rolls back at the end, so it is a real pre-flight.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.schema import Table
+
+from dbaudit.config import Settings
+from dbaudit.errors import DbauditError, SeedError
+from dbaudit.resources import seeders_dir
+from dbaudit.seed import ledger as ledger_mod
+from dbaudit.seed.api import LoadedSeeder, choose_seeder, load_seeders
+from dbaudit.seed.connection import database_name, open_engine, refuse_if_protected
+from dbaudit.seed.dialects import SeedDialect
+from dbaudit.seed.generate import (
+    RunState,
+    TableRows,
+    build_rows,
+    foreign_keys,
+    marker_spec,
+    marker_text,
+    own_columns,
+    table_rng,
+)
+from dbaudit.seed.plan import PlanRequest, choose_marker, plan_tables, shape_of
+from dbaudit.seed.records import SeedPlan, SeedReport, TablePlan, TableResult
+from dbaudit.seed.schema import SeedSchema, SeedTable, reflect_schema
+from dbaudit.seed.values import pools_for
+from dbaudit.urls import scrub
+
+
+def all_seeders(settings: Settings) -> list[LoadedSeeder]:
+    """The bundled seeders, then the project's own (``seeders_dir``)."""
+    folders = [(seeders_dir(), "bundled")]
+    if settings.seeders_dir is not None:
+        folders.append((settings.seeders_dir, "project"))
+    return load_seeders(folders)
+
+
+def new_run_id() -> str:
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return f"{stamp}-{os.urandom(3).hex()}"
+
+
+def undo_command(run_id: str, settings: Settings) -> str:
+    parts = ["dbaudit", "purge", "--run", run_id]
+    for schema in settings.schemas:
+        parts += ["--schema", schema]
+    return " ".join(parts)
+
+
+def plan_seed(settings: Settings, request: PlanRequest) -> SeedPlan:
+    """The plan only (reads the database, writes nothing)."""
+    seeders = all_seeders(settings)
+    with open_engine(settings) as (engine, _dialect), engine.connect() as conn:
+        schema = reflect_schema(conn, settings.schemas, settings.system_tables)
+        plan = plan_tables(schema, settings, request, seeders)
+        conn.rollback()
+        return plan
+
+
+def run_seed(
+    settings: Settings, request: PlanRequest, *, dry_run: bool = False, force: bool = False
+) -> SeedReport:
+    """Seed per ``request``; returns what was inserted.  Nothing is committed when ``dry_run``."""
+    seeders = all_seeders(settings)
+    run_id = new_run_id()
+    schemas: tuple[str | None, ...] = tuple(settings.schemas) or (None,)
+    ledger_schema = schemas[0]
+    with open_engine(settings) as (engine, dialect), engine.connect() as conn:
+        refuse_if_protected(conn, settings, schemas, "seed")
+        conn.rollback()
+        database = database_name(conn)
+        if dialect.name == "mysql":
+            # DDL commits implicitly on MySQL: make the ledger before the run's transaction (a temporary one
+            # for a dry run, so a dry run leaves nothing behind).
+            with conn.begin():
+                dialect.check_writable(conn)
+            if not dry_run:
+                with conn.begin():
+                    ledger_mod.ensure_ledger(conn, ledger_schema)
+        locked = False
+        try:
+            with conn.begin() as transaction:
+                dialect.check_writable(conn)
+                dialect.acquire_lock(conn, database)
+                locked = True
+                ledger = _ledger(conn, dialect, ledger_schema, dry_run)
+                schema = reflect_schema(conn, settings.schemas, settings.system_tables)
+                purged = 0
+                if force:
+                    purged = _purge_first(conn, dialect, schema, ledger, request)
+                plan = plan_tables(schema, settings, request, seeders)
+                results = execute_plan(
+                    conn, dialect, schema, plan, settings, request, seeders, ledger, run_id
+                )
+                if dry_run:
+                    transaction.rollback()
+        except DBAPIError as exc:
+            raise SeedError(
+                f"seeding failed: {dialect.describe_error(exc)}", "nothing was committed"
+            ) from exc
+        finally:
+            if locked and dialect.name == "mysql":
+                dialect.release_lock(conn, database)
+    return SeedReport(
+        run_id=run_id,
+        plan=plan,
+        results=tuple(results),
+        dry_run=dry_run,
+        purged_first=purged,
+        undo_command="" if dry_run or not results else undo_command(run_id, settings),
+    )
+
+
+def _ledger(conn: Connection, dialect: SeedDialect, schema: str | None, dry_run: bool) -> Table:
+    if dialect.name == "mysql" and dry_run and not ledger_mod.ledger_exists(conn, schema):
+        table = ledger_mod.ledger_table(schema)
+        table._prefixes = ["TEMPORARY"]
+        table.create(conn)
+        return table
+    return ledger_mod.ensure_ledger(conn, schema)
+
+
+def _purge_first(
+    conn: Connection, dialect: SeedDialect, schema: SeedSchema, ledger: Table, request: PlanRequest
+) -> int:
+    from dbaudit.seed.purge import purge_rows
+
+    names = []
+    for name in request.tables:
+        table = schema.find(name)
+        if table is not None:
+            names.append(table.key)
+    report = purge_rows(conn, dialect, schema, ledger, tables=names or None, run_id=None)
+    if report.blocked:
+        first = report.blocked[0]
+        raise SeedError(
+            f"--force cannot remove the earlier mock rows: real row {first.table} {first.key} references "
+            f"{first.references}",
+            "see dbaudit purge --dry-run",
+        )
+    for table in schema.tables.values():
+        from dbaudit.seed.schema import _has_rows
+
+        table.has_rows = _has_rows(conn, table.sa)
+    return report.total_deleted
+
+
+def execute_plan(
+    conn: Connection,
+    dialect: SeedDialect,
+    schema: SeedSchema,
+    plan: SeedPlan,
+    settings: Settings,
+    request: PlanRequest,
+    seeders: list[LoadedSeeder],
+    ledger: Table,
+    run_id: str,
+) -> list[TableResult]:
+    state = RunState(
+        conn=conn,
+        schema=schema,
+        dialect=dialect,
+        seed=request.seed,
+        pools=pools_for(request.seed),
+        tenant_columns=settings.tenant_columns,
+        tenant_option=request.tenant,
+    )
+    results: list[TableResult] = []
+    for index, mode in enumerate(plan.group_modes):
+        members = [tp for tp in plan.tables if tp.group == index]
+        made: list[tuple[TablePlan, SeedTable, TableRows]] = []
+        if mode == "order":
+            for tp in members:
+                table = schema.tables[tp.table]
+                deferred = {tuple(d.split(",")) for d in tp.deferred}
+                rows = build_rows(
+                    state, table, tp.rows, _seeder(seeders, table, schema), _marker(table, settings), deferred
+                )
+                state.created[table.key] = rows
+                _insert(conn, dialect, table, rows)
+                made.append((tp, table, rows))
+            for tp, table, rows in made:
+                if tp.deferred:
+                    _fill_deferred(state, table, rows, {tuple(d.split(",")) for d in tp.deferred})
+        else:
+            for tp in members:
+                table = schema.tables[tp.table]
+                rows = own_columns(
+                    state, table, tp.rows, _seeder(seeders, table, schema), _marker(table, settings)
+                )
+                state.created[table.key] = rows
+                made.append((tp, table, rows))
+            for _tp, _table, rows in made:
+                foreign_keys(state, rows, set())
+            _repoint(state, [rows for _tp, _table, rows in made])
+            if mode == "deferred":
+                dialect.defer_constraints(conn)
+                for _tp, table, rows in made:
+                    _insert(conn, dialect, table, rows)
+            else:
+                try:
+                    with conn.begin_nested():
+                        dialect.insert_together(conn, [(t, r.columns, r.tuples()) for _tp, t, r in made])
+                except DBAPIError as exc:
+                    names = ", ".join(t.key for _tp, t, _r in made)
+                    raise SeedError(
+                        f"inserting the cycle {names} failed: {dialect.describe_error(exc)}",
+                        "nothing was committed",
+                    ) from exc
+        for tp, table, rows in made:
+            key_columns = [c for c in table.identity_key if c in rows.data]
+            ledger_mod.record(
+                conn,
+                dialect,
+                ledger,
+                run_id,
+                table,
+                key_columns,
+                rows.tuples(key_columns),
+                marker_text(rows.marker),
+            )
+            results.append(
+                TableResult(
+                    table=tp.table,
+                    inserted=rows.count,
+                    marker=tp.marker,
+                    seeder=tp.seeder,
+                    parents_reused=tp.parents_reused,
+                    parents_created=tp.parents_created,
+                    note=None if rows.count == tp.rows else f"{tp.rows} asked, {rows.count} possible",
+                )
+            )
+    return results
+
+
+def _seeder(seeders: list[LoadedSeeder], table: SeedTable, schema: SeedSchema) -> LoadedSeeder:
+    return choose_seeder(seeders, shape_of(table, schema))
+
+
+def _marker(table: SeedTable, settings: Settings) -> dict[str, Any]:
+    kind, column = choose_marker(table, settings)
+    return marker_spec(kind, column, settings.mock_prefix)
+
+
+def _insert(conn: Connection, dialect: SeedDialect, table: SeedTable, rows: TableRows) -> None:
+    columns = rows.columns
+    tuples = rows.tuples()
+    try:
+        with conn.begin_nested():
+            dialect.insert_rows(conn, table, columns, tuples)
+    except DBAPIError as exc:
+        message = dialect.describe_error(exc)
+        row = _failing_row(conn, dialect, table, columns, tuples, exc)
+        where = f"; row {row}" if row else ""
+        raise SeedError(
+            f"inserting into {table.key} failed: {scrub(message)}{where}", "nothing was committed"
+        ) from exc
+
+
+def _failing_row(
+    conn: Connection,
+    dialect: SeedDialect,
+    table: SeedTable,
+    columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    exc: DBAPIError,
+) -> str | None:
+    """The first row the database rejects (COPY names its line; batches are retried one row at a time)."""
+    line = getattr(getattr(exc.orig, "diag", None), "context", None) or ""
+    import re
+
+    match = re.search(r"line (\d+)", line)
+    if match:
+        index = int(match.group(1)) - 1
+        if 0 <= index < len(rows):
+            return _row_text(columns, rows[index])
+        return None
+    if len(rows) > 5000:
+        return None
+    savepoint = conn.begin_nested()
+    try:
+        for row in rows:
+            try:
+                with conn.begin_nested():
+                    dialect.insert_rows(conn, table, columns, [row])
+            except DBAPIError:
+                return _row_text(columns, row)
+    finally:
+        savepoint.rollback()
+    return None
+
+
+def _row_text(columns: Sequence[str], row: tuple[Any, ...]) -> str:
+    shown = ", ".join(f"{c}={v!r}" for c, v in list(zip(columns, row))[:8])
+    return "{" + shown + "}"
+
+
+def _fill_deferred(
+    state: RunState, table: SeedTable, rows: TableRows, deferred: set[tuple[str, ...]]
+) -> None:
+    """Second half of a cycle broken at nullable keys: point them at the rows that now exist."""
+    key = [c for c in table.identity_key if c in rows.data]
+    rng = table_rng(state.seed, table.key, "deferred")
+    for fk in table.foreign_keys:
+        if fk.columns not in deferred:
+            continue
+        candidates = state.parent_keys(fk)
+        if not candidates or rows.count == 0:
+            continue
+        unique = any(set(u) <= set(fk.columns) for u in table.uniques)
+        if unique:
+            picks = rng.sample(range(len(candidates)), min(rows.count, len(candidates)))
+            chosen = [candidates[p] for p in picks] + [None] * (rows.count - len(picks))
+        else:
+            chosen = [rng.choice(candidates) for _ in range(rows.count)]
+        updates = []
+        for i, parent_key in enumerate(chosen):
+            if parent_key is None:
+                continue
+            for position, column in enumerate(fk.columns):
+                rows.data[column][i] = parent_key[position]
+            updates.append(tuple(rows.data[c][i] for c in key) + tuple(parent_key))
+        try:
+            with state.conn.begin_nested():
+                state.dialect.update_rows(state.conn, table, key, fk.columns, updates)
+        except DBAPIError as exc:
+            raise SeedError(
+                f"setting {table.key}.{','.join(fk.columns)} after the cycle failed: "
+                f"{state.dialect.describe_error(exc)}",
+                "nothing was committed",
+            ) from exc
+
+
+def _repoint(state: RunState, group: list[TableRows]) -> None:
+    """Inside a cycle inserted together, rows dropped as duplicates must not stay referenced."""
+    by_key = {rows.table.key: rows for rows in group}
+    for rows in group:
+        rng = table_rng(state.seed, rows.table.key, "repoint")
+        for fk in rows.table.foreign_keys:
+            parent = by_key.get(fk.parent)
+            if parent is None or parent is rows or parent.table.has_rows:
+                continue
+            valid = [k for k in parent.tuples(fk.referred) if None not in k]
+            allowed = set(valid)
+            for i in range(rows.count):
+                current = tuple(rows.data[c][i] for c in fk.columns)
+                if None in current or current in allowed:
+                    continue
+                if not valid:
+                    raise DbauditError(f"{rows.table.key}: no rows left in {parent.table.key} to point at")
+                pick = rng.choice(valid)
+                for position, column in enumerate(fk.columns):
+                    rows.data[column][i] = pick[position]

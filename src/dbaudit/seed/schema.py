@@ -1,0 +1,296 @@
+"""What the seeder needs to know about the tables it fills, reflected in bulk with SQLAlchemy.
+
+The shared :mod:`dbaudit.model` carries a table's shape for reports; filling a table needs more (enum labels,
+array item types, numeric precision, domain checks, partition bounds, how a key is allocated), so the seeder
+keeps the SQLAlchemy ``Table`` next to its own :class:`SeedTable` record, inside this package only.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Column, MetaData, Table, inspect, literal, select, text
+from sqlalchemy.engine import Connection
+
+from dbaudit.seed.constraints import CheckRules, parse_checks
+from dbaudit.seed.values import ColumnSpec, classify
+
+LEDGER_TABLE = "dbaudit_ledger"
+PROTECTED_TABLE = "dbaudit_protected"
+
+
+@dataclass(frozen=True)
+class ForeignKeyInfo:
+    columns: tuple[str, ...]
+    parent: str
+    """Key of the referred table in the :class:`SeedSchema`."""
+    referred: tuple[str, ...]
+    name: str | None = None
+    nullable: bool = False
+    """Every column of the key accepts NULL, so a row may leave the reference empty."""
+    deferrable: bool = False
+    ondelete: str | None = None
+
+
+@dataclass
+class SeedTable:
+    """One table as the seeder sees it."""
+
+    key: str
+    name: str
+    schema: str | None
+    sa: Table
+    columns: dict[str, ColumnSpec]
+    primary_key: tuple[str, ...]
+    uniques: list[tuple[str, ...]]
+    foreign_keys: list[ForeignKeyInfo]
+    rules: CheckRules
+    sequences: dict[str, str | None] = field(default_factory=dict)
+    """Integer key columns the database numbers: column -> sequence name (PostgreSQL) or None."""
+    partition_key: str | None = None
+    partition_ranges: list[tuple[Any, Any]] = field(default_factory=list)
+    is_partition: bool = False
+    has_rows: bool = False
+
+    @property
+    def identity_key(self) -> tuple[str, ...]:
+        """Columns that identify one row: the primary key, else the first unique key, else every column."""
+        if self.primary_key:
+            return self.primary_key
+        if self.uniques:
+            return self.uniques[0]
+        return tuple(name for name, spec in self.columns.items() if not spec.skip)
+
+    def writable(self) -> list[str]:
+        return [name for name, spec in self.columns.items() if not spec.skip]
+
+
+@dataclass
+class SeedSchema:
+    dialect: str
+    tables: dict[str, SeedTable]
+    metadata: MetaData
+
+    def find(self, name: str) -> SeedTable | None:
+        if name in self.tables:
+            return self.tables[name]
+        matches = [t for t in self.tables.values() if t.name == name]
+        return matches[0] if len(matches) == 1 else None
+
+
+def is_system(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+_NEXTVAL = re.compile(r"nextval\('([^']+)'")
+
+
+def reflect_schema(conn: Connection, schemas: tuple[str, ...], system: tuple[str, ...]) -> SeedSchema:
+    """Reflect every table of ``schemas`` (the connection's default schema when empty), in bulk."""
+    dialect = conn.dialect.name
+    metadata = MetaData()
+    targets: tuple[str | None, ...] = schemas or (None,)
+    for schema in targets:
+        metadata.reflect(conn, schema=schema, views=False, resolve_fks=True)
+    inspector = inspect(conn)
+    domains: dict[str, list[tuple[str | None, str]]] = {}
+    if dialect == "postgresql":
+        for schema in targets:
+            for domain in inspector.get_domains(schema=schema or "*"):
+                checks = [(c.get("name"), c["check"]) for c in domain.get("constraints", [])]
+                domains[domain["name"]] = checks
+    tables: dict[str, SeedTable] = {}
+    for key, sa_table in metadata.tables.items():
+        if sa_table.schema is not None and sa_table.schema not in targets:
+            continue  # a table of another schema reached through a foreign key: used as a parent only
+        checks_raw = _check_constraints(inspector, sa_table)
+        tables[key] = _seed_table(key, sa_table, dialect, checks_raw, domains)
+    if dialect == "sqlite":
+        _sqlite_uniques(conn, tables)
+    if dialect == "postgresql":
+        _partitions(conn, tables)
+    for seed_table in tables.values():
+        seed_table.has_rows = _has_rows(conn, seed_table.sa)
+    return SeedSchema(dialect=dialect, tables=tables, metadata=metadata)
+
+
+def _check_constraints(inspector: Any, sa_table: Table) -> list[tuple[str | None, str]]:
+    try:
+        found = inspector.get_check_constraints(sa_table.name, schema=sa_table.schema)
+    except NotImplementedError:  # pragma: no cover - every supported dialect implements it
+        return []
+    return [(c.get("name"), c["sqltext"]) for c in found]
+
+
+def _seed_table(
+    key: str,
+    sa_table: Table,
+    dialect: str,
+    checks: list[tuple[str | None, str]],
+    domains: dict[str, list[tuple[str | None, str]]],
+) -> SeedTable:
+    names = {c.name for c in sa_table.columns}
+    rules = parse_checks(checks, dialect, names)
+    primary_key = tuple(c.name for c in sa_table.primary_key.columns)
+    specs: dict[str, ColumnSpec] = {}
+    sequences: dict[str, str | None] = {}
+    for column in sa_table.columns:
+        spec = classify(column.name, column.type, dialect)
+        spec.nullable = bool(column.nullable) and column.name not in primary_key
+        default = _default_text(column)
+        spec.has_default = default is not None
+        if type(column.type).__name__ == "DOMAIN":
+            domain_checks = domains.get(getattr(column.type, "name", ""), [])
+            parse_checks(domain_checks, dialect, names, rules, value_column=column.name)
+            if getattr(column.type, "not_null", False):
+                spec.nullable = False
+        numbered = _numbered_by_database(column, default, dialect, primary_key)
+        if column.computed is not None:
+            spec.skip = True
+        elif numbered is not False:
+            if column.name in primary_key:
+                sequences[column.name] = numbered if isinstance(numbered, str) else None
+            else:
+                spec.skip = True
+        specs[column.name] = spec
+    for name, rule in rules.columns.items():
+        if name in specs:
+            specs[name].rule = rule
+            if rule.not_null:
+                specs[name].nullable = False
+    uniques: list[tuple[str, ...]] = []
+    for constraint in sa_table.constraints:
+        if type(constraint).__name__ == "UniqueConstraint":
+            cols = tuple(c.name for c in constraint.columns)  # type: ignore[attr-defined]
+            if cols and cols not in uniques:
+                uniques.append(cols)
+    for index in sa_table.indexes:
+        if index.unique:
+            cols = tuple(c.name for c in index.columns if isinstance(c, Column))
+            # A partial unique index is treated as unique over every row: stricter, so always safe.
+            if cols and len(cols) == len(index.expressions) and cols not in uniques:
+                uniques.append(cols)
+    fks: list[ForeignKeyInfo] = []
+    for fk in sa_table.foreign_key_constraints:
+        referred_table = fk.referred_table
+        parent_key = referred_table.key
+        cols = tuple(fk.column_keys)
+        fks.append(
+            ForeignKeyInfo(
+                columns=cols,
+                parent=parent_key,
+                referred=tuple(e.column.name for e in fk.elements),
+                name=fk.name if isinstance(fk.name, str) else None,
+                nullable=all(specs[c].nullable for c in cols),
+                deferrable=bool(fk.deferrable),
+                ondelete=fk.ondelete,
+            )
+        )
+    return SeedTable(
+        key=key,
+        name=sa_table.name,
+        schema=sa_table.schema,
+        sa=sa_table,
+        columns=specs,
+        primary_key=primary_key,
+        uniques=uniques,
+        foreign_keys=fks,
+        rules=rules,
+        sequences=sequences,
+    )
+
+
+def _default_text(column: Column[Any]) -> str | None:
+    default = column.server_default
+    if default is None:
+        return None
+    arg = getattr(default, "arg", None)
+    return str(getattr(arg, "text", arg)) if arg is not None else None
+
+
+def _numbered_by_database(
+    column: Column[Any], default: str | None, dialect: str, primary_key: tuple[str, ...]
+) -> str | bool:
+    """The sequence filling an integer column (PostgreSQL), True for other auto-numbering, else False."""
+    if column.identity is not None:
+        return True
+    if default and "nextval(" in default:
+        match = _NEXTVAL.search(default)
+        return match.group(1) if match else True
+    if dialect == "mysql" and column.autoincrement is True and column.name in primary_key:
+        return True
+    if dialect == "sqlite" and primary_key == (column.name,) and type(column.type).__name__ == "INTEGER":
+        return True  # an alias of the rowid
+    if dialect == "mysql" and column.autoincrement is True:
+        return True
+    return False
+
+
+_RANGE = re.compile(r"FOR VALUES FROM \((.+)\) TO \((.+)\)$")
+
+
+def _partitions(conn: Connection, tables: dict[str, SeedTable]) -> None:
+    """Mark declarative partitions, and give partitioned parents the range bounds of their partitions."""
+    rows = conn.execute(
+        text(
+            "SELECT n.nspname, c.relname, p.relname AS parent, pg_get_expr(c.relpartbound, c.oid), "
+            "pg_get_partkeydef(p.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relispartition ORDER BY c.relname"
+        )
+    ).all()
+    by_name = {(t.schema, t.name): t for t in tables.values()}
+    default_schema = conn.execute(text("SELECT current_schema()")).scalar()
+    for schema, name, parent, bound, keydef in rows:
+        table = by_name.get((schema, name)) or (
+            by_name.get((None, name)) if schema == default_schema else None
+        )
+        parent_table = by_name.get((schema, parent)) or (
+            by_name.get((None, parent)) if schema == default_schema else None
+        )
+        if table is not None:
+            table.is_partition = True
+        if parent_table is None or not keydef:
+            continue
+        key_match = re.match(r"RANGE \((\w+)\)$", keydef)
+        bound_match = _RANGE.match(bound or "")
+        if key_match and bound_match:
+            parent_table.partition_key = key_match.group(1)
+            lo, hi = (_unquote(v) for v in bound_match.groups())
+            parent_table.partition_ranges.append((lo, hi))
+
+
+def _unquote(value: str) -> Any:
+    value = value.strip()
+    if value.startswith("'") and value.endswith("'"):
+        return value[1:-1]
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+def _sqlite_uniques(conn: Connection, tables: dict[str, SeedTable]) -> None:
+    """SQLAlchemy misses a column-level ``UNIQUE`` on SQLite: read its automatic index instead."""
+    for table in tables.values():
+        indexes = conn.execute(
+            text('SELECT name, "unique", origin FROM pragma_index_list(:t)'), {"t": table.name}
+        ).all()
+        for name, unique, origin in indexes:
+            if not unique or origin != "u":
+                continue
+            cols = tuple(
+                r[0]
+                for r in conn.execute(
+                    text("SELECT name FROM pragma_index_info(:i) ORDER BY seqno"), {"i": name}
+                )
+            )
+            if cols and None not in cols and cols not in table.uniques:
+                table.uniques.append(cols)
+
+
+def _has_rows(conn: Connection, table: Table) -> bool:
+    return conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None
