@@ -145,21 +145,28 @@ def _looks_like_lookup(graph: SchemaGraph, table: str) -> bool:
     return 0 < len(payload) <= 1
 
 
-def is_association(graph: SchemaGraph, table: str, tenant_columns: tuple[str, ...] = ()) -> bool:
-    """A link table: its key made of foreign keys, or two foreign keys to other tables and little else.
+#: Columns a link table may carry besides its keys: what kind of link, since when, by whom, in which order.
+_LINK_ATTRIBUTE = re.compile(
+    r"((^|_)(type|kind|role|level|scope|position|order|rank|weight|priority|status|permission|access|note)$)"
+    r"|(^(is|has)_)|(_(at|on|date|by)$)"
+)
 
-    A tenant foreign key counts only when the table carries no column of its own: every tenant-scoped table
-    has one, and that does not make it a link table.
+
+def is_association(graph: SchemaGraph, table: str, tenant_columns: tuple[str, ...] = ()) -> bool:
+    """A link table: its key made of foreign keys, or two foreign keys to other tables and nothing but link
+    attributes besides (a type, a level, a timestamp), with no table pointing at it.
+
+    A tenant foreign key does not count: every tenant-scoped table has one.
     """
     t = graph.tables[table].table
     fks = [fk for fk in t.foreign_keys if fk.referred_table != t.name]
-    if len({fk.columns for fk in fks}) < 2:
-        return False
     fk_columns = {c for fk in fks for c in fk.columns}
-    if t.primary_key and set(t.primary_key) <= fk_columns:
+    if len({fk.columns for fk in fks}) >= 2 and t.primary_key and set(t.primary_key) <= fk_columns:
         return True
     tenant = set(tenant_columns)
     data_fks = {fk.columns for fk in fks if not set(fk.columns) <= tenant}
+    if len(data_fks) < 2 or graph.children(table):
+        return False
     payload = [
         c
         for c in t.columns
@@ -167,5 +174,6 @@ def is_association(graph: SchemaGraph, table: str, tenant_columns: tuple[str, ..
         and c.name not in t.primary_key
         and c.name not in tenant
         and not _PLUMBING.match(c.name)
+        and not _LINK_ATTRIBUTE.search(c.name)
     ]
-    return len(payload) <= 2 if len(data_fks) >= 2 else not payload
+    return not payload

@@ -163,11 +163,17 @@ def next_steps_context(audit: Audit, options: RenderOptions) -> dict[str, Any] |
             "Until then, `dbaudit seed --missing` fills every empty table with marked mock rows "
             "(`dbaudit purge` takes them out again)."
         )
-    floor = math.floor(coverage.percent) if coverage is not None else 100
-    steps.append(
-        f"Add a CI step that keeps it there: `dbaudit check --fail-under {floor}` fails the build when "
-        "seeding coverage drops below today's level."
-    )
+    if coverage is not None:
+        floor = math.floor(coverage.percent)
+        steps.append(
+            f"Add a CI step that keeps it there: `dbaudit check --fail-under {floor}` fails the build when "
+            "seeding coverage drops below today's level."
+        )
+    else:
+        steps.append(
+            "Add a CI step that fails the build when seeding coverage drops: `dbaudit check --fail-under N` "
+            "(run `dbaudit report` with the project's sources scanned to see today's coverage)."
+        )
     return {"steps": steps}
 
 
