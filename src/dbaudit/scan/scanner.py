@@ -116,7 +116,11 @@ class _Scan:
                 ctx = project.context(path)
                 if ctx is None:
                     continue
-                hits = evaluator.module_entry(ctx)
+                try:
+                    hits = evaluator.module_entry(ctx)
+                except RecursionError:
+                    self.diagnostics.append(_too_deep(path))
+                    continue
                 command = self.command(path, ctx, makefiles)
                 found = self.source(path, SourceKind.SCRIPT, hits, ctx.digest, command)
             else:
@@ -134,7 +138,11 @@ class _Scan:
             if info is None:
                 continue
             infos.append(info)
-            hits = evaluator.function_entry(ctx, "upgrade")
+            try:
+                hits = evaluator.function_entry(ctx, "upgrade")
+            except RecursionError:
+                self.diagnostics.append(_too_deep(path))
+                hits = []
             revision = self.source(path, SourceKind.REVISION, hits, ctx.digest, "alembic upgrade head", info)
             if revision.writes:
                 revision_sources.append(revision)
@@ -213,7 +221,7 @@ class _Scan:
         if is_sql:
             try:
                 found = analyse_sql(text)
-            except Exception as exc:  # sqlglot raises several error types on malformed dumps
+            except (Exception, RecursionError) as exc:  # sqlglot raises several error types
                 self.diagnostics.append(
                     Diagnostic(
                         f"cannot parse SQL: {str(exc).splitlines()[0][:160]}", SourceLocation(path, None)
@@ -232,7 +240,10 @@ class _Scan:
         else:
             known = {t for t, _ in index.classes.values()} | {d.table for d in index.declarations}
             classes = {name: table for name, (table, _schema) in index.classes.items()}
-            result = fixtures.fixture_tables(path, text, known, classes, self.settings.fixture_map)
+            try:
+                result = fixtures.fixture_tables(path, text, known, classes, self.settings.fixture_map)
+            except RecursionError:
+                result = _too_deep(path)
             if isinstance(result, Diagnostic):
                 self.diagnostics.append(result)
                 return None
@@ -302,6 +313,10 @@ class _Scan:
             folder = posixpath.dirname(folder)
         relative = path[len(folder) + 1 :] if folder else path
         return f"python {relative}"
+
+
+def _too_deep(path: str) -> Diagnostic:
+    return Diagnostic("code nested too deeply to analyse; skipped", SourceLocation(path, None))
 
 
 def _runs_itself(tree: ast.Module) -> bool:
