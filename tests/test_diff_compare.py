@@ -18,7 +18,7 @@ from dbaudit.diff import (
     parse_fail_on,
 )
 from dbaudit.errors import BaselineError, ConfigError
-from dbaudit.model import Finding, SourceLocation
+from dbaudit.model import Audit, Coverage, DatabaseSnapshot, Finding, SourceLocation, Table, TableState
 from tests.diff_support import E, P, S, digest, history_base, history_head, make_audit
 
 
@@ -211,3 +211,22 @@ def test_system_tables_and_keys() -> None:
     head = make_audit({"alembic_version": S, "users": E, "dbaudit_ledger": S}, {})
     diff = diff_audits(base, head)
     assert diff.new_tables == () and diff.new_uncovered_tables == ()
+
+
+def test_several_schemas_name_tables_by_key() -> None:
+    def audit(populated_orders: bool, covered: tuple[str, ...]) -> Audit:
+        states = (
+            TableState(Table("orders", "sales"), P if populated_orders else E),
+            TableState(Table("orders", "archive"), E),
+            TableState(Table("events", "sales", partition_of=None, partitions=("events_1",)), E),
+            TableState(Table("events_1", "sales", partition_of="events"), E),
+        )
+        snapshot = DatabaseSnapshot(
+            "postgresql", "postgresql://app@db/app", "15", ("sales", "archive"), states
+        )
+        return Audit("2026-01-01", "0.1.0", database=snapshot, coverage=Coverage(covered, 3))
+
+    diff = diff_audits(audit(True, ("sales.orders",)), audit(False, ("archive.orders",)))
+    assert diff.newly_empty == ("sales.orders",)
+    assert diff.newly_covered == ("archive.orders",) and diff.newly_uncovered == ("sales.orders",)
+    assert diff.new_tables == ()

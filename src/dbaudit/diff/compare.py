@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from dbaudit.coverage import is_application_table
 from dbaudit.model import (
     Audit,
     CoverageChange,
@@ -219,15 +220,8 @@ def covered_tables(audit: Audit) -> frozenset[str]:
 
 
 def uses_keys(*audits: Audit) -> bool:
-    """Whether coverage names tables ``schema.name`` (an audit over several schemas) rather than by name."""
-    for audit in audits:
-        if audit.database is None:
-            continue
-        keys = {s.table.key for s in audit.database.tables if s.table.schema}
-        covered = covered_tables(audit)
-        if covered & keys or (not covered and len(audit.database.schemas) > 1):
-            return True
-    return False
+    """Whether tables are named ``schema.name``: as the coverage does, when an audit spans several schemas."""
+    return any(a.database is not None and len(a.database.schemas) > 1 for a in audits)
 
 
 def table_name(state: TableState, keys: bool) -> str:
@@ -235,14 +229,10 @@ def table_name(state: TableState, keys: bool) -> str:
 
 
 def application_states(audit: Audit) -> tuple[TableState, ...]:
-    """The tables coverage is measured over: not system meta, not partitions (they belong to their parent)."""
+    """The tables coverage is measured over: not system meta, not partitions (they count as their parent)."""
     if audit.database is None:
         return ()
-    return tuple(
-        s
-        for s in audit.database.tables
-        if s.status is not TableStatus.SYSTEM and s.table.partition_of is None
-    )
+    return tuple(s for s in audit.database.tables if is_application_table(s))
 
 
 def application_tables(audit: Audit, keys: bool | None = None) -> frozenset[str]:
