@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -232,3 +235,21 @@ def test_workflow_command_escaping() -> None:
     no_line = Finding("stale-reference", "m", location=SourceLocation("a.sql"))
     assert error_annotation(no_line) == "::error file=a.sql,title=dbaudit%3A stale-reference::m"
     assert error_annotation(Finding("stale-reference", "m")) is None
+
+
+def test_github_outputs_from_a_real_process(audits: tuple[Path, Path], tmp_path: Path) -> None:
+    base, head = audits
+    summary = tmp_path / "summary.md"
+    env = {**os.environ, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    env.pop("DBAUDIT_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "dbaudit", "diff", str(base), str(head), "--fail-on", "stale"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path / "project",
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == summary.read_text()
+    assert done.stderr.splitlines()[0].startswith("::error file=db/seed_orders.sql,line=1,title=")

@@ -164,3 +164,10 @@ def test_working_tree_and_index_are_unchanged(
     assert git(history.repo, "status", "--porcelain", "--untracked-files=all") == status_before
     assert git(history.repo, "diff", "--cached", "--name-status") == staged_before
     assert git(history.repo, "rev-parse", "HEAD").strip() == history.c3
+
+
+def test_a_wrong_ref_fails_before_auditing(history: History, capsys: pytest.CaptureFixture[str]) -> None:
+    # no database is configured: were the fresh audit run first, the error would be about the URL
+    code, out, err = run_cli(["diff", "--base-ref", "no-such-ref", "--project", str(history.project)], capsys)
+    assert code == 2 and out == ""
+    assert "git ref 'no-such-ref' does not name a commit" in err

@@ -158,6 +158,15 @@ def repository_prefix(project_root: Path) -> str:
         repo.close()
 
 
+def commit_of(project_root: Path, ref: str) -> str:
+    """The commit id ``ref`` names in the repository of ``project_root``; :class:`BaselineError` if none."""
+    repo = open_repo(project_root)
+    try:
+        return str(resolve_commit(repo, ref).hexsha)
+    finally:
+        repo.close()
+
+
 def read_at_ref(repo: Repo, ref: str, path: str) -> bytes | None:
     """The content of ``path`` (relative to the repository root) at ``ref``; ``None`` without such a file."""
     commit = resolve_commit(repo, ref)

@@ -75,6 +75,10 @@ def run_diff(
             "nothing to compare with",
             "give a saved audit (dbaudit diff AUDIT.json) or a git ref (dbaudit diff --base-ref origin/main)",
         )
+    if base_ref is not None:
+        from dbaudit.gitbaseline import commit_of
+
+        commit_of(settings.project_root, base_ref)  # a wrong ref fails now, not after a whole audit
     head_audit = load_audit(head) if head is not None else fresh_audit(settings)
     if base is not None:
         base_audit = load_audit(base)
