@@ -96,7 +96,13 @@ class SeedDialect:
         raise SeedError("this database cannot insert a foreign-key cycle in one statement")
 
     def describe_error(self, exc: DBAPIError) -> str:
-        return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        """The database's message: first line, plus PostgreSQL's detail (the key and the constraint)."""
+        orig = exc.orig
+        if orig is None:
+            return str(exc).splitlines()[0]
+        lines = [line.strip() for line in str(orig).strip().splitlines() if line.strip()]
+        kept = [line for line in lines if not line.startswith(("CONTEXT:", "HINT:"))][:2]
+        return "; ".join(kept) or type(orig).__name__
 
 
 class PostgresDialect(SeedDialect):
@@ -156,8 +162,14 @@ class PostgresDialect(SeedDialect):
         converters = [_pg_converter(table, c) for c in columns]
         raw = conn.connection.dbapi_connection
         assert raw is not None
+        import psycopg2
+
+        text_statement = statement.as_string(raw)
         with raw.cursor() as cursor:
-            cursor.copy_expert(statement.as_string(raw), _CsvStream(rows, converters))
+            try:
+                cursor.copy_expert(text_statement, _CsvStream(rows, converters))
+            except psycopg2.Error as exc:
+                raise DBAPIError(text_statement, None, exc) from exc
 
     def insert_together(
         self, conn: Connection, parts: list[tuple[SeedTable, Sequence[str], list[tuple[Any, ...]]]]

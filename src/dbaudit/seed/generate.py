@@ -24,7 +24,7 @@ from dbaudit.seed.api import LoadedSeeder, SeederContext
 from dbaudit.seed.constraints import Ordering
 from dbaudit.seed.dialects import SeedDialect
 from dbaudit.seed.plan import shape_of
-from dbaudit.seed.schema import ForeignKeyInfo, SeedSchema, SeedTable
+from dbaudit.seed.schema import ForeignKeyInfo, SeedSchema, SeedTable, only
 from dbaudit.seed.values import ColumnSpec, GenContext, Pools, fit_text, generate_column, max_length
 
 NULL_SHARE = 0.1
@@ -102,7 +102,7 @@ class RunState:
             stmt = select(*cols).where(*(c.is_not(None) for c in cols))
             for name, value in tenant_filter:
                 stmt = stmt.where(parent.sa.c[name] == value)
-            stmt = stmt.order_by(*cols).limit(EXISTING_KEY_LIMIT)
+            stmt = only(stmt.order_by(*cols).limit(EXISTING_KEY_LIMIT), parent)
             self._existing[cache_key] = [tuple(r) for r in self.conn.execute(stmt)]
         return self._existing[cache_key]
 

@@ -27,7 +27,7 @@ from dbaudit.seed.connection import database_name, open_engine, refuse_if_protec
 from dbaudit.seed.dialects import SeedDialect, from_jsonable, jsonable
 from dbaudit.seed.plan import _components, _topological
 from dbaudit.seed.records import BlockingReference, PurgeReport, PurgeResult
-from dbaudit.seed.schema import SeedSchema, SeedTable, reflect_schema
+from dbaudit.seed.schema import SeedSchema, SeedTable, only, reflect_schema
 
 CHUNK = 500
 MAX_LISTED = 20
@@ -214,6 +214,7 @@ def _present_and_marked(
         stmt = select(*cols, *([flag.label("dbaudit_marked")] if flag is not None else [])).where(
             _key_clause(table, columns, chunk)
         )
+        stmt = only(stmt, table)
         for row in conn.execute(stmt):
             original = normal.get(tuple(_normal(v) for v in row[: len(cols)]))
             if original is None:
@@ -237,7 +238,8 @@ def _referred_values(
     cols = [parent.sa.c[c] for c in referred]
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
-        out.extend(tuple(r) for r in conn.execute(select(*cols).where(_key_clause(parent, key_cols, chunk))))
+        stmt = only(select(*cols).where(_key_clause(parent, key_cols, chunk)), parent)
+        out.extend(tuple(r) for r in conn.execute(stmt))
     return out
 
 
@@ -252,6 +254,8 @@ def _blocking(
     for parent_key, rows in sorted(deletable.items()):
         parent = schema.tables[parent_key]
         for child in sorted(schema.tables.values(), key=lambda t: t.key):
+            if child.is_partition:
+                continue  # its rows are the partitioned parent's, checked through the parent's keys
             for fk in child.foreign_keys:
                 if fk.parent != parent_key:
                     continue
@@ -260,7 +264,7 @@ def _blocking(
                 cols = [child.sa.c[c] for c in child_key] + [child.sa.c[c] for c in fk.columns]
                 for start in range(0, len(values), CHUNK):
                     chunk = values[start : start + CHUNK]
-                    stmt = select(*cols).where(_key_clause(child, fk.columns, chunk))
+                    stmt = only(select(*cols).where(_key_clause(child, fk.columns, chunk)), child)
                     for row in conn.execute(stmt):
                         own = tuple(row[: len(child_key)])
                         if tuple(_normal(v) for v in own) in doomed.get(child.key, set()):
@@ -305,11 +309,12 @@ def _delete(
             if inside and fk.nullable:
                 for start in range(0, len(deletable[key]), CHUNK):
                     chunk = deletable[key][start : start + CHUNK]
-                    conn.execute(
+                    stmt = (
                         update(table.sa)
                         .where(_key_clause(table, key_columns[key], chunk))
                         .values({c: None for c in fk.columns})
                     )
+                    conn.execute(only(stmt, table))
                 if fk.parent != key:
                     edges[key].discard(fk.parent)
     order = _topological(nodes, edges)
@@ -328,7 +333,7 @@ def _delete(
             stmt = delete(table.sa).where(_key_clause(table, key_columns[key], chunk))
             if conditions.get(key) is not None:
                 stmt = stmt.where(conditions[key])  # type: ignore[arg-type]
-            total += conn.execute(stmt).rowcount or 0
+            total += conn.execute(only(stmt, table)).rowcount or 0
         deleted[key] = total
     return deleted
 
@@ -348,7 +353,7 @@ def _delete_together(
         stmt = delete(table.sa).where(_key_clause(table, key_columns[key], deletable[key]))
         if conditions.get(key) is not None:
             stmt = stmt.where(conditions[key])  # type: ignore[arg-type]
-        statements.append(stmt)
+        statements.append(only(stmt, table))
     *first, last = statements
     final = last
     for index, stmt in enumerate(first):

@@ -35,7 +35,7 @@ from dbaudit.seed.generate import (
 )
 from dbaudit.seed.plan import PlanRequest, choose_marker, plan_tables, shape_of
 from dbaudit.seed.records import SeedPlan, SeedReport, TablePlan, TableResult
-from dbaudit.seed.schema import SeedSchema, SeedTable, reflect_schema
+from dbaudit.seed.schema import SeedSchema, SeedTable, has_rows, reflect_schema
 from dbaudit.seed.values import pools_for
 from dbaudit.urls import scrub
 
@@ -152,9 +152,7 @@ def _purge_first(
             "see dbaudit purge --dry-run",
         )
     for table in schema.tables.values():
-        from dbaudit.seed.schema import _has_rows
-
-        table.has_rows = _has_rows(conn, table.sa)
+        table.has_rows = has_rows(conn, table)
     return report.total_deleted
 
 

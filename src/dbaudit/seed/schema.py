@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Column, MetaData, Table, inspect, literal, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
 
 from dbaudit.seed.constraints import CheckRules, parse_checks
 from dbaudit.seed.values import ColumnSpec, classify
@@ -53,6 +54,8 @@ class SeedTable:
     partition_key: str | None = None
     partition_ranges: list[tuple[Any, Any]] = field(default_factory=list)
     is_partition: bool = False
+    inherited: bool = False
+    """PostgreSQL: the table has inheritance children, so queries say ``ONLY`` to mean its own rows."""
     has_rows: bool = False
 
     @property
@@ -113,7 +116,7 @@ def reflect_schema(conn: Connection, schemas: tuple[str, ...], system: tuple[str
     if dialect == "postgresql":
         _partitions(conn, tables)
     for seed_table in tables.values():
-        seed_table.has_rows = _has_rows(conn, seed_table.sa)
+        seed_table.has_rows = has_rows(conn, seed_table)
     return SeedSchema(dialect=dialect, tables=tables, metadata=metadata)
 
 
@@ -244,6 +247,17 @@ def _partitions(conn: Connection, tables: dict[str, SeedTable]) -> None:
     ).all()
     by_name = {(t.schema, t.name): t for t in tables.values()}
     default_schema = conn.execute(text("SELECT current_schema()")).scalar()
+    parents = conn.execute(
+        text(
+            "SELECT DISTINCT n.nspname, p.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace "
+            "WHERE NOT c.relispartition"
+        )
+    ).all()
+    for schema, name in parents:
+        found = by_name.get((schema, name)) or (by_name.get((None, name)) if schema == default_schema else None)
+        if found is not None:
+            found.inherited = True
     for schema, name, parent, bound, keydef in rows:
         table = by_name.get((schema, name)) or (
             by_name.get((None, name)) if schema == default_schema else None
@@ -255,6 +269,13 @@ def _partitions(conn: Connection, tables: dict[str, SeedTable]) -> None:
             table.is_partition = True
         if parent_table is None or not keydef:
             continue
+        if table is not None:
+            # Foreign keys declared on the partitions bind rows inserted through the parent too.
+            known = {(fk.columns, fk.parent, fk.referred) for fk in parent_table.foreign_keys}
+            for fk in table.foreign_keys:
+                if (fk.columns, fk.parent, fk.referred) not in known:
+                    parent_table.foreign_keys.append(fk)
+                    known.add((fk.columns, fk.parent, fk.referred))
         key_match = re.match(r"RANGE \((\w+)\)$", keydef)
         bound_match = _RANGE.match(bound or "")
         if key_match and bound_match:
@@ -292,5 +313,15 @@ def _sqlite_uniques(conn: Connection, tables: dict[str, SeedTable]) -> None:
                 table.uniques.append(cols)
 
 
-def _has_rows(conn: Connection, table: Table) -> bool:
-    return conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None
+def only(stmt: Any, table: SeedTable) -> Any:
+    """``stmt`` restricted to ``table``'s own rows when it has PostgreSQL inheritance children."""
+    if not table.inherited:
+        return stmt
+    if isinstance(stmt, Select):
+        return stmt.with_hint(table.sa, "ONLY", "postgresql")
+    return stmt.with_hint("ONLY", dialect_name="postgresql")
+
+
+def has_rows(conn: Connection, table: SeedTable) -> bool:
+    stmt = only(select(literal(1)).select_from(table.sa).limit(1), table)
+    return conn.execute(stmt).first() is not None
