@@ -1,0 +1,1 @@
+"""dbaudit's benchmark suite: ``python -m benchmarks --help``."""

@@ -1,0 +1,411 @@
+"""The benchmark cases: each builds (or reuses) its fixture, measures dbaudit and its baseline, and says what
+it aimed for.
+
+A case is a function ``(ctx) -> CaseResult`` in :data:`CASES`.  Fixtures shared by several cases (the
+1,000-table PostgreSQL schema) are built once per run through :meth:`Context.fixture`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks import filetree, schemas, seeding, servers
+from benchmarks.harness import (
+    Measurement,
+    Series,
+    baseline_command,
+    dbaudit_command,
+    interleave,
+    measure,
+)
+
+REPORT_OK = (0, 1)  # 1 = the report has findings (empty tables), which is not a failure
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each fixture is: the documented sizes, or tiny ones for the smoke test."""
+
+    pg_tables: int = 1_000
+    pg_large_table_rows: int = 100_000
+    pg_many_tables: int = 10_000
+    pg_many_large_rows: int = 10_000
+    big_table_rows: int = 20_000_000
+    mysql_tables: int = 1_000
+    mysql_large_rows: int = 50_000
+    files: int = 2_000
+    seed_tables: int = 1_000
+    seed_rows_per_table: int = 10
+    volume_rows: int = 1_000_000
+
+
+FULL = Sizes()
+QUICK = Sizes(
+    pg_tables=15,
+    pg_large_table_rows=2_000,
+    pg_many_tables=30,
+    pg_many_large_rows=1_000,
+    big_table_rows=20_000,
+    mysql_tables=15,
+    mysql_large_rows=2_000,
+    files=40,
+    seed_tables=10,
+    seed_rows_per_table=10,
+    volume_rows=2_000,
+)
+
+
+@dataclass
+class CaseResult:
+    """One row of the results table."""
+
+    key: str
+    title: str
+    baseline_label: str
+    target: float
+    unit: str
+    """What the throughput counts: tables, rows or files."""
+    units: int
+    dbaudit: Series | None = None
+    baseline: Series | None = None
+    memory_limit_mib: float | None = None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.dbaudit is None or self.baseline is None or not self.baseline.runs or not self.dbaudit.runs:
+            return None
+        return self.dbaudit.median / self.baseline.median
+
+    @property
+    def throughput(self) -> float | None:
+        if self.dbaudit is None or not self.dbaudit.runs:
+            return None
+        return self.units / self.dbaudit.median
+
+    @property
+    def met(self) -> bool | None:
+        ratio = self.ratio
+        if ratio is None or self.dbaudit is None:
+            return None
+        memory_ok = self.memory_limit_mib is None or self.dbaudit.peak_mib < self.memory_limit_mib
+        return ratio <= self.target and memory_ok
+
+    @property
+    def target_text(self) -> str:
+        text = f"<= {self.target:g}x"
+        if self.memory_limit_mib is not None:
+            text += f", < {self.memory_limit_mib:g} MB"
+        return text
+
+
+@dataclass
+class Context:
+    """What every case shares: sizes, repeats, the fixture registry, a scratch folder and built fixtures."""
+
+    sizes: Sizes
+    repeat: int
+    registry: servers.FixtureRegistry
+    workdir: Path
+    log: Callable[[str], None]
+    built: dict[str, Any] = field(default_factory=dict)
+
+    def fixture(self, key: str, build: Callable[[], Any]) -> Any:
+        if key not in self.built:
+            self.built[key] = build()
+        return self.built[key]
+
+    def env(self) -> dict[str, str]:
+        """Environment of every measured process: no configuration leaking in from the caller's shell."""
+        return {"DBAUDIT_URL": "", "DATABASE_URL": "", "PYTHONWARNINGS": "ignore"}
+
+    def pg_connect_env(self) -> dict[str, str]:
+        return {**self.env(), "BENCH_CONNECT": json.dumps(servers.pg_params(servers.pg_url()))}
+
+    def mysql_connect_env(self) -> dict[str, str]:
+        params = servers.mysql_params(servers.mysql_url())
+        params.pop("database", None)
+        return {**self.env(), "BENCH_CONNECT": json.dumps(params)}
+
+    def empty_project(self) -> Path:
+        """An empty project folder: ``report`` run from here scans nothing of ours."""
+        path = self.workdir / "empty-project"
+        path.mkdir(exist_ok=True)
+        return path
+
+
+# ------------------------------------------------------------------------------------------- fixtures
+
+
+def _pg_mixed(ctx: Context, key: str, tables: int, large: int) -> tuple[str, list[schemas.TableSpec]]:
+    def build() -> tuple[str, list[schemas.TableSpec]]:
+        ctx.log(f"building PostgreSQL schema of {tables:,} tables ...")
+        schema = ctx.registry.pg_schema(key)
+        specs = schemas.plan_tables(tables, schemas.mixed_sizes(tables, random.Random(tables), large=large))
+        servers.pg_run_batches(schema, schemas.pg_statements(specs))
+        servers.pg_run_batches(schema, schemas.pg_analyze(specs), batch=1)
+        return schema, specs
+
+    result: tuple[str, list[schemas.TableSpec]] = ctx.fixture(key, build)
+    return result
+
+
+def _report_pg(ctx: Context, schema: str) -> Measurement:
+    argv = dbaudit_command("report", "--url", servers.url_string(servers.pg_url()), "--schema", schema)
+    return measure(argv, cwd=ctx.empty_project(), env=ctx.env(), ok_codes=REPORT_OK)
+
+
+def _catalog_baseline_pg(ctx: Context, schema: str) -> Measurement:
+    return measure(
+        baseline_command("pg_catalog.py", schema), cwd=ctx.empty_project(), env=ctx.pg_connect_env()
+    )
+
+
+def _report_vs_catalog(ctx: Context, result: CaseResult, schema: str) -> CaseResult:
+    result.dbaudit, result.baseline = interleave(
+        ctx.repeat, lambda: _report_pg(ctx, schema), lambda: _catalog_baseline_pg(ctx, schema)
+    )
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- cases
+
+
+def report_pg(ctx: Context) -> CaseResult:
+    n = ctx.sizes.pg_tables
+    result = CaseResult(
+        "report_pg",
+        f"report, PostgreSQL, {n:,} tables",
+        "psycopg2: catalog query + count(*)",
+        1.5,
+        "tables",
+        n,
+    )
+    schema, specs = _pg_mixed(ctx, "mixed", n, ctx.sizes.pg_large_table_rows)
+    result.notes.append(f"{sum(s.rows for s in specs):,} rows in total")
+    return _report_vs_catalog(ctx, result, schema)
+
+
+def report_pg_many(ctx: Context) -> CaseResult:
+    n = ctx.sizes.pg_many_tables
+    result = CaseResult(
+        "report_pg_many",
+        f"report, PostgreSQL, {n:,} tables",
+        "psycopg2: catalog query + count(*)",
+        1.2,
+        "tables",
+        n,
+        memory_limit_mib=500,
+    )
+    schema, _ = _pg_mixed(ctx, "many", n, ctx.sizes.pg_many_large_rows)
+    _report_vs_catalog(ctx, result, schema)
+    # a schema of this size is dropped right away: its catalog would slow every later case down
+    ctx.registry.drop_pg_schema(schema)
+    del ctx.built["many"]
+    return result
+
+
+BIG_TABLE = "event_archive"
+
+
+def report_pg_big(ctx: Context) -> CaseResult:
+    """Default report with a 20M-row table added, against the same schema without it.
+
+    The big table is built once in a side schema and moved in and out with ``ALTER TABLE ... SET SCHEMA``
+    (a catalog update), so both sides are measured alternately on the same 1,000-table schema.
+    """
+    rows = ctx.sizes.big_table_rows
+    result = CaseResult(
+        "report_pg_big",
+        f"report, PostgreSQL, + a {rows:,}-row table",
+        "the same report without that table",
+        1.1,
+        "tables",
+        ctx.sizes.pg_tables + 1,
+    )
+    schema, _ = _pg_mixed(ctx, "mixed", ctx.sizes.pg_tables, ctx.sizes.pg_large_table_rows)
+    park = ctx.registry.pg_schema("park")
+    ctx.log(f"building a {rows:,}-row table ...")
+    servers.pg_run_batches(
+        park,
+        [
+            f"CREATE TABLE {BIG_TABLE} (id bigint NOT NULL, account_id integer NOT NULL, "
+            "kind smallint NOT NULL, amount numeric(12,2), occurred_at timestamptz NOT NULL)",
+            f"INSERT INTO {BIG_TABLE} SELECT g, 1 + g % 5000, g % 12, (g % 10000) / 100.0, "
+            f"timestamptz '2020-01-01' + g * interval '7 seconds' FROM generate_series(1, {rows}) g",
+            f"ALTER TABLE {BIG_TABLE} ADD PRIMARY KEY (id)",
+            f"ANALYZE {BIG_TABLE}",
+        ],
+        batch=1,
+    )
+
+    def move(to: str, frm: str) -> Callable[[], None]:
+        return lambda: servers.pg_run_batches(frm, [f'ALTER TABLE "{frm}".{BIG_TABLE} SET SCHEMA "{to}"'], 1)
+
+    try:
+        result.dbaudit, result.baseline = interleave(
+            ctx.repeat,
+            lambda: _report_pg(ctx, schema),
+            lambda: _report_pg(ctx, schema),
+            before_first=move(schema, park),
+            before_second=move(park, schema),
+        )
+    finally:
+        if BIG_TABLE not in servers.pg_tables(park):
+            move(park, schema)()
+        ctx.registry.drop_pg_schema(park)
+    return result
+
+
+def report_mysql(ctx: Context) -> CaseResult:
+    n = ctx.sizes.mysql_tables
+    result = CaseResult(
+        "report_mysql",
+        f"report, MariaDB, {n:,} tables",
+        "PyMySQL: catalog queries + COUNT(*)",
+        1.5,
+        "tables",
+        n,
+    )
+
+    def build() -> str:
+        ctx.log(f"building MariaDB database of {n:,} tables ...")
+        database = ctx.registry.mysql_database("mixed")
+        specs = schemas.plan_tables(
+            n, schemas.mixed_sizes(n, random.Random(n), large=ctx.sizes.mysql_large_rows)
+        )
+        with servers.mysql_connect(database) as conn, conn.cursor() as cur:
+            for statement in schemas.mysql_statements(specs):
+                cur.execute(statement)
+            for i in range(0, len(specs), 200):
+                cur.execute("ANALYZE TABLE " + ", ".join(s.name for s in specs[i : i + 200]))
+                cur.fetchall()
+        return database
+
+    database: str = ctx.fixture("mysql_mixed", build)
+    url = servers.mysql_database_url(database)
+    result.dbaudit, result.baseline = interleave(
+        ctx.repeat,
+        lambda: measure(
+            dbaudit_command("report", "--url", url),
+            cwd=ctx.empty_project(),
+            env=ctx.env(),
+            ok_codes=REPORT_OK,
+        ),
+        lambda: measure(
+            baseline_command("mysql_catalog.py", database),
+            cwd=ctx.empty_project(),
+            env=ctx.mysql_connect_env(),
+        ),
+    )
+    return result
+
+
+def scan_files(ctx: Context) -> CaseResult:
+    tree = filetree.generate_tree(ctx.workdir / "scan-tree", ctx.sizes.files)
+    result = CaseResult(
+        "scan", f"scan, {tree.files:,} files", "ast.parse of the same files", 3.0, "files", tree.files
+    )
+    result.notes.append(f"{tree.py_files:,} Python files, {tree.bytes / 1e6:.1f} MB")
+    result.dbaudit, result.baseline = interleave(
+        ctx.repeat,
+        lambda: measure(
+            dbaudit_command("scan", str(tree.root)), cwd=tree.root, env=ctx.env(), ok_codes=(0, 1)
+        ),
+        lambda: measure(baseline_command("ast_parse.py", str(tree.root)), cwd=tree.root, env=ctx.env()),
+    )
+    shutil.rmtree(tree.root, ignore_errors=True)
+    return result
+
+
+def seed_missing(ctx: Context) -> CaseResult:
+    n, per = ctx.sizes.seed_tables, ctx.sizes.seed_rows_per_table
+    result = CaseResult(
+        "seed_missing",
+        f"seed --missing, PostgreSQL, {n:,} empty tables x {per}",
+        "psycopg2: multi-row INSERT of pre-built rows",
+        3.0,
+        "rows",
+        n * per,
+    )
+    ctx.log(f"building {n:,} empty PostgreSQL tables ...")
+    schema = ctx.registry.pg_schema("seed")
+    specs = seeding.seed_target_specs(n)
+    seeding.build_seed_targets(schema, specs)
+    rows_file = seeding.write_prebuilt(specs, per, ctx.workdir / "prebuilt-rows.json")
+    url = servers.url_string(servers.pg_url())
+    argv = dbaudit_command(
+        "seed", "--url", url, "--schema", schema, "--missing", "--rows", str(per), "--yes", "--seed", "1"
+    )
+    reset = lambda: seeding.empty_schema_tables(schema, keep=[schemas.TENANTS])  # noqa: E731
+    result.dbaudit, result.baseline = interleave(
+        ctx.repeat,
+        lambda: measure(argv, cwd=ctx.empty_project(), env=ctx.env()),
+        lambda: measure(baseline_command("pg_insert.py", schema, str(rows_file)), env=ctx.pg_connect_env()),
+        before_first=reset,
+        before_second=reset,
+    )
+    ctx.registry.drop_pg_schema(schema)
+    return result
+
+
+def seed_volume(ctx: Context) -> CaseResult:
+    rows = ctx.sizes.volume_rows
+    result = CaseResult(
+        "seed_volume",
+        f"seed, PostgreSQL, {rows:,} rows into one table",
+        "psycopg2: COPY of pre-generated rows",
+        2.0,
+        "rows",
+        rows,
+    )
+    ctx.log(f"building the volume table and {rows:,} pre-generated rows ...")
+    schema = ctx.registry.pg_schema("volume")
+    servers.pg_run_batches(schema, seeding.volume_statements(), batch=1)
+    csv_file = seeding.write_volume_csv(ctx.workdir / "volume.csv", rows)
+    url = servers.url_string(servers.pg_url())
+    table = seeding.VOLUME_TABLE
+    argv = dbaudit_command(
+        "seed",
+        "--url",
+        url,
+        "--schema",
+        schema,
+        "--tables",
+        table,
+        "--rows",
+        f"{table}={rows}",
+        "--yes",
+        "--seed",
+        "1",
+    )
+    reset = lambda: seeding.empty_schema_tables(schema, keep=[seeding.VOLUME_PARENT])  # noqa: E731
+    copy = baseline_command("pg_copy.py", schema, table, ",".join(seeding.VOLUME_COLUMNS), str(csv_file))
+    result.dbaudit, result.baseline = interleave(
+        ctx.repeat,
+        lambda: measure(argv, cwd=ctx.empty_project(), env=ctx.env()),
+        lambda: measure(copy, env=ctx.pg_connect_env()),
+        before_first=reset,
+        before_second=reset,
+    )
+    csv_file.unlink(missing_ok=True)
+    ctx.registry.drop_pg_schema(schema)
+    return result
+
+
+CASES: dict[str, Callable[[Context], CaseResult]] = {
+    "report_pg": report_pg,
+    "report_pg_big": report_pg_big,
+    "report_pg_many": report_pg_many,
+    "report_mysql": report_mysql,
+    "scan": scan_files,
+    "seed_missing": seed_missing,
+    "seed_volume": seed_volume,
+}

@@ -1,0 +1,231 @@
+"""Fixtures of the seed benchmarks: empty target schemas, pre-built rows and pre-generated COPY files.
+
+The baselines get their rows ready-made (built here, before the clock starts), so they measure what the
+database allows: bare multi-row INSERTs, or COPY.  dbaudit has to plan, generate, check, mark and record its
+rows within its time.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import random
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks import schemas, servers
+from benchmarks.schemas import TableSpec
+
+FIRST_NAMES = (
+    "Ada",
+    "Grace",
+    "Alan",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Frances",
+    "Ken",
+    "Margaret",
+    "Dennis",
+    "Radia",
+    "John",
+    "Shafi",
+    "Leslie",
+    "Niklaus",
+    "Tim",
+    "Katherine",
+    "Linus",
+    "Sophie",
+    "Guido",
+)
+LAST_NAMES = (
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Allen",
+    "Thompson",
+    "Hamilton",
+    "Ritchie",
+    "Perlman",
+    "Backus",
+    "Goldwasser",
+    "Lamport",
+    "Wirth",
+    "Berners-Lee",
+    "Johnson",
+    "Torvalds",
+    "Wilson",
+    "van Rossum",
+)
+
+
+def seed_target_specs(count: int) -> list[TableSpec]:
+    """``count`` empty tables of the usual shapes (parents before children)."""
+    return schemas.plan_tables(count, [0] * count, seed=13)
+
+
+def _row(spec: TableSpec, k: int, rng: random.Random) -> dict[str, Any]:
+    now = dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc)
+    name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+    if spec.shape == "entity":
+        return {
+            "id": k,
+            "tenant_id": 1 + k % 10,
+            "name": name,
+            "email": f"{spec.name}.{k}@example.com",
+            "status": "active",
+            "created_at": (now - dt.timedelta(days=k)).isoformat(),
+            "updated_at": None,
+            "is_mock": True,
+        }
+    if spec.shape == "child":
+        return {
+            "id": k,
+            "parent_id": k,
+            "amount": f"{rng.uniform(1, 9999):.2f}",
+            "quantity": rng.randint(0, 50),
+            "note": f"note {k} for {name}",
+            "created_at": now.isoformat(),
+        }
+    if spec.shape == "link":
+        return {"a_id": k, "b_id": k, "created_at": now.isoformat()}
+    if spec.shape == "event":
+        return {
+            "event": f"event_{k % 5}",
+            "payload": json.dumps({"n": k, "by": name}),
+            "occurred_at": (now - dt.timedelta(minutes=k)).isoformat(),
+            "tenant_id": 1 + k % 10,
+        }
+    return {
+        "id": str(uuid.UUID(int=rng.getrandbits(128))),
+        "title": f"Document {k} by {name}",
+        "tags": ["bench", f"t{k % 3}"],
+        "body": "lorem ipsum " * (1 + k % 5),
+        "version": 1,
+        "published_on": (now.date() - dt.timedelta(days=k)).isoformat(),
+    }
+
+
+COLUMN_TYPES = {
+    "entity": {
+        "id": "bigint",
+        "tenant_id": "integer",
+        "name": "varchar",
+        "email": "varchar",
+        "status": "varchar",
+        "created_at": "timestamptz",
+        "updated_at": "timestamptz",
+        "is_mock": "boolean",
+    },
+    "child": {
+        "id": "bigint",
+        "parent_id": "bigint",
+        "amount": "numeric",
+        "quantity": "integer",
+        "note": "text",
+        "created_at": "timestamptz",
+    },
+    "link": {"a_id": "bigint", "b_id": "bigint", "created_at": "timestamptz"},
+    "event": {"event": "varchar", "payload": "jsonb", "occurred_at": "timestamptz", "tenant_id": "integer"},
+    "document": {
+        "id": "uuid",
+        "title": "text",
+        "tags": "text[]",
+        "body": "text",
+        "version": "integer",
+        "published_on": "date",
+    },
+}
+
+
+def prebuilt_rows(specs: Sequence[TableSpec], per_table: int, *, seed: int = 5) -> list[dict[str, Any]]:
+    """The rows the INSERT baseline writes: ``per_table`` valid rows per table, parents first.
+
+    Children point at their parent's rows 1..``per_table``; explicit ids match those references.
+    """
+    rng = random.Random(seed)
+    plan = []
+    for spec in specs:
+        types = COLUMN_TYPES[spec.shape]
+        rows = [_row(spec, k, rng) for k in range(1, per_table + 1)]
+        plan.append(
+            {
+                "name": spec.name,
+                "columns": [{"name": c, "type": t} for c, t in types.items()],
+                "rows": [[row[c] for c in types] for row in rows],
+            }
+        )
+    return plan
+
+
+def write_prebuilt(specs: Sequence[TableSpec], per_table: int, path: Path) -> Path:
+    path.write_text(json.dumps(prebuilt_rows(specs, per_table)), encoding="utf-8")
+    return path
+
+
+def build_seed_targets(schema: str, specs: Sequence[TableSpec]) -> None:
+    """The tenants table (10 real rows) and the empty target tables."""
+    servers.pg_run_batches(schema, schemas.pg_statements(specs))
+
+
+def empty_schema_tables(schema: str, keep: Sequence[str]) -> None:
+    """Empty every table of ``schema`` but ``keep`` (the real data), the ledger included, children first."""
+    tables = [t for t in servers.pg_tables(schema) if t not in keep]
+    ordered = sorted(tables, key=lambda t: (not t.startswith("dbaudit_"), t), reverse=True)
+    statements = [
+        "TRUNCATE "
+        + ", ".join(f'"{schema}"."{t}"' for t in ordered[i : i + 50])
+        + " RESTART IDENTITY CASCADE"
+        for i in range(0, len(ordered), 50)
+    ]
+    servers.pg_run_batches(schema, statements, batch=1)
+
+
+# ----------------------------------------------------------------------------------------- volume seeding
+
+VOLUME_PARENT = "accounts"
+VOLUME_TABLE = "customers"
+VOLUME_COLUMNS = ("email", "full_name", "account_id", "status", "balance", "created_at")
+
+
+def volume_statements(parents: int = 1_000) -> list[str]:
+    """A 7-column table with a unique email and a foreign key to an ``accounts`` table of real rows."""
+    return [
+        f"CREATE TABLE {VOLUME_PARENT} (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
+        "name varchar(120) NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
+        f"INSERT INTO {VOLUME_PARENT} (name) SELECT 'account ' || g FROM generate_series(1, {parents}) g",
+        f"CREATE TABLE {VOLUME_TABLE} (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
+        "email varchar(255) NOT NULL UNIQUE, full_name varchar(120) NOT NULL, "
+        f"account_id bigint NOT NULL REFERENCES {VOLUME_PARENT}(id), "
+        "status varchar(20) NOT NULL CHECK (status IN ('active', 'suspended', 'closed')), "
+        "balance numeric(12,2) NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
+        f"ANALYZE {VOLUME_PARENT}",
+    ]
+
+
+def write_volume_csv(path: Path, rows: int, parents: int = 1_000, *, seed: int = 3) -> Path:
+    """Pre-generated rows for the COPY baseline (built before timing, like a dump being restored)."""
+    rng = random.Random(seed)
+    names = [f"{f} {last}" for f in FIRST_NAMES for last in LAST_NAMES]
+    statuses = ("active", "active", "active", "suspended", "closed")
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        for k in range(rows):
+            writer.writerow(
+                (
+                    f"customer{k}@example.com",
+                    names[k % len(names)],
+                    1 + rng.randrange(parents),
+                    statuses[k % len(statuses)],
+                    f"{rng.uniform(0, 10_000):.2f}",
+                    (start + dt.timedelta(seconds=k * 17)).isoformat(),
+                )
+            )
+    return path
