@@ -343,7 +343,7 @@ def test_a_probe_that_runs_out_of_time_marks_only_that_table_unreadable(audited:
         holder.join()
         locker.dispose()
     assert found["empty_things"].status is TableStatus.UNREADABLE
-    assert found["empty_things"].reason == "probe timed out after 0.5 s"
+    assert found["empty_things"].reason == "probe timed out after 0.5 s waiting for a lock"
     assert found["customers"].status is TableStatus.POPULATED
     assert found["orders"].count.value == 1
 

@@ -90,13 +90,16 @@ def _ask(
                 row = conn.execute(statement).one()
             results[start : start + len(batch)] = list(row)
             continue
-        except DBAPIError:
-            pass
+        except DBAPIError as exc:
+            if exc.connection_invalidated:  # the connection is gone: nothing more can be read
+                raise
         for i, target in enumerate(batch, start):
             try:
                 with _guarded(conn, dialect, budget):
                     results[i] = conn.execute(select(expression(target))).scalar()
             except DBAPIError as exc:
+                if exc.connection_invalidated:
+                    raise
                 results[i] = Failure(dialect.explain_failure(exc, budget))
     return results
 
@@ -118,4 +121,5 @@ def _guarded(conn: Connection, dialect: Dialect, budget: float | None) -> Iterat
         with dialect.time_budget(conn, budget):
             yield
     finally:
-        savepoint.rollback()
+        if not conn.invalidated:
+            savepoint.rollback()

@@ -102,6 +102,10 @@ class Dialect:
     def is_timeout(self, exc: DBAPIError) -> bool:
         return False
 
+    def is_lock_wait(self, exc: DBAPIError) -> bool:
+        """Whether the statement gave up waiting for another session's lock."""
+        return False
+
     def is_permission_denied(self, exc: DBAPIError) -> bool:
         return "permission denied" in str(exc.orig).lower()
 
@@ -110,7 +114,8 @@ class Dialect:
         if self.is_permission_denied(exc):
             return "permission denied"
         if self.is_timeout(exc):
-            return f"timed out after {budget:g} s" if budget else "timed out"
+            reason = f"timed out after {budget:g} s" if budget else "timed out"
+            return f"{reason} waiting for a lock" if self.is_lock_wait(exc) else reason
         first = str(exc.orig).strip().splitlines()
         return first[0] if first else type(exc.orig).__name__
 
@@ -134,8 +139,16 @@ class PostgresDialect(Dialect):
 
     @contextmanager
     def time_budget(self, conn: Connection, seconds: float | None) -> Iterator[None]:
-        millis = str(int(seconds * 1000)) if seconds else "0"
-        conn.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": millis})
+        # lock_timeout a little shorter than statement_timeout: a statement stuck behind another session's
+        # lock fails as a lock timeout, and the report can say so.
+        millis = int(seconds * 1000) if seconds else 0
+        conn.execute(
+            text(
+                "SELECT set_config('statement_timeout', :ms, true), "
+                "set_config('lock_timeout', :lock_ms, true)"
+            ),
+            {"ms": str(millis), "lock_ms": str(max(1, millis * 9 // 10) if millis else 0)},
+        )
         yield
 
     def estimates(self, conn: Connection, schema: str | None) -> dict[str, Estimate]:
@@ -201,7 +214,10 @@ class PostgresDialect(Dialect):
         return bool(column.get("identity")) or default.startswith("nextval(")
 
     def is_timeout(self, exc: DBAPIError) -> bool:
-        return getattr(exc.orig, "pgcode", None) == "57014"  # query_canceled
+        return getattr(exc.orig, "pgcode", None) in ("57014", "55P03")  # query_canceled, lock_not_available
+
+    def is_lock_wait(self, exc: DBAPIError) -> bool:
+        return getattr(exc.orig, "pgcode", None) == "55P03"
 
     def is_permission_denied(self, exc: DBAPIError) -> bool:
         return getattr(exc.orig, "pgcode", None) == "42501"  # insufficient_privilege
@@ -251,8 +267,11 @@ class MySQLDialect(Dialect):
     def is_timeout(self, exc: DBAPIError) -> bool:
         code = _mysql_errno(exc)
         # 1969: MariaDB max_statement_time exceeded; 3024: MySQL max_execution_time exceeded;
-        # 1317: query interrupted
-        return code in (1969, 3024, 1317)
+        # 1317: query interrupted; 1205: lock wait timeout
+        return code in (1969, 3024, 1317, 1205)
+
+    def is_lock_wait(self, exc: DBAPIError) -> bool:
+        return _mysql_errno(exc) == 1205
 
     def is_permission_denied(self, exc: DBAPIError) -> bool:
         return _mysql_errno(exc) in (1142, 1143, 1044)

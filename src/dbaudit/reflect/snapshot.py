@@ -13,12 +13,14 @@ catalog estimates, a probe of every table, then exact counts where they are chea
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SAWarning, SQLAlchemyError
 
 from dbaudit.config import Settings
 from dbaudit.errors import ConfigError, DatabaseError, DbauditError, SchemaNotFound
@@ -46,9 +48,14 @@ def reflect_database(settings: Settings, engine: Engine | None = None) -> Databa
             dialect = dialect_for(engine.dialect.name)
             dialect.begin_read_only(conn)
             try:
-                return _reflect(conn, dialect, settings, mask_url(engine.url))
-            finally:
-                dialect.end_read_only(conn)
+                snapshot = _reflect(conn, dialect, settings, mask_url(engine.url))
+            except BaseException:
+                if not conn.invalidated:
+                    with suppress(SQLAlchemyError):  # best effort: the first error is the one to report
+                        conn.rollback()
+                raise
+            dialect.end_read_only(conn)
+            return snapshot
     except DbauditError:
         raise
     except DBAPIError as exc:
@@ -103,15 +110,16 @@ def _reflect(conn: Connection, dialect: Dialect, settings: Settings, shown_url: 
     for schema in schemas:
         # SQLite's one schema is "main", reached by not naming it.
         schema_arg = schema if dialect.has_schemas else None
-        catalog = read_schema(
-            conn,
-            inspector,
-            dialect,
-            schema_arg,
-            include=settings.include,
-            exclude=settings.exclude,
-            label=schema,
-        )
+        with _warnings_to_log():
+            catalog = read_schema(
+                conn,
+                inspector,
+                dialect,
+                schema_arg,
+                include=settings.include,
+                exclude=settings.exclude,
+                label=schema,
+            )
         log.debug("schema %s: %d tables, %d views", schema, len(catalog.tables), len(catalog.views))
         tables.extend(catalog.tables)
         views.extend(catalog.views)
@@ -127,6 +135,19 @@ def _reflect(conn: Connection, dialect: Dialect, settings: Settings, shown_url: 
         tables=tuple(sorted(states, key=lambda s: (s.table.schema or "", s.table.name))),
         views=tuple(sorted(views, key=lambda v: (v.schema or "", v.name, v.kind.value))),
     )
+
+
+@contextmanager
+def _warnings_to_log() -> Iterator[None]:
+    """Reflection warnings of SQLAlchemy (an unparsable constraint, an odd type) go to the log, not stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SAWarning)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, SAWarning):
+            log.debug("reflection: %s", warning.message)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 @dataclass(frozen=True)
