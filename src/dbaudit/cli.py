@@ -338,6 +338,70 @@ def check(
     return EXIT_OK if result.passed else EXIT_FINDINGS
 
 
+@cli.command()
+@db_options
+@click.option("--missing", is_flag=True, help="Seed every empty application table (and the parents it needs).")
+@click.option("--tables", "tables", multiple=True, metavar="A,B", help="Seed these tables (comma-separated).")
+@click.option("--rows", "rows", multiple=True, metavar="N|TABLE=N", help="Rows per table; TABLE=N for one.")
+@click.option("--seed", "seed_value", type=int, default=0, show_default=True, help="Seed of every random choice.")
+@click.option("--dry-run", is_flag=True, help="Print the plan, run the inserts, roll everything back.")
+@click.option("--force", is_flag=True, help="Purge the tables' earlier mock rows first.")
+@click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--tenant", help="Tenant (value of a tenant column) the new rows belong to.")
+def seed(
+    missing: bool,
+    tables: tuple[str, ...],
+    rows: tuple[str, ...],
+    seed_value: int,
+    dry_run: bool,
+    force: bool,
+    assume_yes: bool,
+    tenant: str | None,
+    **options: Any,
+) -> None:
+    """Fill empty tables with realistic mock rows, marked and recorded so `dbaudit purge` can remove them."""
+    from dbaudit.seed import PlanRequest, plan_seed, run_seed
+    from dbaudit.seed.plan import parse_rows_options, parse_table_list
+    from dbaudit.seed.summary import render_plan, render_seed_report
+
+    default_rows, per_table = parse_rows_options(rows)
+    request = PlanRequest(
+        tables=parse_table_list(tables),
+        missing=missing,
+        rows=default_rows,
+        rows_per_table=per_table,
+        seed=seed_value,
+        tenant=tenant,
+    )
+    settings = settings_from(**options)
+    if not dry_run and not assume_yes:
+        if not sys.stdin.isatty():
+            raise DbauditError("seed writes to the database: pass --yes to confirm (no terminal to ask on)")
+        emit(render_plan(plan_seed(settings, request)), None)
+        click.confirm("Insert these rows?", abort=True)
+    report = run_seed(settings, request, dry_run=dry_run, force=force)
+    emit(render_seed_report(report), None)
+
+
+@cli.command()
+@db_options
+@click.option("--tables", "tables", multiple=True, metavar="A,B", help="Only these tables (comma-separated).")
+@click.option("--run", "run_id", metavar="RUN_ID", help="Only the rows of this seed run.")
+@click.option("--dry-run", is_flag=True, help="Show what would be deleted; delete nothing.")
+def purge(tables: tuple[str, ...], run_id: str | None, dry_run: bool, **options: Any) -> None:
+    """Delete the mock rows `dbaudit seed` inserted (children first); refuse if real rows point at them."""
+    from dbaudit.errors import SeedError
+    from dbaudit.seed import purge as purge_rows
+    from dbaudit.seed.plan import parse_table_list
+    from dbaudit.seed.summary import render_purge_report
+
+    settings = settings_from(**options)
+    report = purge_rows(settings, tables=parse_table_list(tables) or None, run_id=run_id, dry_run=dry_run)
+    emit(render_purge_report(report), None)
+    if report.blocked:
+        raise SeedError(f"purge refused: {len(report.blocked)} real row(s) reference mock rows (listed above)")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every error into one scrubbed line and exit code 2."""
     try:

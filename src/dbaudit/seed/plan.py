@@ -441,3 +441,30 @@ def _break_cycle(
         skipped[key] = f"foreign-key cycle {' -> '.join(label)} has no nullable column to break it"
     cycles.append(CycleBreak(label, "unbreakable", "no nullable or deferrable foreign key in the cycle"))
     return "order", []
+
+
+def parse_rows_options(values: Sequence[str]) -> tuple[int | None, dict[str, int]]:
+    """``--rows 50`` and ``--rows album=10`` (repeatable, or comma-separated) -> (default, per table)."""
+    default: int | None = None
+    per_table: dict[str, int] = {}
+    for value in values:
+        for item in (v.strip() for v in value.split(",")):
+            if not item:
+                continue
+            name, _, count = item.rpartition("=")
+            try:
+                number = int(count)
+            except ValueError:
+                raise SeedError(f"--rows {item!r}: expected N or table=N") from None
+            if number < 0:
+                raise SeedError(f"--rows {item!r}: the row count must not be negative")
+            if name:
+                per_table[name] = number
+            else:
+                default = number
+    return default, per_table
+
+
+def parse_table_list(values: Sequence[str]) -> tuple[str, ...]:
+    """``--tables a,b --tables c`` -> ("a", "b", "c")."""
+    return tuple(t.strip() for value in values for t in value.split(",") if t.strip())

@@ -255,7 +255,9 @@ def _partitions(conn: Connection, tables: dict[str, SeedTable]) -> None:
         )
     ).all()
     for schema, name in parents:
-        found = by_name.get((schema, name)) or (by_name.get((None, name)) if schema == default_schema else None)
+        found = by_name.get((schema, name)) or (
+            by_name.get((None, name)) if schema == default_schema else None
+        )
         if found is not None:
             found.inherited = True
     for schema, name, parent, bound, keydef in rows:
