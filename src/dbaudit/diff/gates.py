@@ -143,7 +143,7 @@ def _new_uncovered(diff: AuditDiff) -> GateResult:
         return GateResult(
             "new-uncovered",
             Outcome.FAILED,
-            f"{count} table{'s' if count != 1 else ''} without seed data that had it or did not exist before",
+            f"{count} table{'s' if count != 1 else ''} newly without seed data (lost it, or new)",
             tables,
         )
     return GateResult("new-uncovered", Outcome.PASSED, "no table lost its seed data, no new table lacks it")
