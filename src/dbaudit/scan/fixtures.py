@@ -23,11 +23,13 @@ def _line(text: str, needle: str) -> int:
 
 
 def _django_table(label: str, classes: Mapping[str, str]) -> str:
-    """``"app.Model"`` -> the table a declared class of that name maps to, else Django's ``app_model``."""
+    """``"app.Model"`` -> the table a declared class of that name maps to, else Django's ``app_model``.
+
+    ``classes`` maps lower-case class names to tables."""
     app, _, model = label.rpartition(".")
-    for name, table in classes.items():
-        if name.lower() == model.lower():
-            return table
+    table = classes.get(model.lower())
+    if table is not None:
+        return table
     return f"{app}_{model}".lower() if app else model.lower()
 
 
@@ -42,7 +44,7 @@ def fixture_tables(
     classes: Mapping[str, str],
     fixture_map: Mapping[str, str],
 ) -> list[tuple[str, int]] | Diagnostic:
-    """``(table, line)`` pairs a fixture file fills; ``classes`` maps class names to tables."""
+    """``(table, line)`` pairs a fixture file fills; ``classes`` maps lower-case class names to tables."""
     for pattern, table in fixture_map.items():
         if glob_regex(pattern).match(path):
             return [(table, 1)]

@@ -11,9 +11,10 @@ import logging
 import re
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
+from sqlglot.tokenizer_core import Token, TokenType
 
 UNRESOLVED_PREFIX = "dbaudit_unresolved_"
 
@@ -63,14 +64,53 @@ class _Quiet(logging.Filter):
         return False
 
 
+def _group_end(tokens: list[Token], start: int) -> int:
+    """Index just after the parenthesised group opening at ``start``."""
+    depth = 0
+    for i in range(start, len(tokens)):
+        kind = tokens[i].token_type
+        if kind is TokenType.L_PAREN:
+            depth += 1
+        elif kind is TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return len(tokens)
+
+
+def shorten_values(tokens: list[Token]) -> list[Token]:
+    """Keep only the first row of each ``VALUES (...), (...), ...`` list: the rows say nothing about the
+    target table, and parsing thousands of them is most of the cost of a seed file."""
+    out: list[Token] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        token = tokens[i]
+        out.append(token)
+        i += 1
+        if token.token_type is TokenType.VALUES and i < n and tokens[i].token_type is TokenType.L_PAREN:
+            end = _group_end(tokens, i)
+            out.extend(tokens[i:end])
+            i = end
+            while (
+                i + 1 < n
+                and tokens[i].token_type is TokenType.COMMA
+                and tokens[i + 1].token_type is TokenType.L_PAREN
+            ):
+                i = _group_end(tokens, i + 1)
+    return out
+
+
 def _parse(text: str) -> list[exp.Expression]:
     quiet = _Quiet()
     _log.addFilter(quiet)
     try:
         error: SqlglotError | None = None
-        for dialect in _DIALECTS:
+        for name in _DIALECTS:
+            dialect = Dialect.get_or_raise(name)
             try:
-                return [s for s in sqlglot.parse(text, read=dialect) if isinstance(s, exp.Expression)]
+                tokens = shorten_values(dialect.tokenize(text))
+                parsed = dialect.parser().parse(tokens, text)
+                return [s for s in parsed if isinstance(s, exp.Expression)]
             except SqlglotError as exc:
                 error = exc
         assert error is not None
