@@ -388,7 +388,8 @@ def seed(
 @click.option("--tables", "tables", multiple=True, metavar="A,B", help="Only these tables (comma-separated).")
 @click.option("--run", "run_id", metavar="RUN_ID", help="Only the rows of this seed run.")
 @click.option("--dry-run", is_flag=True, help="Show what would be deleted; delete nothing.")
-def purge(tables: tuple[str, ...], run_id: str | None, dry_run: bool, **options: Any) -> None:
+@click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation.")
+def purge(tables: tuple[str, ...], run_id: str | None, dry_run: bool, assume_yes: bool, **options: Any) -> None:
     """Delete the mock rows `dbaudit seed` inserted (children first); refuse if real rows point at them."""
     from dbaudit.errors import SeedError
     from dbaudit.seed import purge as purge_rows
@@ -396,10 +397,17 @@ def purge(tables: tuple[str, ...], run_id: str | None, dry_run: bool, **options:
     from dbaudit.seed.summary import render_purge_report
 
     settings = settings_from(**options)
-    report = purge_rows(settings, tables=parse_table_list(tables) or None, run_id=run_id, dry_run=dry_run)
+    selected = parse_table_list(tables) or None
+    if not dry_run and not assume_yes:
+        if not sys.stdin.isatty():
+            raise DbauditError("purge deletes rows: pass --yes to confirm (no terminal to ask on)")
+        emit(render_purge_report(purge_rows(settings, tables=selected, run_id=run_id, dry_run=True)), None)
+        click.confirm("Delete these mock rows?", abort=True)
+    report = purge_rows(settings, tables=selected, run_id=run_id, dry_run=dry_run)
     emit(render_purge_report(report), None)
     if report.blocked:
-        raise SeedError(f"purge refused: {len(report.blocked)} real row(s) reference mock rows (listed above)")
+        tables_named = ", ".join(sorted({b.table for b in report.blocked}))
+        raise SeedError(f"purge refused: real rows in {tables_named} reference mock rows (listed above)")
 
 
 def main(argv: list[str] | None = None) -> None:
