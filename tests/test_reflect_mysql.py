@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -22,6 +23,7 @@ from dbaudit.model import (
 from dbaudit.reflect import connect, dialect_for, reflect_database
 from tests.conftest import TestDatabase as Database
 from tests.conftest import unique_name
+from tests.reflect_support import report_json, status_and_method
 
 pytestmark = pytest.mark.mysql
 
@@ -104,6 +106,17 @@ def test_every_table_gets_its_status_and_count_method(shop: Database) -> None:
     assert (found["empty_things"].count.method, found["empty_things"].count.value) == (CountMethod.PROBE, 0)
     assert found["alembic_version"].count.value == 1
     assert found["readings"].count.value == 500
+
+
+def test_report_json_gives_every_status_and_count_method(shop: Database, tmp_path: Path) -> None:
+    document = report_json(shop.url, tmp_path)
+    assert document["database"]["dialect"] == "mariadb"
+    probed = {"empty_things", "odd `name` here"}
+    expected = {
+        name: (status.value, "probe" if name in probed else "exact")
+        for name, status in EXPECTED_STATUS.items()
+    }
+    assert status_and_method(document) == expected
 
 
 def test_estimates_come_from_information_schema(shop: Database) -> None:

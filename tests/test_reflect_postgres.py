@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -25,6 +26,7 @@ from dbaudit.reflect import connect, dialect_for, reflect_database
 from dbaudit.reflect.counts import Target, count_tables, probe_tables
 from tests.conftest import PG_URL, _with_search_path, corpus_file, unique_name
 from tests.conftest import TestDatabase as Database
+from tests.reflect_support import report_json, status_and_method
 
 pytestmark = pytest.mark.postgres
 
@@ -163,6 +165,30 @@ def test_every_table_gets_its_status_and_count_method(audited: AuditedSchema) ->
     big = found["big"].count
     assert big.method is CountMethod.ESTIMATE and big.populated is True
     assert abs(big.value - BIG_ROWS) < BIG_ROWS * 0.1
+
+
+def test_report_json_gives_every_status_and_count_method(audited: AuditedSchema, tmp_path: Path) -> None:
+    document = report_json(audited.url, tmp_path)
+    assert document["schema_version"] and document["database"]["dialect"] == "postgresql"
+    exact = {
+        "customers",
+        "orders",
+        "order_lines",
+        "alembic_version",
+        "events",
+        "measurements",
+        "MixedCase",
+        "secret",
+    }
+    expected = {
+        name: (status.value, "estimate" if name == "big" else "exact" if name in exact else "probe")
+        for name, status in EXPECTED_STATUS.items()
+    }
+    assert status_and_method(document) == expected
+    forced = status_and_method(report_json(audited.url, tmp_path, "--exact"))
+    assert forced["big"] == ("populated", "exact")
+    probes = status_and_method(report_json(audited.url, tmp_path, "--no-counts"))
+    assert {method for _status, method in probes.values()} == {"probe"}
 
 
 def test_exact_counts_every_table_when_asked(audited: AuditedSchema) -> None:

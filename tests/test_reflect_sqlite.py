@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -19,6 +21,7 @@ from dbaudit.model import (
 from dbaudit.reflect import connect, dialect_for, reflect_database
 from dbaudit.reflect.counts import Failure, Target, count_tables
 from tests.conftest import TestDatabase as Database
+from tests.reflect_support import report_json, status_and_method
 
 SCHEMA_DDL = [
     """CREATE TABLE customers (
@@ -101,6 +104,17 @@ def test_every_table_gets_its_status_and_count_method(shop: Database) -> None:
     probes = states(reflect(shop.url, counts=False))
     assert {s.count.method for s in probes.values()} == {CountMethod.PROBE}
     assert probes["readings"].count.value is None and probes["readings"].count.populated is True
+
+
+def test_report_json_gives_every_status_and_count_method(shop: Database, tmp_path: Path) -> None:
+    document = report_json(shop.url, tmp_path)
+    probed = {"empty_things", 'odd "name" here'}
+    expected = {
+        name: (status.value, "probe" if name in probed else "exact")
+        for name, status in EXPECTED_STATUS.items()
+    }
+    assert status_and_method(document) == expected
+    assert [view["name"] for view in document["database"]["views"]] == ["customer_names"]
 
 
 def test_views_are_listed_apart(shop: Database) -> None:

@@ -1,0 +1,36 @@
+"""Running ``dbaudit report --format json`` as a user would, for the reflection tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def report_json(url: str, cwd: Path, *args: str) -> dict[str, Any]:
+    """The JSON audit ``dbaudit report`` prints for ``url`` (no scan), run in a fresh process in ``cwd``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DBAUDIT_URL", "DATABASE_URL")}
+    result = subprocess.run(
+        [sys.executable, "-m", "dbaudit", "report", "--format", "json", "--no-scan", "--url", url, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def status_and_method(document: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
+    """Table name -> (status, count method) as the JSON audit gives them."""
+    return {
+        state["table"]["name"]: (state["status"], (state["count"] or {}).get("method"))
+        for state in document["database"]["tables"]
+    }
