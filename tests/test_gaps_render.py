@@ -90,7 +90,10 @@ def test_execution_order_section_uses_the_project_commands(migration_app) -> Non
     assert init < text.index("docker exec backend python app/scripts/seed_migration.py --force")
     assert "(to write)" in text
     assert "**Execution Order Rationale**" in text
-    assert "`seed_assessments.py` runs after `seed_migration.py`: it writes `migrations`." in text
+    assert (
+        "`seed_assessments.py` runs after `init_db.py` (writes `assets`), "
+        "`seed_migration.py` (writes `migrations`)." in text
+    )
 
 
 def test_findings_are_grouped_by_kind_with_locations(migration_app) -> None:

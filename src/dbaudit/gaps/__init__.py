@@ -124,11 +124,15 @@ def analyse_gaps(
 
     jobs = _jobs(sources, recommendations, graph, scan, settings, guidance.purge_flag, new_command)
     order = plan_order(jobs, graph.edges)
+    steps = list(order.steps)
+    migrations = [i for i, step in enumerate(steps) if (step.command or "").startswith("alembic upgrade ")]
+    if migrations:  # the last migration step brings the schema to head before the scripts after it run
+        steps[migrations[-1]] = dataclasses.replace(steps[migrations[-1]], command="alembic upgrade head")
     findings = tuple(_cycle_finding(c) for c in order.cycles)
     return GapAnalysis(
         recommendations=recommendations,
         guidance=guidance,
-        execution_order=order.steps,
+        execution_order=tuple(steps),
         cycles=tuple(c.path for c in order.cycles if not c.between_seeders),
         findings=findings,
     )

@@ -150,10 +150,12 @@ def implementation_guidance(
 
 def command_for(source: SeedSource, flag: str | None = None) -> str:
     """How to run an existing source: the project's own command where the code shows one."""
+    # a revision: one step of the history at a time, so scripts can run between data revisions where needed
+    generic = not source.run_command or source.run_command.startswith("alembic upgrade")
+    if source.kind is SourceKind.REVISION and source.revision is not None and generic:
+        return f"alembic upgrade {source.revision.revision}"
     if source.run_command:
         return source.run_command
-    if source.kind is SourceKind.REVISION and source.revision is not None:
-        return f"alembic upgrade {source.revision.revision}"
     if source.kind is SourceKind.SQL:
         return f'psql "$DATABASE_URL" -f {source.path}'
     if source.kind is SourceKind.FIXTURE:

@@ -1,7 +1,9 @@
 """Section 6: the order in which to run every seeder, existing and recommended.
 
-A seeder must run after every seeder that writes a required parent of a table it writes, unless it writes
+A seeder must run after a seeder that writes each required parent of a table it writes, unless it writes
 that parent itself.  That is a topological order over the foreign keys of the tables each seeder writes.
+Where several seeders write the parent, one of them running earlier is enough: preferably one that runs
+earlier anyway (an Alembic revision's ancestor), else the first in rank.
 Foreign-key cycles are broken at one named foreign key each (a deferrable one when there is one); two
 seeders that need each other are reported too, and the order says which dependency it could not honour.
 """
@@ -77,14 +79,22 @@ def plan_order(jobs: Sequence[Job], edges: Iterable[Edge]) -> Order:
         for table in job.tables:
             writers.setdefault(table, []).append(job.name)
     names = [j.name for j in jobs]
+    position = {j.name: i for i, j in enumerate(jobs)}
+    rank = {j.name: (j.rank, position[j.name]) for j in jobs}
     reasons: dict[tuple[str, str], str] = {}
     for job in jobs:
         own = set(job.tables)
         for edge in honoured:
-            if edge.child in own and edge.parent not in own:
-                for provider in writers.get(edge.parent, ()):
-                    if provider != job.name:
-                        reasons.setdefault((job.name, provider), edge.label())
+            if edge.child not in own or edge.parent in own:
+                continue
+            providers = [p for p in writers.get(edge.parent, ()) if p != job.name]
+            if not providers:
+                continue
+            # one provider is enough: one that must run earlier anyway (a revision's ancestor), else the first
+            chosen = next((p for p in providers if p in job.runs_after), None) or min(
+                providers, key=lambda p: rank[p]
+            )
+            reasons.setdefault((job.name, chosen), edge.label())
         for before in job.runs_after:
             if before in names and before != job.name:
                 reasons.setdefault((job.name, before), "")
@@ -95,8 +105,6 @@ def plan_order(jobs: Sequence[Job], edges: Iterable[Edge]) -> Order:
         del reasons[pair]
 
     # 4. topological order, free jobs by rank then by their place in the input
-    position = {j.name: i for i, j in enumerate(jobs)}
-    rank = {j.name: (j.rank, position[j.name]) for j in jobs}
     needs: dict[str, set[str]] = {n: set() for n in names}
     for after, before in reasons:
         needs[after].add(before)

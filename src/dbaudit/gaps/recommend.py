@@ -72,25 +72,32 @@ def _extendable(
 ) -> SeedSource | None:
     """The one existing seed script that writes every parent of these tables, if there is one.
 
-    Only for a table or two that hang off the script's own rows: parents reached through tenant columns alone
-    (every tenant-scoped table has them) do not make a whole domain an extension of the tenant seeder.
+    Only for a table or two that hang off the script's own rows: each must have a required foreign key, other
+    than a tenant column, to a table the script writes (``asset_dependencies`` of ``assets``).  A new entity
+    that only carries tenant columns (``migrations``) deserves its own seeder.
     """
     if scan is None or len(tables) > 2:
         return None
     own = set(tables)
     parents = {p for t in tables for p in graph.parents(t)} - own
-    through_data = {
-        fk.referred_table
-        for t in tables
-        for fk in graph.tables[t].table.foreign_keys
-        if not set(fk.columns) <= set(tenant_columns)
-    } - own
-    if not parents or not through_data:
+    if not parents:
         return None
     for source in scan.sources:
-        if source.kind is SourceKind.SCRIPT and parents <= set(source.tables):
+        written = set(source.tables)
+        hanging = all(_hangs_off(t, written, graph, tenant_columns) for t in tables)
+        if source.kind is SourceKind.SCRIPT and parents <= written and hanging:
             return source
     return None
+
+
+def _hangs_off(table: str, written: set[str], graph: SchemaGraph, tenant_columns: tuple[str, ...]) -> bool:
+    state = graph.tables[table]
+    for fk in state.table.foreign_keys:
+        if set(fk.columns) <= set(tenant_columns) or fk.referred_table not in written:
+            continue
+        if all((c := state.table.column(name)) is not None and not c.nullable for name in fk.columns):
+            return True
+    return False
 
 
 def finish(

@@ -25,7 +25,7 @@ FINDING_TITLES: dict[str, str] = {
     "unknown-table": "Sources writing tables the database does not have",
     "conditional-seed": "Conditional seeds",
     "duplicate-declaration": "Duplicate table declarations",
-    "unresolved-table": "Table names the scanner could not resolve",
+    "unresolved-name": "Table names the scanner could not resolve",
     "unreadable": "Unreadable tables",
     "fk-cycle": "Foreign-key cycles",
     "seeder-cycle": "Seeders that depend on each other",
@@ -181,24 +181,24 @@ def next_steps_context(audit: Audit, options: RenderOptions) -> dict[str, Any] |
 # Section 6
 
 
-def _reasons(audit: Audit, step: ExecutionStep, by_name: dict[str, ExecutionStep]) -> list[str]:
-    """Why ``step`` runs after each of its ``after`` steps: the required parents they provide."""
-    if audit.database is None:
-        return []
+def _reason(audit: Audit, step: ExecutionStep, by_name: dict[str, ExecutionStep]) -> str | None:
+    """Why ``step`` runs where it does: the steps it follows and the required parents they write."""
+    if audit.database is None or not step.after:
+        return None
     graph = SchemaGraph(audit.database)
     parents = {p for t in step.tables if t in graph.tables for p in graph.parents(t, required_only=True)}
-    reasons = []
+    parts = []
     for before in step.after:
-        provided = [t for t in by_name[before].tables if t in parents and t not in step.tables]
         earlier = by_name[before]
+        provided = [t for t in earlier.tables if t in parents and t not in step.tables]
         if provided:
-            why = f": it writes {_codes(provided)}"
+            why = f" (writes {_codes(provided)})"
         elif (earlier.command or "").startswith("alembic ") and (step.command or "").startswith("alembic "):
-            why = ": it comes earlier in the migration history"
+            why = " (earlier in the migration history)"
         else:
             why = ""
-        reasons.append(f"{_code(_short(step.seeder))} runs after {_code(_short(before))}{why}.")
-    return reasons
+        parts.append(f"{_code(_short(before))}{why}")
+    return f"{_code(_short(step.seeder))} runs after {', '.join(parts)}."
 
 
 def _short(seeder: str) -> str:
@@ -225,7 +225,9 @@ def order_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None
                 "after": [_short(a) for a in step.after],
             }
         )
-        rationale.extend(_reasons(audit, step, by_name))
+        reason = _reason(audit, step, by_name)
+        if reason:
+            rationale.append(reason)
     cycles = [f.message for f in audit.findings if f.kind in ("fk-cycle", "seeder-cycle")]
     return {"steps": steps, "rationale": rationale, "cycles": cycles}
 
