@@ -52,3 +52,15 @@ def test_no_new_sources() -> None:
 def test_the_changes_survive_the_json_round_trip(tmp_path: Path) -> None:
     audit = _with_changes()
     assert load_audit(save(audit, tmp_path / "AUDIT.json")) == audit
+
+
+def test_a_baseline_without_coverage_shows_n_a() -> None:
+    head = history_head()
+    audit = replace(head, changes=coverage_change(replace(history_base(), coverage=None), head))
+    assert audit.changes is not None and audit.changes.before_percent == 0.0
+    data = changes_context(audit)
+    assert data is not None and (data["before"], data["after"], data["delta"]) == (
+        "n/a",
+        "60.0% (3/5 tables)",
+        "n/a",
+    )

@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 
 
 def _figures(value: float, covered: int, tables: int) -> str:
+    if not tables:
+        return "n/a"
     return f"{value:.1f}% ({covered}/{tables} tables)"
 
 
@@ -38,7 +40,9 @@ def changes_context(audit: Audit, options: RenderOptions | None = None) -> dict[
         "baseline": change.baseline_label or "the previous audit",
         "before": _figures(change.before_percent, change.before_covered, change.before_tables),
         "after": _figures(change.after_percent, change.after_covered, change.after_tables),
-        "delta": f"{change.after_percent - change.before_percent:+.1f} pp",
+        "delta": f"{change.after_percent - change.before_percent:+.1f} pp"
+        if change.before_tables and change.after_tables
+        else "n/a",
         "new_sources": new_sources,
         "removed_sources": list(change.removed_sources),
         "newly_covered": list(change.newly_covered),

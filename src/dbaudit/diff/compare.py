@@ -180,11 +180,12 @@ def diff_audits(
 def coverage_change(base: Audit, head: Audit, *, baseline_label: str | None = None) -> CoverageChange:
     """Section 5 of the report, "Changes since the previous audit", from a baseline and the current audit."""
     diff = diff_audits(base, head, base_label=baseline_label)
+    # an audit without coverage (run without a scan) counts as 0 of 0 tables, which section 5 shows as n/a
     before = diff.before or CoverageFigures(0, 0)
     after = diff.after or CoverageFigures(0, 0)
     return CoverageChange(
-        before_percent=round(before.percent, 2),
-        after_percent=round(after.percent, 2),
+        before_percent=round(before.percent, 2) if diff.before else 0.0,
+        after_percent=round(after.percent, 2) if diff.after else 0.0,
         before_covered=before.covered,
         after_covered=after.covered,
         before_tables=before.tables,
