@@ -59,7 +59,7 @@ class Dialect:
 
     def list_schemas(self, conn: Connection, names: Sequence[str]) -> list[str]:
         """The schemas ``--all-schemas`` audits: ``names`` without the engine's own."""
-        return [n for n in names if n not in self.system_schemas and not n.startswith("pg_temp")]
+        return [n for n in names if n not in self.system_schemas]
 
     def begin_read_only(self, conn: Connection) -> None:
         """Open the read-only transaction the whole report runs in (nothing by default)."""
@@ -127,6 +127,10 @@ class PostgresDialect(Dialect):
 
     def server_version(self, conn: Connection) -> str:
         return str(conn.execute(text("SELECT current_setting('server_version')")).scalar_one())
+
+    def list_schemas(self, conn: Connection, names: Sequence[str]) -> list[str]:
+        # The pg_ prefix is reserved for the server's own schemas (pg_toast, pg_temp_N...).
+        return [n for n in names if n not in self.system_schemas and not n.startswith("pg_")]
 
     def default_schema(self, conn: Connection) -> str | None:
         # current_schema() follows the connection's search_path (``options=-csearch_path=...``).
