@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,14 @@ def test_a_wrong_ref_fails_before_auditing(history: History, capsys: pytest.Capt
     code, out, err = run_cli(["diff", "--base-ref", "no-such-ref", "--project", str(history.project)], capsys)
     assert code == 2 and out == ""
     assert "git ref 'no-such-ref' does not name a commit" in err
+
+
+def test_scanning_a_ref_needs_a_table_list(
+    history: History, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = save(replace(history_head(), database=None), tmp_path / "head.json")
+    code, out, err = run_cli(
+        ["diff", "--base-ref", history.c1, str(head), "--project", str(history.project)], capsys
+    )
+    assert code == 2 and out == ""
+    assert f"{history.c1} has no saved audit, and scanning it needs the current table list" in err

@@ -241,15 +241,13 @@ def baseline_at_ref(
 
 def _scan_ref(repo: Repo, ref: str, prefix: str, settings: Settings, head: Audit) -> Audit:
     from dbaudit.coverage import compute_coverage
-    from dbaudit.scan import scan_tree
+    from dbaudit.scan import MAX_FILE_BYTES, scan_tree
 
     if head.database is None:
         raise BaselineError(
             f"{ref} has no saved audit, and scanning it needs the current table list",
             "diff against a fresh audit (it reads the database), or a saved audit with its database section",
         )
-    from dbaudit.scan.tree import MAX_FILE_BYTES
-
     tree = GitTree(repo, ref, prefix, skip_dirs=settings.skip_dirs, max_bytes=MAX_FILE_BYTES)
     scan = scan_tree(tree, settings)
     coverage, findings = compute_coverage(head.database, scan, settings)
