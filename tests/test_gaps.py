@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -14,13 +15,19 @@ from dbaudit.gaps.classify import classify
 from dbaudit.gaps.graph import Edge, SchemaGraph
 from dbaudit.gaps.order import Job, plan_order
 from dbaudit.model import (
+    Column,
+    CountMethod,
     Coverage,
     DatabaseSnapshot,
+    ForeignKey,
+    RowCount,
     ScanResult,
+    Table,
     TableKind,
+    TableState,
     TableStatus,
 )
-from tests.gaps_support import by_table, migration_app_case, snapshot, state, table
+from tests.gaps_support import by_table, migration_app_case, script, snapshot, state, table
 
 
 @pytest.fixture
@@ -275,3 +282,54 @@ def _acyclic(pairs: set[tuple[str, str]]) -> bool:
         nodes -= free
         pending = {p for p in pending if p[1] not in free}
     return True
+
+
+# ------------------------------------------------------------------------------------------------------------
+# any schema
+
+
+_pieces = st.sampled_from(["a", "b", "x", "_", " ", "-", ";", "'", '"', "É", "é", "0", "log", "audit"])
+_words = st.sampled_from(["type", "sixr_", "import", "deleted", "users", "Track", "_questions"])
+_names = st.lists(_pieces | _words, min_size=1, max_size=6).map("".join)
+
+
+@st.composite
+def snapshots(draw: st.DrawFn) -> DatabaseSnapshot:
+    """Random tables with random names (quotes, spaces, unicode), foreign keys and statuses."""
+    names = draw(st.lists(_names, min_size=1, max_size=14, unique_by=str.lower))
+    states = []
+    for name in names:
+        parents = draw(st.lists(st.sampled_from(names), max_size=3))
+        columns = [Column("id", "INTEGER", nullable=False)]
+        fks = []
+        for i, parent in enumerate(parents):
+            column = f"fk{i}"
+            columns.append(Column(column, "INTEGER", nullable=draw(st.booleans())))
+            fks.append(ForeignKey((column,), parent, ("id",), deferrable=draw(st.booleans())))
+        if draw(st.booleans()):
+            columns.append(Column("client_account_id", "INTEGER", nullable=False))
+        t = Table(name, columns=tuple(columns), primary_key=("id",), foreign_keys=tuple(fks))
+        status = draw(
+            st.sampled_from([TableStatus.EMPTY, TableStatus.EMPTY, TableStatus.POPULATED, TableStatus.SYSTEM])
+        )
+        states.append(TableState(t, status, RowCount(CountMethod.PROBE, status is TableStatus.POPULATED)))
+    return snapshot(*states)
+
+
+@settings(max_examples=150, deadline=None)
+@given(snapshots(), st.booleans())
+def test_any_schema_gets_one_recommendation_per_gap_and_a_valid_order(
+    snap: DatabaseSnapshot, scanned: bool
+) -> None:
+    graph = SchemaGraph(snap)
+    populated = [n for n, s in graph.tables.items() if s.status is TableStatus.POPULATED]
+    scan = ScanResult(root="", sources=(script("app/seed_base.py", *populated[:2]),)) if scanned else None
+    result = analyse_gaps(snap, scan, None, Settings())
+    listed = [t for r in result.recommendations for t in r.tables]
+    assert sorted(listed) == sorted(uncovered_empty_tables(graph, scan, None))
+    seeders = [r.seeder for r in result.recommendations if r.archetype != "extend"]
+    assert len(seeders) == len(set(seeders))
+    assert all(re.fullmatch(r"[\w.]+", r.seeder) for r in result.recommendations)
+    order = [s.seeder for s in result.execution_order]
+    assert len(order) == len(set(order))
+    assert set(seeders) <= set(order)

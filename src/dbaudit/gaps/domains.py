@@ -169,9 +169,10 @@ def _hangs_off_existing_rows(table: str, graph: SchemaGraph, tenant_columns: tup
 
 
 def _name(members: list[str]) -> str:
+    """A name fit for a file name: the shared word, or the only table's words (``table`` if it has none)."""
     if len(members) == 1:
-        return "_".join(words(members[0]))
+        return "_".join(words(members[0])) or "table"
     counts = Counter(w for t in members for w in dict.fromkeys(significant_words(t)))
     first = {significant_words(t)[0] for t in members if significant_words(t)}
     best = max(counts.items(), key=lambda kv: (kv[1], kv[0] in first, -len(kv[0]), kv[0]))
-    return best[0] if best[1] > 1 else "_".join(words(members[0]))
+    return best[0] if best[1] > 1 else "_".join(words(members[0])) or "table"
