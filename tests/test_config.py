@@ -22,14 +22,22 @@ def test_alembic_ini_is_the_lowest_source(tmp_path: Path) -> None:
         tmp_path / "alembic.ini", "[alembic]\nscript_location = alembic\nsqlalchemy.url = sqlite:///app.db\n"
     )
     settings = load_settings(cwd=tmp_path, environ={})
-    assert settings.url == "sqlite:///app.db"
+    assert settings.url == f"sqlite:///{(tmp_path / 'app.db').resolve()}"
     assert settings.sources["url"] == "alembic.ini"
 
 
 def test_alembic_ini_one_level_down_is_found(tmp_path: Path) -> None:
     write(tmp_path / "pyproject.toml", "[project]\nname = 'app'\n")
     write(tmp_path / "backend" / "alembic.ini", "[alembic]\nsqlalchemy.url = sqlite:///backend.db\n")
-    assert load_settings(cwd=tmp_path, environ={}).url == "sqlite:///backend.db"
+    expected = (tmp_path / "backend" / "backend.db").resolve()
+    assert load_settings(cwd=tmp_path, environ={}).url == f"sqlite:///{expected}"
+
+
+def test_alembic_ini_here_and_absolute_urls(tmp_path: Path) -> None:
+    write(tmp_path / "alembic.ini", "[alembic]\nsqlalchemy.url = sqlite:///%(here)s/x.db\n")
+    assert load_settings(cwd=tmp_path, environ={}).url == f"sqlite:///{tmp_path.resolve()}/x.db"
+    write(tmp_path / "alembic.ini", "[alembic]\nsqlalchemy.url = postgresql://app@db/app\n")
+    assert load_settings(cwd=tmp_path, environ={}).url == "postgresql://app@db/app"
 
 
 def test_pyproject_beats_alembic_ini_and_env_beats_pyproject(tmp_path: Path) -> None:

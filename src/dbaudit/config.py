@@ -140,10 +140,19 @@ def alembic_url(ini: Path) -> str | None:
     except (configparser.Error, OSError, UnicodeDecodeError):
         return None
     if parser.has_option("alembic", "sqlalchemy.url"):
-        value = parser.get("alembic", "sqlalchemy.url").strip()
+        value = parser.get("alembic", "sqlalchemy.url").strip().replace("%(here)s", str(ini.parent))
         if value and "%(" not in value and "driver://" not in value:
-            return value
+            return _anchor_sqlite(value, ini.parent)
     return None
+
+
+def _anchor_sqlite(url: str, folder: Path) -> str:
+    """A relative SQLite path in alembic.ini is relative to the ini's folder, where Alembic runs."""
+    scheme, sep, rest = url.partition(":///")
+    if not sep or not scheme.startswith("sqlite") or not rest or rest.startswith(("/", ":memory:")):
+        return url
+    path, qmark, query = rest.partition("?")
+    return f"{scheme}:///{(folder / path).resolve()}{qmark}{query}"
 
 
 _TUPLE_KEYS = {
