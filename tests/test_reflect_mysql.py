@@ -223,3 +223,16 @@ def test_a_probe_that_runs_out_of_time_marks_only_that_table_unreadable(shop: Da
     assert found["empty_things"].status is TableStatus.UNREADABLE
     assert found["empty_things"].reason == "probe timed out after 0.5 s"
     assert found["customers"].count.value == 2
+
+
+def test_a_callers_engine_gets_its_connection_back_unchanged(shop: Database) -> None:
+    # reflect_database may run on the caller's engine: the time budget must not stay on its pooled connection.
+    snapshot = reflect_database(Settings(url=shop.url, count_timeout=0.75), shop.engine)
+    assert states(snapshot)["customers"].count.value == 2
+    with shop.engine.connect() as conn:
+        session, default = conn.execute(
+            text("SELECT @@SESSION.max_statement_time, @@GLOBAL.max_statement_time")
+        ).one()
+        assert session == default
+        conn.execute(text("INSERT INTO empty_things VALUES (7)"))  # no read-only transaction left behind
+        conn.rollback()

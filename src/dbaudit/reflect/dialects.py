@@ -246,13 +246,20 @@ class MySQLDialect(Dialect):
 
     @contextmanager
     def time_budget(self, conn: Connection, seconds: float | None) -> Iterator[None]:
+        # A session variable, set back to the server's default afterwards (the engine may be the caller's).
         if getattr(conn.engine.dialect, "is_mariadb", False):
             # MariaDB: seconds, fractions allowed, every statement; 0 = no limit.
             conn.execute(text("SET SESSION max_statement_time = :s"), {"s": float(seconds or 0)})
+            reset = text("SET SESSION max_statement_time = DEFAULT")
         else:
             # MySQL: milliseconds, SELECT statements only; 0 = no limit.
             conn.execute(text("SET SESSION max_execution_time = :ms"), {"ms": int((seconds or 0) * 1000)})
-        yield
+            reset = text("SET SESSION max_execution_time = DEFAULT")
+        try:
+            yield
+        finally:
+            if not conn.invalidated:
+                conn.execute(reset)
 
     def estimates(self, conn: Connection, schema: str | None) -> dict[str, Estimate]:
         # InnoDB's table_rows is a sampled estimate; 0 often just means "statistics not updated yet".

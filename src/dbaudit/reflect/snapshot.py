@@ -12,6 +12,7 @@ catalog estimates, a probe of every table, then exact counts where they are chea
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
@@ -192,16 +193,17 @@ def assess_tables(
         )
         for pending, result in zip(to_count, exact, strict=True):
             counts[pending.index] = _count_or_fallback(result, pending.estimate)
-    if budget is not None:
-        with dialect.time_budget(conn, None):
-            pass
+            if isinstance(result, Failure):
+                kept = "the estimate" if pending.estimate is not None else "the probe"
+                log.info(
+                    "no exact count for %s (%s); keeping %s", tables[pending.index].key, result.reason, kept
+                )
     return [_state(table, counts[i], reasons[i], settings.system_tables) for i, table in enumerate(tables)]
 
 
 def _count_or_fallback(result: int | Failure, estimate: Estimate | None) -> RowCount:
     if not isinstance(result, Failure):
         return RowCount(CountMethod.EXACT, populated=result > 0, value=result)
-    log.info("exact count gave up (%s); keeping the estimate", result.reason)
     if estimate is not None:
         return RowCount(CountMethod.ESTIMATE, populated=True, value=estimate.rows)
     return RowCount(CountMethod.PROBE, populated=True)
@@ -209,8 +211,6 @@ def _count_or_fallback(result: int | Failure, estimate: Estimate | None) -> RowC
 
 def system_rule(name: str, patterns: Sequence[str]) -> str | None:
     """The system-table pattern ``name`` matches, if any."""
-    import fnmatch
-
     return next((p for p in patterns if fnmatch.fnmatchcase(name, p)), None)
 
 
