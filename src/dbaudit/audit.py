@@ -88,5 +88,6 @@ def build_audit(
 
         from dbaudit.diff import coverage_change, load_audit
 
-        audit = replace(audit, changes=coverage_change(load_audit(baseline), audit))
+        change = coverage_change(load_audit(baseline), audit, baseline_label=baseline.name)
+        audit = replace(audit, changes=change)
     return audit
