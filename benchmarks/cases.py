@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,9 +157,21 @@ def _pg_mixed(ctx: Context, key: str, tables: int, large: int) -> tuple[str, lis
     return result
 
 
-def _report_pg(ctx: Context, schema: str) -> Measurement:
+def _report_pg(ctx: Context, schema: str, stdout: Path | None = None) -> Measurement:
     argv = dbaudit_command("report", "--url", servers.url_string(servers.pg_url()), "--schema", schema)
-    return measure(argv, cwd=ctx.empty_project(), env=ctx.env(), ok_codes=REPORT_OK)
+    return measure(argv, cwd=ctx.empty_project(), env=ctx.env(), ok_codes=REPORT_OK, stdout=stdout)
+
+
+def check_report(result: CaseResult, report: Path, tables: Sequence[str]) -> None:
+    """The Markdown report names every table of the fixture, or the case is marked as failed."""
+    if result.dbaudit is None or not result.dbaudit.runs:
+        return
+    text = report.read_text(encoding="utf-8") if report.exists() else ""
+    missing = [t for t in tables if t not in text]
+    if missing:
+        result.error = f"the report leaves out {len(missing):,} of {len(tables):,} tables (e.g. {missing[0]})"
+    else:
+        result.notes.append(f"the report lists all {len(tables):,} tables")
 
 
 def _catalog_baseline_pg(ctx: Context, schema: str) -> Measurement:
@@ -168,10 +180,14 @@ def _catalog_baseline_pg(ctx: Context, schema: str) -> Measurement:
     )
 
 
-def _report_vs_catalog(ctx: Context, result: CaseResult, schema: str) -> CaseResult:
+def _report_vs_catalog(
+    ctx: Context, result: CaseResult, schema: str, specs: Sequence[schemas.TableSpec]
+) -> CaseResult:
+    report = ctx.workdir / f"{result.key}.md"
     result.dbaudit, result.baseline = interleave(
-        ctx.repeat, lambda: _report_pg(ctx, schema), lambda: _catalog_baseline_pg(ctx, schema)
+        ctx.repeat, lambda: _report_pg(ctx, schema, report), lambda: _catalog_baseline_pg(ctx, schema)
     )
+    check_report(result, report, [schemas.TENANTS, *(s.name for s in specs)])
     return result
 
 
@@ -190,7 +206,7 @@ def report_pg(ctx: Context) -> CaseResult:
     )
     schema, specs = _pg_mixed(ctx, "mixed", n, ctx.sizes.pg_large_table_rows)
     result.notes.append(f"{sum(s.rows for s in specs):,} rows in total")
-    return _report_vs_catalog(ctx, result, schema)
+    return _report_vs_catalog(ctx, result, schema, specs)
 
 
 def report_pg_many(ctx: Context) -> CaseResult:
@@ -204,8 +220,9 @@ def report_pg_many(ctx: Context) -> CaseResult:
         n,
         memory_limit_mib=500,
     )
-    schema, _ = _pg_mixed(ctx, "many", n, ctx.sizes.pg_many_large_rows)
-    _report_vs_catalog(ctx, result, schema)
+    schema, specs = _pg_mixed(ctx, "many", n, ctx.sizes.pg_many_large_rows)
+    result.notes.append(f"{sum(s.rows for s in specs):,} rows in total")
+    _report_vs_catalog(ctx, result, schema, specs)
     # a schema of this size is dropped right away: its catalog would slow every later case down
     ctx.registry.drop_pg_schema(schema)
     del ctx.built["many"]
@@ -230,7 +247,7 @@ def report_pg_big(ctx: Context) -> CaseResult:
         "tables",
         ctx.sizes.pg_tables + 1,
     )
-    schema, _ = _pg_mixed(ctx, "mixed", ctx.sizes.pg_tables, ctx.sizes.pg_large_table_rows)
+    schema, specs = _pg_mixed(ctx, "mixed", ctx.sizes.pg_tables, ctx.sizes.pg_large_table_rows)
     park = ctx.registry.pg_schema("park")
     ctx.log(f"building a {rows:,}-row table ...")
     servers.pg_run_batches(
@@ -249,10 +266,11 @@ def report_pg_big(ctx: Context) -> CaseResult:
     def move(to: str, frm: str) -> Callable[[], None]:
         return lambda: servers.pg_run_batches(frm, [f'ALTER TABLE "{frm}".{BIG_TABLE} SET SCHEMA "{to}"'], 1)
 
+    report = ctx.workdir / "report_pg_big.md"
     try:
         result.dbaudit, result.baseline = interleave(
             ctx.repeat,
-            lambda: _report_pg(ctx, schema),
+            lambda: _report_pg(ctx, schema, report),
             lambda: _report_pg(ctx, schema),
             before_first=move(schema, park),
             before_second=move(park, schema),
@@ -261,6 +279,13 @@ def report_pg_big(ctx: Context) -> CaseResult:
         if BIG_TABLE not in servers.pg_tables(park):
             move(park, schema)()
         ctx.registry.drop_pg_schema(park)
+    check_report(result, report, [BIG_TABLE, *(s.name for s in specs)])
+    if result.error is None and result.dbaudit.runs and rows > 1_000_000:
+        line = next(ln for ln in report.read_text(encoding="utf-8").splitlines() if BIG_TABLE in ln)
+        if "~" not in line:
+            result.error = f"the {rows:,}-row table was counted exactly (a full scan): {line.strip()}"
+        else:
+            result.notes.append(f"{BIG_TABLE} shown as an estimate: {line.strip()}")
     return result
 
 
@@ -275,36 +300,34 @@ def report_mysql(ctx: Context) -> CaseResult:
         n,
     )
 
-    def build() -> str:
+    def build() -> tuple[str, list[schemas.TableSpec]]:
         ctx.log(f"building MariaDB database of {n:,} tables ...")
         database = ctx.registry.mysql_database("mixed")
-        specs = schemas.plan_tables(
-            n, schemas.mixed_sizes(n, random.Random(n), large=ctx.sizes.mysql_large_rows)
-        )
+        sizes = schemas.mixed_sizes(n, random.Random(n), large=ctx.sizes.mysql_large_rows)
+        specs = schemas.plan_tables(n, sizes)
         with servers.mysql_connect(database) as conn, conn.cursor() as cur:
             for statement in schemas.mysql_statements(specs):
                 cur.execute(statement)
             for i in range(0, len(specs), 200):
                 cur.execute("ANALYZE TABLE " + ", ".join(s.name for s in specs[i : i + 200]))
                 cur.fetchall()
-        return database
+        return database, specs
 
-    database: str = ctx.fixture("mysql_mixed", build)
+    database, specs = ctx.fixture("mysql_mixed", build)
+    result.notes.append(f"{sum(s.rows for s in specs):,} rows in total")
     url = servers.mysql_database_url(database)
+    report = ctx.workdir / "report_mysql.md"
+    argv = dbaudit_command("report", "--url", url)
     result.dbaudit, result.baseline = interleave(
         ctx.repeat,
-        lambda: measure(
-            dbaudit_command("report", "--url", url),
-            cwd=ctx.empty_project(),
-            env=ctx.env(),
-            ok_codes=REPORT_OK,
-        ),
+        lambda: measure(argv, cwd=ctx.empty_project(), env=ctx.env(), ok_codes=REPORT_OK, stdout=report),
         lambda: measure(
             baseline_command("mysql_catalog.py", database),
             cwd=ctx.empty_project(),
             env=ctx.mysql_connect_env(),
         ),
     )
+    check_report(result, report, [schemas.TENANTS, *(s.name for s in specs)])
     return result
 
 
@@ -321,8 +344,44 @@ def scan_files(ctx: Context) -> CaseResult:
         ),
         lambda: measure(baseline_command("ast_parse.py", str(tree.root)), cwd=tree.root, env=ctx.env()),
     )
+    if result.dbaudit.runs:
+        check_scan(ctx, result, tree)
     shutil.rmtree(tree.root, ignore_errors=True)
     return result
+
+
+def check_scan(ctx: Context, result: CaseResult, tree: filetree.GeneratedTree) -> None:
+    """One untimed JSON scan: it must have read the whole tree and found the seed sources in it."""
+    out = ctx.workdir / "scan.json"
+    measure(
+        dbaudit_command("scan", str(tree.root), "--format", "json"),
+        cwd=tree.root,
+        env=ctx.env(),
+        ok_codes=(0, 1),
+        stdout=out,
+    )
+    data = json.loads(out.read_text(encoding="utf-8"))
+    scan = data.get("scan", data)
+    files, sources = scan.get("files_scanned", 0), len(scan.get("sources", ()))
+    if files < tree.files * 0.9 or sources == 0:
+        result.error = f"the scan read {files:,} of {tree.files:,} files and found {sources} sources"
+    else:
+        result.notes.append(f"dbaudit scanned {files:,} files and found {sources:,} seed sources")
+
+
+def _ledger_check(schema: str, found: dict[str, int]) -> Callable[[], None]:
+    """Before a reset: how many rows (into how many tables) the ledger says the last seed run inserted."""
+
+    def check() -> None:
+        if seeding.LEDGER not in servers.pg_tables(schema):
+            return
+        with servers.pg_connect() as conn, conn.cursor() as cur:
+            cur.execute(f'SELECT count(*), count(DISTINCT table_name) FROM "{schema}"."{seeding.LEDGER}"')
+            rows, tables = cur.fetchone()
+        if rows:
+            found["rows"], found["tables"] = rows, tables
+
+    return check
 
 
 def seed_missing(ctx: Context) -> CaseResult:
@@ -344,7 +403,13 @@ def seed_missing(ctx: Context) -> CaseResult:
     argv = dbaudit_command(
         "seed", "--url", url, "--schema", schema, "--missing", "--rows", str(per), "--yes", "--seed", "1"
     )
-    reset = lambda: seeding.empty_schema_tables(schema, keep=[schemas.TENANTS])  # noqa: E731
+    found: dict[str, int] = {}
+    check = _ledger_check(schema, found)
+
+    def reset() -> None:
+        check()
+        seeding.empty_schema_tables(schema, keep=[schemas.TENANTS])
+
     result.dbaudit, result.baseline = interleave(
         ctx.repeat,
         lambda: measure(argv, cwd=ctx.empty_project(), env=ctx.env()),
@@ -352,6 +417,11 @@ def seed_missing(ctx: Context) -> CaseResult:
         before_first=reset,
         before_second=reset,
     )
+    if result.dbaudit.runs:
+        if found.get("tables") != n or found.get("rows", 0) < n * per:
+            result.error = f"dbaudit's ledger lists {found or 'nothing'}; expected {n} tables, {n * per} rows"
+        else:
+            result.notes.append(f"dbaudit seeded {found['rows']:,} rows into {found['tables']:,} tables")
     ctx.registry.drop_pg_schema(schema)
     return result
 
@@ -386,8 +456,14 @@ def seed_volume(ctx: Context) -> CaseResult:
         "--seed",
         "1",
     )
-    reset = lambda: seeding.empty_schema_tables(schema, keep=[seeding.VOLUME_PARENT])  # noqa: E731
     copy = baseline_command("pg_copy.py", schema, table, ",".join(seeding.VOLUME_COLUMNS), str(csv_file))
+    found: dict[str, int] = {}
+    check = _ledger_check(schema, found)
+
+    def reset() -> None:
+        check()
+        seeding.empty_schema_tables(schema, keep=[seeding.VOLUME_PARENT])
+
     result.dbaudit, result.baseline = interleave(
         ctx.repeat,
         lambda: measure(argv, cwd=ctx.empty_project(), env=ctx.env()),
@@ -395,6 +471,11 @@ def seed_volume(ctx: Context) -> CaseResult:
         before_first=reset,
         before_second=reset,
     )
+    if result.dbaudit.runs:
+        if found.get("rows") != rows:
+            result.error = f"dbaudit's ledger lists {found or 'nothing'}; expected {rows:,} rows"
+        else:
+            result.notes.append(f"dbaudit seeded {found['rows']:,} rows (ledger)")
     csv_file.unlink(missing_ok=True)
     ctx.registry.drop_pg_schema(schema)
     return result

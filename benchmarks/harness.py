@@ -101,20 +101,26 @@ def measure(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     ok_codes: Sequence[int] = (0,),
+    stdout: Path | None = None,
 ) -> Measurement:
     """Run ``argv`` to completion; its wall time and peak memory.  stdout is discarded; a failure raises.
 
+    ``stdout`` keeps the output (of the last run) for checking that the command did the whole job.
     A Python command runs through ``launch.py``, which records the process's own peak (``VmHWM``); otherwise
     (or if the process ends without running its exit hooks) ``ru_maxrss`` from ``wait4`` is the fallback.
     """
-    with tempfile.TemporaryFile() as stderr, tempfile.NamedTemporaryFile(suffix=".peak") as peak:
+    with (
+        tempfile.TemporaryFile() as stderr,
+        tempfile.NamedTemporaryFile(suffix=".peak") as peak,
+        open(stdout or os.devnull, "wb") as out,
+    ):
         start = time.perf_counter()
         proc = subprocess.Popen(
             _launched(argv, peak.name),
             cwd=cwd,
             env={**os.environ, **(env or {})},
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdout=out,
             stderr=stderr,
             start_new_session=True,
         )

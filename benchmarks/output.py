@@ -120,7 +120,7 @@ def append_results(
         "",
     ]
     if notes:
-        parts += ["Fixtures:", "", *notes, ""]
+        parts += ["Fixtures and checks:", "", *notes, ""]
     if problems:
         parts += ["Errors:", "", *problems, ""]
     parts += ["Environment:", "", render_facts(facts), "", ""]

@@ -187,6 +187,9 @@ def empty_schema_tables(schema: str, keep: Sequence[str]) -> None:
     servers.pg_run_batches(schema, statements, batch=1)
 
 
+LEDGER = "dbaudit_ledger"
+"""dbaudit's bookkeeping table of seeded rows: the benchmark checks it to see that a run did the whole job."""
+
 # ----------------------------------------------------------------------------------------- volume seeding
 
 VOLUME_PARENT = "accounts"
