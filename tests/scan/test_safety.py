@@ -20,6 +20,7 @@ def _planter(marker: Path, label: str) -> str:
 def test_no_scanned_file_is_imported_or_executed(tmp_path: Path) -> None:
     project = tmp_path / "project"
     marker = tmp_path / "marker"
+    pth = f"import pathlib; pathlib.Path({str(marker)!r}).write_text('pth')\n"
     files = {
         "app/__init__.py": _planter(marker, "package init"),
         "app/scripts/__init__.py": _planter(marker, "scripts init"),
@@ -28,8 +29,8 @@ def test_no_scanned_file_is_imported_or_executed(tmp_path: Path) -> None:
         "conftest.py": _planter(marker, "conftest"),
         "setup.py": _planter(marker, "setup.py"),
         "sitecustomize.py": _planter(marker, "sitecustomize"),
-        "lib/python3.11/site-packages/evil.pth": f"import pathlib; pathlib.Path({str(marker)!r}).write_text('pth')\n",
-        "evil.pth": f"import pathlib; pathlib.Path({str(marker)!r}).write_text('pth')\n",
+        "lib/python3.11/site-packages/evil.pth": pth,
+        "evil.pth": pth,
         "alembic.ini": "[alembic]\nscript_location = alembic\n",
         "alembic/env.py": _planter(marker, "env.py"),
         "alembic/versions/a_seed.py": (
