@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -28,8 +28,6 @@ class SchemaCatalog:
 
     tables: tuple[Table, ...] = ()
     views: tuple[View, ...] = ()
-    partitions: Mapping[str, str] = field(default_factory=dict)
-    """Partition name -> parent name, for the partitions folded into their parent."""
 
 
 def matches(patterns: Sequence[str], name: str, schema: str | None) -> bool:
@@ -122,9 +120,7 @@ def read_schema(
             )
         )
     return SchemaCatalog(
-        tables=tuple(tables),
-        views=_views(inspector, dialect, schema, include, exclude, label),
-        partitions={c: p for c, p in children.items() if p in wanted},
+        tables=tuple(tables), views=_views(inspector, dialect, schema, include, exclude, label)
     )
 
 
@@ -133,7 +129,7 @@ def _type_name(type_: Any, engine_dialect: Any) -> str:
         return ""
     try:
         return str(type_.compile(dialect=engine_dialect))
-    except Exception:  # a reflected type the dialect cannot render (NullType, some domains)
+    except Exception:  # a reflected type the dialect cannot render
         return str(getattr(type_, "name", None) or type(type_).__name__)
 
 
