@@ -35,10 +35,17 @@ class _Tables:
         self.by_key: dict[tuple[str | None, str], TableState] = {}
         for state in snapshot.tables:
             self.by_key[(state.table.schema or self.default, state.table.name)] = state
+        self.partitions: dict[tuple[str | None, str], TableState] = {}
+        for state in snapshot.tables:  # partitions listed only under their parent
+            for partition in state.table.partitions:
+                schema, _, name = partition.rpartition(".")
+                key = (schema or state.table.schema or self.default, name)
+                self.partitions.setdefault(key, state)
         self.views = {(v.schema or self.default, v.name) for v in snapshot.views}
 
     def find(self, write: TableWrite) -> TableState | None:
-        state = self.by_key.get((write.schema or self.default, write.table))
+        key = (write.schema or self.default, write.table)
+        state = self.by_key.get(key) or self.partitions.get(key)
         if state is not None and state.table.partition_of:
             parent = self.by_key.get((state.table.schema or self.default, state.table.partition_of))
             return parent or state
