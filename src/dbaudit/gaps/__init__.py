@@ -57,9 +57,7 @@ class GapAnalysis:
 
 def written_tables(source: SeedSource, graph: SchemaGraph) -> tuple[str, ...]:
     """The report names of the application tables ``source`` writes (tables the database lacks left out)."""
-    by_bare: dict[str, list[str]] = {}
-    for name, state in graph.tables.items():
-        by_bare.setdefault(state.table.name, []).append(name)
+    by_bare = graph.by_bare_name
     found = []
     for write in source.writes:
         qualified = f"{write.schema}.{write.table}" if write.schema else None

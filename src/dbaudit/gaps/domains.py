@@ -159,11 +159,11 @@ def group_domains(
 def _hangs_off_existing_rows(table: str, graph: SchemaGraph, tenant_columns: tuple[str, ...]) -> bool:
     """A foreign key (other than a tenant column) points at a populated table: it belongs with that data."""
     t = graph.tables[table].table
-    by_name = {s.table.name: s for s in graph.tables.values()}
     return any(
         not set(fk.columns) <= set(tenant_columns)
-        and fk.referred_table in by_name
-        and by_name[fk.referred_table].status is TableStatus.POPULATED
+        and any(
+            graph.status(p) is TableStatus.POPULATED for p in graph.by_bare_name.get(fk.referred_table, ())
+        )
         for fk in t.foreign_keys
     )
 

@@ -66,22 +66,36 @@ class SchemaGraph:
                 self.edges.append(
                     Edge(name, parent, fk.columns, _required(state, fk), deferrable=fk.deferrable)
                 )
+        self._index()
+        self.by_bare_name: dict[str, list[str]] = {}
+        for name, state in self.tables.items():
+            self.by_bare_name.setdefault(state.table.name, []).append(name)
 
     def parents(self, table: str, *, required_only: bool = False) -> tuple[str, ...]:
         """Parent tables of ``table`` (without itself), in foreign-key order, without repeats."""
-        found = (
-            e.parent
-            for e in self.edges
-            if e.child == table and e.parent != table and (e.required or not required_only)
-        )
-        return tuple(dict.fromkeys(found))
+        index = self._required_parents if required_only else self._parents
+        return index.get(table, ())
 
     def children(self, table: str) -> tuple[str, ...]:
-        found = (e.child for e in self.edges if e.parent == table and e.child != table)
-        return tuple(dict.fromkeys(found))
+        return self._children.get(table, ())
 
     def neighbours(self, table: str) -> set[str]:
         return set(self.parents(table)) | set(self.children(table))
+
+    def _index(self) -> None:
+        parents: dict[str, dict[str, None]] = {}
+        required: dict[str, dict[str, None]] = {}
+        children: dict[str, dict[str, None]] = {}
+        for e in self.edges:
+            if e.child == e.parent:
+                continue
+            parents.setdefault(e.child, {})[e.parent] = None
+            children.setdefault(e.parent, {})[e.child] = None
+            if e.required:
+                required.setdefault(e.child, {})[e.parent] = None
+        self._parents = {k: tuple(v) for k, v in parents.items()}
+        self._required_parents = {k: tuple(v) for k, v in required.items()}
+        self._children = {k: tuple(v) for k, v in children.items()}
 
     def status(self, table: str) -> TableStatus:
         return self.tables[table].status

@@ -81,11 +81,14 @@ def plan_order(jobs: Sequence[Job], edges: Iterable[Edge]) -> Order:
     names = [j.name for j in jobs]
     position = {j.name: i for i, j in enumerate(jobs)}
     rank = {j.name: (j.rank, position[j.name]) for j in jobs}
+    by_child: dict[str, list[Edge]] = {}
+    for edge in honoured:
+        by_child.setdefault(edge.child, []).append(edge)
     reasons: dict[tuple[str, str], str] = {}
     for job in jobs:
         own = set(job.tables)
-        for edge in honoured:
-            if edge.child not in own or edge.parent in own:
+        for edge in (e for t in job.tables for e in by_child.get(t, ())):
+            if edge.parent in own:
                 continue
             providers = [p for p in writers.get(edge.parent, ()) if p != job.name]
             if not providers:

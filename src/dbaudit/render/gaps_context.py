@@ -181,11 +181,10 @@ def next_steps_context(audit: Audit, options: RenderOptions) -> dict[str, Any] |
 # Section 6
 
 
-def _reason(audit: Audit, step: ExecutionStep, by_name: dict[str, ExecutionStep]) -> str | None:
+def _reason(graph: SchemaGraph, step: ExecutionStep, by_name: dict[str, ExecutionStep]) -> str | None:
     """Why ``step`` runs where it does: the steps it follows and the required parents they write."""
-    if audit.database is None or not step.after:
+    if not step.after:
         return None
-    graph = SchemaGraph(audit.database)
     parents = {p for t in step.tables if t in graph.tables for p in graph.parents(t, required_only=True)}
     parts = []
     for before in step.after:
@@ -210,6 +209,7 @@ def order_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None
     if audit.database is None or not audit.execution_order:
         return None
     by_name = {s.seeder: s for s in audit.execution_order}
+    graph = SchemaGraph(audit.database)
     steps = []
     rationale = []
     for number, step in enumerate(audit.execution_order, start=1):
@@ -225,7 +225,7 @@ def order_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None
                 "after": [_short(a) for a in step.after],
             }
         )
-        reason = _reason(audit, step, by_name)
+        reason = _reason(graph, step, by_name)
         if reason:
             rationale.append(reason)
     cycles = [f.message for f in audit.findings if f.kind in ("fk-cycle", "seeder-cycle")]
