@@ -374,6 +374,19 @@ def test_a_probe_that_runs_out_of_time_marks_only_that_table_unreadable(audited:
     assert found["orders"].count.value == 1
 
 
+def test_an_autocommit_engine_of_the_caller_still_gets_one_read_only_transaction(
+    audited: AuditedSchema,
+) -> None:
+    engine = create_engine(audited.url, isolation_level="AUTOCOMMIT")
+    try:
+        found = states(reflect_database(Settings(url=audited.url, include=("customers", "big")), engine))
+        assert (found["customers"].count.value, found["big"].count.method) == (2, CountMethod.ESTIMATE)
+        with engine.connect() as conn:  # the pooled connection is back in autocommit, writable
+            assert conn.execute(text("SHOW transaction_read_only")).scalar() == "off"
+    finally:
+        engine.dispose()
+
+
 def test_the_report_transaction_is_read_only(pg_schema: Database) -> None:
     pg_schema.execute("CREATE TABLE t (id integer)")
     engine = connect(Settings(url=pg_schema.url))

@@ -44,6 +44,9 @@ class Dialect:
     has_materialized_views: ClassVar[bool] = False
     #: Whether a failed statement must be wrapped in a savepoint so the transaction survives it.
     savepoints: ClassVar[bool] = True
+    #: Isolation level the report's connection is switched to (a real transaction even when the caller's
+    #: engine runs in autocommit mode); ``None`` leaves the connection as it is.
+    isolation_level: ClassVar[str | None] = "REPEATABLE READ"
 
     def display_name(self, conn: Connection) -> str:
         """The dialect as the report names it."""
@@ -297,6 +300,7 @@ class SQLiteDialect(Dialect):
     name = "sqlite"
     has_schemas = False
     savepoints = False  # a failed read leaves a SQLite transaction usable
+    isolation_level = None
 
     def server_version(self, conn: Connection) -> str:
         return str(conn.execute(text("SELECT sqlite_version()")).scalar_one())

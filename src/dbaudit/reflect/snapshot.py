@@ -47,6 +47,8 @@ def reflect_database(settings: Settings, engine: Engine | None = None) -> Databa
     try:
         with engine.connect() as conn:
             dialect = dialect_for(engine.dialect.name)
+            if dialect.isolation_level:
+                conn.execution_options(isolation_level=dialect.isolation_level)
             dialect.begin_read_only(conn)
             try:
                 snapshot = _reflect(conn, dialect, settings, mask_url(engine.url))
