@@ -16,6 +16,7 @@ from dbaudit.config import Settings
 from dbaudit.gaps import analyse_gaps
 from dbaudit.model import Audit, Coverage, DatabaseSnapshot, Finding, ScanResult, SourceLocation
 from dbaudit.render import RenderOptions, render
+from tests.conftest import TestDatabase as Database
 from tests.gaps_support import migration_app_case, snapshot, state, table
 
 BROWSER = next(
@@ -171,3 +172,39 @@ def test_screenshot_shows_the_status_table(migration_app, tmp_path: Path) -> Non
     assert (0xDA, 0xFB, 0xE1) in present
     assert (0xFF, 0xEB, 0xE9) in present
     assert (0x1A, 0x7F, 0x37) in present
+
+
+def test_report_command_writes_the_html_page(sqlite_database: Database, tmp_path: Path) -> None:
+    import sys
+
+    sqlite_database.execute("CREATE TABLE teams (id INTEGER PRIMARY KEY, name TEXT)")
+    sqlite_database.execute(
+        "CREATE TABLE members (id INTEGER PRIMARY KEY, team_id INTEGER NOT NULL REFERENCES teams(id))"
+    )
+    sqlite_database.execute("INSERT INTO teams (name) VALUES ('a')")
+    out = tmp_path / "audit.html"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dbaudit",
+            "report",
+            "--url",
+            sqlite_database.url,
+            "--no-scan",
+            "--project",
+            str(tmp_path),
+            "--format",
+            "html",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    html = out.read_text(encoding="utf-8")
+    assert status_names(html) == ["teams", "members"]
+    assert "<code>seed_members.py</code>" in html
