@@ -73,7 +73,7 @@ def connect(settings: Settings) -> Engine:
     except NoSuchModuleError as exc:
         raise ConfigError(
             f"unknown database dialect {url.drivername!r} in {shown}",
-            "use postgresql://, mysql://, mariadb:// or sqlite:/// (or install the SQLAlchemy dialect)",
+            "use postgresql://, mysql://, mariadb:// or sqlite:///, or install the SQLAlchemy dialect for it",
         ) from exc
     except ImportError as exc:
         raise _missing_driver(url, shown, exc) from exc
@@ -108,8 +108,8 @@ def _missing_driver(url: URL, shown: str, exc: ImportError) -> MissingDriver:
     package = DRIVER_PACKAGES.get(module, module)
     return MissingDriver(
         f"the database driver {module!r} needed by {url.drivername}:// is not installed",
-        f"pip install {package}, or use a URL with a driver dbaudit ships with "
-        "(postgresql+psycopg2://, mysql+pymysql://, sqlite:///)",
+        f"pip install {package}, or use a driver dbaudit ships with: postgresql+psycopg2://, "
+        "mysql+pymysql://, sqlite:///",
     )
 
 
