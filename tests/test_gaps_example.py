@@ -100,3 +100,13 @@ def test_html_renders_the_example(example: Audit, tmp_path: Path) -> None:
     html = render(example, "html")
     assert html.count('<tr class="') >= 44
     assert "Gap Analysis" in html and "Execution Order" in html
+
+
+def test_gap_sections_golden(example: Audit) -> None:
+    """Sections 3, 4, 6 and the findings of the example, golden (DBAUDIT_UPDATE_GOLDEN=1 rewrites it)."""
+    from tests.test_render import check_golden
+
+    text = render(example, "md")
+    start = text.index("## 3. Gap Analysis")
+    end = text.index("_This audit was generated")
+    check_golden("example_gaps.md", text[start:end])
