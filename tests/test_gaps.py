@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from dbaudit.config import Settings
 from dbaudit.gaps import analyse_gaps, uncovered_empty_tables
 from dbaudit.gaps.classify import classify
+from dbaudit.gaps.convention import command_like, detect_convention, mock_marker, purge_flag, session_style
 from dbaudit.gaps.graph import Edge, SchemaGraph
 from dbaudit.gaps.order import Job, plan_order
 from dbaudit.model import (
@@ -22,10 +23,13 @@ from dbaudit.model import (
     ForeignKey,
     RowCount,
     ScanResult,
+    SeedSource,
+    SourceKind,
     Table,
     TableKind,
     TableState,
     TableStatus,
+    TableWrite,
 )
 from tests.gaps_support import by_table, migration_app_case, script, snapshot, state, table
 
@@ -333,3 +337,60 @@ def test_any_schema_gets_one_recommendation_per_gap_and_a_valid_order(
     order = [s.seeder for s in result.execution_order]
     assert len(order) == len(set(order))
     assert set(seeders) <= set(order)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# conventions
+
+
+def writes(path: str, recogniser: str) -> SeedSource:
+    return SeedSource(path, SourceKind.SCRIPT, (TableWrite("t", recogniser),))
+
+
+def test_session_style_from_recognisers_and_text() -> None:
+    assert session_style([writes("a.py", "orm-add")], {"a.py": "async with AsyncSession(engine) as s:"}) == (
+        "async SQLAlchemy session"
+    )
+    assert session_style([writes("a.py", "orm-add-all")], {"a.py": "with Session(engine) as s:"}) == (
+        "sync SQLAlchemy session"
+    )
+    assert session_style([writes("a.py", "core-insert")], {}) == "SQLAlchemy Core"
+    assert session_style([writes("a.py", "sql-insert")], {}) == "raw SQL"
+    assert session_style([], {}) is None
+
+
+def test_mock_marker_and_purge_flag_from_text() -> None:
+    conf = Settings()
+    assert mock_marker(['Tag(name="x", is_mock=True)'], conf) == "is_mock = TRUE"
+    assert mock_marker(["row = {'name': 'MOCK: demo'}"], conf) == "MOCK: prefix"
+    assert mock_marker(["nothing here"], conf) is None
+    assert purge_flag(['parser.add_argument("--force", action="store_true")']) == "--force"
+    assert purge_flag(["@click.option('--purge-mock')"]) == "--purge-mock"
+    assert purge_flag(["no flags"]) is None
+
+
+@pytest.mark.parametrize(
+    ("run", "expected"),
+    [
+        ("python -m app.scripts.init_db", "python -m app.scripts.seed_x"),
+        (
+            "docker exec api python app/scripts/init_db.py --force",
+            "docker exec api python app/scripts/seed_x.py --force",
+        ),
+        ("make seed", "python app/scripts/seed_x.py --force"),
+        (None, "python app/scripts/seed_x.py --force"),
+    ],
+)
+def test_new_seeders_run_like_the_existing_ones(run: str | None, expected: str) -> None:
+    pattern = SeedSource("app/scripts/init_db.py", SourceKind.SCRIPT, run_command=run)
+    assert command_like(pattern, "app/scripts/", "seed_x.py", "--force") == expected
+
+
+def test_naming_convention_follows_the_project() -> None:
+    scan = ScanResult(
+        root="",
+        sources=(writes("db/populate_users.py", "orm-add"), writes("db/populate_teams.py", "orm-add")),
+    )
+    convention = detect_convention(scan)
+    assert convention.folder == "db/" and convention.script_name("billing") == "populate_billing.py"
+    assert detect_convention(None).script_name("billing") == "seed_billing.py"
