@@ -23,6 +23,8 @@ from dbaudit.reflect.dialects import Dialect
 
 #: Tables asked in one statement (PostgreSQL allows 1,664 result columns, SQLite 2,000).
 BATCH_SIZE = 200
+#: Estimated rows counted in one statement: a batch shares one time budget, so big tables go alone.
+ROWS_PER_BATCH = 250_000
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Target:
 
     name: str
     schema: str | None = None
+    rows: int | None = None
+    """Estimated rows, where the catalog has an estimate: groups tables into count batches."""
 
     def clause(self) -> TableClause:
         return table(self.name, schema=self.schema)
@@ -69,7 +73,7 @@ def count_tables(
     """For each target: its exact row count, or why it could not be counted within ``budget`` seconds."""
     return [
         v if isinstance(v, Failure) else int(v)
-        for v in _ask(conn, dialect, targets, count_expression, budget)
+        for v in _ask(conn, dialect, targets, count_expression, budget, ROWS_PER_BATCH)
     ]
 
 
@@ -79,10 +83,10 @@ def _ask(
     targets: Sequence[Target],
     expression: Callable[[Target], ColumnElement[Any]],
     budget: float | None,
+    max_rows: int | None = None,
 ) -> list[Any]:
     results: list[Any] = [None] * len(targets)
-    for start in range(0, len(targets), BATCH_SIZE):
-        batch = targets[start : start + BATCH_SIZE]
+    for start, batch in batches(targets, max_rows):
         # One row, one column per table: cheaper to build and to plan than a UNION of selects.
         statement = select(*(expression(t).label(f"v{i}") for i, t in enumerate(batch)))
         try:
@@ -102,6 +106,22 @@ def _ask(
                     raise
                 results[i] = Failure(dialect.explain_failure(exc, budget))
     return results
+
+
+def batches(targets: Sequence[Target], max_rows: int | None) -> Iterator[tuple[int, Sequence[Target]]]:
+    """(start index, targets) of consecutive batches: at most BATCH_SIZE tables, and at most ``max_rows``
+    estimated rows unless a single table alone is bigger."""
+    start = 0
+    while start < len(targets):
+        end, rows = start, 0
+        while end < len(targets) and end - start < BATCH_SIZE:
+            size = targets[end].rows or 0
+            if max_rows is not None and end > start and rows + size > max_rows:
+                break
+            rows += size
+            end += 1
+        yield start, targets[start:end]
+        start = end
 
 
 @contextmanager

@@ -17,7 +17,7 @@ import logging
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
@@ -190,9 +190,8 @@ def assess_tables(
             else:
                 to_count.append(_Pending(i, estimate))
     if to_count:
-        exact = count_tables(
-            conn, dialect, [targets[p.index] for p in to_count], None if settings.exact else budget
-        )
+        sized = [replace(targets[p.index], rows=p.estimate.rows if p.estimate else None) for p in to_count]
+        exact = count_tables(conn, dialect, sized, None if settings.exact else budget)
         for pending, result in zip(to_count, exact, strict=True):
             counts[pending.index] = _count_or_fallback(result, pending.estimate)
             if isinstance(result, Failure):
