@@ -208,3 +208,49 @@ f0(session)
     assert writes(result, SCRIPT) == {("users", "orm-add", False)}
     found = source(result, SCRIPT)
     assert found is not None and [w.location.line for w in found.writes if w.location] == [4]
+
+
+def test_a_dict_of_models_to_rows_and_a_list_of_seeder_classes(tmp_path: Path) -> None:
+    result = scan(
+        tmp_path,
+        {
+            SCRIPT: """
+            from sqlalchemy import insert
+            from app.models import User, Role, Tag, audit_log
+
+            REFERENCE = {User: [{"id": 1}], Role: [{"id": 1}]}
+
+            class BaseSeeder:
+                model = None
+                def __init__(self, session):
+                    self.session = session
+                def run(self):
+                    self.session.add(self.model())
+
+            class TagSeeder(BaseSeeder):
+                model = Tag
+
+            class AuditSeeder:
+                def __init__(self, session):
+                    self.session = session
+                def run(self):
+                    self.session.execute(audit_log.insert())
+
+            for model, rows in REFERENCE.items():
+                for row in rows:
+                    session.add(model(**row))
+            for seeder in (TagSeeder, AuditSeeder):
+                seeder(session).run()
+            for model in (User, Role):
+                conn.execute(insert(model), [])
+            """
+        },
+    )
+    assert writes(result, SCRIPT) == {
+        ("users", "orm-add", False),
+        ("roles", "orm-add", False),
+        ("tags", "orm-add", False),
+        ("audit_log", "core-table-insert", False),
+        ("users", "core-insert", False),
+        ("roles", "core-insert", False),
+    }

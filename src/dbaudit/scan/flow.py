@@ -30,8 +30,11 @@ from dbaudit.scan.values import (
     Instances,
     Loaded,
     ModelClass,
+    Models,
     ModuleRef,
     ObjectOf,
+    Objects,
+    Pairs,
     Sql,
     SqlHits,
     Statement,
@@ -99,10 +102,17 @@ def _join(values: Iterable[Value | None]) -> Value | None:
     """The value of a list/tuple literal: instances, several strings, several functions."""
     items: list[Instance] = []
     texts: list[str] = []
-    refs: list[FunctionRef] = []
+    refs: list[FunctionRef | ClassRef] = []
+    models: list[ModelClass] = []
     other = False
     for value in values:
-        if isinstance(value, Instance):
+        if isinstance(value, ModelClass):
+            models.append(value)
+        elif isinstance(value, Models):
+            models.extend(value.items)
+        elif isinstance(value, ClassRef):
+            refs.append(value)
+        elif isinstance(value, Instance):
             items.append(value)
         elif isinstance(value, Instances):
             items.extend(value.items)
@@ -118,9 +128,12 @@ def _join(values: Iterable[Value | None]) -> Value | None:
         return Instances(tuple(items))
     if refs:
         return Functions(tuple(dict.fromkeys(refs)))
+    if models:
+        unique = tuple(dict.fromkeys(models))
+        return unique[0] if len(unique) == 1 else Models(unique)
     if texts and not other:
         return Sql(tuple(dict.fromkeys(texts))[:MAX_TEXTS])
-    if not items and not texts and not refs and not other:
+    if not items and not texts and not refs and not models and not other:
         return Instances(())
     return None
 
@@ -133,8 +146,10 @@ def _element(value: Value | None) -> Value | None:
         tables = tuple(dict.fromkeys(t for item in value.items for t in item.tables))
         origin = "json-loop" if all(i.origin == "json-loop" for i in value.items) else "orm"
         return Instance(tables, origin)
-    if isinstance(value, (Sql, Functions)):
+    if isinstance(value, (Sql, Functions, Models, ModelClass)):
         return value
+    if isinstance(value, Pairs):
+        return value.keys
     return None
 
 
@@ -291,7 +306,7 @@ class Frame:
             elif kind in (ast.For, ast.AsyncFor):
                 loop: ast.For = stmt  # type: ignore[assignment]
                 iterated = self.eval(loop.iter, cond)
-                self.bind(loop.target, _element(iterated))
+                self.bind_item(loop.target, iterated)
                 self.run(loop.body, cond or isinstance(iterated, DbRead))
                 self.run(loop.orelse, cond)
             elif kind is ast.While:
@@ -344,6 +359,14 @@ class Frame:
                 self.env[key] = value
         elif isinstance(target, ast.Subscript):  # waves[number] = MigrationWave(...)
             self.accumulate(target.value, value)
+
+    def bind_item(self, target: ast.expr, iterated: Value | None) -> None:
+        """Bind the target of ``for target in iterated``; ``for key, value in d.items()`` splits a dict."""
+        if isinstance(iterated, Pairs) and isinstance(target, ast.Tuple) and len(target.elts) == 2:
+            self.bind(target.elts[0], iterated.keys)
+            self.bind(target.elts[1], iterated.values)
+            return
+        self.bind(target, _element(iterated))
 
     def depends_on_db(self, test: ast.expr) -> bool:
         """The condition reads the database, or tests something read from it."""
@@ -428,9 +451,9 @@ class Frame:
         if kind in (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp):
             return self.comprehension(node, cond)  # type: ignore[arg-type]
         if kind is ast.Dict:
-            for value_node in node.values:  # type: ignore[attr-defined]
-                self.eval(value_node, cond)
-            return None
+            keys = [self.eval(k, cond) for k in node.keys if k is not None]  # type: ignore[attr-defined]
+            values = [self.eval(v, cond) for v in node.values]  # type: ignore[attr-defined]
+            return Pairs(_join(keys), _join(values))
         if kind is ast.Await:
             return self.eval(node.value, cond)  # type: ignore[attr-defined]
         if kind is ast.IfExp:
@@ -469,6 +492,8 @@ class Frame:
             return base
         if isinstance(base, Instances) and base.items:
             return _element(base)
+        if isinstance(base, Pairs):
+            return _element(base.values)
         if isinstance(node.value, ast.Attribute) and node.value.attr == "tables" and isinstance(key, Sql):
             name = key.texts[0] if len(key.texts) == 1 else None
             if name and UNRESOLVED_PREFIX not in name:
@@ -501,15 +526,18 @@ class Frame:
             method = self.ev.project.method(base.path, base.name, attr)
             if method is not None:
                 return method
-            expr = self.ev.project.class_attribute(base.path, base.name, attr)
-            if expr is not None:
-                owner = self.ev.project.context(base.path)
-                if owner is not None:
-                    return Frame(self.ev, owner, {}, module_level=True).eval(expr, cond)
-            return None
+            return self.class_value(base, attr, cond)
         if isinstance(base, (Loaded, DbRead)):
             return base
         return None
+
+    def class_value(self, owner: ObjectOf | ClassRef, attr: str, cond: bool) -> Value | None:
+        """The value a class body (or a project base class's) assigns to ``attr``."""
+        expr = self.ev.project.class_attribute(owner.path, owner.name, attr)
+        context = self.ev.project.context(owner.path)
+        if expr is None or context is None:
+            return None
+        return Frame(self.ev, context, {}, module_level=True).eval(expr, cond)
 
     def binop(self, node: ast.BinOp, cond: bool) -> Value | None:
         left = self.eval(node.left, cond)
@@ -617,7 +645,7 @@ class Frame:
         for gen in node.generators:
             iterated = self.eval(gen.iter, cond)
             loop_cond = loop_cond or isinstance(iterated, DbRead)
-            self.bind(gen.target, _element(iterated))
+            self.bind_item(gen.target, iterated)
             for test in gen.ifs:
                 self.eval(test, loop_cond)
         if isinstance(node, ast.DictComp):
@@ -647,6 +675,10 @@ class Frame:
             origin = self.origin(func.value)
             if isinstance(receiver, ModuleRef):
                 callee = self.ev.project.resolve(receiver.path, name)
+            elif isinstance(receiver, (ObjectOf, ClassRef)) and not self.ev.project.method(
+                receiver.path, receiver.name, name
+            ):
+                callee = self.class_value(receiver, name, cond)  # self.model(**row)
         elif isinstance(func, ast.Name):
             name = func.id
             callee = self.lookup(name)
@@ -687,33 +719,59 @@ class Frame:
                 return receiver  # .values(), .returning(), .prefix_with()...
             if isinstance(receiver, Instances) and name in ("values", "copy"):
                 return receiver
+            if isinstance(receiver, Pairs):
+                if name in ("items", "copy"):
+                    return receiver
+                if name in ("values", "get", "setdefault", "pop"):
+                    return receiver.values
+                if name == "keys":
+                    return receiver.keys
+            if isinstance(receiver, Objects):
+                result: Value | None = None
+                for obj in receiver.items:
+                    method = self.ev.project.method(obj.path, obj.name, name)
+                    if method is not None:
+                        value = self.invoke(method, args, kwargs, cond, obj)
+                        result = result if result is not None else value
+                return result
             if isinstance(receiver, (Loaded, DbRead)):
                 return receiver
-        if isinstance(callee, ModelClass):
+        if isinstance(callee, (ModelClass, Models)):
             return self.construct(callee, node, args, kwargs)
         if isinstance(func, ast.Name) and func.id in _PASS_THROUGH and args and callee is None:
             return args[0] if isinstance(args[0], (Instances, Sql, Loaded, DbRead)) else None
         if isinstance(callee, (FunctionRef, Functions)):
             refs = callee.refs if isinstance(callee, Functions) else (callee,)
-            result: Value | None = None
+            returned: Value | None = None
+            objects: list[ObjectOf] = []
             for ref in refs:
+                if isinstance(ref, ClassRef):
+                    objects.append(self.instantiate(ref, args, kwargs, cond))
+                    continue
                 value = self.invoke(ref, args, kwargs, cond, None)
-                result = result if result is not None else value
+                returned = returned if returned is not None else value
+            if objects:
+                return Objects(tuple(objects))
             if isinstance(func, ast.Name):
                 self.registered(func.id, cond)
-            return result
+            return returned
         if isinstance(callee, ClassRef):
-            init = self.ev.project.method(callee.path, callee.name, "__init__")
-            instance = ObjectOf(callee.path, callee.name)
-            if init is not None:
-                self.invoke(init, args, kwargs, cond, instance)
-            return instance
+            return self.instantiate(callee, args, kwargs, cond)
         for value in (*args, *kwargs.values()):  # callbacks: run_sync(seed), Thread(target=seed)
             if isinstance(value, FunctionRef):
                 self.invoke(value, [], {}, cond, None)
         if isinstance(func, ast.Name) and callee is None:
             self.registered(func.id, cond)
         return None
+
+    def instantiate(
+        self, cls: ClassRef, args: list[Value | None], kwargs: dict[str, Value | None], cond: bool
+    ) -> ObjectOf:
+        init = self.ev.project.method(cls.path, cls.name, "__init__")
+        instance = ObjectOf(cls.path, cls.name)
+        if init is not None:
+            self.invoke(init, args, kwargs, cond, instance)
+        return instance
 
     def registered(self, name: str, cond: bool) -> None:
         """``app()`` of a typer/click app runs the commands registered with ``@app.command()``."""
@@ -729,7 +787,9 @@ class Frame:
             return
         if key in self.env or "." not in key:
             current = self.lookup(key)
-            if isinstance(current, Instance):
+            if isinstance(current, Pairs):
+                self.env[key] = Pairs(current.keys, _join([current.values or Instances(()), value]))
+            elif isinstance(current, Instance):
                 extra = (
                     value.tables
                     if isinstance(value, Instance)
@@ -750,10 +810,14 @@ class Frame:
             self.env[owner] = Instance(tuple(dict.fromkeys(parent.tables + extra)), parent.origin)
 
     def construct(
-        self, model: ModelClass, node: ast.Call, args: list[Value | None], kwargs: dict[str, Value | None]
+        self,
+        model: ModelClass | Models,
+        node: ast.Call,
+        args: list[Value | None],
+        kwargs: dict[str, Value | None],
     ) -> Instance:
         """``Model(...)``: an instance, with related instances built inline (``User(roles=[Role(...)])``)."""
-        tables = [model.table]
+        tables = [m.table for m in model.items] if isinstance(model, Models) else [model.table]
         loaded = any(isinstance(v, Loaded) for v in (*args, *kwargs.values()))
         inline = [*node.args, *(k.value for k in node.keywords)]
         for value_node, value in zip(inline, (*args, *kwargs.values()), strict=False):

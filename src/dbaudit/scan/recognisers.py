@@ -8,6 +8,7 @@ call name are tried in order; the first that answers wins.  Adding a pattern is 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -20,6 +21,7 @@ from dbaudit.scan.values import (
     Instances,
     Loaded,
     ModelClass,
+    Models,
     Outcome,
     Sql,
     Statement,
@@ -135,6 +137,8 @@ class OrmBulkInsertMappings(Recogniser):
         model = site.arg(0, "mapper")
         if isinstance(model, ModelClass):
             return Outcome(hits=[site.hit(model.table, self.name)])
+        if isinstance(model, Models):
+            return Outcome(hits=[site.hit(m.table, self.name) for m in model.items])
         return Outcome(hits=[site.hit(None, self.name, site.source_of(0))])
 
 
@@ -235,13 +239,16 @@ class UpsertClause(Recogniser):
 
     def recognise(self, site: CallSite) -> Outcome | None:
         if isinstance(site.receiver, Statement):
-            return Outcome(Statement(site.receiver.table, self.name, site.receiver.dynamic))
+            return Outcome(dataclasses.replace(site.receiver, recogniser=self.name))
         return None
 
 
 def _statement(site: CallSite, target: Value | None, recogniser: str) -> Outcome | None:
     if isinstance(target, ModelClass):
         return Outcome(Statement(target.table, recogniser))
+    if isinstance(target, Models):
+        first, *rest = (m.table for m in target.items)
+        return Outcome(Statement(first, recogniser, more=tuple(rest)))
     if isinstance(target, TableObject):
         return Outcome(Statement(target.table, recogniser, target.dynamic))
     if site.args and target is None:
@@ -307,7 +314,9 @@ class ExecuteStatement(Recogniser):
     def recognise(self, site: CallSite) -> Outcome | None:
         value = site.arg(0, "statement")
         if isinstance(value, Statement):
-            return Outcome(hits=[site.hit(value.table, value.recogniser, value.dynamic)])
+            hits = [site.hit(value.table, value.recogniser, value.dynamic)]
+            hits.extend(site.hit(table, value.recogniser) for table in value.more)
+            return Outcome(hits=hits)
         return None
 
 

@@ -53,6 +53,8 @@ class Statement(Value):
     table: TableRef | None
     recogniser: str
     dynamic: str | None = None
+    more: tuple[TableRef, ...] = ()
+    """Further possible tables, for ``insert(model)`` with ``model`` one of several (a loop over models)."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,29 @@ class FunctionRef(Value):
 class Functions(Value):
     """Several functions, e.g. a list of seeders a loop calls one by one."""
 
-    refs: tuple[FunctionRef, ...]
+    refs: tuple[FunctionRef | ClassRef, ...]
+
+
+@dataclass(frozen=True)
+class Models(Value):
+    """One of several model classes: the loop variable of ``for model in (User, Role):``."""
+
+    items: tuple[ModelClass, ...]
+
+
+@dataclass(frozen=True)
+class Objects(Value):
+    """Instances of several project classes: ``for seeder in (UsersSeeder, RolesSeeder): seeder().run()``."""
+
+    items: tuple[ObjectOf, ...]
+
+
+@dataclass(frozen=True)
+class Pairs(Value):
+    """A dict: what its keys and its values may be (``{User: [...], Role: [...]}``)."""
+
+    keys: Value | None
+    values: Value | None
 
 
 @dataclass(frozen=True)
