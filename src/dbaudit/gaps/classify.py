@@ -26,55 +26,15 @@ DOMAIN = "domain"
 
 #: Name words of lookup and catalogue tables.
 REFERENCE_WORDS = frozenset(
-    [
-        "question",
-        "parameter",
-        "permission",
-        "pricing",
-        "price",
-        "prices",
-        "rate",
-        "tariff",
-        "type",
-        "types",
-        "kind",
-        "category",
-        "categories",
-        "status",
-        "statuses",
-        "state",
-        "country",
-        "countries",
-        "language",
-        "languages",
-        "currency",
-        "currencies",
-        "locale",
-        "role",
-        "roles",
-        "setting",
-        "settings",
-        "config",
-        "configuration",
-        "catalog",
-        "catalogue",
-        "lookup",
-        "code",
-        "codes",
-        "level",
-        "levels",
-        "tier",
-        "tiers",
-        "template",
-        "templates",
-        "option",
-        "options",
-        "unit",
-        "units",
-        "genre",
-        "genres",
-        "media",
-    ]
+    " ".join(
+        (
+            "question parameter permission pricing price prices rate tariff type types kind",
+            "category categories status statuses state country countries language languages",
+            "currency currencies locale role roles setting settings config configuration",
+            "catalog catalogue lookup code codes level levels tier tiers template templates",
+            "option options unit units genre genres media",
+        )
+    ).split()
 )
 _LOG_NAME = re.compile(r"(^|_)(log|logs|audit|audits|history|histories|events|trail|trails|journal)($|_)")
 _SOFT_DELETE_NAME = re.compile(r"(^|_)(deleted|soft_deleted|trash|trashed|recycle|recycled|tombstones?)($|_)")
