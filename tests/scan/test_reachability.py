@@ -57,9 +57,24 @@ def test_dead_function_and_commented_out_call_do_not_count(tmp_path: Path) -> No
     assert writes(result, SCRIPT) == {("users", "orm-add", False)}
 
 
-def test_main_defined_but_never_called_does_not_count(tmp_path: Path) -> None:
-    result = scan(tmp_path, {SCRIPT: "from app.models import User\ndef main():\n    session.add(User())\n"})
-    assert source(result, SCRIPT) is None
+def test_main_is_an_entry_point_unless_the_module_decides_how_it_runs(tmp_path: Path) -> None:
+    result = scan(
+        tmp_path,
+        {
+            "scripts/seed_entry.py": "from app.models import User\ndef main():\n    session.add(User())\n",
+            "scripts/seed_cli.py": (
+                "from app.models import User, Role\n"
+                "def main():\n    session.add(User())\n"
+                "def run():\n    session.add(Role())\n"
+                "if __name__ == '__main__':\n    run()\n"
+                "# main()\n"
+            ),
+            "scripts/seed_helper.py": "from app.models import User\ndef seed():\n    session.add(User())\n",
+        },
+    )
+    assert writes(result, "scripts/seed_entry.py") == {("users", "orm-add", False)}
+    assert writes(result, "scripts/seed_cli.py") == {("roles", "orm-add", False)}
+    assert source(result, "scripts/seed_helper.py") is None
 
 
 def test_calls_followed_through_helper_and_crud_modules(tmp_path: Path) -> None:

@@ -85,6 +85,21 @@ class FunctionResult:
     returns: Value | None
 
 
+def _names_main(tree: ast.Module) -> bool:
+    """The module decides itself what runs: an ``if __name__ == "__main__":`` block, or its top level
+    (outside function and class bodies) mentions ``main``."""
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(stmt, ast.If) and any(
+            isinstance(node, ast.Constant) and node.value == "__main__" for node in ast.walk(stmt.test)
+        ):
+            return True
+        if any(isinstance(node, ast.Name) and node.id == "main" for node in ast.walk(stmt)):
+            return True
+    return False
+
+
 def _exits(body: list[ast.stmt]) -> bool:
     if not body:
         return False
@@ -173,9 +188,12 @@ class Evaluator(SqlHits):
     # -------------------------------------------------------------------------------------- entry points
 
     def module_entry(self, ctx: ModuleContext) -> list[Hit]:
-        """Writes reached from a script's module top level (``if __name__ == "__main__":`` included)."""
+        """Writes reached from a script's module top level (``if __name__ == "__main__":`` included), and
+        from its ``main()`` when nothing at top level decides what runs (a console-script entry point)."""
         frame = Frame(self, ctx, {}, module_level=True)
         frame.run(ctx.tree.body, False)
+        if "main" in ctx.functions and not _names_main(ctx.tree):
+            frame.invoke(FunctionRef(ctx.path, "main"), [], {}, False, None)
         return frame.hits
 
     def function_entry(self, ctx: ModuleContext, name: str) -> list[Hit]:
