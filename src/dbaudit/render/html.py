@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from dbaudit.model import TableStatus
 from dbaudit.render import gaps_context
 from dbaudit.render.status import (
-    _wanted,  # the same --only / --min-rows filter as section 1
+    is_shown,
     format_count,
     header_context,
 )
@@ -57,7 +57,7 @@ def status_rows(audit: Audit, options: RenderOptions) -> list[dict[str, Any]]:
             writers.setdefault(table, []).append(source.name)
     rows = []
     for state in db.tables:
-        if not _wanted(state, options, covered):
+        if not is_shown(state, options, covered):
             continue
         name = state.table.key if qualified else state.table.name
         count = state.count

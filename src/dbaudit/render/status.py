@@ -87,7 +87,8 @@ def header_context(audit: Audit) -> dict[str, Any]:
     }
 
 
-def _wanted(state: TableState, options: RenderOptions, covered: set[str] | None) -> bool:
+def is_shown(state: TableState, options: RenderOptions, covered: set[str] | None) -> bool:
+    """Whether section 1 (and the HTML status table) lists ``state`` under ``--only`` / ``--min-rows``."""
     if options.only == "empty" and state.status is not TableStatus.EMPTY:
         return False
     if options.only == "populated" and state.status is not TableStatus.POPULATED:
@@ -114,7 +115,7 @@ def status_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | Non
         return None
     qualified = len(db.schemas) > 1
     covered = set(audit.coverage.covered) if audit.coverage else None
-    shown = [s for s in db.tables if _wanted(s, options, covered)]
+    shown = [s for s in db.tables if is_shown(s, options, covered)]
     order = {TableStatus.POPULATED: 0, TableStatus.UNREADABLE: 1, TableStatus.SYSTEM: 2}
     listed = sorted(
         (s for s in shown if s.status is not TableStatus.EMPTY),
