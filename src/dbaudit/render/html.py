@@ -15,9 +15,9 @@ from markupsafe import Markup, escape
 from dbaudit.model import TableStatus
 from dbaudit.render import gaps_context
 from dbaudit.render.status import (
-    is_shown,
     format_count,
     header_context,
+    is_shown,
 )
 
 if TYPE_CHECKING:
