@@ -78,7 +78,8 @@ def read_schema(
     if not wanted:
         return SchemaCatalog(views=_views(inspector, dialect, schema, include, exclude, label))
     filter_names = sorted(wanted)
-    args["filter_names"] = filter_names
+    if wanted != names:  # otherwise read the whole schema, without a long IN list to build
+        args["filter_names"] = filter_names
     primary_keys = _multi(inspector.get_multi_pk_constraint, **args)
     foreign_keys = _multi(inspector.get_multi_foreign_keys, **args)
     uniques = _multi(inspector.get_multi_unique_constraints, **args)
