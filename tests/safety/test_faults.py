@@ -3,8 +3,8 @@ read-only server.
 
 The shared database servers are never stopped.  "The server goes away" is produced for dbaudit's session
 alone: another session holds a lock on one table so dbaudit's statement waits, and then
-``pg_terminate_backend`` ends dbaudit's backend, found in ``pg_stat_activity`` by its database (each test has
-its own) and the ``application_name`` dbaudit sets.
+``pg_terminate_backend`` ends dbaudit's backend, found in ``pg_stat_activity`` as the one session of the
+test's own database that waits on a lock.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 from tests.conftest import unique_name
 from tests.safety.runner import (
+    Run,
     assert_clean_failure,
     finish,
     run_cli,
@@ -60,12 +61,14 @@ def locked(engine: Engine, table: str, mode: str) -> Iterator[Connection]:
 
 
 def waiting_backend(admin: Engine, database: str) -> int | None:
-    """The pid of dbaudit's backend in ``database`` that waits for a lock, if there is one."""
+    """The pid of dbaudit's backend in ``database`` that waits for a lock, if there is one.
+
+    The database is the test's own, so the only session in it that waits is dbaudit's."""
     with admin.connect() as conn:
         value = conn.execute(
             text(
-                "SELECT pid FROM pg_stat_activity WHERE datname = :db AND application_name LIKE 'dbaudit%' "
-                "AND wait_event_type = 'Lock' ORDER BY backend_start LIMIT 1"
+                "SELECT pid FROM pg_stat_activity WHERE datname = :db AND wait_event_type = 'Lock' "
+                "AND pid <> pg_backend_pid() ORDER BY backend_start LIMIT 1"
             ),
             {"db": database},
         ).scalar()
@@ -75,6 +78,28 @@ def waiting_backend(admin: Engine, database: str) -> int | None:
 def terminate(admin: Engine, pid: int) -> None:
     with admin.connect() as conn:
         assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+
+
+def kill_while_waiting(
+    engine: Engine, admin: Engine, lock: tuple[str, str], args: list[str], project: Path
+) -> Run:
+    """Run dbaudit while another session holds ``lock`` (table, mode); once dbaudit's backend waits on it,
+    terminate that backend, then release the lock and collect the result."""
+    database = str(engine.url.database)
+    table, mode = lock
+    holder = engine.connect()
+    holder.execute(text(f'LOCK TABLE "{table}" IN {mode} MODE'))
+    process = start_process(args, cwd=project)
+    try:
+        pid = wait_for(
+            lambda: waiting_backend(admin, database), "dbaudit to wait on the lock", process=process
+        )
+        terminate(admin, int(pid))  # type: ignore[call-overload]
+    finally:
+        holder.rollback()
+        holder.close()
+        run = finish(process, args)
+    return run
 
 
 def count(db: TestDatabase, table: str) -> int:
@@ -95,17 +120,8 @@ def test_connection_killed_during_report_exits_2_with_one_clean_line(
     pg_database.execute("CREATE TABLE open_items (id int PRIMARY KEY); INSERT INTO open_items VALUES (1)")
     pg_database.execute("CREATE TABLE held_items (id int PRIMARY KEY); INSERT INTO held_items VALUES (1)")
     project = write_project(tmp_path / "project", count_timeout=120)
-    name = str(make_url(pg_database.url).database)
     args = ["report", "--format", "json", "--no-scan", "--url", url_with_password(pg_database.url)]
-    with locked(pg_database.engine, "held_items", "ACCESS EXCLUSIVE"):
-        process = start_process(args, cwd=project)
-        try:
-            pid = wait_for(
-                lambda: waiting_backend(pg_admin, name), "dbaudit to wait on the lock", process=process
-            )
-            terminate(pg_admin, int(pid))  # type: ignore[call-overload]
-        finally:
-            run = finish(process, args)
+    run = kill_while_waiting(pg_database.engine, pg_admin, ("held_items", "ACCESS EXCLUSIVE"), args, project)
     line = assert_clean_failure(run)
     assert run.stdout == "", "a half-finished report must not be printed"
     lowered = line.lower()
@@ -123,19 +139,10 @@ def test_connection_killed_during_seed_commits_nothing(
         "CREATE TABLE real_rows (id int PRIMARY KEY, note text); INSERT INTO real_rows VALUES (1, 'keep')"
     )
     project = write_project(tmp_path / "project")
-    name = str(make_url(pg_database.url).database)
     args = ["seed", "--missing", "--yes", "--rows", "50", "--url", url_with_password(pg_database.url)]
     # SHARE mode lets dbaudit read `children` (reflection, probes) but blocks its INSERT: by then the parents
     # are already inserted in dbaudit's open transaction.
-    with locked(pg_database.engine, "children", "SHARE"):
-        process = start_process(args, cwd=project)
-        try:
-            pid = wait_for(
-                lambda: waiting_backend(pg_admin, name), "the seed to wait on the lock", process=process
-            )
-            terminate(pg_admin, int(pid))  # type: ignore[call-overload]
-        finally:
-            run = finish(process, args)
+    run = kill_while_waiting(pg_database.engine, pg_admin, ("children", "SHARE"), args, project)
     assert_clean_failure(run)
     assert DUMMY_PASSWORD not in run.stdout + run.stderr
     assert count(pg_database, "parents") == 0
