@@ -269,3 +269,33 @@ def test_a_dict_of_models_to_rows_and_a_list_of_seeder_classes(tmp_path: Path) -
         ("users", "core-insert", False),
         ("roles", "core-insert", False),
     }
+
+
+def test_conditions_that_do_not_read_the_database_keep_writes_unconditional(tmp_path: Path) -> None:
+    result = scan(
+        tmp_path,
+        {
+            "app/crud.py": """
+            from app.models import User
+            def find_user(session, name):
+                return session.query(User).filter_by(name=name).one_or_none()
+            """,
+            SCRIPT: """
+            import sys
+            from app import crud
+            from app.models import User, Role, Tag
+            options = {"roles": True}
+            if all(arg != "--dry-run" for arg in sys.argv) and options.get("roles", False):
+                session.add(Role())
+            if len(sys.argv) > 1 and filter(None, sys.argv):
+                session.add(Tag())
+            if not crud.find_user(session, "admin"):
+                session.add(User())
+            """,
+        },
+    )
+    assert writes(result, SCRIPT) == {
+        ("roles", "orm-add", False),
+        ("tags", "orm-add", False),
+        ("users", "orm-add", True),
+    }

@@ -393,26 +393,30 @@ class Frame:
                 if isinstance(self.env.get(node.id), DbRead):
                     return True
             elif isinstance(node, ast.Call):
-                func = node.func
-                name = (
-                    func.attr
-                    if isinstance(func, ast.Attribute)
-                    else func.id
-                    if isinstance(func, ast.Name)
-                    else ""
-                )
-                if name in _DB_READ_CALLS and (name != "get" or len(node.args) >= 2):
+                if self._reads_db(node):
                     return True
-                if isinstance(self.lookup_quiet(func), FunctionRef):
-                    value = self.lookup_quiet(func)
-                    if isinstance(value, FunctionRef) and self._returns_db(value, node):
-                        return True
             elif isinstance(node, ast.Attribute) and node.attr == "query":
                 return True
         return False
 
-    def _returns_db(self, ref: FunctionRef, node: ast.Call) -> bool:
-        return isinstance(self.ev.last_returns.get(ref), DbRead)
+    def _reads_db(self, call: ast.Call) -> bool:
+        """``select(...)``, ``session.scalar(...)``, ``session.get(Model, pk)``, a project function that
+        returned something read from the database... (``all(...)``, ``data.get(key)`` do not)."""
+        func = call.func
+        if isinstance(func, ast.Name):
+            if func.id in ("select", "exists"):
+                return True
+            value = self.lookup(func.id)
+        elif isinstance(func, ast.Attribute):
+            if func.attr == "get":
+                return bool(call.args) and isinstance(self.lookup_quiet(call.args[0]), ModelClass)
+            if func.attr in _DB_READ_CALLS:
+                return True
+            base = self.lookup_quiet(func.value)
+            value = self.ev.project.resolve(base.path, func.attr) if isinstance(base, ModuleRef) else None
+        else:
+            return False
+        return isinstance(value, FunctionRef) and isinstance(self.ev.last_returns.get(value), DbRead)
 
     # ------------------------------------------------------------------------------------ expressions
 
