@@ -299,3 +299,36 @@ def test_conditions_that_do_not_read_the_database_keep_writes_unconditional(tmp_
         ("tags", "orm-add", False),
         ("users", "orm-add", True),
     }
+
+
+def test_a_generic_repository_keeps_what_its_constructor_stored(tmp_path: Path) -> None:
+    result = scan(
+        tmp_path,
+        {
+            "app/repositories.py": """
+            class ContextAwareRepository:
+                def __init__(self, session, model, client_account_id=None):
+                    self.session = session
+                    self.model = model
+                    self.client_account_id = client_account_id
+
+                async def create(self, **fields):
+                    obj = self.model(client_account_id=self.client_account_id, **fields)
+                    self.session.add(obj)
+                    return obj
+            """,
+            SCRIPT: """
+            import asyncio
+            from app.models import Role, Tag
+            from app.repositories import ContextAwareRepository
+
+            async def main():
+                roles = ContextAwareRepository(session, Role, client_account_id=1)
+                await roles.create(name="admin")
+                unused = ContextAwareRepository(session, Tag)
+
+            asyncio.run(main())
+            """,
+        },
+    )
+    assert writes(result, SCRIPT) == {("roles", "orm-add", False)}

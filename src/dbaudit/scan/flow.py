@@ -83,6 +83,8 @@ _PERCENT = re.compile(r"%(?:\((\w+)\))?[sdrif]|%%")
 class FunctionResult:
     hits: tuple[Hit, ...]
     returns: Value | None
+    self_attrs: tuple[tuple[str, Value], ...] = ()
+    """For a method: the attributes it left on ``self`` (read by the constructor's caller)."""
 
 
 def _names_main(tree: ast.Module) -> bool:
@@ -219,10 +221,27 @@ class Evaluator(SqlHits):
         self._active.add(key)
         self.depth += 1
         try:
-            frame = Frame(self, ctx, dict(bound), module_level=False)
+            env: dict[str, Value] = dict(bound)
+            params = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+            self_name = params[0] if "." in ref.qualname and params else None
+            owner = env.get(self_name) if self_name else None
+            if isinstance(owner, ObjectOf):
+                env.update((f"{self_name}.{attr}", value) for attr, value in owner.attrs)
+            frame = Frame(self, ctx, env, module_level=False)
             frame.run(node.body, False)
             returns = next((v for v in frame.returns if v is not None), None)
-            result = FunctionResult(tuple(frame.hits), returns)
+            prefix = f"{self_name}."
+            attrs = tuple(
+                sorted(
+                    (key[len(prefix) :], value)
+                    for key, value in frame.env.items()
+                    if self_name
+                    and key.startswith(prefix)
+                    and "." not in key[len(prefix) :]
+                    and value is not None
+                )
+            )
+            result = FunctionResult(tuple(frame.hits), returns, attrs)
         finally:
             self.depth -= 1
             self._active.discard(key)
@@ -544,6 +563,8 @@ class Frame:
             return None
         if isinstance(base, ModuleRef):
             return self.ev.project.resolve(base.path, attr)
+        if isinstance(base, ObjectOf) and base.attr(attr) is not None:
+            return base.attr(attr)
         if isinstance(base, (ObjectOf, ClassRef)):
             method = self.ev.project.method(base.path, base.name, attr)
             if method is not None:
@@ -700,7 +721,8 @@ class Frame:
             elif isinstance(receiver, (ObjectOf, ClassRef)) and not self.ev.project.method(
                 receiver.path, receiver.name, name
             ):
-                callee = self.class_value(receiver, name, cond)  # self.model(**row)
+                stored = receiver.attr(name) if isinstance(receiver, ObjectOf) else None
+                callee = stored if stored is not None else self.class_value(receiver, name, cond)
         elif isinstance(func, ast.Name):
             name = func.id
             callee = self.lookup(name)
@@ -791,9 +813,10 @@ class Frame:
     ) -> ObjectOf:
         init = self.ev.project.method(cls.path, cls.name, "__init__")
         instance = ObjectOf(cls.path, cls.name)
-        if init is not None:
-            self.invoke(init, args, kwargs, cond, instance)
-        return instance
+        if init is None:
+            return instance
+        result = self.call_function(init, args, kwargs, cond, instance)
+        return ObjectOf(cls.path, cls.name, result.self_attrs) if result is not None else instance
 
     def registered(self, name: str, cond: bool) -> None:
         """``app()`` of a typer/click app runs the commands registered with ``@app.command()``."""
@@ -859,6 +882,18 @@ class Frame:
         cond: bool,
         self_value: Value | None,
     ) -> Value | None:
+        result = self.call_function(ref, args, kwargs, cond, self_value)
+        return result.returns if result is not None else None
+
+    def call_function(
+        self,
+        ref: FunctionRef,
+        args: list[Value | None],
+        kwargs: dict[str, Value | None],
+        cond: bool,
+        self_value: Value | None,
+    ) -> FunctionResult | None:
+        """Bind the arguments, evaluate the function (cached) and record its writes here."""
         node = self.ev.function_node(ref)
         if node is None:
             return None
@@ -881,4 +916,4 @@ class Frame:
                 bound[key] = value
         result = self.ev.invoke(ref, tuple(sorted(bound.items(), key=lambda kv: kv[0])))
         self.record(result.hits, cond)
-        return result.returns
+        return result

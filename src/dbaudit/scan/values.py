@@ -111,6 +111,11 @@ class ObjectOf(Value):
 
     path: str
     name: str
+    attrs: tuple[tuple[str, Value], ...] = ()
+    """What its ``__init__`` stored on ``self`` (``self.model = model``)."""
+
+    def attr(self, name: str) -> Value | None:
+        return next((value for key, value in self.attrs if key == name), None)
 
 
 @dataclass(frozen=True)
