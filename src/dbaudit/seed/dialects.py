@@ -169,7 +169,13 @@ class PostgresDialect(SeedDialect):
             try:
                 cursor.copy_expert(text_statement, _CsvStream(rows, converters))
             except psycopg2.Error as exc:
-                raise DBAPIError(text_statement, None, exc) from exc
+                lost = bool(conn.dialect.is_disconnect(exc, raw, cursor)) or raw.closed != 0
+                error = DBAPIError.instance(
+                    text_statement, None, exc, psycopg2.Error, connection_invalidated=lost, dialect=conn.dialect
+                )
+                if lost:
+                    conn.invalidate(exc)
+                raise error from exc
 
     def insert_together(
         self, conn: Connection, parts: list[tuple[SeedTable, Sequence[str], list[tuple[Any, ...]]]]

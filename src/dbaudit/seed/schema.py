@@ -88,7 +88,7 @@ def is_system(name: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(name, p) for p in patterns)
 
 
-_NEXTVAL = re.compile(r"nextval\('([^']+)'")
+_NEXTVAL = re.compile(r"nextval\('((?:[^']|'')+)'")
 
 
 def reflect_schema(conn: Connection, schemas: tuple[str, ...], system: tuple[str, ...]) -> SeedSchema:
@@ -222,7 +222,7 @@ def _numbered_by_database(
         return True
     if default and "nextval(" in default:
         match = _NEXTVAL.search(default)
-        return match.group(1) if match else True
+        return match.group(1).replace("''", "'") if match else True
     if dialect == "mysql" and column.autoincrement is True and column.name in primary_key:
         return True
     if dialect == "sqlite" and primary_key == (column.name,) and type(column.type).__name__ == "INTEGER":
