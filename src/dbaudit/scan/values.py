@@ -5,6 +5,7 @@ records so they can key the per-call cache."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 TableRef = tuple[str, "str | None"]
@@ -193,3 +194,62 @@ class SqlHits:
 
     def __call__(self, sql: Sql, site: CallSite, recogniser: str | None = None) -> list[Hit]:
         raise NotImplementedError
+
+
+MAX_TEXTS = 16
+"""How many alternative strings one value keeps (a loop over SQL strings)."""
+
+
+def join(values: Iterable[Value | None]) -> Value | None:
+    """The value of a list/tuple literal: instances, several strings, several functions."""
+    items: list[Instance] = []
+    texts: list[str] = []
+    refs: list[FunctionRef | ClassRef] = []
+    models: list[ModelClass] = []
+    other = False
+    for value in values:
+        if isinstance(value, ModelClass):
+            models.append(value)
+        elif isinstance(value, Models):
+            models.extend(value.items)
+        elif isinstance(value, ClassRef):
+            refs.append(value)
+        elif isinstance(value, Instance):
+            items.append(value)
+        elif isinstance(value, Instances):
+            items.extend(value.items)
+        elif isinstance(value, Sql):
+            texts.extend(value.texts)
+        elif isinstance(value, FunctionRef):
+            refs.append(value)
+        elif isinstance(value, Functions):
+            refs.extend(value.refs)
+        else:
+            other = True
+    if items:
+        return Instances(tuple(items))
+    if refs:
+        return Functions(tuple(dict.fromkeys(refs)))
+    if models:
+        unique = tuple(dict.fromkeys(models))
+        return unique[0] if len(unique) == 1 else Models(unique)
+    if texts and not other:
+        return Sql(tuple(dict.fromkeys(texts))[:MAX_TEXTS])
+    if not items and not texts and not refs and not models and not other:
+        return Instances(())
+    return None
+
+
+def element(value: Value | None) -> Value | None:
+    """The value of one item when iterating over ``value``."""
+    if isinstance(value, (Loaded, DbRead)):
+        return value
+    if isinstance(value, Instances) and value.items:
+        tables = tuple(dict.fromkeys(t for item in value.items for t in item.tables))
+        origin = "json-loop" if all(i.origin == "json-loop" for i in value.items) else "orm"
+        return Instance(tables, origin)
+    if isinstance(value, (Sql, Functions, Models, ModelClass)):
+        return value
+    if isinstance(value, Pairs):
+        return value.keys
+    return None
