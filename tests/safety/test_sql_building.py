@@ -1,10 +1,12 @@
 """No SQL is built by pasting values into strings.
 
-Every Python file under ``src/dbaudit`` is parsed with :mod:`ast`.  A string that looks like SQL (an
-``INSERT INTO``, ``DELETE FROM``, ``SELECT ... FROM``, ``UPDATE ... SET``, DDL, or SQL keywords in
-capitals) must not be built with an f-string, ``%`` formatting, ``.format()`` or ``+`` concatenation that
-brings in a value.  Identifiers reach SQL through SQLAlchemy constructs (``sqlalchemy.table``/``column``,
-``insert``/``delete``), which quote them with the engine's own rules; values travel as bound parameters.
+Every Python file under ``src/dbaudit`` is parsed with :mod:`ast`.  A string that is SQL (its text starts
+like a statement or clause: ``SELECT``, ``INSERT INTO``, ``DELETE FROM``, ``UPDATE ... SET``, DDL, ``WHERE``,
+``SET``, ...; or it is handed to ``text()``, ``execute()`` or ``exec_driver_sql()``) must not be built with an
+f-string, ``%`` formatting, ``.format()`` or ``+`` concatenation that brings in a value.  Identifiers reach
+SQL through SQLAlchemy constructs (``sqlalchemy.table``/``column``, ``insert``/``delete``), which quote them
+with the engine's own rules; values travel as bound parameters.  Messages that merely mention SQL words
+("insert NULL into a.b, then UPDATE") are not SQL.
 
 The allow-list is deliberately tiny.  An interpolated expression is accepted only when it is one of:
 
@@ -34,13 +36,20 @@ import pytest
 
 SOURCE_ROOT = Path(__file__).resolve().parents[2] / "src" / "dbaudit"
 
-#: SQL as it is written in statements: keywords in capitals, or the lowercase two-word shapes of DML/DDL.
-SQL_SHAPE = re.compile(
-    r"\b(SELECT|INSERT|UPDATE|DELETE|FROM|INTO|TABLE|SET|WHERE|VALUES|TRUNCATE|ALTER|DROP|CREATE|COPY|LOCK"
-    r"|PRAGMA|GRANT|EXEC|MERGE)\b"
-    r"|(?i:\binsert\s+into\b|\bdelete\s+from\b|\bselect\b[^\n]*\bfrom\b|\bupdate\b\s+\S+\s+set\b"
-    r"|\b(create|drop|alter|truncate|lock)\s+table\b|\bpragma\s+\w+|\bset\s+(session|local|transaction)\b)"
+#: Text that starts like a statement or a clause: keywords in capitals, or the lowercase shapes of DML/DDL.
+#: (Messages that merely mention SQL, like "insert NULL into a.b, then UPDATE", do not start like SQL.)
+SQL_START = re.compile(
+    r"^[\s()_\"'`.,]*(?:"
+    r"(?:SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|DROP|ALTER|TRUNCATE|COPY|LOCK|SET|PRAGMA|GRANT|REVOKE|MERGE"
+    r"|REPLACE|SAVEPOINT|RELEASE|ROLLBACK|EXPLAIN|ANALYZE|VACUUM|SHOW|KILL|WHERE|FROM|JOIN|ORDER BY|GROUP BY"
+    r"|LIMIT|VALUES|INTO|AND|OR|ON|RETURNING|UNION|EXCEPT|INTERSECT)(?=[\s(*;]|$)"
+    r"|(?i:insert\s+into|delete\s+from|select\b.*\bfrom|update\s+\S+\s+set|(create|drop|alter|truncate|lock)"
+    r"\s+table|pragma\s|set\s+(session|local|transaction)\b)"
+    r")"
 )
+
+#: Calls that execute their first argument as SQL: any string built from values and handed to them counts.
+EXECUTING_CALLS = frozenset({"text", "exec_driver_sql", "execute", "executescript", "executemany"})
 
 #: Quoting functions of SQLAlchemy's ``IdentifierPreparer`` (and numeric conversions).
 SAFE_CALLS = frozenset({"quote", "quote_schema", "quote_identifier", "format_table", "int", "float"})
@@ -136,6 +145,11 @@ def _template(node: ast.expr) -> tuple[str, str] | None:
 def violations_in(source: str, path: str) -> Iterator[Violation]:
     """Every place in ``source`` that builds SQL-looking text from values outside the allow-list."""
     tree = ast.parse(source)
+    executed = {
+        id(node.args[0])
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and node.args and _call_name(node) in EXECUTING_CALLS
+    }
     seen: set[int] = set()
     for node in ast.walk(tree):
         if not isinstance(node, ast.expr) or id(node) in seen:
@@ -147,7 +161,7 @@ def violations_in(source: str, path: str) -> Iterator[Violation]:
         for inner in ast.walk(node):
             seen.add(id(inner))
         how, text = found
-        if not SQL_SHAPE.search(text):
+        if not SQL_START.search(text) and id(node) not in executed:
             continue
         unsafe = [value for value in _interpolated(node) if not _is_safe_value(value)]
         if unsafe:
@@ -206,6 +220,9 @@ def test_the_detector_flags_every_way_of_pasting_names_into_sql() -> None:
         'q = f"update {t} set x = 1"',
         "conn.exec_driver_sql(f'LOCK TABLE {t} IN SHARE MODE')",
         "conn.execute(text(f\"SET LOCAL statement_timeout = '{ms}'\"))",
+        "conn.execute(text(f'{prefix} {table}'))",
+        'q = f" WHERE {column} = 1"',
+        'q = f"({sub}) UNION ALL SELECT 1"',
     ]
     for snippet in bad:
         assert list(violations_in(snippet, "x.py")), snippet
@@ -218,6 +235,8 @@ def test_the_detector_accepts_quoting_numbers_and_plain_messages() -> None:
         'q = f"SET statement_timeout = {int(ms)}"',
         'msg = f"table {name} could not be read: permission denied"',
         'msg = f"seeded {n} rows into {table}"',
+        'note = f"insert NULL into {cols}, then UPDATE"',
+        'log.info(f"SELECT-only role {role} may read {n} tables")',
         'q = "SELECT 1"',
         "q = text('SELECT 1 FROM t WHERE id = :id')",
     ]
