@@ -86,5 +86,9 @@ def test_skipped_folders_and_symlink_loops(tmp_path: Path) -> None:
     }
     scan(project, files, with_models=False)
     os.symlink(project, project / "scripts" / "loop")
+    outside = tmp_path / "outside.sql"
+    outside.write_text("INSERT INTO outside VALUES (1);\n")
+    os.symlink(outside, project / "scripts" / "seed_outside.sql")
+    os.symlink(project / "scripts" / "seed_ok.py", project / "scripts" / "seed_alias.py")
     result = scan_sources(project, Settings(project_root=project))
-    assert [s.path for s in result.sources] == ["scripts/seed_ok.py"]
+    assert [s.path for s in result.sources] == ["scripts/seed_alias.py", "scripts/seed_ok.py"]

@@ -69,11 +69,15 @@ class FileSystemTree:
             prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
             for name in filenames:
                 full = os.path.join(folder, name)
-                if os.path.islink(full) and not os.path.isfile(full):
-                    continue  # dangling link
+                if os.path.islink(full) and not self._inside(full):
+                    continue  # dangling, or pointing out of the tree
                 found.append(prefix + name)
         found.sort()
         return iter(found)
+
+    def _inside(self, link: str) -> bool:
+        target = os.path.realpath(link)
+        return os.path.isfile(target) and target.startswith(os.path.realpath(self.root) + os.sep)
 
     def read_bytes(self, path: str) -> bytes:
         full = self.root / path
