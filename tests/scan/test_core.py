@@ -33,15 +33,17 @@ def test_table_insert_and_model_table_insert(tmp_path: Path) -> None:
         tmp_path,
         {
             SCRIPT: """
-            from app.models import Role, audit_log
+            from app.models import Role, User, audit_log
             conn.execute(audit_log.insert().values(id=1))
             conn.execute(Role.__table__.insert(), [{"id": 1}])
+            User.__table__.insert().execute(id=2)  # SQLAlchemy 1.3, bound metadata
             """
         },
     )
     assert writes(result, SCRIPT) == {
         ("audit_log", "core-table-insert", False),
         ("roles", "core-table-insert", False),
+        ("users", "core-table-insert", False),
     }
 
 

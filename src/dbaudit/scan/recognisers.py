@@ -313,6 +313,8 @@ class ExecuteStatement(Recogniser):
 
     def recognise(self, site: CallSite) -> Outcome | None:
         value = site.arg(0, "statement")
+        if value is None and isinstance(site.receiver, Statement):  # legacy: table.insert().execute()
+            value = site.receiver
         if isinstance(value, Statement):
             hits = [site.hit(value.table, value.recogniser, value.dynamic)]
             hits.extend(site.hit(table, value.recogniser) for table in value.more)
