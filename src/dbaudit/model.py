@@ -404,7 +404,8 @@ class Audit:
     schema_version: str = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        return to_dict(self)
+        data: dict[str, Any] = to_dict(self)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Audit:
@@ -457,10 +458,10 @@ def _convert(tp: Any, value: Any) -> Any:
         return None
     origin = typing.get_origin(tp)
     if origin is Union or origin is types.UnionType:
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(args) == 1:
-            return _convert(args[0], value)
-        for arg in args:  # pragma: no cover - the model has no multi-type unions besides int | None
+        members = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(members) == 1:
+            return _convert(members[0], value)
+        for arg in members:  # pragma: no cover - the model has no multi-type unions besides int | None
             try:
                 return _convert(arg, value)
             except (TypeError, ValueError):
