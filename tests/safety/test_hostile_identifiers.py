@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -29,7 +30,10 @@ from tests.safety.hostile import (
     HostileSchema,
     create_hostile_schema,
 )
-from tests.safety.runner import run_cli
+from tests.safety.runner import run_cli, run_process
+
+if TYPE_CHECKING:
+    from tests.conftest import TestDatabase
 
 HOSTILE_PG_SCHEMA_PREFIX = 'dbaudit_h "S" ü;-- '
 
@@ -174,3 +178,16 @@ def test_scan_finds_writes_to_hostile_tables(tmp_path: Path, capfd: pytest.Captu
     scan = data.get("scan", data)
     written = {w["table"] for source in scan["sources"] for w in source["writes"]}
     assert {PARENT, CHILD, MIXED, GRANDCHILD, BACKTICK, UNICODE} <= written, written
+
+
+def test_commands_on_hostile_names_print_no_python_warnings(
+    sqlite_database: TestDatabase, tmp_path: Path
+) -> None:
+    """A library warning (SQLAlchemy cannot parse a quoted foreign key back) is not for the user's terminal:
+    stderr carries dbaudit's own log lines only.  Run as real processes, where warnings print."""
+    create_hostile_schema(sqlite_database.engine, None)
+    sqlite_database.engine.dispose()
+    for args in (["report", "--no-scan"], ["seed", "--missing", "--yes"], ["purge", "--yes"]):
+        run = run_process([*args, "--url", sqlite_database.url, "--project", str(tmp_path)], cwd=tmp_path)
+        assert run.code == 0, run.describe()
+        assert "Warning:" not in run.stderr, run.describe()

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -104,3 +106,45 @@ def test_protected_environment_refuses_seed_and_purge(
         line = assert_clean_failure(run)
         assert "protected" in line.lower(), line
         assert {t: _rows(db, t) for t in before} == before, f"{' '.join(args)} wrote to a protected database"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The seeder's no-loss property test runs at scale in CI
+
+
+PROPERTY_TESTS = (
+    "test_seed_then_purge_keeps_existing_rows_sqlite",
+    "test_seed_then_purge_keeps_existing_rows_postgresql",
+)
+
+
+def _load_as_ci(monkeypatch: pytest.MonkeyPatch) -> object:
+    """The seeder's property-test module, imported afresh under CI's environment."""
+    import importlib.util
+
+    monkeypatch.setenv("DBAUDIT_REQUIRE_SERVERS", "1")
+    monkeypatch.delenv("DBAUDIT_PROPERTY_EXAMPLES", raising=False)
+    path = Path(__file__).resolve().parents[1] / "test_seed_property.py"
+    assert path.is_file(), "the seeder's no-loss property test moved"
+    spec = importlib.util.spec_from_file_location("_seed_property_as_ci", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_no_loss_property_runs_at_least_200_examples_in_ci_on_postgresql_and_sqlite(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    module = _load_as_ci(monkeypatch)
+    for name in PROPERTY_TESTS:
+        test = getattr(module, name, None)
+        assert test is not None, f"{name} is gone from tests/test_seed_property.py"
+        chosen = getattr(test, "_hypothesis_internal_use_settings", None)
+        assert chosen is not None, f"{name} is not a hypothesis test"
+        assert chosen.max_examples >= 200, f"{name} runs only {chosen.max_examples} examples in CI"
+    ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text(encoding="utf-8")
+    assert "DBAUDIT_REQUIRE_SERVERS=1" in ci
+    for value in re.findall(r"DBAUDIT_PROPERTY_EXAMPLES=\D*(\d+)", ci):
+        assert int(value) >= 200, f".ci/run lowers the property examples to {value}"
