@@ -237,9 +237,10 @@ def test_no_password_in_any_output(
         run = run_cli(args, capfd)
         runs.append(run)
         assert "Traceback" not in run.stderr, run.describe()
+        # Each command must really work with the URL: a leak check on early failures proves little.
+        assert run.code in ((0, 1) if line[0] in ("diff", "check") else (0,)), run.describe()
         if line[:3] == ["seed", "--missing", "--yes"]:
             stored.append(_bookkeeping_text(target.engine))
-    assert any(r.args[0] == "report" and r.code == 0 for r in runs), [r.describe() for r in runs]
     problems = _search_everything(target.secret, runs, [project, out])
     problems += [f"bookkeeping table contains {form!r}" for s in stored for form in target.secret.leaks(s)]
     assert not problems, "\n".join(problems)
