@@ -126,8 +126,9 @@ class Context:
         """Environment of every measured process: no configuration leaking in from the caller's shell."""
         return {"DBAUDIT_URL": "", "DATABASE_URL": "", "PYTHONWARNINGS": "ignore"}
 
-    def pg_connect_env(self) -> dict[str, str]:
-        return {**self.env(), "BENCH_CONNECT": json.dumps(servers.pg_params(servers.pg_url()))}
+    def pg_connect_env(self, database: str) -> dict[str, str]:
+        """Environment of a PostgreSQL baseline: the connection parameters of the fixture database."""
+        return {**self.env(), "BENCH_CONNECT": json.dumps(servers.pg_params(servers.pg_url(), database))}
 
     def mysql_connect_env(self) -> dict[str, str]:
         params = servers.mysql_params(servers.mysql_url())
@@ -158,7 +159,7 @@ def _pg_mixed(ctx: Context, key: str, tables: int, large: int) -> tuple[str, lis
 
 
 def _report_pg(ctx: Context, schema: str, stdout: Path | None = None) -> Measurement:
-    argv = dbaudit_command("report", "--url", servers.url_string(servers.pg_url()), "--schema", schema)
+    argv = dbaudit_command("report", "--url", servers.pg_fixture_url(schema), "--schema", schema)
     return measure(argv, cwd=ctx.empty_project(), env=ctx.env(), ok_codes=REPORT_OK, stdout=stdout)
 
 
@@ -176,7 +177,7 @@ def check_report(result: CaseResult, report: Path, tables: Sequence[str]) -> Non
 
 def _catalog_baseline_pg(ctx: Context, schema: str) -> Measurement:
     return measure(
-        baseline_command("pg_catalog.py", schema), cwd=ctx.empty_project(), env=ctx.pg_connect_env()
+        baseline_command("pg_catalog.py", schema), cwd=ctx.empty_project(), env=ctx.pg_connect_env(schema)
     )
 
 
@@ -248,7 +249,7 @@ def report_pg_big(ctx: Context) -> CaseResult:
         ctx.sizes.pg_tables + 1,
     )
     schema, specs = _pg_mixed(ctx, "mixed", ctx.sizes.pg_tables, ctx.sizes.pg_large_table_rows)
-    park = ctx.registry.pg_schema("park")
+    park = ctx.registry.pg_side_schema(schema, "park")
     ctx.log(f"building a {rows:,}-row table ...")
     servers.pg_run_batches(
         park,
@@ -261,10 +262,12 @@ def report_pg_big(ctx: Context) -> CaseResult:
             f"ANALYZE {BIG_TABLE}",
         ],
         batch=1,
+        database=schema,
     )
 
     def move(to: str, frm: str) -> Callable[[], None]:
-        return lambda: servers.pg_run_batches(frm, [f'ALTER TABLE "{frm}".{BIG_TABLE} SET SCHEMA "{to}"'], 1)
+        statement = f'ALTER TABLE "{frm}".{BIG_TABLE} SET SCHEMA "{to}"'
+        return lambda: servers.pg_run_batches(frm, [statement], 1, database=schema)
 
     report = ctx.workdir / "report_pg_big.md"
     try:
@@ -276,9 +279,8 @@ def report_pg_big(ctx: Context) -> CaseResult:
             before_second=move(park, schema),
         )
     finally:
-        if BIG_TABLE not in servers.pg_tables(park):
-            move(park, schema)()
-        ctx.registry.drop_pg_schema(park)
+        servers.pg_run_batches(schema, [f'DROP TABLE IF EXISTS "{schema}".{BIG_TABLE}'], 1)
+        servers.pg_run_batches(park, [f'DROP SCHEMA "{park}" CASCADE'], 1, database=schema)
     check_report(result, report, [BIG_TABLE, *(s.name for s in specs)])
     if result.error is None and result.dbaudit.runs and rows > 1_000_000:
         line = next(ln for ln in report.read_text(encoding="utf-8").splitlines() if BIG_TABLE in ln)
@@ -375,7 +377,7 @@ def _ledger_check(schema: str, found: dict[str, int]) -> Callable[[], None]:
     def check() -> None:
         if seeding.LEDGER not in servers.pg_tables(schema):
             return
-        with servers.pg_connect() as conn, conn.cursor() as cur:
+        with servers.pg_connect(schema) as conn, conn.cursor() as cur:
             cur.execute(f'SELECT count(*), count(DISTINCT table_name) FROM "{schema}"."{seeding.LEDGER}"')
             rows, tables = cur.fetchone()
         if rows:
@@ -399,7 +401,7 @@ def seed_missing(ctx: Context) -> CaseResult:
     specs = seeding.seed_target_specs(n)
     seeding.build_seed_targets(schema, specs)
     rows_file = seeding.write_prebuilt(specs, per, ctx.workdir / "prebuilt-rows.json")
-    url = servers.url_string(servers.pg_url())
+    url = servers.pg_fixture_url(schema)
     argv = dbaudit_command(
         "seed", "--url", url, "--schema", schema, "--missing", "--rows", str(per), "--yes", "--seed", "1"
     )
@@ -413,7 +415,9 @@ def seed_missing(ctx: Context) -> CaseResult:
     result.dbaudit, result.baseline = interleave(
         ctx.repeat,
         lambda: measure(argv, cwd=ctx.empty_project(), env=ctx.env()),
-        lambda: measure(baseline_command("pg_insert.py", schema, str(rows_file)), env=ctx.pg_connect_env()),
+        lambda: measure(
+            baseline_command("pg_insert.py", schema, str(rows_file)), env=ctx.pg_connect_env(schema)
+        ),
         before_first=reset,
         before_second=reset,
     )
@@ -440,7 +444,7 @@ def seed_volume(ctx: Context) -> CaseResult:
     schema = ctx.registry.pg_schema("volume")
     servers.pg_run_batches(schema, seeding.volume_statements(), batch=1)
     csv_file = seeding.write_volume_csv(ctx.workdir / "volume.csv", rows)
-    url = servers.url_string(servers.pg_url())
+    url = servers.pg_fixture_url(schema)
     table = seeding.VOLUME_TABLE
     argv = dbaudit_command(
         "seed",
@@ -467,7 +471,7 @@ def seed_volume(ctx: Context) -> CaseResult:
     result.dbaudit, result.baseline = interleave(
         ctx.repeat,
         lambda: measure(argv, cwd=ctx.empty_project(), env=ctx.env()),
-        lambda: measure(copy, env=ctx.pg_connect_env()),
+        lambda: measure(copy, env=ctx.pg_connect_env(schema)),
         before_first=reset,
         before_second=reset,
     )

@@ -67,12 +67,15 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def clean_leftovers() -> None:
-    schemas, databases = servers.leftover_fixtures()
-    for schema in schemas:
-        log(f"dropping leftover schema {schema}")
+    pg_databases, pg_schemas, mysql_databases = servers.leftover_fixtures()
+    for database in pg_databases:
+        log(f"dropping leftover PostgreSQL database {database}")
+        servers.pg_drop_database(database)
+    for schema in pg_schemas:
+        log(f"dropping leftover PostgreSQL schema {schema}")
         servers.pg_drop_schema(schema)
-    for database in databases:
-        log(f"dropping leftover database {database}")
+    for database in mysql_databases:
+        log(f"dropping leftover MariaDB database {database}")
         with servers.mysql_connect() as conn, conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{database}`")
 

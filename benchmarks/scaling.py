@@ -64,7 +64,7 @@ def _tables_point(ctx: Context, size: int) -> Point:
     specs = schemas.plan_tables(size, schemas.mixed_sizes(size, random.Random(size), large=20_000))
     servers.pg_run_batches(schema, schemas.pg_statements(specs))
     servers.pg_run_batches(schema, schemas.pg_analyze(specs), batch=1)
-    url = servers.url_string(servers.pg_url())
+    url = servers.pg_fixture_url(schema)
     a, b = interleave(
         ctx.repeat,
         lambda: measure(
@@ -73,7 +73,7 @@ def _tables_point(ctx: Context, size: int) -> Point:
             env=ctx.env(),
             ok_codes=REPORT_OK,
         ),
-        lambda: measure(baseline_command("pg_catalog.py", schema), env=ctx.pg_connect_env()),
+        lambda: measure(baseline_command("pg_catalog.py", schema), env=ctx.pg_connect_env(schema)),
     )
     ctx.registry.drop_pg_schema(schema)
     return Point(size, a, b)
@@ -87,7 +87,7 @@ def _rows_point(ctx: Context, size: int) -> Point:
     argv = dbaudit_command(
         "seed",
         "--url",
-        servers.url_string(servers.pg_url()),
+        servers.pg_fixture_url(schema),
         "--schema",
         schema,
         "--tables",
@@ -103,7 +103,7 @@ def _rows_point(ctx: Context, size: int) -> Point:
     a, b = interleave(
         ctx.repeat,
         lambda: measure(argv, cwd=ctx.empty_project(), env=ctx.env()),
-        lambda: measure(copy, env=ctx.pg_connect_env()),
+        lambda: measure(copy, env=ctx.pg_connect_env(schema)),
         before_first=reset,
         before_second=reset,
     )

@@ -1,6 +1,6 @@
 """The database servers the benchmarks run against, and the fixtures built on them.
 
-Every fixture lives in its own PostgreSQL schema or MariaDB database named ``dbaudit_bench_*`` and is recorded
+Every fixture lives in its own PostgreSQL or MariaDB database named ``dbaudit_bench_*`` and is recorded
 in a :class:`FixtureRegistry` as soon as it is created, so :meth:`FixtureRegistry.drop_all` removes it again
 whatever happens (normal end, an error, Ctrl-C or SIGTERM).
 """
@@ -101,10 +101,9 @@ def mysql_connect(database: str | None = None) -> Iterator[Any]:
         conn.close()
 
 
-def pg_schema_url(schema: str) -> str:
-    """A URL whose connections have ``schema`` as their search_path (dbaudit's default schema)."""
-    url = pg_url()
-    return url_string(url.update_query_dict({"options": f"-csearch_path={schema}"}))
+def pg_fixture_url(database: str) -> str:
+    """The URL of a fixture database (whose schema of the same name dbaudit is pointed at with --schema)."""
+    return url_string(pg_url().set(database=database))
 
 
 def mysql_database_url(database: str) -> str:
@@ -123,17 +122,20 @@ def mysql_server_version() -> str:
         return str(cur.fetchone()[0])
 
 
-def pg_run_batches(schema: str, statements: list[str], batch: int = DDL_BATCH) -> None:
-    """Execute DDL/DML statements in ``schema``, ``batch`` statements per transaction."""
-    with pg_connect(autocommit=False) as conn, conn.cursor() as cur:
+def pg_run_batches(
+    schema: str, statements: list[str], batch: int = DDL_BATCH, *, database: str | None = None
+) -> None:
+    """Execute statements in ``schema`` (of the fixture database ``database``, by default the one named like
+    the schema), ``batch`` statements per transaction."""
+    with pg_connect(database or schema, autocommit=False) as conn, conn.cursor() as cur:
         cur.execute(f'SET search_path TO "{schema}"')
         for start in range(0, len(statements), batch):
             cur.execute(";\n".join(statements[start : start + batch]))
             conn.commit()
 
 
-def pg_tables(schema: str) -> list[str]:
-    with pg_connect() as conn, conn.cursor() as cur:
+def pg_tables(schema: str, *, database: str | None = None) -> list[str]:
+    with pg_connect(database or schema) as conn, conn.cursor() as cur:
         cur.execute(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY c.relname",
@@ -142,9 +144,16 @@ def pg_tables(schema: str) -> list[str]:
         return [row[0] for row in cur.fetchall()]
 
 
+def pg_drop_database(name: str) -> None:
+    """Drop a fixture database, ending any session still connected to it."""
+    with pg_connect() as conn, conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def pg_drop_schema(schema: str) -> None:
-    """Drop a schema of thousands of tables: tables in batches first, so no transaction runs out of locks."""
-    tables = pg_tables(schema)
+    """Drop a schema of the server's default database (left by an older run), tables in batches first, so
+    no transaction runs out of locks."""
+    tables = pg_tables(schema, database=pg_url().database or "postgres")
     statements = [f'DROP TABLE IF EXISTS "{schema}"."{t}" CASCADE' for t in tables]
     with pg_connect(autocommit=False) as conn, conn.cursor() as cur:
         for start in range(0, len(statements), DDL_BATCH):
@@ -156,18 +165,33 @@ def pg_drop_schema(schema: str) -> None:
 
 @dataclass
 class FixtureRegistry:
-    """Every schema, database and folder the run created, dropped again by :meth:`drop_all`."""
+    """Every database the run created, dropped again by :meth:`drop_all`.
+
+    A PostgreSQL fixture is a database of its own holding one schema of the same name: nothing the run does
+    meets the other users of the server (their locks, their catalog), and dropping it is one statement
+    however many tables it holds.
+    """
 
     log: Callable[[str], None] = print
-    pg_schemas: list[str] = field(default_factory=list)
+    pg_databases: list[str] = field(default_factory=list)
     mysql_databases: list[str] = field(default_factory=list)
 
     def pg_schema(self, kind: str) -> str:
+        """A new PostgreSQL database with a schema of the same name; the name is returned."""
         name = fixture_name(kind)
-        self.pg_schemas.append(name)
+        self.pg_databases.append(name)
         with pg_connect() as conn, conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        self.log(f"created PostgreSQL database {name}")
+        with pg_connect(name) as conn, conn.cursor() as cur:
             cur.execute(f'CREATE SCHEMA "{name}"')
-        self.log(f"created PostgreSQL schema {name}")
+        return name
+
+    def pg_side_schema(self, database: str, kind: str) -> str:
+        """Another schema inside the fixture database ``database`` (dropped with it)."""
+        name = fixture_name(kind)
+        with pg_connect(database) as conn, conn.cursor() as cur:
+            cur.execute(f'CREATE SCHEMA "{name}"')
         return name
 
     def mysql_database(self, kind: str) -> str:
@@ -179,18 +203,18 @@ class FixtureRegistry:
         return name
 
     def drop_pg_schema(self, name: str) -> None:
-        pg_drop_schema(name)
-        if name in self.pg_schemas:
-            self.pg_schemas.remove(name)
+        pg_drop_database(name)
+        if name in self.pg_databases:
+            self.pg_databases.remove(name)
 
     def drop_all(self) -> list[str]:
         """Drop everything; the names that could not be dropped (with the reason) are returned."""
         problems: list[str] = []
-        for schema in list(self.pg_schemas):
+        for database in list(self.pg_databases):
             try:
-                self.drop_pg_schema(schema)
+                self.drop_pg_schema(database)
             except Exception as exc:
-                problems.append(f"PostgreSQL schema {schema}: {exc}")
+                problems.append(f"PostgreSQL database {database}: {exc}")
         for database in list(self.mysql_databases):
             try:
                 with mysql_connect() as conn, conn.cursor() as cur:
@@ -201,13 +225,16 @@ class FixtureRegistry:
         return problems
 
 
-def leftover_fixtures() -> tuple[list[str], list[str]]:
-    """``dbaudit_bench_*`` schemas and databases on the servers (left by a run that was killed with -9)."""
+def leftover_fixtures() -> tuple[list[str], list[str], list[str]]:
+    """``dbaudit_bench_*`` PostgreSQL databases and schemas, and MariaDB databases, on the servers (left by a
+    run that was killed with SIGKILL)."""
     like = PREFIX.replace("_", r"\_") + "%"
     with pg_connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (like,))
+        pg_databases = [row[0] for row in cur.fetchall()]
         cur.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (like,))
         schemas = [row[0] for row in cur.fetchall()]
     with mysql_connect() as conn, conn.cursor() as cur:
         cur.execute("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE %s", (like,))
         databases = [row[0] for row in cur.fetchall()]
-    return schemas, databases
+    return pg_databases, schemas, databases

@@ -23,7 +23,7 @@ from tests.conftest import MYSQL_URL, PG_URL, PROJECT_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.mysql]
 
-CREATED = re.compile(r"created (PostgreSQL schema|MariaDB database) (\S+)")
+CREATED = re.compile(r"created (PostgreSQL database|MariaDB database) (\S+)")
 
 
 def bench_env() -> dict[str, str]:
@@ -46,8 +46,8 @@ def created_fixtures(stderr: str) -> list[tuple[str, str]]:
 def assert_dropped(fixtures: list[tuple[str, str]], pg_admin: Engine, mysql_admin: Engine) -> None:
     with pg_admin.connect() as pg, mysql_admin.connect() as my:
         for kind, name in fixtures:
-            if kind == "PostgreSQL schema":
-                found = pg.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = :n"), {"n": name}).first()
+            if kind == "PostgreSQL database":
+                found = pg.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
             else:
                 found = my.execute(
                     text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :n"), {"n": name}
@@ -89,7 +89,7 @@ def test_quick_run_fills_every_case_and_cleans_up(
     assert written.startswith("# Benchmark results")
     assert all(row[0] in written for row in rows)
     fixtures = created_fixtures(proc.stderr)
-    assert {kind for kind, _ in fixtures} == {"PostgreSQL schema", "MariaDB database"}
+    assert {kind for kind, _ in fixtures} == {"PostgreSQL database", "MariaDB database"}
     assert_dropped(fixtures, pg_admin, mysql_admin)
 
 
@@ -117,12 +117,12 @@ def test_interrupted_run_drops_its_fixtures(pg_admin: Engine, mysql_admin: Engin
     assert proc.stderr is not None
     seen = ""
     deadline = time.monotonic() + 120
-    while "created PostgreSQL schema" not in seen and time.monotonic() < deadline:
+    while "created PostgreSQL database" not in seen and time.monotonic() < deadline:
         line = proc.stderr.readline()
         if not line:
             break
         seen += line
-    assert "created PostgreSQL schema" in seen, seen
+    assert "created PostgreSQL database" in seen, seen
     time.sleep(1.0)
     proc.send_signal(signal.SIGINT)
     stdout, rest = proc.communicate(timeout=120)
