@@ -8,7 +8,8 @@ Two proofs on PostgreSQL:
   (``pg_stat_user_tables``: ``n_tup_ins``, ``n_tup_upd``, ``n_tup_del``, ``n_tup_hot_upd``) are unchanged
   afterwards, no table was created or dropped, and every row is identical.
 
-Statistics are read once the role's backends have ended (a backend flushes its counters when it exits).
+Statistics are read once the role's backends have ended and a later canary write has been counted (a backend
+flushes its counters when it exits).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def test_report_needs_only_select_and_writes_nothing(
         "CREATE TABLE accounts (id serial PRIMARY KEY, name text NOT NULL);"
         "CREATE TABLE notes (id serial PRIMARY KEY, account_id int REFERENCES accounts(id), body text);"
         "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);"
+        "CREATE TABLE stats_canary (id int);"
         "INSERT INTO accounts (name) VALUES ('a'), ('b'); INSERT INTO alembic_version VALUES ('0001')"
     )
     reader, owner = roles["reader"], roles["owner"]
@@ -96,6 +98,7 @@ def test_report_needs_only_select_and_writes_nothing(
         f'ALTER TABLE accounts OWNER TO "{owner}"; ALTER TABLE notes OWNER TO "{owner}";'
         f'ALTER TABLE alembic_version OWNER TO "{owner}"'
     )
+    pg_schema.engine.dispose()  # a backend flushes its statistics when it ends
     wait_for(lambda: _statistics(pg_admin, schema).get("accounts", (0,))[0] >= 2, "the setup's statistics")
     before_stats = _statistics(pg_admin, schema)
     before_rows = _picture(pg_schema)
@@ -109,5 +112,16 @@ def test_report_needs_only_select_and_writes_nothing(
             assert run.code == 0, run.describe()
         wait_for(lambda r=role: _no_backends(pg_admin, r), f"{role}'s sessions to end")
 
-    assert _picture(pg_schema) == before_rows
-    assert _statistics(pg_admin, schema) == before_stats
+    # A canary write from a session that starts after dbaudit's have ended: once the canary is counted, any
+    # write dbaudit made would be counted too (a backend flushes its statistics as it exits).
+    pg_schema.execute("INSERT INTO stats_canary VALUES (1)")
+    pg_schema.engine.dispose()
+    wait_for(
+        lambda: _statistics(pg_admin, schema).get("stats_canary", (0,))[0] == 1, "the canary's statistics"
+    )
+    after_stats = _statistics(pg_admin, schema)
+    del after_stats["stats_canary"], before_stats["stats_canary"]
+    after_rows = _picture(pg_schema)
+    del after_rows["stats_canary"], before_rows["stats_canary"]
+    assert after_rows == before_rows
+    assert after_stats == before_stats
