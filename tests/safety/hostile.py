@@ -1,8 +1,9 @@
 """A schema of hostile identifiers, the same shape on every dialect.
 
 Table and column names carry double quotes, backticks, single quotes, spaces, semicolons, ``--``, unicode,
-reserved words (``select``, ``order``, ``user``), mixed case, and names at the engine's length limit
-(PostgreSQL: 63 bytes; MariaDB/MySQL: 64 characters), with foreign keys between them.  The tables are created
+Markdown/HTML markup (``|``, ``<script>``), reserved words (``select``, ``order``, ``user``), mixed case, and
+names at the engine's length limit (PostgreSQL: 63 bytes; MariaDB/MySQL: 64 characters), with foreign keys
+between them.  The tables are created
 through SQLAlchemy (whose quoting is the reference), so the names reach the catalog exactly as written here.
 """
 
@@ -20,6 +21,8 @@ GRANDCHILD = "select"
 BACKTICK = "tab`le; DROP TABLE x --"
 UNICODE = "Ünïcødé 表 données"
 MIXED = "MixedCase"
+MARKUP = "x|<script>alert(1)</script>|"
+"""A name that breaks a Markdown table or injects script into the HTML report unless escaped."""
 
 TEXT_COLUMN = 'Col "q" ; --'
 RESERVED_COLUMN = "order"
@@ -88,6 +91,7 @@ def create_hostile_schema(engine: Engine, schema: str | None) -> HostileSchema:
     )
     Table(BACKTICK, metadata, *_columns(dialect))
     Table(UNICODE, metadata, *_columns(dialect))
+    Table(MARKUP, metadata, *_columns(dialect))
     mixed = Table(MIXED, metadata, *_columns(dialect))
     Table(long_name(dialect, "Long \"n\" 'q' "), metadata, *_columns(dialect))
     metadata.create_all(engine)

@@ -9,6 +9,7 @@ worse) here.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from tests.safety.hostile import (
     BACKTICK,
     CHILD,
     GRANDCHILD,
+    MARKUP,
     MIXED,
     PARENT,
     UNICODE,
@@ -90,6 +92,33 @@ def test_report_gives_the_right_status_for_every_hostile_table(
     expected |= {name: "empty" for name in hostile_db.schema.empty}
     assert {k: v for k, v in found.items() if k in expected} == expected
     assert set(expected) <= set(found), f"tables missing from the report: {set(expected) - set(found)}"
+
+
+def test_markdown_and_html_reports_escape_hostile_names(
+    hostile_db: HostileDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A ``|`` in a name must not split a Markdown table cell; ``<script>`` must not reach the HTML as markup
+    (the HTML report is a CI artifact people open in a browser)."""
+    common = ["--no-scan", "--project", str(tmp_path), *hostile_db.args]
+    html = run_cli(["report", "--format", "html", *common], capfd)
+    assert html.code == 0, html.describe()
+    assert "<script>alert(1)</script>" not in html.stdout
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html.stdout
+
+    markdown = run_cli(["report", "--format", "md", *common], capfd)
+    assert markdown.code == 0, markdown.describe()
+    prose = re.sub(r"`[^`\n]*`", "", re.sub(r"(?ms)^```.*?^```", "", markdown.stdout))
+    raw = [line for line in prose.splitlines() if "<script>" in line]
+    assert not raw, f"a name reaches the Markdown as raw HTML outside code: {raw}"
+    table_rows = [
+        line for line in markdown.stdout.splitlines() if line.startswith("|") and "alert(1)" in line
+    ]
+    header = next(line for line in markdown.stdout.splitlines() if line.startswith("| Table"))
+    cells = len(header.split(" | "))
+    for row in table_rows:
+        unescaped = row.replace("\\|", "")
+        assert len(unescaped.split(" | ")) == cells, f"the name broke the table row: {row}"
+    assert MARKUP  # the name under test
 
 
 def test_seed_then_purge_on_hostile_tables_returns_them_unchanged(
