@@ -320,3 +320,25 @@ def test_no_password_when_commands_fail(
         assert run.code == 2, run.describe()
     problems = _search_everything(target.secret, runs, [project])
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "mysql+pymysql://app:p%%40ss%%2Fw0rd@db.example:3306/app",
+        "postgresql://app:secret@%(here)s/app",
+        "sqlite:///%(here)s/app.db",
+        "postgresql://app@localhost/app",
+    ],
+)
+def test_alembic_ini_url_is_read_exactly_as_alembic_reads_it(tmp_path: Path, written: str) -> None:
+    """A URL-encoded password in alembic.ini is written with ``%%`` (Alembic's ini interpolation): dbaudit
+    must read the URL Alembic reads, or it connects with a wrong password."""
+    from alembic.config import Config
+
+    from dbaudit.config import load_settings
+
+    ini = tmp_path / "alembic.ini"
+    ini.write_text(f"[alembic]\nscript_location = alembic\nsqlalchemy.url = {written}\n", encoding="utf-8")
+    expected = Config(str(ini)).get_main_option("sqlalchemy.url")
+    assert load_settings({}, cwd=tmp_path, environ={}).url == expected
