@@ -57,8 +57,10 @@ def _secrets(settings: Settings) -> tuple[str, ...]:
     return (str(password),) if password else ()
 
 
-def database_name(conn: Connection) -> str:
-    return str(conn.engine.url.database or "")
+def lock_scope(conn: Connection, schemas: tuple[str | None, ...]) -> str:
+    """What one seed or purge locks: the database and the schemas it writes (two schemas do not contend)."""
+    schema = schemas[0] if schemas and schemas[0] else conn.dialect.default_schema_name
+    return f"{conn.engine.url.database or ''}/{schema or ''}"
 
 
 def refuse_if_protected(

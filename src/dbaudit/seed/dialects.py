@@ -25,7 +25,6 @@ from dbaudit.errors import SeedError
 from dbaudit.seed.schema import SeedTable
 
 LOCK_WAIT_SECONDS = 5.0
-_PG_LOCK_KEY = 0x6462617564697400  # "dbaudit\0": one advisory lock for every seed and purge on the server
 NULL = "\\N"
 
 
@@ -121,7 +120,9 @@ class PostgresDialect(SeedDialect):
     def acquire_lock(self, conn: Connection, database: str) -> None:
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
-            if conn.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY}).scalar():
+            if conn.execute(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _lock_key(database)}
+            ).scalar():
                 return
             if time.monotonic() >= deadline:
                 raise SeedError(
@@ -171,7 +172,12 @@ class PostgresDialect(SeedDialect):
             except psycopg2.Error as exc:
                 lost = bool(conn.dialect.is_disconnect(exc, raw, cursor)) or raw.closed != 0
                 error = DBAPIError.instance(
-                    text_statement, None, exc, psycopg2.Error, connection_invalidated=lost, dialect=conn.dialect
+                    text_statement,
+                    None,
+                    exc,
+                    psycopg2.Error,
+                    connection_invalidated=lost,
+                    dialect=conn.dialect,
                 )
                 if lost:
                     conn.invalidate(exc)
@@ -226,6 +232,13 @@ class MySQLDialect(SeedDialect):
 
     def release_lock(self, conn: Connection, database: str) -> None:
         conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _mysql_lock_name(database)})
+
+
+def _lock_key(scope: str) -> int:
+    """A signed 64-bit advisory-lock key for one database and schema."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(f"dbaudit:{scope}".encode()).digest()[:8], "big", signed=True)
 
 
 def _mysql_lock_name(database: str) -> str:

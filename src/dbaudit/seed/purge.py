@@ -23,7 +23,7 @@ from sqlalchemy.sql.schema import Table
 from dbaudit.config import Settings
 from dbaudit.errors import SeedError
 from dbaudit.seed import ledger as ledger_mod
-from dbaudit.seed.connection import database_name, open_engine, refuse_if_protected
+from dbaudit.seed.connection import lock_scope, open_engine, refuse_if_protected
 from dbaudit.seed.dialects import SeedDialect, from_jsonable, jsonable
 from dbaudit.seed.plan import _components, _topological
 from dbaudit.seed.records import BlockingReference, PurgeReport, PurgeResult
@@ -52,7 +52,7 @@ def purge(
         conn.rollback()
         if not exists:
             return PurgeReport(dry_run=dry_run)
-        database = database_name(conn)
+        database = lock_scope(conn, schemas)
         ledger = ledger_mod.ledger_table(ledger_schema)
         locked = False
         try:

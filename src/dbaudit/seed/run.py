@@ -21,7 +21,7 @@ from dbaudit.errors import DbauditError, SeedError
 from dbaudit.resources import seeders_dir
 from dbaudit.seed import ledger as ledger_mod
 from dbaudit.seed.api import LoadedSeeder, choose_seeder, load_seeders
-from dbaudit.seed.connection import database_name, open_engine, refuse_if_protected
+from dbaudit.seed.connection import lock_scope, open_engine, refuse_if_protected
 from dbaudit.seed.dialects import SeedDialect
 from dbaudit.seed.generate import (
     RunState,
@@ -81,7 +81,7 @@ def run_seed(
     with open_engine(settings) as (engine, dialect), engine.connect() as conn:
         refuse_if_protected(conn, settings, schemas, "seed")
         conn.rollback()
-        database = database_name(conn)
+        database = lock_scope(conn, schemas)
         if dialect.name == "mysql":
             # DDL commits implicitly on MySQL: make the ledger before the run's transaction (a temporary one
             # for a dry run, so a dry run leaves nothing behind).
