@@ -152,6 +152,89 @@ def test_connection_killed_during_seed_commits_nothing(
         assert count(pg_database, ledger) == 0, f"bookkeeping table {ledger} kept rows of a failed run"
 
 
+def mariadb_waiting_thread(admin: Engine, database: str, holder_id: int) -> int | None:
+    """The id of the connection in ``database`` (other than the lock holder) that waits on a table lock."""
+    with admin.connect() as conn:
+        value = conn.execute(
+            text(
+                "SELECT id FROM information_schema.processlist WHERE db = :db AND id <> :holder "
+                "AND command = 'Query' AND state LIKE 'Waiting for table%' ORDER BY id LIMIT 1"
+            ),
+            {"db": database, "holder": holder_id},
+        ).scalar()
+    return int(value) if value is not None else None
+
+
+def kill_mariadb_while_waiting(
+    db: TestDatabase, admin: Engine, lock: str, args: list[str], project: Path
+) -> Run:
+    """MariaDB twin of :func:`kill_while_waiting`: ``LOCK TABLES <lock>`` in another session, then ``KILL``
+    dbaudit's connection once it waits on that lock."""
+    holder = db.engine.connect()
+    holder.exec_driver_sql(f"LOCK TABLES {lock}")
+    holder_id = int(holder.exec_driver_sql("SELECT CONNECTION_ID()").scalar_one())
+    process = start_process(args, cwd=project)
+    try:
+        thread = wait_for(
+            lambda: mariadb_waiting_thread(admin, str(db.schema), holder_id),
+            "dbaudit to wait on the table lock",
+            process=process,
+        )
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"KILL {int(thread)}")  # type: ignore[call-overload]
+    finally:
+        holder.exec_driver_sql("UNLOCK TABLES")
+        holder.close()
+        run = finish(process, args)
+    return run
+
+
+def test_mariadb_connection_killed_during_report_exits_2(
+    mysql_database: TestDatabase, mysql_admin: Engine, tmp_path: Path
+) -> None:
+    mysql_database.execute("CREATE TABLE open_items (id int PRIMARY KEY)")
+    mysql_database.execute("INSERT INTO open_items VALUES (1)")
+    mysql_database.execute("CREATE TABLE held_items (id int PRIMARY KEY)")
+    project = write_project(tmp_path / "project", count_timeout=120)
+    args = ["report", "--format", "json", "--no-scan", "--url", mysql_database.url]
+    run = kill_mariadb_while_waiting(mysql_database, mysql_admin, "held_items WRITE", args, project)
+    line = assert_clean_failure(run)
+    assert run.stdout == "", "a half-finished report must not be printed"
+    assert "connection" in line.lower() or "lost" in line.lower(), line
+
+
+def test_mariadb_connection_killed_during_seed_commits_nothing(
+    mysql_database: TestDatabase, mysql_admin: Engine, tmp_path: Path
+) -> None:
+    mysql_database.execute(
+        "CREATE TABLE parents (id int AUTO_INCREMENT PRIMARY KEY, name varchar(40) NOT NULL)"
+    )
+    mysql_database.execute(
+        "CREATE TABLE children (id int AUTO_INCREMENT PRIMARY KEY, parent_id int NOT NULL, label varchar(40),"
+        " FOREIGN KEY (parent_id) REFERENCES parents (id))"
+    )
+    mysql_database.execute("CREATE TABLE real_rows (id int PRIMARY KEY, note varchar(20))")
+    mysql_database.execute("INSERT INTO real_rows VALUES (1, 'keep')")
+    project = write_project(tmp_path / "project")
+    args = ["seed", "--missing", "--yes", "--rows", "50", "--url", mysql_database.url]
+    # READ lets dbaudit read `children` but blocks its INSERT, by when the parents are inserted.
+    run = kill_mariadb_while_waiting(mysql_database, mysql_admin, "children READ", args, project)
+    assert_clean_failure(run)
+    assert count_mysql(mysql_database, "parents") == 0
+    assert count_mysql(mysql_database, "children") == 0
+    assert mysql_database.scalar("SELECT note FROM real_rows WHERE id = 1") == "keep"
+    with mysql_database.engine.connect() as conn:
+        ledgers = [r[0] for r in conn.execute(text("SHOW TABLES LIKE 'dbaudit%'"))]
+    for ledger in ledgers:
+        assert count_mysql(mysql_database, ledger) == 0, (
+            f"bookkeeping table {ledger} kept rows of a failed run"
+        )
+
+
+def count_mysql(db: TestDatabase, table: str) -> int:
+    return int(db.scalar(f"SELECT count(*) FROM `{table}`"))  # type: ignore[call-overload]
+
+
 def test_lock_timeout_is_named_and_other_tables_still_reported(
     pg_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
