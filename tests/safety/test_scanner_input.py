@@ -2,10 +2,10 @@
 
 One project holds everything a real repository can throw at the scanner: syntax errors, NUL bytes, a 50 MB
 file, code nested thousands of levels deep (which makes CPython's own parser and any recursive AST walk hit
-the recursion limit), symbolic-link loops, undecodable bytes, deeply nested JSON/YAML fixtures, and files
-that would create a marker file if they were imported, executed, unpickled or loaded with an unsafe YAML
-loader.  ``dbaudit scan`` runs on it as a real process (a C-level crash cannot take the test runner down),
-must exit 0, must still find the one good seed script, and no marker may exist afterwards.
+the recursion limit), symbolic-link loops, undecodable bytes and file names, deeply nested JSON/YAML
+fixtures, and files that would create a marker file if they were imported, executed, unpickled or loaded
+with an unsafe YAML loader.  ``dbaudit scan`` runs on it as a real process (a C-level crash cannot take the
+test runner down), must exit 0, must still find the one good seed script, and no marker may exist afterwards.
 
 A hypothesis test then feeds generated Python and SQL (random text, random bytes, and grammar-ish
 compositions of ``session.add`` / ``op.execute`` / ``INSERT`` fragments, cut at random points) to
@@ -116,6 +116,11 @@ def build_hostile_project(root: Path, marker: Path) -> None:
     _plant(root / "fixtures" / "deep.json", "[" * 100_000 + "]" * 100_000)
     _plant(root / "fixtures" / "deep.yaml", "[" * 100_000 + "]" * 100_000)
     _plant(root / "db" / "widgets.json", json.dumps([{"name": "ok"}]))
+    # File names that are not UTF-8, carry a newline, or Markdown/HTML markup.
+    with open(os.fsencode(root / "app") + b"/seed_\xff\xfe.py", "wb") as fh:
+        fh.write(b"session.add(Widget())\n")
+    _plant(root / "app" / "seed_new\nline.py", "session.add(Widget())\n")
+    _plant(root / "data" / "seed_<b>|x.sql", "INSERT INTO widgets VALUES (1);\n")
     # Symbolic-link loops: a folder linking to its parent, files linking to each other, a dangling link.
     (root / "app" / "seeds").mkdir(parents=True, exist_ok=True)
     os.symlink("..", root / "app" / "seeds" / "loop")
