@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import CheckConstraint, Column, MetaData, Table, inspect, literal, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Select
 
 from dbaudit.seed.constraints import CheckRules, parse_checks
@@ -105,11 +106,14 @@ def reflect_schema(conn: Connection, schemas: tuple[str, ...], system: tuple[str
             for domain in inspector.get_domains(schema=schema or "*"):
                 checks = [(c.get("name"), c["check"]) for c in domain.get("constraints", [])]
                 domains[domain["name"]] = checks
+    extra_checks = _mysql_checks(conn) if dialect == "mysql" else {}
     tables: dict[str, SeedTable] = {}
     for key, sa_table in metadata.tables.items():
         if sa_table.schema is not None and sa_table.schema not in targets:
             continue  # a table of another schema reached through a foreign key: used as a parent only
         checks_raw = _check_constraints(inspector, sa_table)
+        known = {text for _name, text in checks_raw}
+        checks_raw += [c for c in extra_checks.get(sa_table.name, []) if c[1] not in known]
         tables[key] = _seed_table(key, sa_table, dialect, checks_raw, domains)
     if dialect == "sqlite":
         _sqlite_uniques(conn, tables)
@@ -127,6 +131,24 @@ def _check_constraints(inspector: Any, sa_table: Table) -> list[tuple[str | None
         if isinstance(constraint, CheckConstraint):
             name = constraint.name if isinstance(constraint.name, str) else None
             out.append((name, str(constraint.sqltext)))
+    return out
+
+
+def _mysql_checks(conn: Connection) -> dict[str, list[tuple[str | None, str]]]:
+    """MariaDB's column-level CHECKs (``json_valid`` of a JSON column among them), which reflection misses."""
+    out: dict[str, list[tuple[str | None, str]]] = {}
+    try:
+        rows = conn.execute(
+            text(
+                "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+                "WHERE CONSTRAINT_SCHEMA = DATABASE()"
+            )
+        ).all()
+    except DBAPIError:  # MySQL 8 has no TABLE_NAME there; its table-level checks are reflected already
+        conn.rollback()
+        return out
+    for table, name, clause in rows:
+        out.setdefault(table, []).append((name, clause))
     return out
 
 

@@ -59,6 +59,7 @@ _KIND_BY_CLASS = {
     "MACADDR": "macaddr",
     "MACADDR8": "macaddr",
     "TSVECTOR": "tsvector",
+    "INTERVAL": "interval",
     "CITEXT": "str",
     "MONEY": "decimal",
     "YEAR": "year",
