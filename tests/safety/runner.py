@@ -80,11 +80,19 @@ def run_process(
         cwd=cwd,
         env=subprocess_env(env),
         capture_output=True,
-        text=True,
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
-    return Run(tuple(args), done.returncode, done.stdout, done.stderr)
+    return Run(tuple(args), done.returncode, _utf8(done.stdout, "stdout"), _utf8(done.stderr, "stderr"))
+
+
+def _utf8(data: bytes, stream: str) -> str:
+    """dbaudit's output is UTF-8 text (JSON requires it): anything else fails the test, showing where."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        around = data[max(0, exc.start - 60) : exc.end + 20]
+        pytest.fail(f"dbaudit wrote invalid UTF-8 to {stream} at byte {exc.start}: {around!r}")
 
 
 def start_process(
