@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
 from tests.conftest import PG_URL
@@ -127,6 +127,13 @@ def test_seed_then_purge_on_hostile_tables_returns_them_unchanged(
     schema = hostile_db.schema
     before = schema.rows(hostile_db.engine)
     common = ["--project", str(tmp_path), *hostile_db.args]
+
+    tables_before = set(inspect(hostile_db.engine).get_table_names(schema=schema.metadata.schema))
+    rehearsal = run_cli(["seed", "--missing", "--dry-run", "--seed", "7", *common], capfd)
+    assert rehearsal.code == 0, rehearsal.describe()
+    assert schema.rows(hostile_db.engine) == before, "seed --dry-run must roll everything back"
+    tables_after = set(inspect(hostile_db.engine).get_table_names(schema=schema.metadata.schema))
+    assert tables_after == tables_before, "seed --dry-run must not leave a bookkeeping table behind"
 
     seeded = run_cli(["seed", "--missing", "--yes", "--seed", "7", *common], capfd)
     assert seeded.code == 0, seeded.describe()
