@@ -127,7 +127,9 @@ def reflect_schema(conn: Connection, schemas: tuple[str, ...], system: tuple[str
 def _check_constraints(inspector: Any, sa_table: Table) -> list[tuple[str | None, str]]:
     """The CHECK constraints reflection already attached to the table (no extra round trip)."""
     out = []
-    for constraint in sa_table.constraints:
+    for constraint in sorted(
+        sa_table.constraints, key=lambda c: (str(c.name), str(getattr(c, "sqltext", "")))
+    ):
         if isinstance(constraint, CheckConstraint):
             name = constraint.name if isinstance(constraint.name, str) else None
             out.append((name, str(constraint.sqltext)))
@@ -189,19 +191,22 @@ def _seed_table(
             if rule.not_null:
                 specs[name].nullable = False
     uniques: list[tuple[str, ...]] = []
-    for constraint in sa_table.constraints:
+    for constraint in sorted(
+        sa_table.constraints, key=lambda c: (type(c).__name__, str(c.name), str(list(c)))
+    ):
         if type(constraint).__name__ == "UniqueConstraint":
             cols = tuple(c.name for c in constraint.columns)  # type: ignore[attr-defined]
             if cols and cols not in uniques:
                 uniques.append(cols)
-    for index in sa_table.indexes:
+    for index in sorted(sa_table.indexes, key=lambda i: str(i.name)):
         if index.unique:
             cols = tuple(c.name for c in index.columns if isinstance(c, Column))
             # A partial unique index is treated as unique over every row: stricter, so always safe.
             if cols and len(cols) == len(index.expressions) and cols not in uniques:
                 uniques.append(cols)
     fks: list[ForeignKeyInfo] = []
-    for fk in sa_table.foreign_key_constraints:
+    # Constraint collections are sets: sort them, so every run walks them in the same order.
+    for fk in sorted(sa_table.foreign_key_constraints, key=lambda c: (tuple(c.column_keys), str(c.name))):
         referred_table = fk.referred_table
         parent_key = referred_table.key
         cols = tuple(fk.column_keys)
