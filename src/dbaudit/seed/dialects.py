@@ -334,9 +334,13 @@ def _plain(value: Any) -> Any:
 
 
 class _CsvStream(io.RawIOBase):
-    """A file object ``copy_expert`` reads from: rows rendered as CSV a chunk at a time."""
+    """A file object ``copy_expert`` reads from: rows rendered as CSV a chunk at a time.
 
-    CHUNK = 5000
+    Values are converted column by column (NULL marks only where a column holds ``None``), then rendered by the
+    C ``csv`` writer.
+    """
+
+    CHUNK = 20000
 
     def __init__(self, rows: list[tuple[Any, ...]], converters: list[Callable[[Any], Any] | None]) -> None:
         self._chunks = self._render(rows, converters)
@@ -345,16 +349,17 @@ class _CsvStream(io.RawIOBase):
     def _render(
         self, rows: list[tuple[Any, ...]], converters: list[Callable[[Any], Any] | None]
     ) -> Iterator[bytes]:
-        plain = all(c is None for c in converters)
         for start in range(0, len(rows), self.CHUNK):
-            out = io.StringIO()
-            writer = csv.writer(out, lineterminator="\n")
             chunk = rows[start : start + self.CHUNK]
-            if plain:
-                writer.writerows([NULL if v is None else v for v in row] for row in chunk)
-            else:
-                convs = [c or _plain for c in converters]
-                writer.writerows([conv(v) for conv, v in zip(convs, row)] for row in chunk)
+            columns = [list(c) for c in zip(*chunk, strict=True)]
+            for index, convert in enumerate(converters):
+                values = columns[index]
+                if convert is not None:
+                    columns[index] = [convert(v) for v in values]
+                elif None in values:
+                    columns[index] = [NULL if v is None else v for v in values]
+            out = io.StringIO()
+            csv.writer(out, lineterminator="\n").writerows(zip(*columns, strict=True))
             yield out.getvalue().encode("utf-8")
 
     def readable(self) -> bool:

@@ -59,6 +59,8 @@ class TableRows:
     data: dict[str, list[Any]]
     count: int
     marker: dict[str, Any] = field(default_factory=lambda: {"kind": "ledger"})
+    settled: set[tuple[str, ...]] = field(default_factory=set)
+    """Unique keys already made unique (allocated numbers, de-duplicated text): no second pass needed."""
 
     @property
     def columns(self) -> list[str]:
@@ -171,8 +173,12 @@ def own_columns(
         tenant=tenant,
         seed=state.seed,
     )
-    overrides = list(islice(seeder.seeder.rows(context), count))
-    n = len(overrides)
+    if getattr(seeder.seeder, "fills_nothing", False):
+        overrides: list[dict[str, Any]] = []
+        n = count
+    else:
+        overrides = list(islice(seeder.seeder.rows(context), count))
+        n = len(overrides)
     gen = GenContext(rng=rng, pools=state.pools, table=table.name)
     fk_columns = {c for fk in table.foreign_keys for c in fk.columns}
     data: dict[str, list[Any]] = {}
@@ -211,6 +217,10 @@ def own_columns(
     for column in sorted(single_uniques):
         if column in data and table.columns[column].kind == "str":
             _unique_strings(state, rows, column)
+            rows.settled.add((column,))
+        elif column in data and (column in table.sequences or table.columns[column].kind == "int"):
+            if not table.has_rows:
+                rows.settled.add((column,))
     rows.data = {k: rows.data[k] for k in table.columns if k in rows.data}  # table column order
     return rows
 
@@ -530,7 +540,7 @@ def _dedupe(state: RunState, rows: TableRows, rng: random.Random, deferred: set[
         keys.insert(0, table.primary_key)
     gen = GenContext(rng=rng, pools=state.pools, table=table.name)
     for key in keys:
-        if not all(c in rows.data for c in key):
+        if not all(c in rows.data for c in key) or key in rows.settled:
             continue
         seen: set[tuple[Any, ...]] = set()
         if table.has_rows:

@@ -14,7 +14,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, func, inspect, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    cast,
+    delete,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from dbaudit.seed.dialects import SeedDialect, jsonable
@@ -69,11 +85,33 @@ def record(
 ) -> int:
     """Write one ledger row per key; returns how many."""
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    keys = list(keys)
+    if dialect.name == "postgresql" and len(key_columns) == 1 and all(type(k[0]) is int for k in keys):
+        # One integer key per row: send the keys as one array and let the server build the ledger rows.
+        value = func.unnest(cast([k[0] for k in keys], ARRAY(BigInteger))).column_valued("k")
+        source = select(
+            literal(run_id, String()),
+            literal(table.schema, String()),
+            literal(table.name, String()),
+            cast(func.json_build_object(literal(key_columns[0], String()), value), Text),
+            literal(marker, String()),
+            literal(now, String()),
+        )
+        columns = ["run_id", "table_schema", "table_name", "row_key", "marker", "created_at"]
+        conn.execute(insert(ledger).from_select(columns, source))
+        return len(keys)
     names = [json.dumps(c) for c in key_columns]
+    head = (run_id, table.schema, table.name)
     rows = []
-    for key in keys:
-        body = ", ".join(f"{n}: {json.dumps(jsonable(v))}" for n, v in zip(names, key))
-        rows.append((run_id, table.schema, table.name, "{" + body + "}", marker, now))
+    if len(names) == 1:
+        prefix = "{" + names[0] + ": "
+        for (value,) in keys:
+            text = str(value) if type(value) is int else json.dumps(jsonable(value))
+            rows.append((*head, prefix + text + "}", marker, now))
+    else:
+        for key in keys:
+            body = ", ".join(f"{n}: {json.dumps(jsonable(v))}" for n, v in zip(names, key, strict=True))
+            rows.append((*head, "{" + body + "}", marker, now))
     ledger_seed = _ledger_seed_table(ledger)
     dialect.insert_rows(
         conn, ledger_seed, ["run_id", "table_schema", "table_name", "row_key", "marker", "created_at"], rows
