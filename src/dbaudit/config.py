@@ -134,15 +134,18 @@ def alembic_ini(root: Path) -> Path | None:
 
 
 def alembic_url(ini: Path) -> str | None:
-    parser = configparser.ConfigParser(interpolation=None)
+    """``sqlalchemy.url`` of ``ini``, read as Alembic reads it: ``%(here)s`` is the ini's folder and ``%%`` a
+    literal ``%`` (as a URL-encoded password must be written there)."""
+    parser = configparser.ConfigParser(defaults={"here": str(ini.parent)})
     try:
         parser.read(ini, encoding="utf-8")
+        if not parser.has_option("alembic", "sqlalchemy.url"):
+            return None
+        value = parser.get("alembic", "sqlalchemy.url").strip()
     except (configparser.Error, OSError, UnicodeDecodeError):
-        return None
-    if parser.has_option("alembic", "sqlalchemy.url"):
-        value = parser.get("alembic", "sqlalchemy.url").strip().replace("%(here)s", str(ini.parent))
-        if value and "%(" not in value and "driver://" not in value:
-            return _anchor_sqlite(value, ini.parent)
+        return None  # an unknown %(name)s, as Alembic's template writes it, leaves the URL unset
+    if value and "driver://" not in value:
+        return _anchor_sqlite(value, ini.parent)
     return None
 
 
