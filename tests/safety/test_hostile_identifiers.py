@@ -92,6 +92,19 @@ def test_report_gives_the_right_status_for_every_hostile_table(
     expected |= {name: "empty" for name in hostile_db.schema.empty}
     assert {k: v for k, v in found.items() if k in expected} == expected
     assert set(expected) <= set(found), f"tables missing from the report: {set(expected) - set(found)}"
+    # The catalog is read back under the names the tables were created with: columns, keys, foreign keys.
+    reported = {s["table"]["name"]: s["table"] for s in json.loads(run.stdout)["database"]["tables"]}
+    for table in hostile_db.schema.metadata.sorted_tables:
+        shape = reported[table.name]
+        assert [c["name"] for c in shape["columns"]] == [c.name for c in table.columns], table.name
+        assert shape["primary_key"] == ["id"], table.name
+        for fk in shape["foreign_keys"]:
+            assert set(fk["columns"]) <= {c.name for c in table.columns}, (table.name, fk)
+            assert fk["referred_table"] in reported, (table.name, fk)
+    assert (
+        len(reported[CHILD]["foreign_keys"]) == 1
+        and reported[CHILD]["foreign_keys"][0]["referred_table"] == PARENT
+    )
 
 
 def test_markdown_and_html_reports_escape_hostile_names(
