@@ -47,8 +47,8 @@ class AssociationSeeder:
                 continue
             seen.add(picked)
             row: dict[str, Any] = {}
-            for fk, options, index in zip(fks, choices, picked):
-                row.update(zip(fk.columns, options[index]))
+            for fk, options, index in zip(fks, choices, picked, strict=False):
+                row.update(zip(fk.columns, options[index], strict=False))
             yield row
 
 

@@ -1,4 +1,4 @@
-"""Helpers for the seeding tests: load sample schemas into test databases, fingerprint every row, run seeds."""
+"""Helpers for the seeding tests: load sample schemas, fingerprint every row, run seeds and purges."""
 
 from __future__ import annotations
 

@@ -77,7 +77,8 @@ def test_a_violated_constraint_names_table_row_and_constraint(
     sqlite_database: TestDatabase, tmp_path: Path
 ) -> None:
     sqlite_database.execute(
-        "CREATE TABLE odd (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL, CONSTRAINT qty_rule CHECK (qty % 1000 = 999))"
+        "CREATE TABLE odd (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL,"
+        " CONSTRAINT qty_rule CHECK (qty % 1000 = 999))"
     )
     settings = settings_for(sqlite_database, tmp_path)
     with pytest.raises(SeedError) as caught:
@@ -123,7 +124,8 @@ def test_cycle_through_a_nullable_key_is_filled_after_both_sides_exist(
 
 def test_self_reference_is_filled_as_a_tree(sqlite_database: TestDatabase, tmp_path: Path) -> None:
     sqlite_database.execute(
-        "CREATE TABLE employee (id INTEGER PRIMARY KEY, name TEXT NOT NULL, boss_id INTEGER REFERENCES employee (id))"
+        "CREATE TABLE employee (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " boss_id INTEGER REFERENCES employee (id))"
     )
     seed(settings_for(sqlite_database, tmp_path), missing=True, rows=15, seed=8)
     rows = rows_of(sqlite_database.engine, "employee")
@@ -141,7 +143,8 @@ def test_one_tenant_per_run(sqlite_database: TestDatabase, tmp_path: Path) -> No
         " REFERENCES client_account (id), title TEXT NOT NULL)"
     )
     db.execute(
-        "CREATE TABLE task (id INTEGER PRIMARY KEY, client_account_id INTEGER NOT NULL REFERENCES client_account (id),"
+        "CREATE TABLE task (id INTEGER PRIMARY KEY,"
+        " client_account_id INTEGER NOT NULL REFERENCES client_account (id),"
         " project_id INTEGER NOT NULL REFERENCES project (id), title TEXT NOT NULL)"
     )
     db.execute("INSERT INTO client_account VALUES (1, 'Acme'), (2, 'Globex')")

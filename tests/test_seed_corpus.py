@@ -67,7 +67,8 @@ def test_pagila_cycle_store_staff_is_inserted_in_one_statement(
     assert set(cycle.tables) == {"staff", "store"} and cycle.method == "one-statement"
     # Every store's manager is a staff member of the run, and every staff member works in a store.
     orphans = pg_database.scalar(
-        "SELECT count(*) FROM store s LEFT JOIN staff m ON m.staff_id = s.manager_staff_id WHERE m.staff_id IS NULL"
+        "SELECT count(*) FROM store s LEFT JOIN staff m ON m.staff_id = s.manager_staff_id"
+        " WHERE m.staff_id IS NULL"
     )
     assert orphans == 0
 

@@ -163,7 +163,8 @@ def test_mysql_types_and_constraints(mysql_database: TestDatabase, tmp_path: Pat
 
 def test_sqlite_affinities(sqlite_database: TestDatabase, tmp_path: Path) -> None:
     sqlite_database.execute(
-        "CREATE TABLE loose (id INTEGER PRIMARY KEY, anything, odd FOOBAR NOT NULL, short VARCHAR(5) NOT NULL,"
+        "CREATE TABLE loose (id INTEGER PRIMARY KEY, anything, odd FOOBAR NOT NULL,"
+        " short VARCHAR(5) NOT NULL,"
         " ratio DOUBLE, money NUMERIC(6, 2), flag BOOLEAN NOT NULL, happened DATETIME NOT NULL, raw BLOB,"
         " email TEXT UNIQUE NOT NULL)"
     )

@@ -340,10 +340,12 @@ def check(
 
 @cli.command()
 @db_options
-@click.option("--missing", is_flag=True, help="Seed every empty application table (and the parents it needs).")
+@click.option("--missing", is_flag=True, help="Seed every empty application table (and parents it needs).")
 @click.option("--tables", "tables", multiple=True, metavar="A,B", help="Seed these tables (comma-separated).")
 @click.option("--rows", "rows", multiple=True, metavar="N|TABLE=N", help="Rows per table; TABLE=N for one.")
-@click.option("--seed", "seed_value", type=int, default=0, show_default=True, help="Seed of every random choice.")
+@click.option(
+    "--seed", "seed_value", type=int, default=0, show_default=True, help="Seed of every random choice."
+)
 @click.option("--dry-run", is_flag=True, help="Print the plan, run the inserts, roll everything back.")
 @click.option("--force", is_flag=True, help="Purge the tables' earlier mock rows first.")
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation.")
@@ -389,7 +391,9 @@ def seed(
 @click.option("--run", "run_id", metavar="RUN_ID", help="Only the rows of this seed run.")
 @click.option("--dry-run", is_flag=True, help="Show what would be deleted; delete nothing.")
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation.")
-def purge(tables: tuple[str, ...], run_id: str | None, dry_run: bool, assume_yes: bool, **options: Any) -> None:
+def purge(
+    tables: tuple[str, ...], run_id: str | None, dry_run: bool, assume_yes: bool, **options: Any
+) -> None:
     """Delete the mock rows `dbaudit seed` inserted (children first); refuse if real rows point at them."""
     from dbaudit.errors import SeedError
     from dbaudit.seed import purge as purge_rows

@@ -77,6 +77,7 @@ def refuse_if_protected(
     for schema in schemas:
         if inspector.has_table(PROTECTED_TABLE, schema=schema):
             raise SeedError(
-                f"this database is protected (it has a {PROTECTED_TABLE} table): dbaudit will not {verb} here",
+                f"this database is protected (it has a {PROTECTED_TABLE} table): "
+                f"dbaudit will not {verb} here",
                 f"drop {PROTECTED_TABLE} only if this is really a development database",
             )

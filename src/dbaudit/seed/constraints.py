@@ -107,7 +107,7 @@ def parse_checks(
             continue
         collected = CheckRules()
         try:
-            _conjunction(tree, collected, lookup)
+            _conjunction(tree, collected, lookup)  # type: ignore[arg-type]
         except _Unparsed:
             rules.unparsed.append(name or text)
             continue
@@ -143,7 +143,7 @@ def _strip(node: exp.Expression) -> exp.Expression:
 def _column(node: exp.Expression, lookup: dict[str, str]) -> str | None:
     node = _strip(node)
     if isinstance(node, exp.Column) and not node.table:
-        return lookup.get(node.name.lower())
+        return lookup.get(str(node.name).lower())
     return None
 
 
@@ -187,8 +187,8 @@ def _conjunction(node: exp.Expression, rules: CheckRules, lookup: dict[str, str]
         _conjunction(node.expression, rules, lookup)
         return
     if isinstance(node, exp.Or):
-        column, values = _equality_chain(node, lookup)
-        rules.rule(column).narrow_choices(values)
+        chained, values = _equality_chain(node, lookup)
+        rules.rule(chained).narrow_choices(values)
         return
     if isinstance(node, exp.Not):
         inner = _strip(node.this)
@@ -268,7 +268,7 @@ def _length_of(node: exp.Expression, lookup: dict[str, str]) -> str | None:
 
 
 def _comparison(node: exp.Expression, rules: CheckRules, lookup: dict[str, str]) -> None:
-    kind: type[exp.Expression] = type(node)
+    kind: Any = type(node)
     left, right = node.this, node.expression
     if _column(left, lookup) is None and _length_of(left, lookup) is None:
         left, right, kind = right, left, _FLIP[kind]

@@ -65,7 +65,7 @@ class SeedDialect:
         size = max(1, min(self.batch_rows, 30000 // max(1, len(columns))))
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
-            values = [dict(zip(columns, row)) for row in chunk]
+            values = [dict(zip(columns, row, strict=False)) for row in chunk]
             conn.execute(insert(sa_table).values(values))
 
     def update_rows(
@@ -114,7 +114,8 @@ class PostgresDialect(SeedDialect):
             why = "a standby in recovery" if in_recovery else "transaction_read_only is on"
             raise SeedError(
                 f"the database is read-only ({why}); seeding and purging need to write",
-                "connect to a writable primary, or unset default_transaction_read_only for this role/database",
+                "connect to a writable primary, or unset default_transaction_read_only for this role or "
+                "database",
             )
 
     def acquire_lock(self, conn: Connection, database: str) -> None:
@@ -166,7 +167,7 @@ class PostgresDialect(SeedDialect):
         import psycopg2
 
         text_statement = statement.as_string(raw)
-        with raw.cursor() as cursor:
+        with raw.cursor() as cursor:  # type: ignore[attr-defined]
             try:
                 cursor.copy_expert(text_statement, _CsvStream(rows, converters))
             except psycopg2.Error as exc:
@@ -186,16 +187,16 @@ class PostgresDialect(SeedDialect):
     def insert_together(
         self, conn: Connection, parts: list[tuple[SeedTable, Sequence[str], list[tuple[Any, ...]]]]
     ) -> None:
-        """Insert every part in one statement (data-modifying CTEs): the foreign keys are checked at its end."""
+        """Insert every part in one statement (data-modifying CTEs): foreign keys are checked at its end."""
         parts = [p for p in parts if p[2]]
         if not parts:
             return
         *first, last = parts
-        stmt = insert(last[0].sa).values([dict(zip(last[1], row)) for row in last[2]])
+        stmt = insert(last[0].sa).values([dict(zip(last[1], row, strict=False)) for row in last[2]])
         for index, (table, columns, rows) in enumerate(first):
             cte = (
                 insert(table.sa)
-                .values([dict(zip(columns, row)) for row in rows])
+                .values([dict(zip(columns, row, strict=False)) for row in rows])
                 .cte(f"dbaudit_part_{index}")
             )
             stmt = stmt.add_cte(cte)
@@ -214,7 +215,8 @@ class MySQLDialect(SeedDialect):
             tx_read_only = conn.execute(text("SELECT @@session.transaction_read_only")).scalar()
         if int(read_only or 0) or int(tx_read_only or 0):
             raise SeedError(
-                "the database is read-only (read_only or transaction_read_only is set); seeding and purging need "
+                "the database is read-only (read_only or transaction_read_only is set); seeding and purging "
+                "need "
                 "to write",
                 "connect to a writable server",
             )
@@ -336,8 +338,8 @@ def _plain(value: Any) -> Any:
 class _CsvStream(io.RawIOBase):
     """A file object ``copy_expert`` reads from: rows rendered as CSV a chunk at a time.
 
-    Values are converted column by column (NULL marks only where a column holds ``None``), then rendered by the
-    C ``csv`` writer.
+    Values are converted column by column (NULL marks only where a column holds ``None``), then rendered by
+    the    C ``csv`` writer.
     """
 
     CHUNK = 20000

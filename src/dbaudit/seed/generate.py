@@ -1,7 +1,7 @@
 """Rows for one table, column-wise: own columns first, then foreign keys from real parent keys.
 
-Every random choice comes from a ``random.Random`` derived from the run's seed and the table's name, so the same
-seed, schema and existing data give the same rows, whatever else the run does.
+Every random choice comes from a ``random.Random`` derived from the run's seed and the table's name, so the
+sameseed, schema and existing data give the same rows, whatever else the run does.
 """
 
 from __future__ import annotations
@@ -68,7 +68,11 @@ class TableRows:
 
     def tuples(self, columns: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
         cols = list(columns) if columns is not None else self.columns
-        return list(zip(*(self.data[c] for c in cols))) if cols else [() for _ in range(self.count)]
+        return (
+            list(zip(*(self.data[c] for c in cols), strict=False))
+            if cols
+            else [() for _ in range(self.count)]
+        )
 
     def keep(self, indexes: Sequence[int]) -> None:
         for name, values in self.data.items():
@@ -92,7 +96,7 @@ class RunState:
     _existing: dict[tuple[str, tuple[str, ...], Any], list[tuple[Any, ...]]] = field(default_factory=dict)
 
     def existing_keys(self, parent: SeedTable, referred: tuple[str, ...]) -> list[tuple[Any, ...]]:
-        """Up to 10,000 existing parent keys, in key order (so runs are reproducible), of this run's tenant."""
+        """Up to 10,000 existing parent keys, in key order (runs are reproducible), of this run's tenant."""
         if not parent.has_rows:
             return []
         tenant_filter = tuple(
@@ -163,7 +167,9 @@ def own_columns(
 ) -> TableRows:
     rng = table_rng(state.seed, table.key)
     shape = shape_of(table, state.schema)
-    parent_keys = {fk.columns: state.parent_keys(fk) for fk in table.foreign_keys}
+    parent_keys: dict[tuple[str, ...], Sequence[tuple[Any, ...]]] = {
+        fk.columns: state.parent_keys(fk) for fk in table.foreign_keys
+    }
     tenant = next((state.tenants[c] for c in state.tenant_columns if c in state.tenants), None)
     context = SeederContext(
         table=shape,
@@ -218,9 +224,8 @@ def own_columns(
         if column in data and table.columns[column].kind == "str":
             _unique_strings(state, rows, column)
             rows.settled.add((column,))
-        elif column in data and (column in table.sequences or table.columns[column].kind == "int"):
-            if not table.has_rows:
-                rows.settled.add((column,))
+        elif column in data and not table.has_rows:
+            rows.settled.add((column,))  # numbers from a sequence or from max + 1: unique by construction
     rows.data = {k: rows.data[k] for k in table.columns if k in rows.data}  # table column order
     return rows
 
@@ -289,7 +294,7 @@ def _partition_values(table: SeedTable, spec: ColumnSpec, n: int, rng: random.Ra
         bounded = ColumnSpec(name=spec.name, kind=spec.kind, timezone=spec.timezone, int_bits=spec.int_bits)
         bounded.rule = ColumnRule(low=_bound(lo), low_inclusive=True, high=_bound(hi), high_inclusive=False)
         values = generate_column(bounded, len(positions), GenContext(rng, Pools(0), table.name))
-        for at, value in zip(positions, values):
+        for at, value in zip(positions, values, strict=False):
             out[at] = value
     return out
 
@@ -327,7 +332,7 @@ def _apply_orderings(rows: TableRows, rng: random.Random) -> None:
         second = rows.data.get(ordering.later)
         if first is None or second is None:
             continue
-        for i, (a, b) in enumerate(zip(first, second)):
+        for i, (a, b) in enumerate(zip(first, second, strict=False)):
             if a is None or b is None:
                 continue
             try:
@@ -447,7 +452,7 @@ def foreign_keys(state: RunState, rows: TableRows, deferred: set[tuple[str, ...]
 
 
 def _already_fixed(rows: TableRows, fk: ForeignKeyInfo) -> dict[int, Any]:
-    """Columns of ``fk`` another foreign key already set to one value for every row (a shared tenant column)."""
+    """Columns of ``fk`` another key already set to one value for every row (a shared tenant column)."""
     fixed = {}
     for i, column in enumerate(fk.columns):
         values = rows.data.get(column)

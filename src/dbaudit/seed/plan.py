@@ -4,8 +4,8 @@ Targets are the tables asked for (``--tables``) or every empty application table
 empty parent a target needs (a NOT NULL foreign key into an empty table).  The foreign-key graph over them is
 split into strongly connected components and ordered parents first.  A cycle is broken at a nullable foreign
 key (insert NULL, then UPDATE), else with deferred constraints (PostgreSQL deferrable keys, SQLite's
-``defer_foreign_keys``), else on PostgreSQL by inserting the cycle in one statement (its checks run at the end of
-the statement); a cycle none of these breaks is reported and its tables are skipped.
+``defer_foreign_keys``), else on PostgreSQL by inserting the cycle in one statement (its checks run at the end
+ofthe statement); a cycle none of these breaks is reported and its tables are skipped.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def application_tables(schema: SeedSchema, settings: Settings) -> list[SeedTable
 
 
 def choose_marker(table: SeedTable, settings: Settings) -> tuple[str, str | None]:
-    """``("column", col)`` for an is_mock column, ``("prefix", col)`` for a text column, else ``("ledger", None)``."""
+    """``("column", col)`` for an is_mock column, ``("prefix", col)`` for text, else ``("ledger", None)``."""
     spec = table.columns.get(settings.mock_column)
     if spec is not None and not spec.skip and spec.kind in ("bool", "int"):
         return "column", settings.mock_column
@@ -224,7 +224,8 @@ def plan_tables(
         unparsed = schema.tables[key].rules.unparsed
         if unparsed:
             warnings.append(
-                f"{key}: CHECK constraint(s) {', '.join(unparsed)} not understood; the database still checks them"
+                f"{key}: CHECK constraint(s) {', '.join(unparsed)} not understood; "
+                "the database still checks them"
             )
     return SeedPlan(
         dialect=schema.dialect,

@@ -1,10 +1,10 @@
 """``dbaudit purge``: delete exactly the mock rows, children before parents.
 
 A row is deleted only when the ledger lists it *and* it still carries its mark (``is_mock = TRUE`` or the
-``MOCK:`` prefix; tables without a markable column rely on the ledger alone).  A row that carries no mark and is
-not in the ledger is never touched.  Before deleting, every foreign key into the mock rows is checked: a real
-row pointing at a mock row (ON DELETE CASCADE would delete it, RESTRICT would fail) makes purge refuse and list
-those rows, deleting nothing.
+``MOCK:`` prefix; tables without a markable column rely on the ledger alone).  A row that carries no mark
+and is not in the ledger is never touched.  Before deleting, every foreign key into the mock rows is checked:
+a real row pointing at a mock row (ON DELETE CASCADE would delete it, RESTRICT would fail) makes purge refuse
+and list those rows, deleting nothing.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def _resolve(schema: SeedSchema, tables: Sequence[str] | None) -> list[str] | No
 
 def _marker_condition(table: SeedTable, marker: dict[str, Any]) -> ColumnElement[bool] | None:
     kind = marker.get("kind")
-    column = marker.get("column")
+    column = str(marker.get("column"))
     if kind == "column" and column in table.sa.c:
         return table.sa.c[column] == True  # noqa: E712 - SQL comparison, not Python truthiness
     if kind == "prefix" and column in table.sa.c:
@@ -126,7 +126,7 @@ def purge_rows(
     tables: Sequence[str] | None,
     run_id: str | None,
 ) -> PurgeReport:
-    """Purge inside the caller's transaction; with blocking references nothing is deleted (caller rolls back)."""
+    """Purge inside the caller's transaction; with blocking references nothing goes (caller rolls back)."""
     by_name = {(t.schema, t.name): t for t in schema.tables.values()}
     wanted = {schema.tables[k].name for k in tables} if tables else None
     found = ledger_mod.entries(conn, ledger, run_id=run_id)
@@ -234,7 +234,7 @@ def _referred_values(
 ) -> list[tuple[Any, ...]]:
     if list(referred) == list(key_cols):
         return keys
-    out = []
+    out: list[tuple[Any, ...]] = []
     cols = [parent.sa.c[c] for c in referred]
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
@@ -273,7 +273,7 @@ def _blocking(
                             BlockingReference(
                                 table=child.key,
                                 key=_describe(child_key, own),
-                                references=f"{parent.key} {_describe(fk.referred, tuple(row[len(child_key) :]))}",
+                                references=_target(parent.key, fk.referred, tuple(row[len(child_key) :])),
                                 via=fk.name or ",".join(fk.columns),
                             )
                         )
@@ -282,8 +282,12 @@ def _blocking(
     return blocked
 
 
+def _target(table: str, columns: Sequence[str], values: tuple[Any, ...]) -> str:
+    return f"{table} {_describe(columns, values)}"
+
+
 def _describe(columns: Sequence[str], values: tuple[Any, ...]) -> str:
-    return "(" + ", ".join(f"{c}={v!r}" for c, v in zip(columns, values)) + ")"
+    return "(" + ", ".join(f"{c}={v!r}" for c, v in zip(columns, values, strict=False)) + ")"
 
 
 def _delete(
@@ -330,10 +334,11 @@ def _delete(
         total = 0
         for start in range(0, len(deletable[key]), CHUNK):
             chunk = deletable[key][start : start + CHUNK]
-            stmt = delete(table.sa).where(_key_clause(table, key_columns[key], chunk))
-            if conditions.get(key) is not None:
-                stmt = stmt.where(conditions[key])  # type: ignore[arg-type]
-            total += conn.execute(only(stmt, table)).rowcount or 0
+            removal = delete(table.sa).where(_key_clause(table, key_columns[key], chunk))
+            condition = conditions.get(key)
+            if condition is not None:
+                removal = removal.where(condition)
+            total += conn.execute(only(removal, table)).rowcount or 0
         deleted[key] = total
     return deleted
 

@@ -54,7 +54,7 @@ class SeedPlan:
     skipped: tuple[SkippedTable, ...] = ()
     cycles: tuple[CycleBreak, ...] = ()
     group_modes: tuple[str, ...] = ()
-    """Per group: ``order`` (plain order, deferred columns updated after), ``deferred`` or ``one-statement``."""
+    """Per group: ``order`` (deferred columns updated after the group), ``deferred`` or ``one-statement``."""
     tenant: str | None = None
     warnings: tuple[str, ...] = ()
 

@@ -302,7 +302,7 @@ def _failing_row(
 
 
 def _row_text(columns: Sequence[str], row: tuple[Any, ...]) -> str:
-    shown = ", ".join(f"{c}={v!r}" for c, v in list(zip(columns, row))[:8])
+    shown = ", ".join(f"{c}={v!r}" for c, v in list(zip(columns, row, strict=False))[:8])
     return "{" + shown + "}"
 
 

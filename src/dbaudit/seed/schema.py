@@ -103,7 +103,7 @@ def reflect_schema(conn: Connection, schemas: tuple[str, ...], system: tuple[str
     domains: dict[str, list[tuple[str | None, str]]] = {}
     if dialect == "postgresql":
         for schema in targets:
-            for domain in inspector.get_domains(schema=schema or "*"):
+            for domain in inspector.get_domains(schema=schema or "*"):  # type: ignore[attr-defined]
                 checks = [(c.get("name"), c["check"]) for c in domain.get("constraints", [])]
                 domains[domain["name"]] = checks
     extra_checks = _mysql_checks(conn) if dialect == "mysql" else {}
@@ -192,7 +192,8 @@ def _seed_table(
                 specs[name].nullable = False
     uniques: list[tuple[str, ...]] = []
     for constraint in sorted(
-        sa_table.constraints, key=lambda c: (type(c).__name__, str(c.name), str(list(c)))
+        sa_table.constraints,
+        key=lambda c: (type(c).__name__, str(c.name), str(list(getattr(c, "columns", ())))),
     ):
         if type(constraint).__name__ == "UniqueConstraint":
             cols = tuple(c.name for c in constraint.columns)  # type: ignore[attr-defined]
@@ -256,9 +257,7 @@ def _numbered_by_database(
         return True
     if dialect == "sqlite" and primary_key == (column.name,) and type(column.type).__name__ == "INTEGER":
         return True  # an alias of the rowid
-    if dialect == "mysql" and column.autoincrement is True:
-        return True
-    return False
+    return bool(dialect == "mysql" and column.autoincrement is True)
 
 
 _RANGE = re.compile(r"FOR VALUES FROM \((.+)\) TO \((.+)\)$")

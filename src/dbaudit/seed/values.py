@@ -1,8 +1,8 @@
 """Column values: what kind of value a column holds, and realistic values of that kind, column-wise.
 
 Faker is only used to fill *pools* (a few hundred names, cities, phone numbers... per seed); the generators
-then draw from the pools with the run's ``random.Random``, so generating 200,000 rows costs list comprehensions,
-not 200,000 Faker calls, and the same seed gives the same values.
+then draw from the pools with the run's ``random.Random``, so generating 200,000 rows costs list
+comprehensions,not 200,000 Faker calls, and the same seed gives the same values.
 """
 
 from __future__ import annotations
@@ -326,12 +326,12 @@ def _apply_bounds(rule: ColumnRule, lo: Any, hi: Any, integer: bool) -> tuple[An
         low = rule.low if rule.low_inclusive else rule.low + step
         lo = low if integer is False or isinstance(low, int) else int(low) + 1
         if hi < lo:
-            hi = lo + (100 if integer else 100)
+            hi = lo + 100
     if rule.high is not None and not isinstance(rule.high, str):
         high = rule.high if rule.high_inclusive else rule.high - step
         hi = high if integer is False or isinstance(high, int) else int(high)
         if lo > hi:
-            lo = hi - (100 if integer else 100) if rule.low is None else lo
+            lo = hi - 100 if rule.low is None else lo
     return lo, hi
 
 
@@ -591,7 +591,7 @@ def max_length(spec: ColumnSpec) -> int | None:
     return min(limits) if limits else None
 
 
-def fit_text(value: str, spec: ColumnSpec, limit: int | None | bool = False) -> str:
+def fit_text(value: str, spec: ColumnSpec, limit: int | bool | None = False) -> str:
     """Shape ``value`` to the column's LIKE pattern and length limits (``limit``: precomputed max length)."""
     rule = spec.rule
     if rule.like is None and not rule.min_length:
