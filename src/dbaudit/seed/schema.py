@@ -7,6 +7,7 @@ keeps the SQLAlchemy ``Table`` next to its own :class:`SeedTable` record, inside
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import re
 from dataclasses import dataclass, field
@@ -115,6 +116,8 @@ def reflect_schema(conn: Connection, schemas: tuple[str, ...], system: tuple[str
         known = {text for _name, text in checks_raw}
         checks_raw += [c for c in extra_checks.get(sa_table.name, []) if c[1] not in known]
         tables[key] = _seed_table(key, sa_table, dialect, checks_raw, domains)
+        if dialect == "mysql":
+            _unescape_backticks(tables[key])
     if dialect == "sqlite":
         _sqlite_uniques(conn, tables)
     if dialect == "postgresql":
@@ -234,6 +237,40 @@ def _seed_table(
         rules=rules,
         sequences=sequences,
     )
+
+
+def _unescape_backticks(table: SeedTable) -> None:
+    """SQLAlchemy reads MySQL column names from ``SHOW CREATE TABLE`` with their backticks still doubled."""
+    names = [c.name for c in table.sa.columns]
+    if not any("``" in n for n in names):
+        return
+
+    def fix(name: str) -> str:
+        return name.replace("``", "`")
+
+    def fix_all(names: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(fix(n) for n in names)
+
+    table.sa = Table(
+        table.sa.name,
+        MetaData(),
+        *(
+            Column(fix(c.name), c.type, primary_key=c.primary_key, nullable=c.nullable, key=fix(c.name))
+            for c in table.sa.columns
+        ),
+        schema=table.sa.schema,
+    )
+    for spec in table.columns.values():
+        spec.name = fix(spec.name)
+    table.columns = {fix(n): spec for n, spec in table.columns.items()}
+    table.primary_key = fix_all(table.primary_key)
+    table.uniques = [fix_all(u) for u in table.uniques]
+    table.foreign_keys = [
+        dataclasses.replace(fk, columns=fix_all(fk.columns), referred=fix_all(fk.referred))
+        for fk in table.foreign_keys
+    ]
+    table.sequences = {fix(n): s for n, s in table.sequences.items()}
+    table.rules.columns = {fix(n): r for n, r in table.rules.columns.items()}
 
 
 def _default_text(column: Column[Any]) -> str | None:
