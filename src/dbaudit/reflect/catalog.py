@@ -86,6 +86,11 @@ def read_schema(
     checks = _multi(inspector.get_multi_check_constraints, **args)
     indexes = _multi(inspector.get_multi_indexes, **args)
     comments = _multi(inspector.get_multi_table_comment, **args)
+    quote = dialect.doubled_quote_in_names
+    if quote:
+        columns, primary_keys, foreign_keys, uniques, indexes = _undoubled(
+            quote, columns, primary_keys, foreign_keys, uniques, indexes
+        )
     partitioned = dialect.partitioned_parents(conn, schema)
     actions = dialect.foreign_key_actions(conn, schema)
     partitions_of: dict[str, list[str]] = {}
@@ -122,6 +127,36 @@ def read_schema(
         )
     return SchemaCatalog(
         tables=tuple(tables), views=_views(inspector, dialect, schema, include, exclude, label)
+    )
+
+
+def _undoubled(
+    quote: str,
+    columns: dict[Key, Any],
+    primary_keys: dict[Key, Any],
+    foreign_keys: dict[Key, Any],
+    uniques: dict[Key, Any],
+    indexes: dict[Key, Any],
+) -> tuple[dict[Key, Any], ...]:
+    """Column names as the catalog spells them, where the reflection left an escaped quote doubled
+    (MySQL: a column named ``a`b`` comes back as ``a``b``); new dicts, the inspector's cache is left alone."""
+    doubled = quote * 2
+
+    def name(value: Any) -> Any:
+        return value.replace(doubled, quote) if isinstance(value, str) else value
+
+    def names(info: dict[str, Any], *keys: str) -> dict[str, Any]:
+        return {k: ([name(c) for c in v] if k in keys and v is not None else v) for k, v in info.items()}
+
+    return (
+        {key: [{**c, "name": name(c["name"])} for c in infos] for key, infos in columns.items()},
+        {key: names(pk, "constrained_columns") for key, pk in primary_keys.items()},
+        {
+            key: [names(fk, "constrained_columns", "referred_columns") for fk in fks]
+            for key, fks in foreign_keys.items()
+        },
+        {key: [names(uc, "column_names") for uc in ucs] for key, ucs in uniques.items()},
+        {key: [names(ix, "column_names") for ix in ixs] for key, ixs in indexes.items()},
     )
 
 

@@ -42,6 +42,8 @@ class Dialect:
     has_schemas: ClassVar[bool] = True
     #: Whether the engine has materialized views SQLAlchemy can list.
     has_materialized_views: ClassVar[bool] = False
+    #: The quote character that SQLAlchemy's reflection leaves doubled inside column names (``None``: none).
+    doubled_quote_in_names: ClassVar[str | None] = None
     #: Whether a failed statement must be wrapped in a savepoint so the transaction survives it.
     savepoints: ClassVar[bool] = True
     #: Isolation level the report's connection is switched to (a real transaction even when the caller's
@@ -233,6 +235,8 @@ class PostgresDialect(Dialect):
 class MySQLDialect(Dialect):
     name = "mysql"
     system_schemas = MYSQL_SYSTEM_SCHEMAS
+    # SQLAlchemy parses column names out of SHOW CREATE TABLE and keeps an escaped backtick doubled.
+    doubled_quote_in_names = "`"
 
     def display_name(self, conn: Connection) -> str:
         return "mariadb" if getattr(conn.engine.dialect, "is_mariadb", False) else "mysql"
