@@ -104,7 +104,12 @@ def settings_from(**options: Any) -> Any:
 
 
 def emit(text: str, output: Path | None) -> None:
-    """Write a rendered document to ``output`` or stdout; stdout carries nothing else."""
+    """Write a rendered document to ``output`` or stdout; stdout carries nothing else.
+
+    The document is UTF-8 whatever the locale: a file name that is not valid UTF-8 (surrogates from the file
+    system) is written with backslash escapes instead of raw bytes or an encoding error.
+    """
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     if output is None:
         sys.stdout.write(text)
         if not text.endswith("\n"):
