@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,21 +101,34 @@ def parse_checks(
     if value_column:
         lookup["value"] = value_column
     for name, text in checks:
-        try:
-            tree = sqlglot.parse_one(text, read=_READ.get(dialect, dialect))
-        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
-            rules.unparsed.append(name or text)
-            continue
-        collected = CheckRules()
-        try:
-            _conjunction(tree, collected, lookup)  # type: ignore[arg-type]
-        except _Unparsed:
+        collected = _parse_one(text, dialect, tuple(sorted(lookup.items())))
+        if collected is None:
             rules.unparsed.append(name or text)
             continue
         for col, rule in collected.columns.items():
             _merge(rules.rule(col), rule)
         rules.orderings.extend(collected.orderings)
     return rules
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_one(text: str, dialect: str, lookup_items: tuple[tuple[str, str], ...]) -> CheckRules | None:
+    """One CHECK text as rules, or ``None`` when its shape is not understood (memoised).
+
+    Schemas repeat a few shapes over and over.
+
+    Callers merge the result into their own rules and never change it.
+    """
+    try:
+        tree = sqlglot.parse_one(text, read=_READ.get(dialect, dialect))
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
+        return None
+    collected = CheckRules()
+    try:
+        _conjunction(tree, collected, dict(lookup_items))  # type: ignore[arg-type]
+    except _Unparsed:
+        return None
+    return collected
 
 
 def _merge(into: ColumnRule, rule: ColumnRule) -> None:

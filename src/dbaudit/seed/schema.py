@@ -10,12 +10,24 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, MetaData, Table, inspect, literal, select, text
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    MetaData,
+    Table,
+    exists,
+    inspect,
+    literal,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SAWarning
 from sqlalchemy.sql import Select
 
 from dbaudit.seed.constraints import CheckRules, parse_checks
@@ -98,8 +110,12 @@ def reflect_schema(conn: Connection, schemas: tuple[str, ...], system: tuple[str
     dialect = conn.dialect.name
     metadata = MetaData()
     targets: tuple[str | None, ...] = schemas or (None,)
-    for schema in targets:
-        metadata.reflect(conn, schema=schema, views=False, resolve_fks=True)
+    with warnings.catch_warnings():
+        # SQLAlchemy warns about types and constraints it reads only partly; the seeder copes (an unknown
+        # type makes a table unseedable with a reason), so the warnings are noise to the user.
+        warnings.simplefilter("ignore", SAWarning)
+        for schema in targets:
+            metadata.reflect(conn, schema=schema, views=False, resolve_fks=True)
     inspector = inspect(conn)
     domains: dict[str, list[tuple[str | None, str]]] = {}
     if dialect == "postgresql":
@@ -122,8 +138,7 @@ def reflect_schema(conn: Connection, schemas: tuple[str, ...], system: tuple[str
         _sqlite_uniques(conn, tables)
     if dialect == "postgresql":
         _partitions(conn, tables)
-    for seed_table in tables.values():
-        seed_table.has_rows = has_rows(conn, seed_table)
+    probe_tables(conn, list(tables.values()))
     return SeedSchema(dialect=dialect, tables=tables, metadata=metadata)
 
 
@@ -387,6 +402,20 @@ def only(stmt: Any, table: SeedTable) -> Any:
     if isinstance(stmt, Select):
         return stmt.with_hint(table.sa, "ONLY", "postgresql")
     return stmt.with_hint("ONLY", dialect_name="postgresql")
+
+
+def probe_tables(conn: Connection, tables: list[SeedTable], batch: int = 200) -> None:
+    """Set ``has_rows`` on every table, probing up to ``batch`` tables per statement."""
+    for start in range(0, len(tables), batch):
+        chunk = tables[start : start + batch]
+        probes = [
+            select(literal(index)).where(exists(only(select(literal(1)).select_from(t.sa), t)))
+            for index, t in enumerate(chunk)
+        ]
+        statement = probes[0] if len(probes) == 1 else union_all(*probes)
+        found = {row[0] for row in conn.execute(statement)}
+        for index, table in enumerate(chunk):
+            table.has_rows = index in found
 
 
 def has_rows(conn: Connection, table: SeedTable) -> bool:
