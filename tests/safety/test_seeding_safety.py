@@ -71,6 +71,22 @@ def test_purge_refuses_while_real_rows_reference_mock_rows(
     assert [r[0] for r in _rows(db, "children")] == [1, 2]
 
 
+def test_seed_and_purge_without_yes_and_without_a_terminal_refuse(
+    sqlite_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    db = sqlite_database
+    _create(db)
+    common = ["--url", db.url, "--project", str(tmp_path)]
+    line = assert_clean_failure(run_cli(["seed", "--missing", *common], capfd))
+    assert "--yes" in line, line
+    assert _rows(db, "parents") == []
+    assert run_cli(["seed", "--missing", "--yes", "--rows", "2", *common], capfd).code == 0
+    seeded = _rows(db, "parents")
+    line = assert_clean_failure(run_cli(["purge", *common], capfd))
+    assert "--yes" in line, line
+    assert _rows(db, "parents") == seeded, "purge without --yes deleted rows"
+
+
 def _protect_by_config(project: Path, db: TestDatabase) -> None:
     (project / "pyproject.toml").write_text("[tool.dbaudit]\nprotected = true\n", encoding="utf-8")
 
