@@ -43,6 +43,7 @@ class Sizes:
     seed_tables: int = 1_000
     seed_rows_per_table: int = 10
     volume_rows: int = 1_000_000
+    volume_rows_small: int = 200_000
 
 
 FULL = Sizes()
@@ -58,6 +59,7 @@ QUICK = Sizes(
     seed_tables=10,
     seed_rows_per_table=10,
     volume_rows=2_000,
+    volume_rows_small=1_000,
 )
 
 
@@ -430,10 +432,9 @@ def seed_missing(ctx: Context) -> CaseResult:
     return result
 
 
-def seed_volume(ctx: Context) -> CaseResult:
-    rows = ctx.sizes.volume_rows
+def _seed_volume(ctx: Context, key: str, rows: int) -> CaseResult:
     result = CaseResult(
-        "seed_volume",
+        key,
         f"seed, PostgreSQL, {rows:,} rows into one table",
         "psycopg2: COPY of pre-generated rows",
         2.0,
@@ -441,9 +442,9 @@ def seed_volume(ctx: Context) -> CaseResult:
         rows,
     )
     ctx.log(f"building the volume table and {rows:,} pre-generated rows ...")
-    schema = ctx.registry.pg_schema("volume")
+    schema = ctx.registry.pg_schema(key.replace("_", ""))
     servers.pg_run_batches(schema, seeding.volume_statements(), batch=1)
-    csv_file = seeding.write_volume_csv(ctx.workdir / "volume.csv", rows)
+    csv_file = seeding.write_volume_csv(ctx.workdir / f"{key}.csv", rows)
     url = servers.pg_fixture_url(schema)
     table = seeding.VOLUME_TABLE
     argv = dbaudit_command(
@@ -485,6 +486,16 @@ def seed_volume(ctx: Context) -> CaseResult:
     return result
 
 
+def seed_volume(ctx: Context) -> CaseResult:
+    """Issue 7's volume case: 1,000,000 rows into one table."""
+    return _seed_volume(ctx, "seed_volume", ctx.sizes.volume_rows)
+
+
+def seed_200k(ctx: Context) -> CaseResult:
+    """Issue 5's case: 200,000 rows into the same table (aim: at least half COPY's rate)."""
+    return _seed_volume(ctx, "seed_200k", ctx.sizes.volume_rows_small)
+
+
 CASES: dict[str, Callable[[Context], CaseResult]] = {
     "report_pg": report_pg,
     "report_pg_big": report_pg_big,
@@ -492,5 +503,6 @@ CASES: dict[str, Callable[[Context], CaseResult]] = {
     "report_mysql": report_mysql,
     "scan": scan_files,
     "seed_missing": seed_missing,
+    "seed_200k": seed_200k,
     "seed_volume": seed_volume,
 }
