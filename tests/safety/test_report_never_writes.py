@@ -1,6 +1,7 @@
 """``report`` never writes.
 
-Two proofs on PostgreSQL:
+On MariaDB a user holding only ``SELECT`` gets the full report; on SQLite the database file is byte for byte
+the same afterwards, with no file left next to it.  Two proofs on PostgreSQL:
 
 * it runs to completion as a role that holds only ``USAGE`` on the schema and ``SELECT`` on its tables (so
   it needs no write privilege at all);
@@ -14,6 +15,8 @@ flushes its counters when it exits).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -125,3 +128,63 @@ def test_report_needs_only_select_and_writes_nothing(
     del after_rows["stats_canary"], before_rows["stats_canary"]
     assert after_rows == before_rows
     assert after_stats == before_stats
+
+
+def test_report_leaves_a_sqlite_file_byte_for_byte_unchanged(
+    sqlite_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    sqlite_database.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+    sqlite_database.execute(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, account_id INTEGER REFERENCES accounts(id))"
+    )
+    sqlite_database.execute("INSERT INTO accounts (name) VALUES ('a')")
+    sqlite_database.engine.dispose()
+    database = Path(str(make_url(sqlite_database.url).database))
+    (tmp_path / "p").mkdir()
+    folder = sorted(p.name for p in database.parent.iterdir())
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+    for fmt in ("json", "md", "html"):
+        run = run_cli(
+            [
+                "report",
+                "--format",
+                fmt,
+                "--exact",
+                "--project",
+                str(tmp_path / "p"),
+                "--url",
+                sqlite_database.url,
+            ],
+            capfd,
+        )
+        assert run.code == 0, run.describe()
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in database.parent.iterdir()) == folder, (
+        "report left a file next to the database"
+    )
+
+
+def test_report_needs_only_select_on_mariadb(
+    mysql_database: TestDatabase, mysql_admin: Engine, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    mysql_database.execute("CREATE TABLE accounts (id int PRIMARY KEY, name varchar(20) NOT NULL)")
+    mysql_database.execute("CREATE TABLE notes (id int PRIMARY KEY)")
+    mysql_database.execute("INSERT INTO accounts VALUES (1, 'a')")
+    user = unique_name("ro")[:32]
+    with mysql_admin.connect() as conn:
+        conn.execute(text(f"CREATE USER '{user}'@'%'"))
+        conn.execute(text(f"CREATE USER '{user}'@'localhost'"))
+        for host in ("%", "localhost"):
+            conn.execute(text(f"GRANT SELECT ON `{mysql_database.schema}`.* TO '{user}'@'{host}'"))
+    try:
+        url = make_url(mysql_database.url).set(username=user).render_as_string(hide_password=False)
+        run = run_cli(
+            ["report", "--format", "json", "--exact", "--project", str(tmp_path), "--url", url], capfd
+        )
+        assert run.code == 0, run.describe()
+        tables = {s["table"]["name"]: s["status"] for s in json.loads(run.stdout)["database"]["tables"]}
+        assert tables == {"accounts": "populated", "notes": "empty"}
+    finally:
+        with mysql_admin.connect() as conn:
+            for host in ("%", "localhost"):
+                conn.execute(text(f"DROP USER IF EXISTS '{user}'@'{host}'"))
