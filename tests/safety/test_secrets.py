@@ -5,9 +5,9 @@ connection, so there the password is not checked but is still in the URL).  The 
 alphanumeric token, so searching for the token finds it in every encoding: raw, URL-encoded (``%40``),
 ``quote_plus``-encoded, JSON-escaped.  Every command runs with the URL on ``--url``, in ``DBAUDIT_URL``, in
 ``[tool.dbaudit]`` of ``pyproject.toml`` and in ``alembic.ini``; failing variants (wrong host, wrong port,
-wrong database, unknown schema, wrong password, malformed URL) also run with ``-v`` and ``--traceback``.
-stdout, stderr, every file under the run's folder, the GitHub step summary and dbaudit's bookkeeping tables
-are searched.
+wrong database, unknown schema, wrong password, malformed URL, unknown dialect) run the same ways and through
+``DATABASE_URL``, also with ``-v`` and ``--traceback``.  stdout, stderr, every file under the run's folder,
+the GitHub step summary and dbaudit's bookkeeping tables are searched.
 """
 
 from __future__ import annotations
@@ -132,6 +132,8 @@ def _with_url(mode: str, url: str, project: Path, monkeypatch: pytest.MonkeyPatc
         return ["--url", url]
     if mode == "env":
         monkeypatch.setenv("DBAUDIT_URL", url)
+    elif mode == "database_url":
+        monkeypatch.setenv("DATABASE_URL", url)
     elif mode == "pyproject":
         escaped = url.replace("\\", "\\\\").replace('"', '\\"')
         pyproject.write_text(
@@ -269,7 +271,7 @@ def _failing_urls(target: Target) -> dict[str, str]:
     return shown
 
 
-@pytest.mark.parametrize("mode", ["option", "env", "pyproject"])
+@pytest.mark.parametrize("mode", ["option", "env", "database_url", "pyproject", "alembic"])
 def test_no_password_when_commands_fail(
     target: Target,
     mode: str,
