@@ -258,8 +258,9 @@ def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_sigkill_in_the_middle_of_a_large_seed_leaves_the_database_unchanged(
-    pg_database: TestDatabase, pg_admin: object, tmp_path: Path
+@pytest.mark.parametrize("kill", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "Ctrl-C"])
+def test_a_seed_killed_while_inserting_leaves_the_database_unchanged(
+    pg_database: TestDatabase, pg_admin: object, tmp_path: Path, kill: signal.Signals
 ) -> None:
     pg_database.execute(
         "CREATE TABLE account (id serial PRIMARY KEY, name text NOT NULL);"
@@ -268,6 +269,7 @@ def test_sigkill_in_the_middle_of_a_large_seed_leaves_the_database_unchanged(
         " email text UNIQUE, kind text NOT NULL, happened timestamptz NOT NULL, note text)"
     )
     before = fingerprint(pg_database.engine)
+    pg_database.engine.dispose()  # so the only other session on the database is the seed's
     args = ["seed", "--tables", "event", "--rows", "400000", "--yes", "--url", pg_database.url]
     env = {k: v for k, v in os.environ.items() if k not in ("DBAUDIT_URL", "DATABASE_URL")}
     process = subprocess.Popen(
@@ -291,10 +293,14 @@ def test_sigkill_in_the_middle_of_a_large_seed_leaves_the_database_unchanged(
                 break
             time.sleep(0.05)
         assert process.poll() is None, "the seed finished before it could be killed: make it larger"
-        os.kill(process.pid, signal.SIGKILL)
+        os.kill(process.pid, kill)
     finally:
         process.wait(timeout=60)
-    assert process.returncode == -signal.SIGKILL
+    if kill == signal.SIGKILL:
+        assert process.returncode == -signal.SIGKILL
+    else:
+        assert process.returncode == 130, process.stderr.read() if process.stderr else ""
+        assert process.stderr is not None and b"nothing was committed" in process.stderr.read()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # the server notices the dead client and rolls back
         with engine.connect() as conn:  # type: ignore[attr-defined]

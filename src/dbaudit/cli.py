@@ -423,7 +423,10 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every error into one scrubbed line and exit code 2."""
     try:
         code = cli.main(args=argv, prog_name="dbaudit", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            click.echo("dbaudit: interrupted; nothing was committed", err=True)
+            sys.exit(130)
         click.echo("dbaudit: aborted", err=True)
         sys.exit(EXIT_ERROR)
     except click.ClickException as exc:

@@ -168,9 +168,12 @@ class PostgresDialect(SeedDialect):
 
         text_statement = statement.as_string(raw)
         with raw.cursor() as cursor:  # type: ignore[attr-defined]
+            stream = _CsvStream(rows, converters)
             try:
-                cursor.copy_expert(text_statement, _CsvStream(rows, converters))
+                cursor.copy_expert(text_statement, stream)
             except psycopg2.Error as exc:
+                if stream.interrupted:
+                    raise KeyboardInterrupt from exc
                 lost = bool(conn.dialect.is_disconnect(exc, raw, cursor)) or raw.closed != 0
                 error = DBAPIError.instance(
                     text_statement,
@@ -347,6 +350,7 @@ class _CsvStream(io.RawIOBase):
     def __init__(self, rows: list[tuple[Any, ...]], converters: list[Callable[[Any], Any] | None]) -> None:
         self._chunks = self._render(rows, converters)
         self._buffer = b""
+        self.interrupted = False
 
     def _render(
         self, rows: list[tuple[Any, ...]], converters: list[Callable[[Any], Any] | None]
@@ -368,6 +372,13 @@ class _CsvStream(io.RawIOBase):
         return True
 
     def read(self, size: int = -1) -> bytes:
+        try:
+            return self._read(size)
+        except KeyboardInterrupt:
+            self.interrupted = True  # psycopg2 turns it into a failed COPY: remember it was Ctrl-C
+            raise
+
+    def _read(self, size: int) -> bytes:
         while size < 0 or len(self._buffer) < size:
             chunk = next(self._chunks, None)
             if chunk is None:
