@@ -326,3 +326,29 @@ def test_sqlite_file_written_by_another_connection_is_untouched(
         assert reader.execute("SELECT count(*) FROM item").fetchone() == (3,)
     finally:
         reader.close()
+
+
+def test_purge_touches_only_rows_in_the_ledger_that_still_carry_the_mark(
+    any_database: TestDatabase, tmp_path: Path
+) -> None:
+    db = any_database
+    db.execute("CREATE TABLE contact (id INTEGER PRIMARY KEY, name VARCHAR(60) NOT NULL, is_mock BOOLEAN)")
+    db.execute("CREATE TABLE memo (id INTEGER PRIMARY KEY, body VARCHAR(80) NOT NULL)")
+    settings = settings_for(db, tmp_path)
+    seed(settings, missing=True, rows=5, seed=2)
+    with db.engine.begin() as conn:
+        kept_contact = conn.execute(text("SELECT min(id) FROM contact")).scalar()
+        kept_memo = conn.execute(text("SELECT min(id) FROM memo")).scalar()
+        # The application adopts two mock rows (removes their mark) and adds look-alikes of its own.
+        conn.execute(text("UPDATE contact SET is_mock = FALSE WHERE id = :i"), {"i": kept_contact})
+        conn.execute(text("UPDATE memo SET body = 'adopted' WHERE id = :i"), {"i": kept_memo})
+        conn.execute(text("INSERT INTO contact (id, name, is_mock) VALUES (1000, 'marked, not ours', TRUE)"))
+        conn.execute(text("INSERT INTO memo (id, body) VALUES (1000, 'MOCK: not ours either')"))
+    report = purge_all(settings)
+    assert {r.table: (r.deleted, r.kept_unmarked) for r in report.results} == {
+        "contact": (4, 1),
+        "memo": (4, 1),
+    }
+    with db.engine.connect() as conn:
+        assert sorted(r[0] for r in conn.execute(text("SELECT id FROM contact"))) == [kept_contact, 1000]
+        assert sorted(r[0] for r in conn.execute(text("SELECT id FROM memo"))) == [kept_memo, 1000]
