@@ -41,7 +41,9 @@ class Secret:
         return f"{self.token}!@#%/:?&="
 
     def forms(self) -> list[str]:
-        return [self.token, self.password, quote(self.password, safe=""), quote_plus(self.password)]
+        """The password in every encoding, and the token's head and tail (a password split in two)."""
+        whole = [self.token, self.password, quote(self.password, safe=""), quote_plus(self.password)]
+        return [*whole, self.token[:6], self.token[-6:]]
 
     def leaks(self, text_: str) -> list[str]:
         return [form for form in self.forms() if form in text_]
@@ -268,6 +270,10 @@ def _failing_urls(target: Target) -> dict[str, str]:
         f"{url.drivername}://{user}:{quote(secret.password, safe='')}@127.0.0.1:notaport/db"
     )
     shown["unknown dialect"] = f"nosuchdb://{user}:{quote(secret.password, safe='')}@127.0.0.1/db"
+    # Passwords pasted without percent-encoding: an @ in one moves half of it into the host.
+    head, tail = secret.token[:7], secret.token[7:]
+    shown["unencoded @ in the password"] = f"{url.drivername}://{user}:{head}@{tail}@127.0.0.1/db"
+    shown["unencoded # and / in the password"] = f"{url.drivername}://{user}:{head}#/{tail}@127.0.0.1/db"
     return shown
 
 
