@@ -34,7 +34,8 @@ DEFAULT_DRIVERS = {
     "mariadb": "mariadb+pymysql",
 }
 
-_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@")
+# Up to the last @ of the address: a password pasted with an unencoded @ is masked whole, not half.
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>\S*)@")
 _KEYVALUE = re.compile(r"(?i)(password|passwd|pwd)=([^&\s;]+)")
 
 
@@ -57,6 +58,13 @@ def parse_url(raw: str) -> URL:
             "expected dialect[+driver]://user:password@host[:port]/database, e.g. "
             "postgresql://app@localhost/app or sqlite:///app.db",
         ) from exc
+    if url.host and "@" in url.host:
+        # make_url splits at the first @: the rest of the password became part of the host name.
+        raise ConfigError(
+            f"the database URL {mask_url(text)!r} has an @ in its host part: its password contains an "
+            "unencoded @",
+            "percent-encode reserved characters in the password: @ as %40, : as %3A, / as %2F, # as %23",
+        )
     name = url.drivername
     if name in SYNC_DRIVERS:
         url = url.set(drivername=SYNC_DRIVERS[name])
