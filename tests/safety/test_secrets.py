@@ -29,7 +29,7 @@ from tests.safety.runner import Run, run_cli
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
 
-MODES = ("option", "env", "pyproject", "alembic")
+MODES = ("option", "query", "env", "pyproject", "alembic")
 
 
 @dataclass
@@ -132,6 +132,11 @@ def _with_url(mode: str, url: str, project: Path, monkeypatch: pytest.MonkeyPatc
     (project / "alembic.ini").unlink(missing_ok=True)
     if mode == "option":
         return ["--url", url]
+    if mode == "query":  # the password as a query parameter, as some platforms hand URLs out
+        parsed = make_url(url)
+        password = str(parsed.password)
+        with_query = parsed._replace(password=None).update_query_dict({"password": password})
+        return ["--url", with_query.render_as_string(hide_password=False)]
     if mode == "env":
         monkeypatch.setenv("DBAUDIT_URL", url)
     elif mode == "database_url":
