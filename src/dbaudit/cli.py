@@ -38,13 +38,12 @@ def _remember_secret(url: str | None) -> None:
     if not url:
         return
     try:
-        from dbaudit.urls import parse_url
+        from dbaudit.urls import parse_url, url_secrets
 
-        password = parse_url(url).password
+        secrets = url_secrets(parse_url(url))
     except DbauditError:
         return
-    if password:
-        _State.secrets = (*_State.secrets, str(password))
+    _State.secrets = (*_State.secrets, *secrets)
 
 
 def db_options(func: F) -> F:

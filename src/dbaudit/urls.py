@@ -36,7 +36,7 @@ DEFAULT_DRIVERS = {
 
 # Up to the last @ of the address: a password pasted with an unencoded @ is masked whole, not half.
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>\S*)@")
-_KEYVALUE = re.compile(r"(?i)(password|passwd|pwd)=([^&\s;]+)")
+_KEYVALUE = re.compile(r"(?i)(\w*password|passwd|pwd)=([^&\s;]+)")
 
 
 def parse_url(raw: str) -> URL:
@@ -74,15 +74,25 @@ def parse_url(raw: str) -> URL:
 
 
 def mask_url(url: object) -> str:
-    """Render a URL (string or SQLAlchemy URL) with its password replaced by ``***``."""
+    """Render a URL (string or SQLAlchemy URL) with its password replaced by ``***``, also a password given
+    as a query parameter (``?password=...``)."""
     try:
         from sqlalchemy.engine import URL
 
         if isinstance(url, URL):
-            return url.render_as_string(hide_password=True)
+            return scrub(url.render_as_string(hide_password=True))
     except ImportError:  # pragma: no cover
         pass
     return scrub(str(url))
+
+
+def url_secrets(url: URL) -> tuple[str, ...]:
+    """Every password a URL carries: the userinfo one and ``password``-like query parameters."""
+    found = [str(url.password)] if url.password else []
+    for key, value in url.query.items():
+        if _KEYVALUE.match(f"{key}=x"):
+            found.extend([value] if isinstance(value, str) else list(value))
+    return tuple(v for v in found if v)
 
 
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
