@@ -12,9 +12,11 @@ import datetime as dt
 import decimal
 import io
 import json
+import queue
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, event, func, insert, select, text, update
@@ -89,6 +91,17 @@ class SeedDialect:
             params.append(item)
         conn.execute(stmt, params)
 
+    def insert_stream(
+        self,
+        conn: Connection,
+        table: SeedTable,
+        columns: Sequence[str],
+        chunks: Iterable[list[tuple[Any, ...]]],
+    ) -> None:
+        """Insert rows that arrive in chunks (PostgreSQL: one COPY; elsewhere: batches)."""
+        for chunk in chunks:
+            self.insert_rows(conn, table, columns, chunk)
+
     def insert_together(
         self, conn: Connection, parts: list[tuple[SeedTable, Sequence[str], list[tuple[Any, ...]]]]
     ) -> None:
@@ -153,8 +166,19 @@ class PostgresDialect(SeedDialect):
     def insert_rows(
         self, conn: Connection, table: SeedTable, columns: Sequence[str], rows: list[tuple[Any, ...]]
     ) -> None:
-        if not rows:
-            return
+        if rows:
+            size = _CsvStream.CHUNK
+            self.insert_stream(conn, table, columns, (rows[i : i + size] for i in range(0, len(rows), size)))
+
+    def insert_stream(
+        self,
+        conn: Connection,
+        table: SeedTable,
+        columns: Sequence[str],
+        chunks: Iterable[list[tuple[Any, ...]]],
+    ) -> None:
+        """One COPY fed chunk by chunk: while the server loads a chunk, the next one is produced."""
+        import psycopg2
         from psycopg2 import sql
 
         target = sql.Identifier(table.schema, table.name) if table.schema else sql.Identifier(table.name)
@@ -164,16 +188,16 @@ class PostgresDialect(SeedDialect):
         converters = [_pg_converter(table, c) for c in columns]
         raw = conn.connection.dbapi_connection
         assert raw is not None
-        import psycopg2
-
         text_statement = statement.as_string(raw)
         with raw.cursor() as cursor:  # type: ignore[attr-defined]
-            stream = _CsvStream(rows, converters)
+            stream = _CsvStream(chunks, converters)
             try:
-                cursor.copy_expert(text_statement, stream)
+                cursor.copy_expert(text_statement, stream, size=_CsvStream.READ_SIZE)
             except psycopg2.Error as exc:
-                if stream.interrupted:
-                    raise KeyboardInterrupt from exc
+                stream.close()
+                if stream.failure is not None:
+                    # psycopg2 turns an exception raised while reading into a failed COPY: raise the original.
+                    raise stream.failure from exc
                 lost = bool(conn.dialect.is_disconnect(exc, raw, cursor)) or raw.closed != 0
                 error = DBAPIError.instance(
                     text_statement,
@@ -339,34 +363,52 @@ def _plain(value: Any) -> Any:
 
 
 class _CsvStream(io.RawIOBase):
-    """A file object ``copy_expert`` reads from: rows rendered as CSV a chunk at a time.
+    """A file object ``copy_expert`` reads from, fed by a producer thread.
 
-    Values are converted column by column (NULL marks only where a column holds ``None``), then rendered by
-    the    C ``csv`` writer.
+    The thread takes the chunks (generating them, for a streamed table), converts values column by column
+    (NULL marks only where a column holds ``None``) and renders them with the C ``csv`` writer, while the main
+    thread sends the previous chunk: generation overlaps with the server's loading.
     """
 
     CHUNK = 20000
+    READ_SIZE = 1 << 20
 
-    def __init__(self, rows: list[tuple[Any, ...]], converters: list[Callable[[Any], Any] | None]) -> None:
-        self._chunks = self._render(rows, converters)
-        self._buffer = b""
-        self.interrupted = False
+    def __init__(
+        self, chunks: Iterable[list[tuple[Any, ...]]], converters: list[Callable[[Any], Any] | None]
+    ) -> None:
+        self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=3)
+        self._stop = threading.Event()
+        self._current = b""
+        self._position = 0
+        self._done = False
+        self.failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._produce, args=(chunks, converters), daemon=True)
+        self._thread.start()
 
-    def _render(
-        self, rows: list[tuple[Any, ...]], converters: list[Callable[[Any], Any] | None]
-    ) -> Iterator[bytes]:
-        for start in range(0, len(rows), self.CHUNK):
-            chunk = rows[start : start + self.CHUNK]
-            columns = [list(c) for c in zip(*chunk, strict=True)]
-            for index, convert in enumerate(converters):
-                values = columns[index]
-                if convert is not None:
-                    columns[index] = [convert(v) for v in values]
-                elif None in values:
-                    columns[index] = [NULL if v is None else v for v in values]
-            out = io.StringIO()
-            csv.writer(out, lineterminator="\n").writerows(zip(*columns, strict=True))
-            yield out.getvalue().encode("utf-8")
+    def _produce(
+        self, chunks: Iterable[list[tuple[Any, ...]]], converters: list[Callable[[Any], Any] | None]
+    ) -> None:
+        try:
+            for chunk in chunks:
+                if self._stop.is_set():
+                    return
+                if chunk:
+                    self._put(_render_csv(chunk, converters))
+            self._put(None)
+        except BaseException as exc:  # handed to the reading thread, which raises it
+            self._put(exc)
+
+    def _put(self, item: bytes | BaseException | None) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        self._stop.set()
+        super().close()
 
     def readable(self) -> bool:
         return True
@@ -374,24 +416,45 @@ class _CsvStream(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         try:
             return self._read(size)
-        except KeyboardInterrupt:
-            self.interrupted = True  # psycopg2 turns it into a failed COPY: remember it was Ctrl-C
+        except BaseException as exc:  # Ctrl-C, or a chunk that could not be produced: remember which
+            self.failure = exc
+            self._stop.set()
             raise
 
     def _read(self, size: int) -> bytes:
-        while size < 0 or len(self._buffer) < size:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                break
-            self._buffer += chunk
-        if size < 0:
-            data, self._buffer = self._buffer, b""
-        else:
-            data, self._buffer = self._buffer[:size], self._buffer[size:]
+        while self._position >= len(self._current):
+            if self._done:
+                return b""
+            try:
+                item = self._queue.get(timeout=0.1)  # a timeout, so Ctrl-C is seen while waiting
+            except queue.Empty:
+                continue
+            if item is None:
+                self._done = True
+                return b""
+            if isinstance(item, BaseException):
+                raise item
+            self._current, self._position = item, 0
+        end = len(self._current) if size < 0 else self._position + size
+        data = self._current[self._position : end]
+        self._position += len(data)
         return data
 
     def readline(self, size: int | None = -1) -> bytes:  # pragma: no cover - copy_expert only calls read
         return self.read(size if size is not None else -1)
+
+
+def _render_csv(chunk: list[tuple[Any, ...]], converters: list[Callable[[Any], Any] | None]) -> bytes:
+    columns = [list(c) for c in zip(*chunk, strict=True)]
+    for index, convert in enumerate(converters):
+        values = columns[index]
+        if convert is not None:
+            columns[index] = [convert(v) for v in values]
+        elif None in values:
+            columns[index] = [NULL if v is None else v for v in values]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(zip(*columns, strict=True))
+    return out.getvalue().encode("utf-8")
 
 
 def jsonable(value: Any) -> Any:

@@ -93,6 +93,19 @@ class RunState:
     tenant_option: str | None
     tenants: dict[str, Any] = field(default_factory=dict)
     created: dict[str, TableRows] = field(default_factory=dict)
+    # Carried across the chunks of one table, so a table generated in chunks gets the rows it would in one go
+    # (random streams continue, keys stay unique) and later chunks never need the database.
+    rngs: dict[tuple[str, str], random.Random] = field(default_factory=dict)
+    seeder_rows: dict[str, Any] = field(default_factory=dict)
+    ids: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    taken: dict[tuple[str, str], tuple[set[Any], dict[str, int]]] = field(default_factory=dict)
+    seen: dict[tuple[str, tuple[str, ...]], set[tuple[Any, ...]]] = field(default_factory=dict)
+
+    def rng(self, table: str, purpose: str = "rows") -> random.Random:
+        if (table, purpose) not in self.rngs:
+            self.rngs[(table, purpose)] = table_rng(self.seed, table, purpose)
+        return self.rngs[(table, purpose)]
+
     _existing: dict[tuple[str, tuple[str, ...], Any], list[tuple[Any, ...]]] = field(default_factory=dict)
 
     def existing_keys(self, parent: SeedTable, referred: tuple[str, ...]) -> list[tuple[Any, ...]]:
@@ -163,27 +176,38 @@ def build_rows(
 
 
 def own_columns(
-    state: RunState, table: SeedTable, count: int, seeder: LoadedSeeder, marker: dict[str, Any]
+    state: RunState,
+    table: SeedTable,
+    count: int,
+    seeder: LoadedSeeder,
+    marker: dict[str, Any],
+    total: int | None = None,
 ) -> TableRows:
-    rng = table_rng(state.seed, table.key)
+    """``count`` rows' own columns (keys allocated, text made unique, marked).
+
+    ``total`` is the whole table's row count when it is generated in chunks.
+    """
+    rng = state.rng(table.key)
     shape = shape_of(table, state.schema)
     parent_keys: dict[tuple[str, ...], Sequence[tuple[Any, ...]]] = {
         fk.columns: state.parent_keys(fk) for fk in table.foreign_keys
     }
     tenant = next((state.tenants[c] for c in state.tenant_columns if c in state.tenants), None)
-    context = SeederContext(
-        table=shape,
-        rows=count,
-        rng=table_rng(state.seed, table.key, "seeder"),
-        parent_keys=parent_keys,
-        tenant=tenant,
-        seed=state.seed,
-    )
     if getattr(seeder.seeder, "fills_nothing", False):
         overrides: list[dict[str, Any]] = []
         n = count
     else:
-        overrides = list(islice(seeder.seeder.rows(context), count))
+        if table.key not in state.seeder_rows:
+            context = SeederContext(
+                table=shape,
+                rows=total or count,
+                rng=state.rng(table.key, "seeder"),
+                parent_keys=parent_keys,
+                tenant=tenant,
+                seed=state.seed,
+            )
+            state.seeder_rows[table.key] = iter(seeder.seeder.rows(context))
+        overrides = list(islice(state.seeder_rows[table.key], count))
         n = len(overrides)
     gen = GenContext(rng=rng, pools=state.pools, table=table.name)
     fk_columns = {c for fk in table.foreign_keys for c in fk.columns}
@@ -269,6 +293,10 @@ def _conform(value: Any, spec: ColumnSpec, fallback: Any) -> Any:
 def _sequential(state: RunState, table: SeedTable, column: str, spec: ColumnSpec, n: int) -> list[Any]:
     if n == 0:
         return []
+    allocated = state.ids.get((table.key, column))
+    if allocated is not None:
+        ids, state.ids[(table.key, column)] = allocated[:n], allocated[n:]
+        return ids
     if column in table.sequences:
         ids = state.dialect.allocate_ids(state.conn, table, column, n)
     else:
@@ -356,13 +384,15 @@ def _after(value: Any, rng: random.Random) -> Any:
 def _unique_strings(state: RunState, rows: TableRows, column: str) -> None:
     """Make a text column unique within the batch and against the table's existing values."""
     table = rows.table
-    taken: set[Any] = set()
-    if table.has_rows:
-        col = table.sa.c[column]
-        taken = {r[0] for r in state.conn.execute(select(col).where(col.is_not(None)))}
+    if (table.key, column) not in state.taken:
+        existing: set[Any] = set()
+        if table.has_rows:
+            col = table.sa.c[column]
+            existing = {r[0] for r in state.conn.execute(select(col).where(col.is_not(None)))}
+        state.taken[(table.key, column)] = (existing, {})
+    taken, counters = state.taken[(table.key, column)]
     spec = table.columns[column]
     limit = max_length(spec)
-    counters: dict[str, int] = {}
     values = rows.data[column]
     for i, value in enumerate(values):
         if value is None:
@@ -403,7 +433,7 @@ def _tenant_first(table: SeedTable, tenant_columns: tuple[str, ...]) -> list[For
 def foreign_keys(state: RunState, rows: TableRows, deferred: set[tuple[str, ...]]) -> None:
     """Fill every foreign key of ``rows`` with real parent keys (composite keys as a whole)."""
     table = rows.table
-    rng = table_rng(state.seed, table.key, "parents")
+    rng = state.rng(table.key, "parents")
     n = rows.count
     for fk in _tenant_first(table, state.tenant_columns):
         given = [rows.data.get(c) for c in fk.columns]
@@ -547,13 +577,14 @@ def _dedupe(state: RunState, rows: TableRows, rng: random.Random, deferred: set[
     for key in keys:
         if not all(c in rows.data for c in key) or key in rows.settled:
             continue
-        seen: set[tuple[Any, ...]] = set()
-        if table.has_rows:
-            cols = [table.sa.c[c] for c in key]
-            seen = {
-                tuple(r)
-                for r in state.conn.execute(select(*cols).where(and_(*(c.is_not(None) for c in cols))))
-            }
+        if (table.key, key) not in state.seen:
+            found: set[tuple[Any, ...]] = set()
+            if table.has_rows:
+                cols = [table.sa.c[c] for c in key]
+                statement = select(*cols).where(and_(*(c.is_not(None) for c in cols)))
+                found = {tuple(r) for r in state.conn.execute(statement)}
+            state.seen[(table.key, key)] = found
+        seen = state.seen[(table.key, key)]
         drop: list[int] = []
         for i in range(rows.count):
             current = tuple(rows.data[c][i] for c in key)

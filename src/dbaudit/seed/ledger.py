@@ -43,7 +43,7 @@ def ledger_table(schema: str | None) -> Table:
         LEDGER_TABLE,
         metadata,
         Column("id", Integer, primary_key=True, autoincrement=True),
-        Column("run_id", String(40), nullable=False, index=True),
+        Column("run_id", String(40), nullable=False),
         Column("table_schema", String(255), nullable=True),
         Column("table_name", String(255), nullable=False),
         Column("row_key", Text, nullable=False),
@@ -88,12 +88,18 @@ def record(
     keys = list(keys)
     if dialect.name == "postgresql" and len(key_columns) == 1 and all(type(k[0]) is int for k in keys):
         # One integer key per row: send the keys as one array and let the server build the ledger rows.
-        value = func.unnest(cast([k[0] for k in keys], ARRAY(BigInteger))).column_valued("k")
+        numbers = [k[0] for k in keys]
+        low, high = (min(numbers), max(numbers)) if numbers else (0, -1)
+        if high - low + 1 == len(numbers) and len(set(numbers)) == len(numbers):
+            value = func.generate_series(low, high).column_valued("k")  # keys from a sequence: a range
+        else:
+            value = func.unnest(cast(numbers, ARRAY(BigInteger))).column_valued("k")
+        prefix = "{" + json.dumps(key_columns[0]) + ": "
         source = select(
             literal(run_id, String()),
             literal(table.schema, String()),
             literal(table.name, String()),
-            cast(func.json_build_object(literal(key_columns[0], String()), value), Text),
+            literal(prefix, Text()) + cast(value, Text) + literal("}", Text()),
             literal(marker, String()),
             literal(now, String()),
         )

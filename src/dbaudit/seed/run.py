@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -184,11 +184,13 @@ def execute_plan(
             for tp in members:
                 table = schema.tables[tp.table]
                 deferred = {tuple(d.split(",")) for d in tp.deferred}
-                rows = build_rows(
-                    state, table, tp.rows, _seeder(seeders, table, schema), _marker(table, settings), deferred
-                )
+                seeder, marker = _seeder(seeders, table, schema), _marker(table, settings)
+                if _streamable(dialect, table, tp):
+                    rows = _insert_streamed(state, table, tp.rows, seeder, marker)
+                else:
+                    rows = build_rows(state, table, tp.rows, seeder, marker, deferred)
+                    _insert(conn, dialect, table, rows)
                 state.created[table.key] = rows
-                _insert(conn, dialect, table, rows)
                 made.append((tp, table, rows))
             for tp, table, rows in made:
                 if tp.deferred:
@@ -242,6 +244,78 @@ def execute_plan(
                 )
             )
     return results
+
+
+STREAM_CHUNK = 25_000
+
+
+def _streamable(dialect: SeedDialect, table: SeedTable, tp: TablePlan) -> bool:
+    """Large tables on PostgreSQL are generated chunk by chunk inside one COPY, overlapping with the server.
+
+    Not for tables whose rows depend on all earlier rows of the table (self-references as trees, unique
+    foreign keys drawn without replacement, partition round-robin) or that are set later (cycles).
+    """
+    if dialect.name != "postgresql" or tp.rows <= STREAM_CHUNK or tp.deferred or table.partition_ranges:
+        return False
+    for fk in table.foreign_keys:
+        if fk.parent == table.key or any(set(u) <= set(fk.columns) for u in table.uniques):
+            return False
+    return True
+
+
+def _insert_streamed(
+    state: RunState, table: SeedTable, count: int, seeder: LoadedSeeder, marker: dict[str, Any]
+) -> TableRows:
+    conn, dialect = state.conn, state.dialect
+    fk_columns = {c for fk in table.foreign_keys for c in fk.columns}
+    numbered = set(table.sequences) | {
+        u[0]
+        for u in [*table.uniques, table.primary_key]
+        if len(u) == 1 and u[0] not in fk_columns and table.columns[u[0]].kind == "int"
+    }
+    for column in sorted(numbered):  # every key before the COPY starts: later chunks never query
+        spec = table.columns[column]
+        if not spec.skip:
+            state.ids[(table.key, column)] = _allocate(state, table, column, spec, count)
+    sizes = [STREAM_CHUNK] * (count // STREAM_CHUNK) + (
+        [count % STREAM_CHUNK] if count % STREAM_CHUNK else []
+    )
+
+    def chunk(size: int) -> TableRows:
+        rows = own_columns(state, table, size, seeder, marker, total=count)
+        foreign_keys(state, rows, set())
+        return rows
+
+    first = chunk(sizes[0])
+    columns = first.columns
+    parts: list[TableRows] = [first]
+
+    def produce() -> Iterator[list[tuple[Any, ...]]]:
+        yield first.tuples(columns)
+        for size in sizes[1:]:
+            rows = chunk(size)
+            parts.append(rows)
+            yield rows.tuples(columns)
+
+    try:
+        with conn.begin_nested():
+            dialect.insert_stream(conn, table, columns, produce())
+    except DBAPIError as exc:
+        message = dialect.describe_error(exc)
+        raise SeedError(
+            f"inserting into {table.key} failed: {scrub(message)}", "nothing was committed"
+        ) from exc
+    whole = TableRows(
+        table, {c: [v for part in parts for v in part.data[c]] for c in columns}, 0, first.marker
+    )
+    whole.count = sum(part.count for part in parts)
+    return whole
+
+
+def _allocate(state: RunState, table: SeedTable, column: str, spec: Any, count: int) -> list[Any]:
+    from dbaudit.seed.generate import _sequential
+
+    return _sequential(state, table, column, spec, count)
 
 
 def _seeder(seeders: list[LoadedSeeder], table: SeedTable, schema: SeedSchema) -> LoadedSeeder:
