@@ -379,3 +379,36 @@ def test_large_tables_stream_in_chunks_with_the_same_guarantees(
         assert purge_all(settings).total_deleted == 3500
         assert db.scalar("SELECT count(*) FROM member") == 0
     assert prints[0] == prints[1], "streaming keeps the same seed giving the same rows"
+
+
+def test_bundled_seeders_reference_association_and_event_log(
+    sqlite_database: TestDatabase, tmp_path: Path
+) -> None:
+    from dbaudit.resources import seeders_dir
+    from dbaudit.seed.api import load_seeders
+
+    names = {s.seeder.name for s in load_seeders([(seeders_dir(), "bundled")])}
+    assert names == {"generic", "reference", "association", "event-log"}
+    db = sqlite_database
+    db.execute("CREATE TABLE genre (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)")
+    db.execute("CREATE TABLE song (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+    db.execute(
+        "CREATE TABLE song_genre (song_id INTEGER NOT NULL REFERENCES song (id),"
+        " genre_id INTEGER NOT NULL REFERENCES genre (id), PRIMARY KEY (song_id, genre_id))"
+    )
+    db.execute("CREATE TABLE audit_log (id INTEGER PRIMARY KEY, created_at DATETIME NOT NULL, message TEXT)")
+    report = seed(settings_for(db, tmp_path), missing=True, rows=30, seed=6)
+    used = {r.table: r.seeder for r in report.results}
+    assert used == {
+        "genre": "reference",
+        "song": "generic",
+        "song_genre": "association",
+        "audit_log": "event-log",
+    }
+    with db.engine.connect() as conn:
+        genres = [r[0] for r in conn.execute(text("SELECT name FROM genre ORDER BY id"))]
+        pairs = conn.execute(text("SELECT song_id, genre_id FROM song_genre")).all()
+        times = [r[0] for r in conn.execute(text("SELECT created_at FROM audit_log ORDER BY id"))]
+    assert genres[:3] == ["MOCK:Rock", "MOCK:Jazz", "MOCK:Blues"] and len(genres) == 10
+    assert len(pairs) == 30 and len(set(pairs)) == 30
+    assert times == sorted(times) and len(set(times)) == 30
