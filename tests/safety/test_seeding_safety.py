@@ -164,3 +164,32 @@ def test_no_loss_property_runs_at_least_200_examples_in_ci_on_postgresql_and_sql
     assert "DBAUDIT_REQUIRE_SERVERS=1" in ci
     for value in re.findall(r"DBAUDIT_PROPERTY_EXAMPLES=\D*(\d+)", ci):
         assert int(value) >= 200, f".ci/run lowers the property examples to {value}"
+
+
+def test_purge_touches_only_rows_the_ledger_lists_that_still_carry_their_mark(
+    any_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Look-alikes stay: a real row the application marked ``is_mock`` itself, a real row whose text starts
+    with ``MOCK:``, and a mock row the application adopted (it cleared the mark) all survive the purge."""
+    db = any_database
+    false, true = ("0", "1") if db.dialect != "postgresql" else ("FALSE", "TRUE")
+    db.execute(
+        "CREATE TABLE flagged (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL, is_mock BOOLEAN NOT NULL)"
+    )
+    db.execute("CREATE TABLE labelled (id INTEGER PRIMARY KEY, title VARCHAR(60) NOT NULL)")
+    common = ["--url", db.url, "--project", str(tmp_path)]
+    seeded = run_cli(["seed", "--missing", "--yes", "--rows", "4", "--seed", "3", *common], capfd)
+    assert seeded.code == 0, seeded.describe()
+    mock_flagged = _rows(db, "flagged")
+    mock_labelled = _rows(db, "labelled")
+    assert len(mock_flagged) == 4 and len(mock_labelled) == 4, seeded.describe()
+    # The application's own rows, made to look like mock rows, and one mock row it adopted.
+    db.execute(f"INSERT INTO flagged (id, name, is_mock) VALUES (1000, 'app demo row', {true})")
+    db.execute("INSERT INTO labelled (id, title) VALUES (1000, 'MOCK: written by the application')")
+    adopted = mock_flagged[0][0]
+    db.execute(f"UPDATE flagged SET is_mock = {false} WHERE id = :id", id=adopted)
+
+    purged = run_cli(["purge", "--yes", *common], capfd)
+    assert purged.code == 0, purged.describe()
+    assert [r[0] for r in _rows(db, "flagged")] == sorted([adopted, 1000])
+    assert [r[0] for r in _rows(db, "labelled")] == [1000]
