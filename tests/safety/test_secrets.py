@@ -6,8 +6,8 @@ alphanumeric token, so searching for the token finds it in every encoding: raw, 
 ``quote_plus``-encoded, JSON-escaped.  Every command runs with the URL on ``--url``, in ``DBAUDIT_URL``, in
 ``[tool.dbaudit]`` of ``pyproject.toml`` and in ``alembic.ini``; failing variants (wrong host, wrong port,
 wrong database, unknown schema, wrong password, malformed URL, unknown dialect) run the same ways and through
-``DATABASE_URL``, also with ``-v`` and ``--traceback``.  stdout, stderr, every file under the run's folder,
-the GitHub step summary and dbaudit's bookkeeping tables are searched.
+``DATABASE_URL``, also with ``-v``, ``-vv`` and ``--traceback``.  stdout, stderr, every file under the run's
+folder, the GitHub step summary and dbaudit's bookkeeping tables are searched.
 """
 
 from __future__ import annotations
@@ -297,7 +297,7 @@ def test_no_password_when_commands_fail(
     variants = dict(_failing_urls(target))
     for label, url in variants.items():
         url_args = _with_url(mode, url, project, monkeypatch)
-        for flags in ([], ["-v"], ["--traceback"]):
+        for flags in ([], ["-v"], ["-vv"], ["--traceback"]):
             for line in (
                 ["report", "--no-scan"],
                 ["seed", "--missing", "--yes"],
@@ -309,13 +309,13 @@ def test_no_password_when_commands_fail(
                 run = run_cli(args, capfd)
                 runs.append(run)
                 assert run.code == 2, f"{label}: {run.describe()}"
-                if "--traceback" not in flags:
+                if not {"--traceback", "-vv"} & set(flags):
                     assert "Traceback" not in run.stderr, f"{label}: {run.describe()}"
                     assert len(run.error_lines) == 1, f"{label}: {run.describe()}"
                 assert "internal error" not in run.stderr, f"{label}: {run.describe()}"
     # An unknown schema on the right server.
     url_args = _with_url(mode, target.url, project, monkeypatch)
-    for flags in ([], ["-v"], ["--traceback"]):
+    for flags in ([], ["-v"], ["-vv"], ["--traceback"]):
         run = run_cli(
             [
                 *flags,
