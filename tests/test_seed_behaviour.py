@@ -412,3 +412,31 @@ def test_bundled_seeders_reference_association_and_event_log(
     assert genres[:3] == ["MOCK:Rock", "MOCK:Jazz", "MOCK:Blues"] and len(genres) == 10
     assert len(pairs) == 30 and len(set(pairs)) == 30
     assert times == sorted(times) and len(set(times)) == 30
+
+
+def test_cycle_without_a_nullable_key(any_database: TestDatabase, tmp_path: Path) -> None:
+    """PostgreSQL defers deferrable keys, SQLite defers every key to COMMIT, MariaDB reports the cycle."""
+    db = any_database
+    later = " DEFERRABLE INITIALLY IMMEDIATE" if db.dialect == "postgresql" else ""
+    db.execute("CREATE TABLE hen (id INTEGER PRIMARY KEY, egg_id INTEGER NOT NULL)")
+    db.execute(
+        "CREATE TABLE egg (id INTEGER PRIMARY KEY, hen_id INTEGER NOT NULL,"
+        f" FOREIGN KEY (hen_id) REFERENCES hen (id){later})"
+    )
+    if db.dialect == "sqlite":
+        db.execute("DROP TABLE hen")
+        db.execute("CREATE TABLE hen (id INTEGER PRIMARY KEY, egg_id INTEGER NOT NULL REFERENCES egg (id))")
+    else:
+        db.execute(f"ALTER TABLE hen ADD FOREIGN KEY (egg_id) REFERENCES egg (id){later}")
+    settings = settings_for(db, tmp_path)
+    report = seed(settings, missing=True, rows=4, seed=1)
+    (cycle,) = report.plan.cycles
+    if db.dialect == "mysql":
+        assert cycle.method == "unbreakable" and report.results == ()
+        assert {s.table for s in report.plan.skipped} == {"egg", "hen"}
+        assert all("cycle" in s.reason for s in report.plan.skipped)
+        return
+    assert cycle.method == "deferred"
+    assert {r.table: r.inserted for r in report.results} == {"egg": 4, "hen": 4}
+    purge_all(settings)
+    assert db.scalar("SELECT count(*) FROM hen") == 0 and db.scalar("SELECT count(*) FROM egg") == 0
