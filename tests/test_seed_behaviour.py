@@ -440,3 +440,25 @@ def test_cycle_without_a_nullable_key(any_database: TestDatabase, tmp_path: Path
     assert {r.table: r.inserted for r in report.results} == {"egg": 4, "hen": 4}
     purge_all(settings)
     assert db.scalar("SELECT count(*) FROM hen") == 0 and db.scalar("SELECT count(*) FROM egg") == 0
+
+
+def test_cli_json_output(
+    sqlite_database: TestDatabase, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from dbaudit import cli
+
+    sqlite_database.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT)")
+    common = ["--url", sqlite_database.url, "--project", str(tmp_path), "--yes", "--format", "json"]
+    for args in (["seed", "--missing", "--rows", "3", *common], ["purge", *common]):
+        with pytest.raises(SystemExit) as done:
+            cli.main(args)
+        assert done.value.code == 0
+        document = json.loads(capsys.readouterr().out)
+        if args[0] == "seed":
+            assert document["results"][0]["inserted"] == 3 and document["undo_command"].startswith(
+                "dbaudit purge"
+            )
+        else:
+            assert document["results"][0]["deleted"] == 3 and document["blocked"] == []

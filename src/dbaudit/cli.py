@@ -354,7 +354,9 @@ def check(
 @click.option("--force", is_flag=True, help="Purge the tables' earlier mock rows first.")
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--tenant", help="Tenant (value of a tenant column) the new rows belong to.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def seed(
+    fmt: str,
     missing: bool,
     tables: tuple[str, ...],
     rows: tuple[str, ...],
@@ -368,7 +370,7 @@ def seed(
     """Fill empty tables with realistic mock rows, marked and recorded so `dbaudit purge` can remove them."""
     from dbaudit.seed import PlanRequest, plan_seed, run_seed
     from dbaudit.seed.plan import parse_rows_options, parse_table_list
-    from dbaudit.seed.summary import render_plan, render_seed_report
+    from dbaudit.seed.summary import as_json, render_plan, render_seed_report
 
     default_rows, per_table = parse_rows_options(rows)
     request = PlanRequest(
@@ -386,7 +388,7 @@ def seed(
         emit(render_plan(plan_seed(settings, request)), None)
         click.confirm("Insert these rows?", abort=True)
     report = run_seed(settings, request, dry_run=dry_run, force=force)
-    emit(render_seed_report(report), None)
+    emit(render_seed_report(report) if fmt == "text" else as_json(report), None)
 
 
 @cli.command()
@@ -395,14 +397,15 @@ def seed(
 @click.option("--run", "run_id", metavar="RUN_ID", help="Only the rows of this seed run.")
 @click.option("--dry-run", is_flag=True, help="Show what would be deleted; delete nothing.")
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def purge(
-    tables: tuple[str, ...], run_id: str | None, dry_run: bool, assume_yes: bool, **options: Any
+    tables: tuple[str, ...], run_id: str | None, dry_run: bool, assume_yes: bool, fmt: str, **options: Any
 ) -> None:
     """Delete the mock rows `dbaudit seed` inserted (children first); refuse if real rows point at them."""
     from dbaudit.errors import SeedError
     from dbaudit.seed import purge as purge_rows
     from dbaudit.seed.plan import parse_table_list
-    from dbaudit.seed.summary import render_purge_report
+    from dbaudit.seed.summary import as_json, render_purge_report
 
     settings = settings_from(**options)
     selected = parse_table_list(tables) or None
@@ -412,7 +415,7 @@ def purge(
         emit(render_purge_report(purge_rows(settings, tables=selected, run_id=run_id, dry_run=True)), None)
         click.confirm("Delete these mock rows?", abort=True)
     report = purge_rows(settings, tables=selected, run_id=run_id, dry_run=dry_run)
-    emit(render_purge_report(report), None)
+    emit(render_purge_report(report) if fmt == "text" else as_json(report), None)
     if report.blocked:
         tables_named = ", ".join(sorted({b.table for b in report.blocked}))
         raise SeedError(f"purge refused: real rows in {tables_named} reference mock rows (listed above)")
