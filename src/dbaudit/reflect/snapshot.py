@@ -63,6 +63,11 @@ def reflect_database(settings: Settings, engine: Engine | None = None) -> Databa
         raise
     except DBAPIError as exc:
         lines = str(exc.orig).strip().splitlines() or [type(exc.orig).__name__]
+        if exc.connection_invalidated:
+            raise DatabaseError(
+                f"lost the connection to {mask_url(engine.url)} while reading it: {scrub(lines[0], secrets)}",
+                "the server ended the session or went away; check that it is up, then run again",
+            ) from exc
         raise DatabaseError(
             f"reading {mask_url(engine.url)} failed: {scrub(lines[0], secrets)}",
             "check the role's privileges, or rerun with --traceback",
