@@ -223,7 +223,7 @@ def own_columns(
         if spec.kind not in _KNOWN and spec.has_default:
             continue  # the database's default is the natural choice for a type dbaudit cannot generate
         if name in table.sequences or (spec.kind == "int" and name in single_uniques):
-            data[name] = _sequential(state, table, name, spec, n)
+            data[name] = allocate_numbers(state, table, name, spec, n)
             continue
         if spec.kind not in _KNOWN:
             data[name] = [None] * n
@@ -290,7 +290,8 @@ def _conform(value: Any, spec: ColumnSpec, fallback: Any) -> Any:
     return value
 
 
-def _sequential(state: RunState, table: SeedTable, column: str, spec: ColumnSpec, n: int) -> list[Any]:
+def allocate_numbers(state: RunState, table: SeedTable, column: str, spec: ColumnSpec, n: int) -> list[Any]:
+    """``n`` new numbers for an integer key: from its sequence, else after the largest existing one."""
     if n == 0:
         return []
     allocated = state.ids.get((table.key, column))

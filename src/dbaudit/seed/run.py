@@ -26,6 +26,7 @@ from dbaudit.seed.dialects import SeedDialect
 from dbaudit.seed.generate import (
     RunState,
     TableRows,
+    allocate_numbers,
     build_rows,
     foreign_keys,
     marker_spec,
@@ -276,7 +277,7 @@ def _insert_streamed(
     for column in sorted(numbered):  # every key before the COPY starts: later chunks never query
         spec = table.columns[column]
         if not spec.skip:
-            state.ids[(table.key, column)] = _allocate(state, table, column, spec, count)
+            state.ids[(table.key, column)] = allocate_numbers(state, table, column, spec, count)
     sizes = [STREAM_CHUNK] * (count // STREAM_CHUNK) + (
         [count % STREAM_CHUNK] if count % STREAM_CHUNK else []
     )
@@ -310,12 +311,6 @@ def _insert_streamed(
     )
     whole.count = sum(part.count for part in parts)
     return whole
-
-
-def _allocate(state: RunState, table: SeedTable, column: str, spec: Any, count: int) -> list[Any]:
-    from dbaudit.seed.generate import _sequential
-
-    return _sequential(state, table, column, spec, count)
 
 
 def _seeder(seeders: list[LoadedSeeder], table: SeedTable, schema: SeedSchema) -> LoadedSeeder:
