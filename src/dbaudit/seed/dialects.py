@@ -96,11 +96,11 @@ class SeedDialect:
         conn: Connection,
         table: SeedTable,
         columns: Sequence[str],
-        chunks: Iterable[list[tuple[Any, ...]]],
+        chunks: Iterable[list[list[Any]]],
     ) -> None:
-        """Insert rows that arrive in chunks (PostgreSQL: one COPY; elsewhere: batches)."""
+        """Insert rows that arrive in chunks, each a list of column values (PostgreSQL: one COPY)."""
         for chunk in chunks:
-            self.insert_rows(conn, table, columns, chunk)
+            self.insert_rows(conn, table, columns, list(zip(*chunk, strict=True)))
 
     def insert_together(
         self, conn: Connection, parts: list[tuple[SeedTable, Sequence[str], list[tuple[Any, ...]]]]
@@ -168,14 +168,17 @@ class PostgresDialect(SeedDialect):
     ) -> None:
         if rows:
             size = _CsvStream.CHUNK
-            self.insert_stream(conn, table, columns, (rows[i : i + size] for i in range(0, len(rows), size)))
+            chunks = (
+                [list(c) for c in zip(*rows[i : i + size], strict=True)] for i in range(0, len(rows), size)
+            )
+            self.insert_stream(conn, table, columns, chunks)
 
     def insert_stream(
         self,
         conn: Connection,
         table: SeedTable,
         columns: Sequence[str],
-        chunks: Iterable[list[tuple[Any, ...]]],
+        chunks: Iterable[list[list[Any]]],
     ) -> None:
         """One COPY fed chunk by chunk: while the server loads a chunk, the next one is produced."""
         import psycopg2
@@ -198,6 +201,9 @@ class PostgresDialect(SeedDialect):
                 if stream.failure is not None:
                     # psycopg2 turns an exception raised while reading into a failed COPY: raise the original.
                     raise stream.failure from exc
+                if "error in .read() call" in str(exc):
+                    # Only a signal can escape read() unrecorded (Ctrl-C landing as the call starts).
+                    raise KeyboardInterrupt from exc
                 lost = bool(conn.dialect.is_disconnect(exc, raw, cursor)) or raw.closed != 0
                 error = DBAPIError.instance(
                     text_statement,
@@ -374,7 +380,7 @@ class _CsvStream(io.RawIOBase):
     READ_SIZE = 1 << 20
 
     def __init__(
-        self, chunks: Iterable[list[tuple[Any, ...]]], converters: list[Callable[[Any], Any] | None]
+        self, chunks: Iterable[list[list[Any]]], converters: list[Callable[[Any], Any] | None]
     ) -> None:
         self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=3)
         self._stop = threading.Event()
@@ -386,13 +392,13 @@ class _CsvStream(io.RawIOBase):
         self._thread.start()
 
     def _produce(
-        self, chunks: Iterable[list[tuple[Any, ...]]], converters: list[Callable[[Any], Any] | None]
+        self, chunks: Iterable[list[list[Any]]], converters: list[Callable[[Any], Any] | None]
     ) -> None:
         try:
             for chunk in chunks:
                 if self._stop.is_set():
                     return
-                if chunk:
+                if chunk and chunk[0]:
                     self._put(_render_csv(chunk, converters))
             self._put(None)
         except BaseException as exc:  # handed to the reading thread, which raises it
@@ -444,8 +450,9 @@ class _CsvStream(io.RawIOBase):
         return self.read(size if size is not None else -1)
 
 
-def _render_csv(chunk: list[tuple[Any, ...]], converters: list[Callable[[Any], Any] | None]) -> bytes:
-    columns = [list(c) for c in zip(*chunk, strict=True)]
+def _render_csv(chunk: list[list[Any]], converters: list[Callable[[Any], Any] | None]) -> bytes:
+    """CSV text of one chunk given column by column."""
+    columns = list(chunk)
     for index, convert in enumerate(converters):
         values = columns[index]
         if convert is not None:

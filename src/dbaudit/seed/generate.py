@@ -151,13 +151,12 @@ def _mark(rows: TableRows) -> None:
         spec = rows.table.columns[column]
         limit = max_length(spec)
         values = rows.data.get(column) or [""] * rows.count
-        out = []
-        for value in values:
-            if isinstance(value, str) and value.startswith(prefix):
-                out.append(value)
-                continue
-            marked = prefix + (value if isinstance(value, str) else "")
-            out.append(marked[:limit] if limit else marked)
+        out = [
+            value if value.startswith(prefix) else prefix + value
+            for value in (v if isinstance(v, str) else "" for v in values)
+        ]
+        if limit:
+            out = [v if len(v) <= limit else v[:limit] for v in out]
         rows.data[column] = out
 
 

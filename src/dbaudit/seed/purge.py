@@ -194,6 +194,8 @@ def _decode(table: SeedTable, columns: Sequence[str], key: dict[str, Any]) -> tu
 
 def _normal(value: Any) -> Any:
     """Compare keys read back from the database with decoded ledger keys."""
+    if type(value) in (int, str):
+        return value
     return json.dumps(jsonable(value))
 
 

@@ -291,12 +291,12 @@ def _insert_streamed(
     columns = first.columns
     parts: list[TableRows] = [first]
 
-    def produce() -> Iterator[list[tuple[Any, ...]]]:
-        yield first.tuples(columns)
+    def produce() -> Iterator[list[list[Any]]]:
+        yield [first.data[c] for c in columns]
         for size in sizes[1:]:
             rows = chunk(size)
             parts.append(rows)
-            yield rows.tuples(columns)
+            yield [rows.data[c] for c in columns]
 
     try:
         with conn.begin_nested():
