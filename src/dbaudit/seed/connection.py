@@ -5,6 +5,7 @@ Seeding opens its own engine rather than the reporting one: the report connectio
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -47,6 +48,20 @@ def open_engine(settings: Settings) -> Iterator[tuple[Engine, SeedDialect]]:
         yield engine, dialect
     finally:
         engine.dispose()
+
+
+@contextmanager
+def connect(engine: Engine) -> Iterator[Connection]:
+    """A connection that, when the work failed (a lost connection among the reasons), closes quietly so the
+    original error is the one reported."""
+    conn = engine.connect()
+    try:
+        yield conn
+    except BaseException:
+        with contextlib.suppress(Exception):
+            conn.close()
+        raise
+    conn.close()
 
 
 def _secrets(settings: Settings) -> tuple[str, ...]:

@@ -157,11 +157,22 @@ class PostgresDialect(SeedDialect):
             ).scalar()
         if not sequence:
             return super().allocate_ids(conn, table, column, count)
-        rows = conn.execute(
-            text("SELECT nextval(CAST(:seq AS regclass)) FROM generate_series(1, :n)"),
+        # Draw the numbers in the server; fetch them only when another session made them non-contiguous.
+        conn.execute(
+            text(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS dbaudit_numbers (n bigint) ON COMMIT DROP;"
+                "TRUNCATE dbaudit_numbers;"
+                "INSERT INTO dbaudit_numbers"
+                " SELECT nextval(CAST(:seq AS regclass)) FROM generate_series(1, :n)"
+            ),
             {"seq": sequence, "n": count},
         )
-        return [int(r[0]) for r in rows]
+        low, high, distinct = conn.execute(
+            text("SELECT min(n), max(n), count(DISTINCT n) FROM dbaudit_numbers")
+        ).one()
+        if low is not None and high - low + 1 == count == distinct:
+            return list(range(int(low), int(high) + 1))
+        return [int(r[0]) for r in conn.execute(text("SELECT n FROM dbaudit_numbers ORDER BY n"))]
 
     def insert_rows(
         self, conn: Connection, table: SeedTable, columns: Sequence[str], rows: list[tuple[Any, ...]]

@@ -23,7 +23,7 @@ from sqlalchemy.sql.schema import Table
 from dbaudit.config import Settings
 from dbaudit.errors import SeedError
 from dbaudit.seed import ledger as ledger_mod
-from dbaudit.seed.connection import lock_scope, open_engine, refuse_if_protected
+from dbaudit.seed.connection import connect, lock_scope, open_engine, refuse_if_protected
 from dbaudit.seed.dialects import SeedDialect, from_jsonable, jsonable
 from dbaudit.seed.plan import _components, _topological
 from dbaudit.seed.records import BlockingReference, PurgeReport, PurgeResult
@@ -46,7 +46,7 @@ def purge(
     """
     schemas: tuple[str | None, ...] = tuple(settings.schemas) or (None,)
     ledger_schema = schemas[0]
-    with open_engine(settings) as (engine, dialect), engine.connect() as conn:
+    with open_engine(settings) as (engine, dialect), connect(engine) as conn:
         refuse_if_protected(conn, settings, schemas, "purge")
         exists = ledger_mod.ledger_exists(conn, ledger_schema)
         conn.rollback()

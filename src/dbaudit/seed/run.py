@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError
 from sqlalchemy.sql.schema import Table
 
 from dbaudit.config import Settings
@@ -21,7 +21,7 @@ from dbaudit.errors import DbauditError, SeedError
 from dbaudit.resources import seeders_dir
 from dbaudit.seed import ledger as ledger_mod
 from dbaudit.seed.api import LoadedSeeder, choose_seeder, load_seeders
-from dbaudit.seed.connection import lock_scope, open_engine, refuse_if_protected
+from dbaudit.seed.connection import connect, lock_scope, open_engine, refuse_if_protected
 from dbaudit.seed.dialects import SeedDialect
 from dbaudit.seed.generate import (
     RunState,
@@ -64,7 +64,7 @@ def undo_command(run_id: str, settings: Settings) -> str:
 def plan_seed(settings: Settings, request: PlanRequest) -> SeedPlan:
     """The plan only (reads the database, writes nothing)."""
     seeders = all_seeders(settings)
-    with open_engine(settings) as (engine, _dialect), engine.connect() as conn:
+    with open_engine(settings) as (engine, _dialect), connect(engine) as conn:
         schema = reflect_schema(conn, settings.schemas, settings.system_tables)
         plan = plan_tables(schema, settings, request, seeders)
         conn.rollback()
@@ -79,7 +79,7 @@ def run_seed(
     run_id = new_run_id()
     schemas: tuple[str | None, ...] = tuple(settings.schemas) or (None,)
     ledger_schema = schemas[0]
-    with open_engine(settings) as (engine, dialect), engine.connect() as conn:
+    with open_engine(settings) as (engine, dialect), connect(engine) as conn:
         refuse_if_protected(conn, settings, schemas, "seed")
         conn.rollback()
         database = lock_scope(conn, schemas)
@@ -112,6 +112,8 @@ def run_seed(
             raise SeedError(
                 f"seeding failed: {dialect.describe_error(exc)}", "nothing was committed"
             ) from exc
+        except PendingRollbackError as exc:
+            raise SeedError("the connection was lost while seeding", "nothing was committed") from exc
         finally:
             if locked and dialect.name == "mysql":
                 dialect.release_lock(conn, database)
@@ -278,9 +280,12 @@ def _insert_streamed(
         spec = table.columns[column]
         if not spec.skip:
             state.ids[(table.key, column)] = allocate_numbers(state, table, column, spec, count)
-    sizes = [STREAM_CHUNK] * (count // STREAM_CHUNK) + (
-        [count % STREAM_CHUNK] if count % STREAM_CHUNK else []
-    )
+    # A small first chunk (made before the COPY starts, it reads what later chunks need), then full ones.
+    first_size = min(count, max(1, STREAM_CHUNK // 10))
+    rest = count - first_size
+    sizes = [first_size] + [STREAM_CHUNK] * (rest // STREAM_CHUNK)
+    if rest % STREAM_CHUNK:
+        sizes.append(rest % STREAM_CHUNK)
 
     def chunk(size: int) -> TableRows:
         rows = own_columns(state, table, size, seeder, marker, total=count)
@@ -330,6 +335,11 @@ def _insert(conn: Connection, dialect: SeedDialect, table: SeedTable, rows: Tabl
             dialect.insert_rows(conn, table, columns, tuples)
     except DBAPIError as exc:
         message = dialect.describe_error(exc)
+        if exc.connection_invalidated or isinstance(exc, OperationalError):
+            raise SeedError(
+                f"inserting into {table.key} failed: {scrub(message)}",
+                "the connection was lost or the server gave up; nothing was committed",
+            ) from exc
         row = _failing_row(conn, dialect, table, columns, tuples, exc)
         where = f"; row {row}" if row else ""
         raise SeedError(
