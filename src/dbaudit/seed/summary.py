@@ -68,7 +68,8 @@ def render_seed_report(report: SeedReport) -> str:
         ]
         headers = ["table", "rows inserted", "marker", "seeder", "parents reused", "parents created", "note"]
         lines.append(tabulate(rows, headers=headers, tablefmt="github"))
-        lines += ["", f"{report.total_rows} rows in {len(report.results)} tables."]
+        tables = len(report.results)
+        lines += ["", f"{report.total_rows} rows in {tables} table{'s' if tables != 1 else ''}."]
     else:
         lines.append("Nothing to seed: every selected table already has rows.")
     lines.extend(_tail(report.plan))
