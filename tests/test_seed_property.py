@@ -238,4 +238,25 @@ def test_seed_then_purge_keeps_existing_rows_postgresql(
 ) -> None:
     quoted = f'"{pg_schema.schema}"'
     pg_schema.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE; CREATE SCHEMA {quoted}")
-    _check(pg_schema, tmp_path_factory.mktemp("prop"), tables, rows, seed_value)
+    _check(_fast(pg_schema), tmp_path_factory.mktemp("prop"), tables, rows, seed_value)
+
+
+_FAST: dict[str, TestDatabase] = {}
+
+
+def _fast(db: TestDatabase) -> TestDatabase:
+    """The same schema through connections that do not wait for the disk at each commit (test speed only)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import TestDatabase
+
+    if db.url not in _FAST:
+        url = make_url(db.url)
+        options = f"{url.query.get('options', '')} -csynchronous_commit=off".strip()
+        fast_url = url.update_query_dict({"options": options}).render_as_string(hide_password=False)
+        for old in _FAST.values():
+            old.engine.dispose()
+        _FAST.clear()
+        _FAST[db.url] = TestDatabase(fast_url, create_engine(fast_url), db.schema, db.dialect)
+    return _FAST[db.url]
