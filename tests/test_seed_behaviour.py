@@ -462,3 +462,13 @@ def test_cli_json_output(
             )
         else:
             assert document["results"][0]["deleted"] == 3 and document["blocked"] == []
+
+
+def test_tenant_column_without_a_foreign_key_takes_the_tenant(
+    sqlite_database: TestDatabase, tmp_path: Path
+) -> None:
+    sqlite_database.execute(
+        "CREATE TABLE note (id INTEGER PRIMARY KEY, engagement_id INTEGER NOT NULL, body TEXT)"
+    )
+    seed(settings_for(sqlite_database, tmp_path), missing=True, rows=6, tenant="42")
+    assert {r[1] for r in rows_of(sqlite_database.engine, "note")} == {42}

@@ -227,6 +227,10 @@ def own_columns(
         if spec.kind not in _KNOWN:
             data[name] = [None] * n
             continue
+        tenant_value = _plain_tenant(state, name, spec)
+        if tenant_value is not None:
+            data[name] = [tenant_value] * n  # a tenant column without a foreign key: the run's tenant
+            continue
         if name == table.partition_key and table.partition_ranges:
             values = _partition_values(table, spec, n, rng)
         else:
@@ -275,6 +279,24 @@ _KNOWN = {
     "macaddr",
     "tsvector",
 }
+
+
+def _plain_tenant(state: RunState, name: str, spec: ColumnSpec) -> Any:
+    """The run's tenant for a tenant column that is no foreign key: the chosen one, else ``--tenant``."""
+    if name not in state.tenant_columns:
+        return None
+    if name in state.tenants:
+        return state.tenants[name]
+    if state.tenant_option is None:
+        return None
+    value: Any = state.tenant_option
+    if spec.kind == "int":
+        try:
+            value = int(value)
+        except ValueError:
+            raise SeedError(f"--tenant {value!r} is not a number, but {name} holds numbers") from None
+    state.tenants[name] = value
+    return value
 
 
 def _conform(value: Any, spec: ColumnSpec, fallback: Any) -> Any:
