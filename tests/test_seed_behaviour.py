@@ -366,17 +366,19 @@ def test_large_tables_stream_in_chunks_with_the_same_guarantees(
         "INSERT INTO account (name) VALUES ('a'), ('b'), ('c');"
         "CREATE TABLE member (id int PRIMARY KEY, account_id int NOT NULL REFERENCES account (id),"
         " email text NOT NULL UNIQUE, code varchar(8) UNIQUE,"
-        " level int NOT NULL CHECK (level BETWEEN 1 AND 3))"
+        " level int NOT NULL CHECK (level BETWEEN 1 AND 3));"
+        "CREATE TABLE badge (id serial PRIMARY KEY, member_id int NOT NULL REFERENCES member (id),"
+        " label text)"
     )
     prints = []
     for db in (pg_database, pg_schema):
         db.execute(ddl)
         settings = settings_for(db, tmp_path / str(len(prints)))
-        report = seed(settings, tables=["member"], rows=3500, seed=4)
-        assert report.total_rows == 3500
+        report = seed(settings, tables=["member", "badge"], rows=50, rows_per_table={"member": 3500}, seed=4)
+        assert {r.table: r.inserted for r in report.results} == {"member": 3500, "badge": 50}
         assert db.scalar("SELECT count(DISTINCT email) FROM member") == 3500
         prints.append(fingerprint(db.engine, db.schema, skip=("dbaudit_ledger",)))
-        assert purge_all(settings).total_deleted == 3500
+        assert purge_all(settings).total_deleted == 3550
         assert db.scalar("SELECT count(*) FROM member") == 0
     assert prints[0] == prints[1], "streaming keeps the same seed giving the same rows"
 

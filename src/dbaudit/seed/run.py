@@ -294,14 +294,23 @@ def _insert_streamed(
 
     first = chunk(sizes[0])
     columns = first.columns
+    # Kept after sending: the key (for the ledger) and what other tables' foreign keys point at.
+    wanted = set(table.identity_key)
+    for other in state.schema.tables.values():
+        for fk in other.foreign_keys:
+            if fk.parent == table.key:
+                wanted.update(fk.referred)
+    kept = [c for c in columns if c in wanted]
     parts: list[TableRows] = [first]
 
     def produce() -> Iterator[list[list[Any]]]:
         yield [first.data[c] for c in columns]
         for size in sizes[1:]:
             rows = chunk(size)
+            payload = [rows.data[c] for c in columns]
+            rows.data = {c: rows.data[c] for c in kept}  # the rest goes into the COPY only
             parts.append(rows)
-            yield [rows.data[c] for c in columns]
+            yield payload
 
     try:
         with conn.begin_nested():
@@ -311,9 +320,7 @@ def _insert_streamed(
         raise SeedError(
             f"inserting into {table.key} failed: {scrub(message)}", "nothing was committed"
         ) from exc
-    whole = TableRows(
-        table, {c: [v for part in parts for v in part.data[c]] for c in columns}, 0, first.marker
-    )
+    whole = TableRows(table, {c: [v for part in parts for v in part.data[c]] for c in kept}, 0, first.marker)
     whole.count = sum(part.count for part in parts)
     return whole
 
