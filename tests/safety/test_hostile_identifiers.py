@@ -120,8 +120,7 @@ def test_markdown_and_html_reports_escape_hostile_names(
 
     markdown = run_cli(["report", "--format", "md", *common], capfd)
     assert markdown.code == 0, markdown.describe()
-    prose = re.sub(r"`[^`\n]*`", "", re.sub(r"(?ms)^```.*?^```", "", markdown.stdout))
-    raw = [line for line in prose.splitlines() if "<script>" in line]
+    raw = [line for line in _prose(markdown.stdout).splitlines() if "<script>" in line]
     assert not raw, f"a name reaches the Markdown as raw HTML outside code: {raw}"
     table_rows = [
         line for line in markdown.stdout.splitlines() if line.startswith("|") and "alert(1)" in line
@@ -132,6 +131,24 @@ def test_markdown_and_html_reports_escape_hostile_names(
         unescaped = row.replace("\\|", "")
         assert len(unescaped.split(" | ")) == cells, f"the name broke the table row: {row}"
     assert MARKUP  # the name under test
+
+
+def _prose(markdown: str) -> str:
+    """Markdown without fenced blocks and code spans: what a reader's renderer treats as markup."""
+    return re.sub(r"`[^`\n]*`", "", re.sub(r"(?ms)^```.*?^```", "", markdown))
+
+
+def test_diff_and_check_gate_hostile_schemas(
+    hostile_db: HostileDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    common = ["--project", str(tmp_path), *hostile_db.args]
+    base = tmp_path / "base.json"
+    saved = run_cli(["report", "--format", "json", "-o", str(base), *common], capfd)
+    assert saved.code == 0, saved.describe()
+    for args in (["diff", str(base), "--format", "md"], ["check", "--fail-under", "100", "--format", "md"]):
+        run = run_cli([*args, *common], capfd)
+        assert run.code in (0, 1), run.describe()
+        assert "<script>" not in _prose(run.stdout), run.describe()
 
 
 def test_seed_then_purge_on_hostile_tables_returns_them_unchanged(
