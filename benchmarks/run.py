@@ -100,6 +100,7 @@ def run_cases(ctx: Context, keys: Sequence[str]) -> list[CaseResult]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    servers.interruptible_queries()
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     if args.clean:

@@ -27,8 +27,14 @@ PREFIX = "dbaudit_bench_"
 # creating or dropping thousands of tables must be split over several transactions.
 DDL_BATCH = 100
 
-# queries wait in select(), so Ctrl-C cancels a long fixture build instead of waiting for it to finish
-psycopg2.extensions.set_wait_callback(psycopg2.extras.wait_select)
+
+def interruptible_queries() -> None:
+    """Make psycopg2 wait in select(), so Ctrl-C cancels a long fixture build instead of waiting for it.
+
+    Process-wide (it also disables COPY in this process), so only the suite's own entry point calls it,
+    never an import: tests importing the benchmarks share their process with the seeder's COPY.
+    """
+    psycopg2.extensions.set_wait_callback(psycopg2.extras.wait_select)
 
 
 def pg_url() -> URL:
