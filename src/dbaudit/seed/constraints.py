@@ -75,6 +75,8 @@ class CheckRules:
 
     columns: dict[str, ColumnRule] = field(default_factory=dict)
     orderings: list[Ordering] = field(default_factory=list)
+    distinct: list[tuple[str, str]] = field(default_factory=list)
+    """Pairs of columns that must differ within a row (``a <> b``: an asset does not depend on itself)."""
     unparsed: list[str] = field(default_factory=list)
 
     def rule(self, column: str) -> ColumnRule:
@@ -108,6 +110,7 @@ def parse_checks(
         for col, rule in collected.columns.items():
             _merge(rules.rule(col), rule)
         rules.orderings.extend(collected.orderings)
+        rules.distinct.extend(collected.distinct)
     return rules
 
 
@@ -299,6 +302,8 @@ def _comparison(node: exp.Expression, rules: CheckRules, lookup: dict[str, str])
             rules.orderings.append(Ordering(column, other, kind is exp.LT))
         elif kind in (exp.GT, exp.GTE):
             rules.orderings.append(Ordering(other, column, kind is exp.GT))
+        elif kind is exp.NEQ:
+            rules.distinct.append((column, other))
         else:
             raise _Unparsed
         return

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.engine import Connection
 
 from dbaudit.errors import SeedError
@@ -44,6 +44,18 @@ _ORDER_PAIRS = (
     ("issued", "due"),
     ("invoice", "due"),
 )
+
+
+class UnfillableTable(SeedError):
+    """A table this run cannot fill (no parent row for a required foreign key), found while generating.
+
+    Raised before anything of the table is written: the run skips the table with :attr:`reason` and goes on.
+    """
+
+    def __init__(self, table: str, reason: str) -> None:
+        super().__init__(f"{table}: {reason}", "the table is skipped; the rest of the run goes on")
+        self.table = table
+        self.reason = reason
 
 
 def table_rng(seed: int, table: str, purpose: str = "rows") -> random.Random:
@@ -107,9 +119,18 @@ class RunState:
         return self.rngs[(table, purpose)]
 
     _existing: dict[tuple[str, tuple[str, ...], Any], list[tuple[Any, ...]]] = field(default_factory=dict)
+    tenant_fallbacks: set[str] = field(default_factory=set)
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Tables skipped while running (table key -> reason), so their dependents can name them."""
+    """Parents with no row of the run's tenant and no shared row, whose other rows were used instead."""
 
     def existing_keys(self, parent: SeedTable, referred: tuple[str, ...]) -> list[tuple[Any, ...]]:
-        """Up to 10,000 existing parent keys, in key order (runs are reproducible), of this run's tenant."""
+        """Up to 10,000 existing parent keys, in a reproducible order, scoped to this run's tenant.
+
+        Rows of the tenant come first, then shared rows (a NULL tenant column: global templates, catalogues),
+        each group in key order.  A parent with neither falls back to any of its rows, and the parent is
+        recorded in :attr:`tenant_fallbacks` so the summary can say so.
+        """
         if not parent.has_rows:
             return []
         tenant_filter = tuple(
@@ -117,13 +138,28 @@ class RunState:
         )
         cache_key = (parent.key, referred, tenant_filter)
         if cache_key not in self._existing:
-            cols = [parent.sa.c[c] for c in referred]
-            stmt = select(*cols).where(*(c.is_not(None) for c in cols))
-            for name, value in tenant_filter:
-                stmt = stmt.where(parent.sa.c[name] == value)
-            stmt = only(stmt.order_by(*cols).limit(EXISTING_KEY_LIMIT), parent)
-            self._existing[cache_key] = [tuple(r) for r in self.conn.execute(stmt)]
+            keys = self._query_keys(parent, referred, tenant_filter)
+            if tenant_filter and not keys:
+                keys = self._query_keys(parent, referred, ())
+                if keys:
+                    self.tenant_fallbacks.add(parent.key)
+            self._existing[cache_key] = keys
         return self._existing[cache_key]
+
+    def _query_keys(
+        self, parent: SeedTable, referred: tuple[str, ...], tenant_filter: tuple[tuple[str, Any], ...]
+    ) -> list[tuple[Any, ...]]:
+        cols = [parent.sa.c[c] for c in referred]
+        stmt = select(*cols).where(*(c.is_not(None) for c in cols))
+        shared: Any = None  # how many tenant columns of the row are NULL: the tenant's own rows first
+        for name, value in tenant_filter:
+            column = parent.sa.c[name]
+            stmt = stmt.where(or_(column == value, column.is_(None)))
+            is_shared = case((column.is_(None), 1), else_=0)
+            shared = is_shared if shared is None else shared + is_shared
+        order = [*([] if shared is None else [shared]), *cols]
+        stmt = only(stmt.order_by(*order).limit(EXISTING_KEY_LIMIT), parent)
+        return [tuple(r) for r in self.conn.execute(stmt)]
 
     def parent_keys(self, fk: ForeignKeyInfo) -> list[tuple[Any, ...]]:
         """Keys a row may point at: existing rows when the parent has any, else the rows this run made."""
@@ -482,11 +518,12 @@ def foreign_keys(state: RunState, rows: TableRows, deferred: set[tuple[str, ...]
                     rows.data[c] = [None] * n
                 continue
             parent = state.schema.tables.get(fk.parent)
-            raise SeedError(
-                f"{table.name}: no rows in {parent.name if parent else fk.parent} to point "
-                f"{', '.join(fk.columns)} at",
-                "seed the parent table first (it is not empty-and-required, so it was not planned)",
-            )
+            parent_name = parent.name if parent else fk.parent
+            if fk.parent in state.skipped:
+                reason = f"needs rows in {parent_name}, which was skipped ({state.skipped[fk.parent]})"
+            else:
+                reason = f"no rows in {parent_name} to point {', '.join(fk.columns)} at"
+            raise UnfillableTable(table.key, reason)
         unique_fk = any(set(u) <= set(fk.columns) for u in table.uniques)
         if unique_fk:
             picks = rng.sample(range(len(candidates)), min(n, len(candidates)))
@@ -498,6 +535,7 @@ def foreign_keys(state: RunState, rows: TableRows, deferred: set[tuple[str, ...]
             chosen = _spread(candidates, n, rng, fk.nullable)
         for position, column in enumerate(fk.columns):
             rows.data[column] = [None if key is None else key[position] for key in chosen]
+    _keep_distinct(state, rows, rng, deferred)
     _dedupe(state, rows, rng, deferred)
     _mark(rows)
     rows.data = {k: rows.data[k] for k in table.columns if k in rows.data}
@@ -589,6 +627,37 @@ def _tree(state: RunState, rows: TableRows, fk: ForeignKeyInfo, rng: random.Rand
         rows.data[column] = [None if key is None else key[position] for key in chosen]
 
 
+def _same(rows: TableRows, i: int) -> bool:
+    """Whether row ``i`` breaks a ``a <> b`` CHECK (equal and neither NULL)."""
+    for a, b in rows.table.rules.distinct:
+        first, second = rows.data.get(a), rows.data.get(b)
+        if first is not None and second is not None and first[i] is not None and first[i] == second[i]:
+            return True
+    return False
+
+
+def _keep_distinct(
+    state: RunState, rows: TableRows, rng: random.Random, deferred: set[tuple[str, ...]]
+) -> None:
+    """Rows whose ``a <> b`` columns came out equal: redraw one of them, else drop the row."""
+    table = rows.table
+    if not table.rules.distinct:
+        return
+    gen = GenContext(rng=rng, pools=state.pools, table=table.name)
+    drop: list[int] = []
+    for i in range(rows.count):
+        tries = 0
+        while _same(rows, i) and tries < REDRAWS:
+            tries += 1
+            columns = tuple(c for pair in table.rules.distinct for c in pair)
+            _redraw(state, rows, i, columns, gen, deferred)
+        if _same(rows, i):
+            drop.append(i)
+    if drop:
+        dropped = set(drop)
+        rows.keep([i for i in range(rows.count) if i not in dropped])
+
+
 def _dedupe(state: RunState, rows: TableRows, rng: random.Random, deferred: set[tuple[str, ...]]) -> None:
     """Keep every unique key unique (within the run and against existing rows): redraw, else drop the row."""
     table = rows.table
@@ -613,11 +682,11 @@ def _dedupe(state: RunState, rows: TableRows, rng: random.Random, deferred: set[
             if None in current:
                 continue
             tries = 0
-            while current in seen and tries < REDRAWS:
+            while (current in seen or _same(rows, i)) and tries < REDRAWS:
                 tries += 1
                 _redraw(state, rows, i, key, gen, deferred)
                 current = tuple(rows.data[c][i] for c in key)
-            if current in seen:
+            if current in seen or _same(rows, i):
                 drop.append(i)
             else:
                 seen.add(current)
@@ -647,7 +716,7 @@ def _redraw(
                 rows.data[column][i] = pick[position]
     fk_columns = {c for fk in table.foreign_keys for c in fk.columns}
     for column in key:
-        if column in fk_columns or column in table.sequences:
+        if column in fk_columns or column in table.sequences or column not in rows.data:
             continue
         spec = table.columns[column]
         if spec.kind in _KNOWN and not spec.skip:

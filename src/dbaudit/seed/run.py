@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -17,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError
 from sqlalchemy.sql.schema import Table
 
 from dbaudit.config import Settings
-from dbaudit.errors import DbauditError, SeedError
+from dbaudit.errors import SeedError
 from dbaudit.resources import seeders_dir
 from dbaudit.seed import ledger as ledger_mod
 from dbaudit.seed.api import LoadedSeeder, choose_seeder, load_seeders
@@ -26,6 +27,7 @@ from dbaudit.seed.dialects import SeedDialect
 from dbaudit.seed.generate import (
     RunState,
     TableRows,
+    UnfillableTable,
     allocate_numbers,
     build_rows,
     foreign_keys,
@@ -35,7 +37,7 @@ from dbaudit.seed.generate import (
     table_rng,
 )
 from dbaudit.seed.plan import PlanRequest, choose_marker, plan_tables, shape_of
-from dbaudit.seed.records import SeedPlan, SeedReport, TablePlan, TableResult
+from dbaudit.seed.records import SeedPlan, SeedReport, SkippedTable, TablePlan, TableResult
 from dbaudit.seed.schema import SeedSchema, SeedTable, has_rows, reflect_schema
 from dbaudit.seed.values import pools_for
 from dbaudit.urls import scrub
@@ -103,9 +105,10 @@ def run_seed(
                 if force:
                     purged = _purge_first(conn, dialect, schema, ledger, request)
                 plan = plan_tables(schema, settings, request, seeders)
-                results = execute_plan(
+                results, late_skips = execute_plan(
                     conn, dialect, schema, plan, settings, request, seeders, ledger, run_id
                 )
+                plan = with_late_skips(plan, late_skips)
                 if dry_run:
                     transaction.rollback()
         except DBAPIError as exc:
@@ -169,7 +172,13 @@ def execute_plan(
     seeders: list[LoadedSeeder],
     ledger: Table,
     run_id: str,
-) -> list[TableResult]:
+) -> tuple[list[TableResult], list[SkippedTable]]:
+    """Generate and insert every planned table, group by group; returns the results and the tables skipped.
+
+    A table that turns out to have no parent row for a required foreign key is found while its rows are
+    generated, before anything of it is written: it is skipped with the reason (and so are the tables that
+    needed it), and the run goes on.  An error from the database while inserting aborts the whole run.
+    """
     state = RunState(
         conn=conn,
         schema=schema,
@@ -188,27 +197,39 @@ def execute_plan(
                 table = schema.tables[tp.table]
                 deferred = {tuple(d.split(",")) for d in tp.deferred}
                 seeder, marker = _seeder(seeders, table, schema), _marker(table, settings)
-                if _streamable(dialect, table, tp):
-                    rows = _insert_streamed(state, table, tp.rows, seeder, marker)
-                else:
-                    rows = build_rows(state, table, tp.rows, seeder, marker, deferred)
-                    _insert(conn, dialect, table, rows)
+                try:
+                    if _streamable(dialect, table, tp):
+                        rows = _insert_streamed(state, table, tp.rows, seeder, marker)
+                    else:
+                        rows = build_rows(state, table, tp.rows, seeder, marker, deferred)
+                        _insert(conn, dialect, table, rows)
+                except UnfillableTable as exc:
+                    state.skipped[table.key] = exc.reason
+                    continue
                 state.created[table.key] = rows
                 made.append((tp, table, rows))
             for tp, table, rows in made:
                 if tp.deferred:
                     _fill_deferred(state, table, rows, {tuple(d.split(",")) for d in tp.deferred})
         else:
-            for tp in members:
-                table = schema.tables[tp.table]
-                rows = own_columns(
-                    state, table, tp.rows, _seeder(seeders, table, schema), _marker(table, settings)
-                )
-                state.created[table.key] = rows
-                made.append((tp, table, rows))
-            for _tp, _table, rows in made:
-                foreign_keys(state, rows, set())
-            _repoint(state, [rows for _tp, _table, rows in made])
+            try:
+                for tp in members:
+                    table = schema.tables[tp.table]
+                    rows = own_columns(
+                        state, table, tp.rows, _seeder(seeders, table, schema), _marker(table, settings)
+                    )
+                    state.created[table.key] = rows
+                    made.append((tp, table, rows))
+                for _tp, _table, rows in made:
+                    foreign_keys(state, rows, set())
+                _repoint(state, [rows for _tp, _table, rows in made])
+            except UnfillableTable as exc:
+                for tp in members:  # a cycle inserted together is filled whole or not at all
+                    state.created.pop(tp.table, None)
+                    state.skipped[tp.table] = (
+                        exc.reason if tp.table == exc.table else f"in a cycle with {exc.table}: {exc.reason}"
+                    )
+                continue
             if mode == "deferred":
                 dialect.defer_constraints(conn)
                 for _tp, table, rows in made:
@@ -243,10 +264,38 @@ def execute_plan(
                     seeder=tp.seeder,
                     parents_reused=tp.parents_reused,
                     parents_created=tp.parents_created,
-                    note=None if rows.count == tp.rows else f"{tp.rows} asked, {rows.count} possible",
+                    note=_note(state, table, tp, rows),
                 )
             )
-    return results
+    skipped = [SkippedTable(key, state.skipped[key]) for key in sorted(state.skipped)]
+    return results, skipped
+
+
+def _note(state: RunState, table: SeedTable, tp: TablePlan, rows: TableRows) -> str | None:
+    """Fewer rows than asked; parents taken from other tenants for want of the run's own or shared rows."""
+    notes = [] if rows.count == tp.rows else [f"{tp.rows} asked, {rows.count} possible"]
+    borrowed = sorted(
+        {
+            state.schema.tables[fk.parent].name
+            for fk in table.foreign_keys
+            if fk.parent in state.tenant_fallbacks
+        }
+    )
+    if borrowed:
+        notes.append(f"no row of the tenant or shared row in {', '.join(borrowed)}: used other tenants' rows")
+    return "; ".join(notes) or None
+
+
+def with_late_skips(plan: SeedPlan, skipped: Sequence[SkippedTable]) -> SeedPlan:
+    """``plan`` with the tables the run had to skip moved from its tables to its skipped ones."""
+    if not skipped:
+        return plan
+    names = {s.table for s in skipped}
+    return replace(
+        plan,
+        tables=tuple(tp for tp in plan.tables if tp.table not in names),
+        skipped=tuple(sorted((*plan.skipped, *skipped), key=lambda s: s.table)),
+    )
 
 
 STREAM_CHUNK = 25_000
@@ -444,7 +493,7 @@ def _repoint(state: RunState, group: list[TableRows]) -> None:
                 if None in current or current in allowed:
                     continue
                 if not valid:
-                    raise DbauditError(f"{rows.table.key}: no rows left in {parent.table.key} to point at")
+                    raise UnfillableTable(rows.table.key, f"no rows left in {parent.table.name} to point at")
                 pick = rng.choice(valid)
                 for position, column in enumerate(fk.columns):
                     rows.data[column][i] = pick[position]
