@@ -239,3 +239,33 @@ def test_an_insert_error_still_rolls_the_whole_run_back(
     with pytest.raises(SeedError, match="streets are closed"):
         seed(settings_for(db, tmp_path), missing=True, rows=3)
     assert fingerprint(db.engine) == before
+
+
+def test_a_cycle_with_an_unfillable_member_is_skipped_whole(
+    sqlite_database: TestDatabase, tmp_path: Path
+) -> None:
+    db = sqlite_database
+    db.execute("CREATE TABLE code_list (id INTEGER PRIMARY KEY, code TEXT UNIQUE)")
+    db.execute("INSERT INTO code_list VALUES (1, NULL)")
+    db.execute(
+        "CREATE TABLE author (id INTEGER PRIMARY KEY, code TEXT NOT NULL REFERENCES code_list (code),"
+        " best_book_id INTEGER NOT NULL REFERENCES book (id))"
+    )
+    db.execute(
+        "CREATE TABLE book (id INTEGER PRIMARY KEY,"
+        " author_id INTEGER NOT NULL REFERENCES author (id), title TEXT)"
+    )
+    db.execute("CREATE TABLE city (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+    before = fingerprint(db.engine)
+
+    report = seed(settings_for(db, tmp_path), missing=True, rows=4, seed=2)
+
+    assert [set(c.tables) for c in report.plan.cycles] == [{"author", "book"}]
+    assert [(r.table, r.inserted) for r in report.results] == [("city", 4)]
+    skipped = {s.table: s.reason for s in report.plan.skipped}
+    assert "no rows in code_list to point code at" in skipped["author"]
+    assert skipped["book"].startswith("in a cycle with author")
+    after = fingerprint(db.engine, skip=(LEDGER,))
+    assert {t: after[t] for t in ("author", "book", "code_list")} == {
+        t: before[t] for t in ("author", "book", "code_list")
+    }

@@ -3,6 +3,10 @@
 All or nothing: an error rolls the whole run back and names the table, the row and the constraint; Ctrl-C or a
 killed process leaves the database as it was (the transaction never commits).  ``dry_run`` does every insert
 and rolls back at the end, so it is a real pre-flight.
+
+A table found unfillable while its rows are generated (no parent row for a required foreign key) is a plan
+decision, not an error: nothing of it has been written yet, so it is skipped with the reason (and so are the
+tables that needed it) and the run goes on.
 """
 
 from __future__ import annotations
