@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dbaudit.scan.sql import analyse_sql, shorten_values, strip_copy_data
+from dbaudit.scan.sql import analyse_sql, strip_copy_data
+from dbaudit.scan.sql_parser import shorten_values
 from tests.scan.support import kinds, scan, source, writes
 
 SCRIPT = "scripts/seed_sql.py"

@@ -8,13 +8,11 @@ from __future__ import annotations
 import ast
 import dataclasses
 
-from sqlglot.errors import SqlglotError
-
 from dbaudit.model import Diagnostic, SourceLocation
 from dbaudit.scan.frame import Frame
 from dbaudit.scan.project import ModuleContext, Project
 from dbaudit.scan.recognisers import RECOGNISERS, by_trigger
-from dbaudit.scan.sql import UNRESOLVED_PREFIX, SqlWrite, analyse_sql, looks_like_write
+from dbaudit.scan.sql import UNRESOLVED_PREFIX, SqlParseError, SqlWrite, analyse_sql, looks_like_write
 from dbaudit.scan.values import (
     CallSite,
     FunctionRef,
@@ -157,7 +155,7 @@ class Evaluator(SqlHits):
             if writes is None:
                 try:
                     writes = analyse_sql(text)
-                except SqlglotError as exc:
+                except SqlParseError as exc:
                     writes = str(exc).splitlines()[0][:160]
                 self._sql[text] = writes
             if isinstance(writes, str):
