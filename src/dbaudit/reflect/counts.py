@@ -4,7 +4,9 @@ A probe asks ``EXISTS (SELECT 1 FROM t)`` and an exact count ``(SELECT count(*) 
 asked in one statement (one column each) so 10,000 tables cost a few dozen round trips.  When a batch fails (a
 table the role may not read, a probe that ran out of time) every table of that batch is asked again on its
 own, inside a savepoint where the engine needs one (an error aborts a PostgreSQL transaction), so one bad
-table never hides the others.  Statements are built from SQLAlchemy constructs: the engine quotes names.
+table never hides the others.  A batch is a ``select()`` of labelled columns, each written out once with the
+table name quoted by the dialect's identifier preparer (``format_table``): building, cache-keying and
+compiling an ``exists(select(...))`` construct per table cost more than the server's answer.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, literal_column, select, table
+from sqlalchemy import Boolean, ColumnElement, Integer, literal_column, select, table
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.compiler import IdentifierPreparer
 from sqlalchemy.sql.expression import TableClause
 
 from dbaudit.reflect.dialects import Dialect
@@ -47,14 +50,14 @@ class Target:
         return table(self.name, schema=self.schema)
 
 
-def probe_expression(target: Target) -> ColumnElement[Any]:
+def probe_expression(target: Target, preparer: IdentifierPreparer) -> ColumnElement[Any]:
     """``EXISTS (SELECT 1 FROM target)``: stops at the first row, whatever the table's size."""
-    return exists(select(literal_column("1")).select_from(target.clause()))
+    return literal_column(f"EXISTS (SELECT 1 FROM {preparer.format_table(target.clause())})", Boolean())
 
 
-def count_expression(target: Target) -> ColumnElement[Any]:
+def count_expression(target: Target, preparer: IdentifierPreparer) -> ColumnElement[Any]:
     """``(SELECT count(*) FROM target)``: reads the whole table."""
-    return select(func.count()).select_from(target.clause()).scalar_subquery()
+    return literal_column(f"(SELECT count(*) FROM {preparer.format_table(target.clause())})", Integer())
 
 
 def probe_tables(
@@ -81,14 +84,15 @@ def _ask(
     conn: Connection,
     dialect: Dialect,
     targets: Sequence[Target],
-    expression: Callable[[Target], ColumnElement[Any]],
+    expression: Callable[[Target, IdentifierPreparer], ColumnElement[Any]],
     budget: float | None,
     max_rows: int | None = None,
 ) -> list[Any]:
     results: list[Any] = [None] * len(targets)
+    preparer = conn.dialect.identifier_preparer
     for start, batch in batches(targets, max_rows):
         # One row, one column per table: cheaper to build and to plan than a UNION of selects.
-        statement = select(*(expression(t).label(f"v{i}") for i, t in enumerate(batch)))
+        statement = select(*(expression(t, preparer).label(f"v{i}") for i, t in enumerate(batch)))
         try:
             with _guarded(conn, dialect, budget):
                 row = conn.execute(statement).one()
@@ -100,7 +104,7 @@ def _ask(
         for i, target in enumerate(batch, start):
             try:
                 with _guarded(conn, dialect, budget):
-                    results[i] = conn.execute(select(expression(target))).scalar()
+                    results[i] = conn.execute(select(expression(target, preparer))).scalar()
             except DBAPIError as exc:
                 if exc.connection_invalidated:
                     raise
