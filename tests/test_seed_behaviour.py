@@ -93,6 +93,24 @@ def test_a_violated_constraint_names_table_row_and_constraint(
     assert sqlite_database.scalar("SELECT count(*) FROM odd") == 0
 
 
+@pytest.mark.postgres
+def test_a_violated_constraint_names_table_row_and_constraint_on_postgres(
+    pg_schema: TestDatabase, tmp_path: Path
+) -> None:
+    """PostgreSQL loads each table with one COPY and no savepoint: the error still names the row."""
+    pg_schema.execute(
+        "CREATE TABLE odd (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL,"
+        " CONSTRAINT qty_rule CHECK (qty % 1000 = 999))"
+    )
+    settings = settings_for(pg_schema, tmp_path, schemas=(pg_schema.schema,))
+    with pytest.raises(SeedError) as caught:
+        seed(settings, missing=True, rows=3, seed=1)
+    message = str(caught.value)
+    assert "odd" in message and "qty_rule" in message and "row {id=" in message
+    assert "nothing was committed" in message
+    assert pg_schema.scalar("SELECT count(*) FROM odd") == 0
+
+
 def test_cycle_through_a_nullable_key_is_filled_after_both_sides_exist(
     any_database: TestDatabase, tmp_path: Path
 ) -> None:

@@ -177,12 +177,17 @@ class PostgresDialect(SeedDialect):
     def insert_rows(
         self, conn: Connection, table: SeedTable, columns: Sequence[str], rows: list[tuple[Any, ...]]
     ) -> None:
-        if rows:
-            size = _CsvStream.CHUNK
-            chunks = (
-                [list(c) for c in zip(*rows[i : i + size], strict=True)] for i in range(0, len(rows), size)
-            )
-            self.insert_stream(conn, table, columns, chunks)
+        if not rows:
+            return
+        size = _CsvStream.CHUNK
+        if len(rows) <= size:
+            # One chunk: rendered here and sent from memory (no producer thread for a small table).
+            converters = [_pg_converter(table, c) for c in columns]
+            payload = _render_csv([list(c) for c in zip(*rows, strict=True)], converters)
+            self._copy(conn, table, columns, io.BytesIO(payload))
+            return
+        chunks = ([list(c) for c in zip(*rows[i : i + size], strict=True)] for i in range(0, len(rows), size))
+        self.insert_stream(conn, table, columns, chunks)
 
     def insert_stream(
         self,
@@ -192,6 +197,13 @@ class PostgresDialect(SeedDialect):
         chunks: Iterable[list[list[Any]]],
     ) -> None:
         """One COPY fed chunk by chunk: while the server loads a chunk, the next one is produced."""
+        converters = [_pg_converter(table, c) for c in columns]
+        self._copy(conn, table, columns, _CsvStream(chunks, converters))
+
+    def _copy(
+        self, conn: Connection, table: SeedTable, columns: Sequence[str], stream: _CsvStream | io.BytesIO
+    ) -> None:
+        """``COPY table (columns) FROM STDIN`` reading CSV from ``stream``; errors as SQLAlchemy's."""
         import psycopg2
         from psycopg2 import sql
 
@@ -199,17 +211,15 @@ class PostgresDialect(SeedDialect):
         statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL {})").format(
             target, sql.SQL(", ").join(sql.Identifier(c) for c in columns), sql.Literal(NULL)
         )
-        converters = [_pg_converter(table, c) for c in columns]
         raw = conn.connection.dbapi_connection
         assert raw is not None
         text_statement = statement.as_string(raw)
         with raw.cursor() as cursor:  # type: ignore[attr-defined]
-            stream = _CsvStream(chunks, converters)
             try:
                 cursor.copy_expert(text_statement, stream, size=_CsvStream.READ_SIZE)
             except psycopg2.Error as exc:
                 stream.close()
-                if stream.failure is not None:
+                if isinstance(stream, _CsvStream) and stream.failure is not None:
                     # psycopg2 turns an exception raised while reading into a failed COPY: raise the original.
                     raise stream.failure from exc
                 if "error in .read() call" in str(exc):

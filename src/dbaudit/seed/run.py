@@ -390,9 +390,16 @@ def _marker(table: SeedTable, settings: Settings) -> dict[str, Any]:
 def _insert(conn: Connection, dialect: SeedDialect, table: SeedTable, rows: TableRows) -> None:
     columns = rows.columns
     tuples = rows.tuples()
+    # PostgreSQL loads a table with one COPY, a single statement: it fails whole and names the failing line
+    # or key, so no savepoint is needed to find the row (a failed run is rolled back whole anyway).  The
+    # other databases insert in batches and find a failing row by retrying inside savepoints.
+    atomic = dialect.name == "postgresql"
     try:
-        with conn.begin_nested():
+        if atomic:
             dialect.insert_rows(conn, table, columns, tuples)
+        else:
+            with conn.begin_nested():
+                dialect.insert_rows(conn, table, columns, tuples)
     except DBAPIError as exc:
         message = dialect.describe_error(exc)
         if exc.connection_invalidated or isinstance(exc, OperationalError):
@@ -400,7 +407,7 @@ def _insert(conn: Connection, dialect: SeedDialect, table: SeedTable, rows: Tabl
                 f"inserting into {table.key} failed: {scrub(message)}",
                 "the connection was lost or the server gave up; nothing was committed",
             ) from exc
-        row = _failing_row(conn, dialect, table, columns, tuples, exc)
+        row = _failing_row(conn, dialect, table, columns, tuples, exc, probe=not atomic)
         where = f"; row {row}" if row else ""
         raise SeedError(
             f"inserting into {table.key} failed: {scrub(message)}{where}", "nothing was committed"
@@ -414,9 +421,16 @@ def _failing_row(
     columns: Sequence[str],
     rows: list[tuple[Any, ...]],
     exc: DBAPIError,
+    *,
+    probe: bool = True,
 ) -> str | None:
-    """The first row the database rejects (COPY names its line; batches are retried one row at a time)."""
-    line = getattr(getattr(exc.orig, "diag", None), "context", None) or ""
+    """The first row the database rejects.
+
+    COPY names its line, or the key of a failed foreign-key check (the first row holding that key); batches
+    are retried one row at a time inside savepoints when ``probe`` (the transaction is still usable).
+    """
+    diag = getattr(exc.orig, "diag", None)
+    line = getattr(diag, "context", None) or ""
     import re
 
     match = re.search(r"line (\d+)", line)
@@ -425,6 +439,9 @@ def _failing_row(
         if 0 <= index < len(rows):
             return _row_text(columns, rows[index])
         return None
+    found = _row_by_detail(columns, rows, getattr(diag, "message_detail", None) or "")
+    if found is not None or not probe:
+        return found
     if len(rows) > 5000:
         return None
     savepoint = conn.begin_nested()
@@ -437,6 +454,24 @@ def _failing_row(
                 return _row_text(columns, row)
     finally:
         savepoint.rollback()
+    return None
+
+
+def _row_by_detail(columns: Sequence[str], rows: list[tuple[Any, ...]], detail: str) -> str | None:
+    """The first row holding the key of a detail like ``Key (a, b)=(1, x) is not present in ...``."""
+    import re
+
+    match = re.match(r"Key \((.+?)\)=\((.*)\)", detail)
+    if not match:
+        return None
+    names = [n.strip().strip('"') for n in match.group(1).split(",")]
+    values = [v.strip() for v in match.group(2).split(",")]
+    if len(names) != len(values) or not set(names) <= set(columns):
+        return None
+    positions = [list(columns).index(n) for n in names]
+    for row in rows:
+        if all(str(row[p]) == v for p, v in zip(positions, values, strict=True)):
+            return _row_text(columns, row)
     return None
 
 
