@@ -28,6 +28,9 @@ from dbaudit.reflect.dialects import Dialect
 BATCH_SIZE = 200
 #: Estimated rows counted in one statement: a batch shares one time budget, so big tables go alone.
 ROWS_PER_BATCH = 250_000
+#: One type instance for every column: SQLAlchemy adapts (copies) a type per instance for each dialect.
+_BOOLEAN = Boolean()
+_INTEGER = Integer()
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,12 @@ class Target:
 
 def probe_expression(target: Target, preparer: IdentifierPreparer) -> ColumnElement[Any]:
     """``EXISTS (SELECT 1 FROM target)``: stops at the first row, whatever the table's size."""
-    return literal_column(f"EXISTS (SELECT 1 FROM {preparer.format_table(target.clause())})", Boolean())
+    return literal_column(f"EXISTS (SELECT 1 FROM {preparer.format_table(target.clause())})", _BOOLEAN)
 
 
 def count_expression(target: Target, preparer: IdentifierPreparer) -> ColumnElement[Any]:
     """``(SELECT count(*) FROM target)``: reads the whole table."""
-    return literal_column(f"(SELECT count(*) FROM {preparer.format_table(target.clause())})", Integer())
+    return literal_column(f"(SELECT count(*) FROM {preparer.format_table(target.clause())})", _INTEGER)
 
 
 def probe_tables(
