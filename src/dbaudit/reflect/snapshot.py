@@ -13,7 +13,9 @@ catalog estimates, a probe of every table, then exact counts where they are chea
 from __future__ import annotations
 
 import fnmatch
+import functools
 import logging
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -216,8 +218,20 @@ def _count_or_fallback(result: int | Failure, estimate: Estimate | None) -> RowC
 
 
 def system_rule(name: str, patterns: Sequence[str]) -> str | None:
-    """The system-table pattern ``name`` matches, if any."""
-    return next((p for p in patterns if fnmatch.fnmatchcase(name, p)), None)
+    """The system-table pattern ``name`` matches, if any (the first one, in the order given)."""
+    ordered = tuple(patterns)
+    match = _system_matcher(ordered).match(name)
+    if match is None:
+        return None
+    return next(p for i, p in enumerate(ordered) if match.group(f"rule{i}") is not None)
+
+
+@functools.lru_cache(maxsize=8)
+def _system_matcher(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """The globs compiled once into one expression, one named group per glob (tried in order)."""
+    if not patterns:
+        return re.compile(r"(?!)")  # matches nothing
+    return re.compile("|".join(f"(?P<rule{i}>{fnmatch.translate(p)})" for i, p in enumerate(patterns)))
 
 
 def _state(
