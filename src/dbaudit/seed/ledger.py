@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -73,56 +73,90 @@ class LedgerEntry:
     marker: str
 
 
-def record(
-    conn: Connection,
-    dialect: SeedDialect,
-    ledger: Table,
-    run_id: str,
-    table: SeedTable,
-    key_columns: Sequence[str],
-    keys: Iterable[tuple[Any, ...]],
-    marker: str,
-) -> int:
-    """Write one ledger row per key; returns how many."""
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    keys = list(keys)
-    if dialect.name == "postgresql" and len(key_columns) == 1 and all(type(k[0]) is int for k in keys):
-        # One integer key per row: send the keys as one array and let the server build the ledger rows.
-        numbers = [k[0] for k in keys]
-        low, high = (min(numbers), max(numbers)) if numbers else (0, -1)
-        if high - low + 1 == len(numbers) and len(set(numbers)) == len(numbers):
-            value = func.generate_series(low, high).column_valued("k")  # keys from a sequence: a range
+LEDGER_COLUMNS = ["run_id", "table_schema", "table_name", "row_key", "marker", "created_at"]
+
+
+@dataclass
+class LedgerBook:
+    """The ledger rows of one run, collected table by table and written at the end in one or two statements.
+
+    Same transaction as the inserts, so a failed or killed run leaves no ledger row either.  Integer keys
+    numbered contiguously (from a sequence) are kept as ranges, which the server expands
+    (``generate_series``); every other key becomes one text row, sent with one bulk insert (COPY on
+    PostgreSQL).
+    """
+
+    run_id: str
+    now: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    ranges: list[tuple[str | None, str, str, str, int, int]] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def add(
+        self,
+        dialect: SeedDialect,
+        table: SeedTable,
+        key_columns: Sequence[str],
+        keys: Iterable[tuple[Any, ...]],
+        marker: str,
+    ) -> int:
+        """Note one ledger row per key; returns how many."""
+        keys = list(keys)
+        if not keys:
+            return 0
+        names = [json.dumps(c) for c in key_columns]
+        if dialect.name == "postgresql" and len(names) == 1 and all(type(k[0]) is int for k in keys):
+            low, high = min(k[0] for k in keys), max(k[0] for k in keys)
+            if high - low + 1 == len(keys) and len({k[0] for k in keys}) == len(keys):
+                self.ranges.append((table.schema, table.name, "{" + names[0] + ": ", marker, low, high))
+                return len(keys)
+        head = (self.run_id, table.schema, table.name)
+        if len(names) == 1:
+            prefix = "{" + names[0] + ": "
+            for (value,) in keys:
+                text = str(value) if type(value) is int else json.dumps(jsonable(value))
+                self.rows.append((*head, prefix + text + "}", marker, self.now))
         else:
-            value = func.unnest(cast(numbers, ARRAY(BigInteger))).column_valued("k")
-        prefix = "{" + json.dumps(key_columns[0]) + ": "
-        source = select(
-            literal(run_id, String()),
-            literal(table.schema, String()),
-            literal(table.name, String()),
-            literal(prefix, Text()) + cast(value, Text) + literal("}", Text()),
-            literal(marker, String()),
-            literal(now, String()),
-        )
-        columns = ["run_id", "table_schema", "table_name", "row_key", "marker", "created_at"]
-        conn.execute(insert(ledger).from_select(columns, source))
+            for key in keys:
+                body = ", ".join(f"{n}: {json.dumps(jsonable(v))}" for n, v in zip(names, key, strict=True))
+                self.rows.append((*head, "{" + body + "}", marker, self.now))
         return len(keys)
-    names = [json.dumps(c) for c in key_columns]
-    head = (run_id, table.schema, table.name)
-    rows = []
-    if len(names) == 1:
-        prefix = "{" + names[0] + ": "
-        for (value,) in keys:
-            text = str(value) if type(value) is int else json.dumps(jsonable(value))
-            rows.append((*head, prefix + text + "}", marker, now))
-    else:
-        for key in keys:
-            body = ", ".join(f"{n}: {json.dumps(jsonable(v))}" for n, v in zip(names, key, strict=True))
-            rows.append((*head, "{" + body + "}", marker, now))
-    ledger_seed = _ledger_seed_table(ledger)
-    dialect.insert_rows(
-        conn, ledger_seed, ["run_id", "table_schema", "table_name", "row_key", "marker", "created_at"], rows
-    )
-    return len(rows)
+
+    def write(self, conn: Connection, dialect: SeedDialect, ledger: Table) -> None:
+        """Write everything noted so far (the ranges in one statement, the other rows in one bulk insert)."""
+        if self.ranges:
+            columns = list(zip(*self.ranges, strict=True))
+            spans = (
+                func.unnest(
+                    cast(list(columns[0]), ARRAY(String)),
+                    cast(list(columns[1]), ARRAY(String)),
+                    cast(list(columns[2]), ARRAY(Text)),
+                    cast(list(columns[3]), ARRAY(String)),
+                    cast(list(columns[4]), ARRAY(BigInteger)),
+                    cast(list(columns[5]), ARRAY(BigInteger)),
+                )
+                .table_valued("s", "n", "p", "m", "lo", "hi")
+                .render_derived(name="spans")
+            )
+            keys = select(
+                spans.c.s,
+                spans.c.n,
+                spans.c.p,
+                spans.c.m,
+                func.generate_series(spans.c.lo, spans.c.hi, type_=BigInteger).label("k"),
+            ).subquery("keys")
+            source = select(
+                literal(self.run_id, String()),
+                keys.c.s,
+                keys.c.n,
+                keys.c.p + cast(keys.c.k, Text) + literal("}", Text()),
+                keys.c.m,
+                literal(self.now, String()),
+            )
+            conn.execute(insert(ledger).from_select(LEDGER_COLUMNS, source))
+            self.ranges = []
+        if self.rows:
+            dialect.insert_rows(conn, _ledger_seed_table(ledger), LEDGER_COLUMNS, self.rows)
+            self.rows = []
 
 
 def _ledger_seed_table(ledger: Table) -> SeedTable:

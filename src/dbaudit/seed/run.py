@@ -193,6 +193,7 @@ def execute_plan(
         tenant_option=request.tenant,
     )
     results: list[TableResult] = []
+    book = ledger_mod.LedgerBook(run_id)  # written once, after the last table
     for index, mode in enumerate(plan.group_modes):
         members = [tp for tp in plan.tables if tp.group == index]
         made: list[tuple[TablePlan, SeedTable, TableRows]] = []
@@ -250,16 +251,7 @@ def execute_plan(
                     ) from exc
         for tp, table, rows in made:
             key_columns = [c for c in table.identity_key if c in rows.data]
-            ledger_mod.record(
-                conn,
-                dialect,
-                ledger,
-                run_id,
-                table,
-                key_columns,
-                rows.tuples(key_columns),
-                marker_text(rows.marker),
-            )
+            book.add(dialect, table, key_columns, rows.tuples(key_columns), marker_text(rows.marker))
             results.append(
                 TableResult(
                     table=tp.table,
@@ -271,6 +263,7 @@ def execute_plan(
                     note=_note(state, table, tp, rows),
                 )
             )
+    book.write(conn, dialect, ledger)
     skipped = [SkippedTable(key, state.skipped[key]) for key in sorted(state.skipped)]
     return results, skipped
 
