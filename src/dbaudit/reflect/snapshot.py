@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import gc
 import logging
 import re
 import warnings
@@ -36,6 +37,11 @@ from dbaudit.urls import mask_url, scrub
 
 log = logging.getLogger("dbaudit.reflect")
 
+#: Allocations between two young-generation collections while reflecting (Python's default: 700).
+RELAXED_GC_THRESHOLD = 100_000
+#: Thresholds of the two older generations meanwhile (defaults 10, 10): full-heap passes become rare.
+RELAXED_GC_OLDER = (50, 1_000)
+
 
 def reflect_database(settings: Settings, engine: Engine | None = None) -> DatabaseSnapshot:
     """Reflect the database ``settings.url`` names (or ``engine``), probe and count its tables.
@@ -47,7 +53,7 @@ def reflect_database(settings: Settings, engine: Engine | None = None) -> Databa
     engine = engine if engine is not None else connect(settings)
     secrets = (str(engine.url.password),) if engine.url.password else ()
     try:
-        with engine.connect() as conn:
+        with _collector_relaxed(), engine.connect() as conn:
             dialect = dialect_for(engine.dialect.name)
             if dialect.isolation_level:
                 conn.execution_options(isolation_level=dialect.isolation_level)
@@ -145,6 +151,23 @@ def _reflect(conn: Connection, dialect: Dialect, settings: Settings, shown_url: 
         tables=tuple(sorted(states, key=lambda s: (s.table.schema or "", s.table.name))),
         views=tuple(sorted(views, key=lambda v: (v.schema or "", v.name, v.kind.value))),
     )
+
+
+@contextmanager
+def _collector_relaxed() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while the catalog is read.
+
+    Reflection allocates hundreds of thousands of short-lived, acyclic dicts and lists (one set per column,
+    key and constraint); with the default thresholds the collector walks them over and over, a quarter to a
+    third of reflection's Python time at 1,000 tables.  Collections still happen (memory stays bounded),
+    just ~100 times less often; the previous thresholds are restored afterwards.
+    """
+    previous = gc.get_threshold()
+    gc.set_threshold(max(previous[0], RELAXED_GC_THRESHOLD), *RELAXED_GC_OLDER)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
 
 
 @contextmanager
