@@ -57,6 +57,12 @@ class SeedDialect:
         start = int(current) + 1 if current is not None else 1
         return list(range(start, start + count))
 
+    def prefetch_ids(
+        self, conn: Connection, wanted: Sequence[tuple[SeedTable, str, int]]
+    ) -> dict[tuple[str, str], list[int]]:
+        """New numbers for many ``(table, column, count)`` at once, where the database can; else nothing."""
+        return {}
+
     def insert_rows(
         self, conn: Connection, table: SeedTable, columns: Sequence[str], rows: list[tuple[Any, ...]]
     ) -> None:
@@ -173,6 +179,38 @@ class PostgresDialect(SeedDialect):
         if low is not None and high - low + 1 == count == distinct:
             return list(range(int(low), int(high) + 1))
         return [int(r[0]) for r in conn.execute(text("SELECT n FROM dbaudit_numbers ORDER BY n"))]
+
+    def prefetch_ids(
+        self, conn: Connection, wanted: Sequence[tuple[SeedTable, str, int]]
+    ) -> dict[tuple[str, str], list[int]]:
+        """One round trip: ``nextval`` of each column's sequence (serial or identity), ``count`` times."""
+        if not wanted:
+            return {}
+        format_table = conn.dialect.identifier_preparer.format_table
+        result = conn.execute(
+            text(
+                "SELECT t.i, nextval(CAST(coalesce(t.seq, pg_get_serial_sequence(t.tbl, t.col)) AS regclass))"
+                " FROM unnest(CAST(:seqs AS text[]), CAST(:tbls AS text[]), CAST(:cols AS text[]),"
+                " CAST(:counts AS int[])) WITH ORDINALITY AS t(seq, tbl, col, c, i)"
+                " CROSS JOIN LATERAL generate_series(1, t.c) AS g(n)"
+            ),
+            {
+                "seqs": [table.sequences.get(column) for table, column, _n in wanted],
+                "tbls": [format_table(table.sa) for table, _column, _n in wanted],
+                "cols": [column for _table, column, _n in wanted],
+                "counts": [n for _table, _column, n in wanted],
+            },
+        )
+        drawn: dict[int, list[int]] = {}
+        for index, value in result:
+            if value is not None:
+                drawn.setdefault(int(index), []).append(int(value))
+        found = {}
+        for index, (table, column, n) in enumerate(wanted, start=1):
+            values = sorted(drawn.get(index, []))
+            if len(values) == n:
+                found[(table.key, column)] = values
+        return found
 
     def insert_rows(
         self, conn: Connection, table: SeedTable, columns: Sequence[str], rows: list[tuple[Any, ...]]

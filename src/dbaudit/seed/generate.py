@@ -110,6 +110,8 @@ class RunState:
     rngs: dict[tuple[str, str], random.Random] = field(default_factory=dict)
     seeder_rows: dict[str, Any] = field(default_factory=dict)
     ids: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    # Sequence numbers drawn for many tables in one round trip before the run (PostgreSQL), raw.
+    prefetched: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     taken: dict[tuple[str, str], tuple[set[Any], dict[str, int]]] = field(default_factory=dict)
     seen: dict[tuple[str, tuple[str, ...]], set[tuple[Any, ...]]] = field(default_factory=dict)
 
@@ -347,6 +349,18 @@ def _conform(value: Any, spec: ColumnSpec, fallback: Any) -> Any:
     return value
 
 
+def numbered_columns(table: SeedTable) -> list[str]:
+    """The columns :func:`own_columns` draws from the table's sequences."""
+    fk_columns = {c for fk in table.foreign_keys for c in fk.columns}
+    out = []
+    for name in table.sequences:
+        spec = table.columns[name]
+        if spec.skip or name in fk_columns or (spec.kind not in _KNOWN and spec.has_default):
+            continue
+        out.append(name)
+    return out
+
+
 def allocate_numbers(state: RunState, table: SeedTable, column: str, spec: ColumnSpec, n: int) -> list[Any]:
     """``n`` new numbers for an integer key: from its sequence, else after the largest existing one."""
     if n == 0:
@@ -355,7 +369,10 @@ def allocate_numbers(state: RunState, table: SeedTable, column: str, spec: Colum
     if allocated is not None:
         ids, state.ids[(table.key, column)] = allocated[:n], allocated[n:]
         return ids
-    if column in table.sequences:
+    prefetched = state.prefetched.pop((table.key, column), None)
+    if prefetched is not None and len(prefetched) >= n:
+        ids = prefetched[:n]
+    elif column in table.sequences:
         ids = state.dialect.allocate_ids(state.conn, table, column, n)
     else:
         ids = SeedDialect.allocate_ids(state.dialect, state.conn, table, column, n)

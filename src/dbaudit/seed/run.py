@@ -37,6 +37,7 @@ from dbaudit.seed.generate import (
     foreign_keys,
     marker_spec,
     marker_text,
+    numbered_columns,
     own_columns,
     table_rng,
 )
@@ -194,6 +195,7 @@ def execute_plan(
     )
     results: list[TableResult] = []
     book = ledger_mod.LedgerBook(run_id)  # written once, after the last table
+    state.prefetched = _prefetch_numbers(conn, dialect, schema, plan)
     for index, mode in enumerate(plan.group_modes):
         members = [tp for tp in plan.tables if tp.group == index]
         made: list[tuple[TablePlan, SeedTable, TableRows]] = []
@@ -266,6 +268,21 @@ def execute_plan(
     book.write(conn, dialect, ledger)
     skipped = [SkippedTable(key, state.skipped[key]) for key in sorted(state.skipped)]
     return results, skipped
+
+
+PREFETCH_ROWS = 10_000
+"""Tables up to this many rows get their sequence numbers drawn together, in one round trip."""
+
+
+def _prefetch_numbers(
+    conn: Connection, dialect: SeedDialect, schema: SeedSchema, plan: SeedPlan
+) -> dict[tuple[str, str], list[int]]:
+    wanted = []
+    for tp in plan.tables:
+        if 0 < tp.rows <= PREFETCH_ROWS:
+            table = schema.tables[tp.table]
+            wanted += [(table, column, tp.rows) for column in numbered_columns(table)]
+    return dialect.prefetch_ids(conn, wanted)
 
 
 def _note(state: RunState, table: SeedTable, tp: TablePlan, rows: TableRows) -> str | None:
