@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -108,6 +110,26 @@ def test_git_info_names_the_commit_and_whether_the_tree_is_dirty(history: Histor
 def test_git_info_in_an_empty_repository(tmp_path: Path) -> None:
     git(tmp_path, "init", "-q")
     assert git_info(tmp_path) is None
+
+
+def test_git_info_outside_a_repository_does_not_load_gitpython(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    if any((d / ".git").exists() or (d / "HEAD").exists() for d in (project, *project.parents)):
+        pytest.skip("the temporary folder lies inside a git repository")
+    code = (
+        "import sys; from pathlib import Path; from dbaudit.gitbaseline import git_info; "
+        "print(git_info(Path(sys.argv[1])), 'git' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(project)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["None", "False"]
+    # The subdirectory of a repository still finds it.
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "first")
+    info = git_info(project)
+    assert info is not None and len(info.commit) == 40
 
 
 def test_git_info_writes_nothing(history: History) -> None:

@@ -8,6 +8,7 @@ build.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from datetime import timezone
 from pathlib import Path, PurePosixPath
@@ -104,6 +105,13 @@ def _git() -> Any:
     return git
 
 
+def _may_be_in_repository(path: Path) -> bool:
+    """Whether ``path`` or a folder above it has a ``.git`` entry or is itself a git directory (a ``HEAD``
+    entry): the places GitPython's upward search could find a repository.  ``False`` means surely none."""
+    folder = Path(os.path.abspath(os.path.expanduser(path)))
+    return any(os.path.lexists(d / ".git") or os.path.lexists(d / "HEAD") for d in (folder, *folder.parents))
+
+
 def open_repo(path: Path) -> Repo:
     """The repository holding ``path`` (searching upwards).  The caller closes it."""
     git = _git()
@@ -185,6 +193,8 @@ def git_info(project_root: Path) -> GitInfo | None:
 
     ``None`` outside a repository, in an empty one, or when git is missing: the report goes on without it.
     """
+    if not _may_be_in_repository(project_root):  # spares every report outside git GitPython's import
+        return None
     try:
         repo = open_repo(project_root)
     except BaselineError:
