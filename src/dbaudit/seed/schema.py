@@ -19,16 +19,16 @@ from sqlalchemy import (
     Column,
     MetaData,
     Table,
-    exists,
     inspect,
     literal,
+    literal_column,
     select,
     text,
-    union_all,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SAWarning
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import Label
 
 from dbaudit.seed.constraints import CheckRules, parse_checks
 from dbaudit.seed.values import ColumnSpec, classify
@@ -211,7 +211,8 @@ def _seed_table(
     uniques: list[tuple[str, ...]] = []
     for constraint in sorted(
         sa_table.constraints,
-        key=lambda c: (type(c).__name__, str(c.name), str(list(getattr(c, "columns", ())))),
+        # Column names, not the columns' reprs (a repr per column is costly on a thousand tables).
+        key=lambda c: (type(c).__name__, str(c.name), tuple(col.name for col in getattr(c, "columns", ()))),
     ):
         if type(constraint).__name__ == "UniqueConstraint":
             cols = tuple(c.name for c in constraint.columns)  # type: ignore[attr-defined]
@@ -405,17 +406,25 @@ def only(stmt: Any, table: SeedTable) -> Any:
 
 
 def probe_tables(conn: Connection, tables: list[SeedTable], batch: int = 200) -> None:
-    """Set ``has_rows`` on every table, probing up to ``batch`` tables per statement."""
+    """Set ``has_rows`` on every table, probing up to ``batch`` tables per statement.
+
+    Each probe is written out as ``EXISTS (SELECT 1 FROM <table>)`` with the name quoted by the dialect's
+    identifier preparer: building, cache-keying and compiling a construct per table cost more than the
+    server's answer.
+    """
+    format_table = conn.dialect.identifier_preparer.format_table
     for start in range(0, len(tables), batch):
         chunk = tables[start : start + batch]
-        probes = [
-            select(literal(index)).where(exists(only(select(literal(1)).select_from(t.sa), t)))
-            for index, t in enumerate(chunk)
-        ]
-        statement = probes[0] if len(probes) == 1 else union_all(*probes)
-        found = {row[0] for row in conn.execute(statement)}
+        probes: list[Label[Any]] = []
+        for index, t in enumerate(chunk):
+            if t.inherited and conn.dialect.name == "postgresql":
+                probe = f"EXISTS (SELECT 1 FROM ONLY {format_table(t.sa)})"  # not its children
+            else:
+                probe = f"EXISTS (SELECT 1 FROM {format_table(t.sa)})"
+            probes.append(literal_column(probe).label(f"p{index}"))
+        row = conn.execute(select(*probes)).one()
         for index, table in enumerate(chunk):
-            table.has_rows = index in found
+            table.has_rows = bool(row[index])
 
 
 def has_rows(conn: Connection, table: SeedTable) -> bool:
