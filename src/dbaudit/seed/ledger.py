@@ -104,11 +104,13 @@ class LedgerBook:
         if not keys:
             return 0
         names = [json.dumps(c) for c in key_columns]
-        if dialect.name == "postgresql" and len(names) == 1 and all(type(k[0]) is int for k in keys):
-            low, high = min(k[0] for k in keys), max(k[0] for k in keys)
-            if high - low + 1 == len(keys) and len({k[0] for k in keys}) == len(keys):
-                self.ranges.append((table.schema, table.name, "{" + names[0] + ": ", marker, low, high))
-                return len(keys)
+        if dialect.name == "postgresql" and len(names) == 1:
+            numbers = [k[0] for k in keys]
+            if all(type(k) is int for k in numbers):
+                low, high = min(numbers), max(numbers)
+                if high - low + 1 == len(numbers) and len(set(numbers)) == len(numbers):
+                    self.ranges.append((table.schema, table.name, "{" + names[0] + ": ", marker, low, high))
+                    return len(numbers)
         head = (self.run_id, table.schema, table.name)
         if len(names) == 1:
             prefix = "{" + names[0] + ": "
