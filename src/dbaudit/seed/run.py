@@ -12,8 +12,10 @@ tables that needed it) and the run goes on.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -86,7 +88,7 @@ def run_seed(
     run_id = new_run_id()
     schemas: tuple[str | None, ...] = tuple(settings.schemas) or (None,)
     ledger_schema = schemas[0]
-    with open_engine(settings) as (engine, dialect), connect(engine) as conn:
+    with _collector_paused(), open_engine(settings) as (engine, dialect), connect(engine) as conn:
         refuse_if_protected(conn, settings, schemas, "seed")
         conn.rollback()
         database = lock_scope(conn, schemas)
@@ -133,6 +135,24 @@ def run_seed(
         purged_first=purged,
         undo_command="" if dry_run or not results else undo_command(run_id, settings),
     )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection during a run.
+
+    A run holds the reflected schema (tens of thousands of SQLAlchemy objects for a thousand tables) and
+    makes few reference cycles: full collections walking that schema again and again took about a fifth
+    of the CPU of ``seed --missing`` on 1,000 tables.  Generated rows are freed by reference counting as
+    before; the collector is switched back on at the end (whatever cycles are left are collected then).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _ledger(conn: Connection, dialect: SeedDialect, schema: str | None, dry_run: bool) -> Table:
