@@ -58,11 +58,13 @@ def parse_url(raw: str) -> URL:
             "expected dialect[+driver]://user:password@host[:port]/database, e.g. "
             "postgresql://app@localhost/app or sqlite:///app.db",
         ) from exc
-    if url.host and "@" in url.host:
-        # make_url splits at the first @: the rest of the password became part of the host name.
+    address = text.split("://", 1)[-1].split("?", 1)[0]
+    if (url.host and "@" in url.host) or (url.password is not None and address.count("@") > 1):
+        # make_url splits at the first @: the rest of the password became part of the host name (or, after
+        # an unencoded /, of the database name).
         raise ConfigError(
-            f"the database URL {mask_url(text)!r} has an @ in its host part: its password contains an "
-            "unencoded @",
+            f"the database URL {mask_url(text)!r} has a second @ after its password: the password contains "
+            "an unencoded @",
             "percent-encode reserved characters in the password: @ as %40, : as %3A, / as %2F, # as %23",
         )
     name = url.drivername
