@@ -163,7 +163,18 @@ class PostgresDialect(SeedDialect):
             ).scalar()
         if not sequence:
             return super().allocate_ids(conn, table, column, count)
-        # Draw the numbers in the server; fetch them only when another session made them non-contiguous.
+        # Draw the numbers in the server and look at their range only: a single sequence never repeats a
+        # number within n draws, so a range of n numbers is exactly them.  Only when another session drew
+        # numbers in between are they drawn again into a temporary table and fetched.
+        low, high, drawn = conn.execute(
+            text(
+                "SELECT min(v), max(v), count(*)"
+                " FROM (SELECT nextval(CAST(:seq AS regclass)) AS v FROM generate_series(1, :n)) AS drawn"
+            ),
+            {"seq": sequence, "n": count},
+        ).one()
+        if low is not None and high - low + 1 == count == drawn:
+            return list(range(int(low), int(high) + 1))
         conn.execute(
             text(
                 "CREATE TEMPORARY TABLE IF NOT EXISTS dbaudit_numbers (n bigint) ON COMMIT DROP;"
