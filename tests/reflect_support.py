@@ -9,6 +9,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from dbaudit.config import Settings
+from dbaudit.model import DatabaseSnapshot, TableState, from_dict, to_dict
+from dbaudit.reflect import reflect_database
+
+
+def states(snapshot: DatabaseSnapshot) -> dict[str, TableState]:
+    """The snapshot's tables by name."""
+    return {state.table.name: state for state in snapshot.tables}
+
+
+def reflect(url: str, **settings: object) -> DatabaseSnapshot:
+    """Reflect ``url`` with ``settings`` and check that the result survives the JSON round trip the report
+    prints."""
+    snapshot = reflect_database(Settings(url=url).replace(**settings))
+    assert from_dict(DatabaseSnapshot, to_dict(snapshot)) == snapshot
+    return snapshot
+
 
 def report_json(url: str, cwd: Path, *args: str) -> dict[str, Any]:
     """The JSON audit ``dbaudit report`` prints for ``url`` (no scan), run in a fresh process in ``cwd``."""

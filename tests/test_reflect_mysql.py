@@ -13,17 +13,13 @@ from sqlalchemy.engine import Engine, make_url
 from dbaudit.config import Settings
 from dbaudit.model import (
     CountMethod,
-    DatabaseSnapshot,
     TableKind,
-    TableState,
     TableStatus,
-    from_dict,
-    to_dict,
 )
 from dbaudit.reflect import connect, dialect_for, reflect_database
 from tests.conftest import TestDatabase as Database
 from tests.conftest import unique_name
-from tests.reflect_support import report_json, status_and_method
+from tests.reflect_support import reflect, report_json, states, status_and_method
 
 pytestmark = pytest.mark.mysql
 
@@ -82,16 +78,6 @@ def shop(mysql_database: Database) -> Database:
         for statement in SCHEMA_DDL:
             conn.exec_driver_sql(statement.replace("%", "%%"))
     return mysql_database
-
-
-def states(snapshot: DatabaseSnapshot) -> dict[str, TableState]:
-    return {state.table.name: state for state in snapshot.tables}
-
-
-def reflect(url: str, **settings: object) -> DatabaseSnapshot:
-    snapshot = reflect_database(Settings(url=url).replace(**settings))
-    assert from_dict(DatabaseSnapshot, to_dict(snapshot)) == snapshot
-    return snapshot
 
 
 def test_every_table_gets_its_status_and_count_method(shop: Database) -> None:

@@ -15,18 +15,14 @@ from dbaudit.config import Settings
 from dbaudit.errors import SchemaNotFound
 from dbaudit.model import (
     CountMethod,
-    DatabaseSnapshot,
     TableKind,
-    TableState,
     TableStatus,
-    from_dict,
-    to_dict,
 )
 from dbaudit.reflect import connect, dialect_for, reflect_database
 from dbaudit.reflect.counts import Target, count_tables, probe_tables
 from tests.conftest import PG_URL, _with_search_path, corpus_file, unique_name
 from tests.conftest import TestDatabase as Database
-from tests.reflect_support import report_json, status_and_method
+from tests.reflect_support import reflect, report_json, states, status_and_method
 
 pytestmark = pytest.mark.postgres
 
@@ -127,17 +123,6 @@ def audited(pg_admin: Engine) -> Iterator[AuditedSchema]:
         engine.dispose()
         with pg_admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-
-
-def states(snapshot: DatabaseSnapshot) -> dict[str, TableState]:
-    return {state.table.name: state for state in snapshot.tables}
-
-
-def reflect(url: str, **settings: object) -> DatabaseSnapshot:
-    snapshot = reflect_database(Settings(url=url).replace(**settings))
-    # Whatever was reflected survives the JSON round trip the report prints.
-    assert from_dict(DatabaseSnapshot, to_dict(snapshot)) == snapshot
-    return snapshot
 
 
 def test_every_table_gets_its_status_and_count_method(audited: AuditedSchema) -> None:
