@@ -69,7 +69,7 @@ def build_audit(
         findings.extend(coverage_findings)
     with stage("Analysing the gaps"):
         gaps = analyse_gaps(snapshot, scan_result, coverage, settings)
-    findings.extend(f for f in gaps.findings if f not in findings)
+    findings.extend(gaps.findings)
     audit = Audit(
         generated_at=now or utc_now(),
         tool_version=__version__,
