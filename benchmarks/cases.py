@@ -377,10 +377,15 @@ def _ledger_check(schema: str, found: dict[str, int]) -> Callable[[], None]:
     """Before a reset: how many rows (into how many tables) the ledger says the last seed run inserted."""
 
     def check() -> None:
-        if seeding.LEDGER not in servers.pg_tables(schema):
+        # One ledger per database, in the connection's default schema (public), whatever --schema says.
+        if seeding.LEDGER not in servers.pg_tables("public", database=schema):
             return
         with servers.pg_connect(schema) as conn, conn.cursor() as cur:
-            cur.execute(f'SELECT count(*), count(DISTINCT table_name) FROM "{schema}"."{seeding.LEDGER}"')
+            cur.execute(
+                "SELECT coalesce(sum(coalesce(r.key_hi - r.key_lo + 1, 1)), 0), count(DISTINCT t.table_name)"
+                f' FROM public."{seeding.LEDGER}" r'
+                f' JOIN public."{seeding.LEDGER}_tables" t ON t.id = r.set_id'
+            )
             rows, tables = cur.fetchone()
         if rows:
             found["rows"], found["tables"] = rows, tables

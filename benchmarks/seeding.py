@@ -183,11 +183,14 @@ def empty_schema_tables(schema: str, keep: Sequence[str]) -> None:
         + " RESTART IDENTITY CASCADE"
         for i in range(0, len(ordered), 50)
     ]
+    # The ledger lives in the database's default schema (one per database), not in the audited schema.
+    statements.append(f'DROP TABLE IF EXISTS public."{LEDGER}", public."{LEDGER}_tables"')
     servers.pg_run_batches(schema, statements, batch=1)
 
 
 LEDGER = "dbaudit_ledger"
-"""dbaudit's bookkeeping table of seeded rows: the benchmark checks it to see that a run did the whole job."""
+"""dbaudit's bookkeeping table of seeded rows (key ranges and keys; ``dbaudit_ledger_tables`` names the
+tables): the benchmark checks it to see that a run did the whole job."""
 
 # ----------------------------------------------------------------------------------------- volume seeding
 

@@ -79,14 +79,18 @@ def table_names(engine: Engine, schema: str | None = None) -> list[str]:
 
 
 def fingerprint(engine: Engine, schema: str | None = None, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    """table -> digest of its rows (sorted, every column), for every table of the database."""
+    """table -> digest of its rows (sorted, every column), for every table of the database.
+
+    ``skip`` names tables to leave out, each with the tables named after it (``dbaudit_ledger`` also leaves
+    out ``dbaudit_ledger_tables``: the ledger's two bookkeeping tables).
+    """
     metadata = MetaData()
     reflect_schema = schema if engine.dialect.name == "postgresql" and schema != "public" else None
     metadata.reflect(engine, schema=reflect_schema)
     out: dict[str, str] = {}
     with engine.connect() as conn:
         for table in sorted(metadata.tables.values(), key=lambda t: t.key):
-            if table.name in skip:
+            if table.name in skip or any(table.name.startswith(f"{name}_") for name in skip):
                 continue
             rows = sorted(repr(tuple(_plain(v) for v in row)) for row in conn.execute(select(table)))
             out[table.name] = hashlib.sha256("\n".join(rows).encode()).hexdigest() + f":{len(rows)}"

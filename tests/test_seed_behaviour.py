@@ -198,25 +198,18 @@ def test_project_seeders_are_loaded_and_checked(sqlite_database: TestDatabase, t
     assert names == [f"MOCK:Widget {i}" for i in range(4)]
 
 
-def test_a_second_concurrent_run_refuses_clearly(
-    any_database: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from dbaudit.seed import dialects
-
-    monkeypatch.setattr(dialects, "LOCK_WAIT_SECONDS", 0.3)
+def test_a_second_concurrent_run_refuses_clearly(any_database: TestDatabase, tmp_path: Path) -> None:
     db = any_database
     db.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, name VARCHAR(30))")
-    settings = settings_for(db, tmp_path)
+    settings = settings_for(db, tmp_path, lock_timeout=0.3)
     with db.engine.connect() as holder:
+        # The run lock is one per database, whatever schemas a run writes.
         if db.dialect == "postgresql":
             from dbaudit.seed.dialects import _lock_key
 
-            scope = f"{db.engine.url.database}/{db.schema}"
-            holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _lock_key(scope)})
+            holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _lock_key(str(db.engine.url.database))})
         elif db.dialect == "mysql":
-            holder.execute(
-                text("SELECT GET_LOCK(:n, 1)"), {"n": f"dbaudit:{db.engine.url.database}/{db.schema}"[:64]}
-            )
+            holder.execute(text("SELECT GET_LOCK(:n, 1)"), {"n": f"dbaudit:{db.engine.url.database}"[:64]})
         else:
             holder.exec_driver_sql("BEGIN IMMEDIATE")
         with pytest.raises(SeedError, match="another"):

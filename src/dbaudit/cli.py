@@ -354,6 +354,17 @@ def check(
 @click.option("--force", is_flag=True, help="Purge the tables' earlier mock rows first.")
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--tenant", help="Tenant (value of a tenant column) the new rows belong to.")
+@click.option(
+    "--allow-trigger-inserts",
+    is_flag=True,
+    help="Let rows that triggers insert into other tables in (recorded and purged with the rest).",
+)
+@click.option(
+    "--lock-timeout",
+    "lock_timeout",
+    type=click.FloatRange(min=0, min_open=True, max=86_400),
+    help="Seconds to wait for a lock held by another run or transaction (default 10).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def seed(
     fmt: str,
@@ -365,6 +376,7 @@ def seed(
     force: bool,
     assume_yes: bool,
     tenant: str | None,
+    allow_trigger_inserts: bool,
     **options: Any,
 ) -> None:
     """Fill empty tables with realistic mock rows, marked and recorded so `dbaudit purge` can remove them."""
@@ -387,7 +399,9 @@ def seed(
             raise DbauditError("seed writes to the database: pass --yes to confirm (no terminal to ask on)")
         emit(render_plan(plan_seed(settings, request)), None)
         click.confirm("Insert these rows?", abort=True)
-    report = run_seed(settings, request, dry_run=dry_run, force=force)
+    report = run_seed(
+        settings, request, dry_run=dry_run, force=force, allow_trigger_inserts=allow_trigger_inserts
+    )
     emit(render_seed_report(report) if fmt == "text" else as_json(report), None)
 
 
@@ -397,11 +411,22 @@ def seed(
 @click.option("--run", "run_id", metavar="RUN_ID", help="Only the rows of this seed run.")
 @click.option("--dry-run", is_flag=True, help="Show what would be deleted; delete nothing.")
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--lock-timeout",
+    "lock_timeout",
+    type=click.FloatRange(min=0, min_open=True, max=86_400),
+    help="Seconds to wait for a lock held by another run or transaction (default 10).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def purge(
     tables: tuple[str, ...], run_id: str | None, dry_run: bool, assume_yes: bool, fmt: str, **options: Any
-) -> None:
-    """Delete the mock rows `dbaudit seed` inserted (children first); refuse if real rows point at them."""
+) -> int:
+    """Delete the mock rows `dbaudit seed` inserted (children first); refuse if real rows point at them.
+
+    Exit 0 when every selected mock row is gone, 1 when some were kept with their ledger entries (a table
+    re-created, renamed or without its mark column since the seed, row-level security, rows changed since
+    the seed), 2 when the purge was refused as a whole (nothing deleted) or could not run.
+    """
     from dbaudit.errors import SeedError
     from dbaudit.seed import purge as purge_rows
     from dbaudit.seed.plan import parse_table_list
@@ -419,6 +444,7 @@ def purge(
     if report.blocked:
         tables_named = ", ".join(sorted({b.table for b in report.blocked}))
         raise SeedError(f"purge refused: real rows in {tables_named} reference mock rows (listed above)")
+    return EXIT_OK if report.complete else EXIT_FINDINGS
 
 
 def main(argv: list[str] | None = None) -> None:

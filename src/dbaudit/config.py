@@ -84,6 +84,8 @@ class Settings:
     mock_prefix: str = "MOCK:"
     seeders_dir: Path | None = None
     protected: bool = False
+    lock_timeout: float = 10.0
+    """Seconds seed and purge wait for a lock (the run lock, rows another transaction holds) before exit 2."""
     baseline_path: str = "AUDIT.json"
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -182,6 +184,10 @@ def _coerce(key: str, value: Any, root: Path) -> Any:
         return (root / str(value)).resolve()
     if key == "extra_system_tables":
         return tuple(value)
+    if key == "lock_timeout":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 86_400:
+            raise ConfigError(f"setting 'lock_timeout' must be a number of seconds, over 0: {value!r}")
+        return float(value)
     return value
 
 

@@ -35,6 +35,7 @@ def open_engine(settings: Settings) -> Iterator[tuple[Engine, SeedDialect]]:
     except (ArgumentError, ImportError) as exc:
         raise ConfigError(f"cannot use database URL {mask_url(url)}: {exc}") from exc
     dialect = seed_dialect(engine.dialect.name)
+    dialect.lock_timeout = settings.lock_timeout
     dialect.prepare_engine(engine)
     try:
         try:
@@ -72,10 +73,10 @@ def _secrets(settings: Settings) -> tuple[str, ...]:
     return (str(password),) if password else ()
 
 
-def lock_scope(conn: Connection, schemas: tuple[str | None, ...]) -> str:
-    """What one seed or purge locks: the database and the schemas it writes (two schemas do not contend)."""
-    schema = schemas[0] if schemas and schemas[0] else conn.dialect.default_schema_name
-    return f"{conn.engine.url.database or ''}/{schema or ''}"
+def lock_scope(conn: Connection) -> str:
+    """What one seed or purge locks: the whole database, whatever schemas it writes (its ledger is one per
+    database, and a purge checks references from every schema)."""
+    return str(conn.engine.url.database or "")
 
 
 def refuse_if_protected(

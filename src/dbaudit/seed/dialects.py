@@ -13,21 +13,50 @@ import decimal
 import io
 import json
 import queue
+import re
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, event, func, insert, select, text, update
+from sqlalchemy import (
+    BINARY,
+    CHAR,
+    Float,
+    Integer,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    event,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.sql.elements import ColumnElement
 
 from dbaudit.errors import SeedError
 from dbaudit.seed.schema import SeedTable
+from dbaudit.seed.values import ColumnSpec
 
-LOCK_WAIT_SECONDS = 5.0
+LOCK_WAIT_SECONDS = 10.0
+"""Seconds seed and purge wait for a lock (the run lock, a row lock) before it gives up (``lock_timeout``)."""
 NULL = "\\N"
+
+#: Kinds whose values compare exactly as bound parameters, so many keys can go in one ``IN`` list.
+PLAIN_KINDS = frozenset({"int", "str", "uuid", "date", "datetime", "decimal", "bool", "enum", "time", "year"})
 
 
 class SeedDialect:
@@ -35,6 +64,8 @@ class SeedDialect:
 
     name = "default"
     batch_rows = 500
+    lock_timeout = LOCK_WAIT_SECONDS
+    """Seconds a seed or purge waits for a lock (set from the ``lock_timeout`` setting)."""
 
     def prepare_engine(self, engine: Engine) -> None:
         """Hook to configure a freshly created engine (SQLite's transaction handling)."""
@@ -122,6 +153,266 @@ class SeedDialect:
         kept = [line for line in lines if not line.startswith(("CONTEXT:", "HINT:"))][:2]
         return "; ".join(kept) or type(orig).__name__
 
+    def is_lock_timeout(self, exc: DBAPIError) -> bool:
+        """The statement gave up waiting for a lock another transaction holds."""
+        return False
+
+    # -- Sessions and locks ----------------------------------------------------------------------------
+
+    def begin_session(self, conn: Connection) -> None:
+        """Settings of the run's transaction: lock waits end after :attr:`lock_timeout`, and values print
+        the same way in every session (the ledger compares the text forms the server gives)."""
+
+    def default_schema(self, conn: Connection) -> str:
+        """The schema a table without one lives in (what the ledger records for it)."""
+        return str(conn.dialect.default_schema_name or "main")
+
+    # -- Which table is it ------------------------------------------------------------------------------
+
+    def table_identities(
+        self, conn: Connection, names: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        """The server's identity of each ``(schema, name)`` that exists: it changes when the table is dropped
+        and created again, and follows the table through a rename (see :meth:`find_identity`)."""
+        return {}
+
+    def find_identity(self, conn: Connection, identity: str) -> tuple[str, str] | None:
+        """Where the table with ``identity`` is now (after a rename), or ``None`` when it is gone."""
+        return None
+
+    # -- How values look on the server --------------------------------------------------------------------
+
+    def key_text(self, column: Any, spec: ColumnSpec) -> ColumnElement[Any]:
+        """The server's own text form of a column's value (what the ledger records and compares)."""
+        if spec.kind == "bytes":
+            return func.hex(column)
+        return cast(column, Text)
+
+    def json_array(self, items: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
+        """A JSON array of ``items`` as text."""
+        return cast(func.json_array(*items), Text)
+
+    def json_item(self, expr: Any, index: int) -> ColumnElement[Any]:
+        """Item ``index`` of a JSON array of texts (NULL for a JSON null)."""
+        return func.json_extract(expr, f"$[{int(index)}]")
+
+    def value_equal(self, column: Any, spec: ColumnSpec, value: Any) -> ColumnElement[bool]:
+        """``column`` holds ``value`` (a value the seeder inserted), NULL equal to NULL."""
+        if value is None:
+            return column.is_(None)  # type: ignore[no-any-return]
+        return column == bindparam(None, value, type_=column.type)  # type: ignore[no-any-return]
+
+    def rows_equal(
+        self, table: SeedTable, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> ColumnElement[bool]:
+        """Rows of ``table`` whose ``columns`` hold one of ``rows`` (values the seeder inserted)."""
+        sa_columns = [table.sa.c[c] for c in columns]
+        plain = all(table.columns[c].kind in PLAIN_KINDS for c in columns) and all(
+            None not in row for row in rows
+        )
+        if plain and self.exact_parameters:
+            if len(columns) == 1:
+                return sa_columns[0].in_([row[0] for row in rows])
+            return tuple_(*sa_columns).in_(list(rows))
+        return or_(
+            *(
+                and_(
+                    *(
+                        self.value_equal(col, table.columns[c], v)
+                        for col, c, v in zip(sa_columns, columns, row, strict=True)
+                    )
+                )
+                for row in rows
+            )
+        )
+
+    #: Bound parameters compare exactly with stored values of the plain kinds (not so for floats, JSON...).
+    exact_parameters = True
+
+    def indexable_equal(
+        self, column: Any, spec: ColumnSpec, item: ColumnElement[Any]
+    ) -> ColumnElement[bool] | None:
+        """A comparison of ``column`` with a ledger text that an index on ``column`` can serve, when the
+        dialect has one that is never false for the row the text came from (it narrows; the exact
+        comparison of texts decides)."""
+        return None
+
+    # -- Purge -----------------------------------------------------------------------------------------
+
+    def references_to(self, conn: Connection, tables: Sequence[tuple[str, str]]) -> list[Reference]:
+        """Every foreign key in the whole database (any schema) that refers to one of ``tables``."""
+        raise NotImplementedError
+
+    def lock_rows(self, conn: Connection, stmt: Any, table: SeedTable) -> int:
+        """Lock the rows ``stmt`` selects from ``table`` until the transaction ends; returns how many."""
+        locked = stmt.with_for_update(of=table.sa) if self.row_locks else stmt
+        return int(conn.execute(select(func.count()).select_from(locked.subquery())).scalar() or 0)
+
+    #: ``SELECT ... FOR UPDATE`` locks rows (SQLite has one writer: the transaction itself is the lock).
+    row_locks = True
+
+    row_locator: tuple[str, ...] = ()
+    """System columns that pick out one physical row (SQLite ``rowid``, PostgreSQL ``tableoid, ctid``)."""
+
+    def delete_multiset(
+        self,
+        conn: Connection,
+        table: SeedTable,
+        text: ColumnElement[Any],
+        ledger_rows: Any,
+        set_ids: list[int],
+        extra: ColumnElement[bool] | None = None,
+    ) -> int:
+        """Delete, for each distinct ``row_key`` the ledger holds for ``set_ids``, at most as many rows whose
+        ``text`` equals it as the ledger holds of it (a counted multiset: equal rows are interchangeable)."""
+        wanted = (
+            select(ledger_rows.c.row_key.label("rk"), func.count().label("n"))
+            .where(ledger_rows.c.set_id.in_(set_ids))
+            .group_by(ledger_rows.c.row_key)
+            .subquery("dbaudit_wanted")
+        )
+        locator: list[ColumnElement[Any]] = [literal_column(name) for name in self.row_locator]
+        numbered = (
+            select(
+                *(column.label(f"loc{i}") for i, column in enumerate(locator)),
+                text.label("rk"),
+                func.row_number().over(partition_by=text).label("pos"),
+            )
+            .select_from(table.sa)
+            .where(text.in_(select(wanted.c.rk)))
+        )
+        if extra is not None:
+            numbered = numbered.where(extra)
+        rows = table.restrict(numbered).subquery("dbaudit_numbered")
+        doomed = (
+            select(*(rows.c[f"loc{i}"] for i in range(len(locator))))
+            .join(wanted, wanted.c.rk == rows.c.rk)
+            .where(rows.c.pos <= wanted.c.n)
+        )
+        target = locator[0] if len(locator) == 1 else tuple_(*locator)
+        removal = table.sa.delete().where(target.in_(doomed))
+        return int(conn.execute(table.restrict(removal)).rowcount or 0)
+
+    def hidden_by_row_security(
+        self, conn: Connection, names: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        """Tables whose rows row-level security hides from this role: ``(schema, name) -> reason``."""
+        return {}
+
+    # -- Side effects ------------------------------------------------------------------------------------
+
+    def tables_with_triggers(
+        self, conn: Connection, tables: Sequence[SeedTable], event_name: str
+    ) -> set[str]:
+        """Keys of ``tables`` on which ``event_name`` (INSERT or DELETE) can run more than the statement
+        itself: triggers, rules, conflict clauses that replace rows."""
+        return set()
+
+    def effect_counters(self, conn: Connection, watch: Sequence[SeedTable]) -> Any:
+        """Counters of this transaction's writes, to compare before and after a statement."""
+        raise NotImplementedError
+
+    def effects_between(
+        self, conn: Connection, before: Any, after: Any, watch: Sequence[SeedTable]
+    ) -> Effects:
+        """What the transaction wrote between two :meth:`effect_counters` (per table where it can tell)."""
+        raise NotImplementedError
+
+    def new_rows_since(self, conn: Connection, before: Any, table: SeedTable) -> ColumnElement[bool] | None:
+        """Rows of ``table`` this transaction inserted after ``before`` (for ``--allow-trigger-inserts``), or
+        ``None`` when the dialect cannot tell them from the others."""
+        return None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A foreign key (anywhere in the database) that points at a table purge deletes from."""
+
+    schema: str
+    table: str
+    columns: tuple[str, ...]
+    referred_schema: str
+    referred_table: str
+    referred: tuple[str, ...]
+    name: str | None = None
+    ondelete: str | None = None
+
+
+@dataclass
+class Effects:
+    """What the transaction wrote between two counter readings.
+
+    PostgreSQL counts per table (:attr:`inserted`, :attr:`updated`, :attr:`deleted`, keyed by
+    ``(schema, name)``); MariaDB counts per session (the same dicts keyed by ``("", "")``, every insert in
+    :attr:`writes`); SQLite counts every changed row in one number (:attr:`writes`), and the row count of
+    tables whose conflict clause may replace rows in :attr:`net_rows`.
+    """
+
+    inserted: dict[tuple[str, str], int] = field(default_factory=dict)
+    updated: dict[tuple[str, str], int] = field(default_factory=dict)
+    deleted: dict[tuple[str, str], int] = field(default_factory=dict)
+    writes: int | None = None
+    net_rows: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def beyond_insert(
+        self, expected: dict[tuple[str, str], int], shown: Callable[[tuple[str, str]], str]
+    ) -> tuple[list[str], dict[tuple[str, str], int] | int]:
+        """After inserting ``expected`` rows per table: the problems (existing rows updated or deleted, rows
+        not stored as sent) and the rows inserted elsewhere (per table where the dialect counts per table)."""
+        problems = _describe_changes(self.updated, "updated", shown)
+        problems += _describe_changes(self.deleted, "deleted", shown)
+        count = sum(expected.values())
+        extra: dict[tuple[str, str], int] | int
+        if self.writes is None:  # per table
+            for name, sent in sorted(expected.items()):
+                stored = self.inserted.get(name, 0)
+                if stored != sent:
+                    problems.append(f"{sent} rows sent, {stored} stored in {shown(name)}")
+            extra = {name: n for name, n in self.inserted.items() if name not in expected}
+        else:
+            extra = self.writes - count
+            if extra < 0:
+                problems.append(f"{count} rows sent, {self.writes} written")
+        for name, sent in sorted(expected.items()):
+            net = self.net_rows.get(name)
+            if net is not None and net != sent:
+                problems.append(f"{sent - net} existing rows of {shown(name)} replaced")
+        return problems, extra
+
+    def beyond_deletes(
+        self, expected: dict[tuple[str, str], int], shown: Callable[[tuple[str, str]], str]
+    ) -> list[str]:
+        """Problems after deleting ``expected`` rows per table: anything else written."""
+        problems = _describe_changes(self.updated, "updated", shown)
+        total = sum(expected.values())
+        if self.writes is None and ("", "") not in self.deleted:
+            problems += _describe_changes(self.inserted, "inserted", shown)
+            for name, count in self.deleted.items():
+                if count != expected.get(name, 0):
+                    problems.append(f"{count - expected.get(name, 0)} more rows deleted in {shown(name)}")
+        else:
+            deleted = sum(self.deleted.values())
+            if self.deleted and deleted != total:
+                problems.append(f"{deleted - total} more rows deleted")
+            inserts = self.writes or 0
+            if self.deleted or self.updated:  # MariaDB: writes are inserts only
+                if inserts:
+                    problems.append(f"{inserts} rows inserted")
+            elif inserts != total:  # SQLite: writes are every changed row, the deletes included
+                problems.append(f"{inserts - total} more rows changed")
+        return problems
+
+
+def _describe_changes(
+    counts: dict[tuple[str, str], int], verb: str, shown: Callable[[tuple[str, str]], str]
+) -> list[str]:
+    out = []
+    for name, count in sorted(counts.items()):
+        if count:
+            where = f" in {shown(name)}" if name != ("", "") else ""
+            out.append(f"{count} existing row{'s' if count != 1 else ''} {verb}{where}")
+    return out
+
 
 class PostgresDialect(SeedDialect):
     name = "postgresql"
@@ -138,7 +429,7 @@ class PostgresDialect(SeedDialect):
             )
 
     def acquire_lock(self, conn: Connection, database: str) -> None:
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        deadline = time.monotonic() + self.lock_timeout
         while True:
             if conn.execute(
                 text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _lock_key(database)}
@@ -146,8 +437,9 @@ class PostgresDialect(SeedDialect):
                 return
             if time.monotonic() >= deadline:
                 raise SeedError(
-                    "another dbaudit seed or purge is running on this server",
-                    "wait for it to finish, then run again",
+                    f"timed out after {self.lock_timeout:g} s waiting for the dbaudit lock of database "
+                    f"{database}: another dbaudit seed or purge is running on it",
+                    "wait for it to finish, then run again (--lock-timeout waits longer)",
                 )
             time.sleep(0.2)
 
@@ -305,6 +597,219 @@ class PostgresDialect(SeedDialect):
             stmt = stmt.add_cte(cte)
         conn.execute(stmt)
 
+    def is_lock_timeout(self, exc: DBAPIError) -> bool:
+        return getattr(exc.orig, "pgcode", None) == "55P03"  # lock_not_available
+
+    def begin_session(self, conn: Connection) -> None:
+        # Text forms the ledger compares must not depend on the session: one time zone, ISO dates, the
+        # shortest exact float output, hex bytea.  Row-lock waits are bounded.
+        conn.execute(
+            text(
+                "SELECT set_config('lock_timeout', :lock, true), set_config('TimeZone', 'UTC', true),"
+                " set_config('DateStyle', 'ISO, YMD', true), set_config('IntervalStyle', 'postgres', true),"
+                " set_config('extra_float_digits', '1', true), set_config('bytea_output', 'hex', true)"
+            ),
+            {"lock": f"{int(self.lock_timeout * 1000)}ms"},
+        )
+
+    def default_schema(self, conn: Connection) -> str:
+        return str(conn.execute(text("SELECT current_schema()")).scalar())
+
+    def table_identities(
+        self, conn: Connection, names: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        if not names:
+            return {}
+        rows = conn.execute(
+            text(
+                "SELECT n.nspname, c.relname, c.oid"
+                " FROM unnest(CAST(:schemas AS text[]), CAST(:names AS text[]))"
+                " AS w(s, t) JOIN pg_namespace n ON n.nspname = w.s"
+                " JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.t"
+            ),
+            {"schemas": [s for s, _n in names], "names": [n for _s, n in names]},
+        )
+        return {(str(s), str(n)): f"postgresql:oid={int(oid)}" for s, n, oid in rows}
+
+    def find_identity(self, conn: Connection, identity: str) -> tuple[str, str] | None:
+        prefix = "postgresql:oid="
+        if not identity.startswith(prefix) or not identity[len(prefix) :].isdigit():
+            return None
+        row = conn.execute(
+            text(
+                "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.oid = CAST(:oid AS oid)"
+            ),
+            {"oid": int(identity[len(prefix) :])},
+        ).first()
+        return (str(row[0]), str(row[1])) if row else None
+
+    def key_text(self, column: Any, spec: ColumnSpec) -> ColumnElement[Any]:
+        if spec.kind == "json":
+            return cast(cast(column, JSONB), Text)  # json keeps its input text; jsonb normalises it
+        return cast(column, Text)
+
+    def json_array(self, items: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
+        return cast(func.json_build_array(*items), Text)
+
+    def json_item(self, expr: Any, index: int) -> ColumnElement[Any]:
+        return func.jsonb_extract_path_text(cast(expr, JSONB), str(int(index)))
+
+    def value_equal(self, column: Any, spec: ColumnSpec, value: Any) -> ColumnElement[bool]:
+        if value is None:
+            return column.is_(None)  # type: ignore[no-any-return]
+        if spec.kind == "json":
+            return cast(column, JSONB) == cast(literal(json.dumps(value), Text), JSONB)
+        if spec.kind == "float":
+            # A real column compared with a double parameter widens the stored value: cast the parameter.
+            return column == cast(literal(value, Float()), column.type)  # type: ignore[no-any-return]
+        return column == bindparam(None, value, type_=column.type)  # type: ignore[no-any-return]
+
+    def indexable_equal(
+        self, column: Any, spec: ColumnSpec, item: ColumnElement[Any]
+    ) -> ColumnElement[bool] | None:
+        if spec.kind in ("int", "uuid", "date", "datetime", "decimal"):
+            return column == cast(item, column.type)  # type: ignore[no-any-return]
+        if spec.kind == "str":
+            return column == item  # type: ignore[no-any-return]
+        return None
+
+    def references_to(self, conn: Connection, tables: Sequence[tuple[str, str]]) -> list[Reference]:
+        if not tables:
+            return []
+        # Every schema, whatever the run audits; clones of a partitioned table's key (conparentid <> 0)
+        # are covered by the key on the partitioned table.
+        rows = conn.execute(
+            text(
+                "SELECT con.conname, cn.nspname, cc.relname, pn.nspname, pc.relname, con.confdeltype,"
+                " ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(num, pos)"
+                "  JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.pos),"
+                " ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(num, pos)"
+                "  JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.pos)"
+                " FROM unnest(CAST(:schemas AS text[]), CAST(:names AS text[])) AS w(s, t)"
+                " JOIN pg_namespace pn ON pn.nspname = w.s"
+                " JOIN pg_class pc ON pc.relnamespace = pn.oid AND pc.relname = w.t"
+                " JOIN pg_constraint con ON con.confrelid = pc.oid AND con.contype = 'f'"
+                "  AND con.conparentid = 0"
+                " JOIN pg_class cc ON cc.oid = coalesce(pg_partition_root(con.conrelid), con.conrelid)"
+                " JOIN pg_namespace cn ON cn.oid = cc.relnamespace"
+                " ORDER BY cn.nspname, cc.relname, con.conname"
+            ),
+            {"schemas": [s for s, _n in tables], "names": [n for _s, n in tables]},
+        )
+        actions = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+        # A key declared on each partition of a table (not on the table) is reported once, on the table:
+        # its rows are the partitions' rows.
+        found: dict[tuple[Any, ...], Reference] = {}
+        for name, cs, ct, ps, pt, action, cols, refs in rows:
+            ref = Reference(
+                schema=str(cs),
+                table=str(ct),
+                columns=tuple(cols),
+                referred_schema=str(ps),
+                referred_table=str(pt),
+                referred=tuple(refs),
+                name=str(name),
+                ondelete=actions.get(str(action)),
+            )
+            found.setdefault(
+                (ref.schema, ref.table, ref.columns, ref.referred_schema, ref.referred_table), ref
+            )
+        return list(found.values())
+
+    row_locator = ("tableoid", "ctid")
+    """A partitioned table's rows are unique only as the pair."""
+
+    def hidden_by_row_security(
+        self, conn: Connection, names: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        if not names:
+            return {}
+        rows = conn.execute(
+            text(
+                "SELECT n.nspname, c.relname, c.relforcerowsecurity, pg_has_role(c.relowner, 'USAGE'),"
+                " r.rolsuper OR r.rolbypassrls, current_user, current_setting('row_security')"
+                " FROM unnest(CAST(:schemas AS text[]), CAST(:names AS text[])) AS w(s, t)"
+                " JOIN pg_namespace n ON n.nspname = w.s"
+                " JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.t"
+                " JOIN pg_roles r ON r.rolname = current_user"
+                " WHERE c.relrowsecurity"
+            ),
+            {"schemas": [s for s, _n in names], "names": [n for _s, n in names]},
+        )
+        hidden = {}
+        for schema, name, forced, owner, bypass, role, setting in rows:
+            if bypass or (owner and not forced):
+                continue
+            why = "its owner's FORCE ROW LEVEL SECURITY" if owner else "its policies"
+            hidden[(str(schema), str(name))] = (
+                f"row-level security ({why}) can hide rows from role {role}"
+                + (" and row_security is off" if setting == "off" else "")
+            )
+        return hidden
+
+    def tables_with_triggers(
+        self, conn: Connection, tables: Sequence[SeedTable], event_name: str
+    ) -> set[str]:
+        if not tables:
+            return set()
+        # Trigger type bits: 4 INSERT, 8 DELETE; rules: ev_type '3' INSERT, '4' DELETE.
+        bit, ev_type = (4, "3") if event_name == "INSERT" else (8, "4")
+        by_name = {t.qualified: t.key for t in tables}
+        rows = conn.execute(
+            text(
+                "SELECT w.s, w.t FROM unnest(CAST(:schemas AS text[]), CAST(:names AS text[])) AS w(s, t)"
+                " JOIN pg_namespace n ON n.nspname = w.s"
+                " JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.t"
+                " WHERE EXISTS (SELECT 1 FROM pg_trigger g WHERE NOT g.tgisinternal AND g.tgenabled <> 'D'"
+                "   AND (g.tgtype & :bit) <> 0 AND (g.tgrelid = c.oid OR g.tgrelid IN"
+                "   (SELECT relid FROM pg_partition_tree(c.oid))))"
+                " OR EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = c.oid AND r.ev_type = :ev)"
+            ),
+            {
+                "schemas": [s for s, _n in by_name],
+                "names": [n for _s, n in by_name],
+                "bit": bit,
+                "ev": ev_type,
+            },
+        )
+        return {by_name[(str(s), str(n))] for s, n in rows}
+
+    def effect_counters(self, conn: Connection, watch: Sequence[SeedTable]) -> Any:
+        # This transaction's own counts, per table (leaf partitions folded into their root).
+        rows = conn.execute(
+            text(
+                "SELECT n.nspname, c.relname, sum(s.n_tup_ins), sum(s.n_tup_upd), sum(s.n_tup_del)"
+                " FROM pg_stat_xact_user_tables s"
+                " JOIN pg_class c ON c.oid = coalesce(pg_partition_root(s.relid), s.relid)"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE s.n_tup_ins > 0 OR s.n_tup_upd > 0 OR s.n_tup_del > 0 GROUP BY n.nspname, c.relname"
+            )
+        )
+        return {(str(s), str(t)): (int(i), int(u), int(d)) for s, t, i, u, d in rows}
+
+    def effects_between(
+        self, conn: Connection, before: Any, after: Any, watch: Sequence[SeedTable]
+    ) -> Effects:
+        effects = Effects()
+        for name, (ins, upd, dele) in sorted(after.items()):
+            was = before.get(name, (0, 0, 0))
+            for counts, value in ((effects.inserted, ins - was[0]), (effects.updated, upd - was[1])):
+                if value:
+                    counts[name] = value
+            if dele - was[2]:
+                effects.deleted[name] = dele - was[2]
+        return effects
+
+    def new_rows_since(self, conn: Connection, before: Any, table: SeedTable) -> ColumnElement[bool] | None:
+        # Rows visible to this transaction whose inserting transaction is still in progress are this
+        # transaction's own (other sessions' uncommitted rows are invisible).  xmin is 32 bits: the epoch
+        # comes from the current transaction id.
+        return literal_column(
+            "pg_xact_status(CAST(CAST(((CAST(CAST(pg_current_xact_id() AS text) AS bigint) >> 32) << 32)"
+            " | CAST(CAST(xmin AS text) AS bigint) AS text) AS xid8)) = 'in progress'"
+        )
+
 
 class MySQLDialect(SeedDialect):
     name = "mysql"
@@ -327,16 +832,250 @@ class MySQLDialect(SeedDialect):
     def acquire_lock(self, conn: Connection, database: str) -> None:
         got = conn.execute(
             text("SELECT GET_LOCK(:name, :wait)"),
-            {"name": _mysql_lock_name(database), "wait": LOCK_WAIT_SECONDS},
+            {"name": _mysql_lock_name(database), "wait": self.lock_timeout},
         ).scalar()
         if got != 1:
             raise SeedError(
-                "another dbaudit seed or purge is running on this database",
-                "wait for it to finish, then run again",
+                f"timed out after {self.lock_timeout:g} s waiting for the dbaudit lock of database "
+                f"{database}: another dbaudit seed or purge is running on it",
+                "wait for it to finish, then run again (--lock-timeout waits longer)",
             )
 
     def release_lock(self, conn: Connection, database: str) -> None:
         conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _mysql_lock_name(database)})
+
+    def is_lock_timeout(self, exc: DBAPIError) -> bool:
+        args: tuple[Any, ...] = tuple(getattr(exc.orig, "args", ()))
+        return bool(args) and args[0] in (1205, 3572)  # lock wait timeout; NOWAIT
+
+    def begin_session(self, conn: Connection) -> None:
+        seconds = max(1, round(self.lock_timeout))
+        conn.execute(
+            text("SET SESSION innodb_lock_wait_timeout = :s, SESSION lock_wait_timeout = :s"), {"s": seconds}
+        )
+
+    def default_schema(self, conn: Connection) -> str:
+        return str(conn.execute(text("SELECT DATABASE()")).scalar())
+
+    def table_identities(
+        self, conn: Connection, names: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        wanted = set(names)
+        if not wanted:
+            return {}
+        created = {
+            (str(s), str(t)): str(c)
+            for s, t, c in conn.execute(
+                text(
+                    "SELECT TABLE_SCHEMA, TABLE_NAME, CREATE_TIME FROM information_schema.TABLES"
+                    " WHERE TABLE_SCHEMA IN :schemas AND TABLE_TYPE = 'BASE TABLE'"
+                ).bindparams(bindparam("schemas", expanding=True)),
+                {"schemas": sorted({s for s, _t in wanted})},
+            )
+            if (str(s), str(t)) in wanted
+        }
+        ids = self._innodb_ids(conn, {s for s, _t in wanted})
+        out = {}
+        for name, when in created.items():
+            table_id = ids.get(name)
+            out[name] = f"mysql:id={table_id}" if table_id is not None else f"mysql:created={when}"
+        return out
+
+    def _innodb_ids(self, conn: Connection, schemas: set[str]) -> dict[tuple[str, str], int]:
+        """InnoDB's table ids (stable across a rename, new on a re-create), keyed by decoded name."""
+        try:
+            rows = conn.execute(text("SELECT NAME, TABLE_ID FROM information_schema.INNODB_SYS_TABLES")).all()
+        except DBAPIError:  # no such table (MySQL 8: INNODB_TABLES) or no PROCESS privilege
+            conn.rollback() if not conn.in_nested_transaction() and not conn.in_transaction() else None
+            return {}
+        out = {}
+        for name, table_id in rows:
+            schema, _sep, table = _decode_filename(str(name)).partition("/")
+            if schema in schemas and table:
+                out[(schema, table)] = int(table_id)
+        return out
+
+    def find_identity(self, conn: Connection, identity: str) -> tuple[str, str] | None:
+        prefix = "mysql:id="
+        if not identity.startswith(prefix) or not identity[len(prefix) :].isdigit():
+            return None
+        try:
+            row = conn.execute(
+                text("SELECT NAME FROM information_schema.INNODB_SYS_TABLES WHERE TABLE_ID = :i"),
+                {"i": int(identity[len(prefix) :])},
+            ).first()
+        except DBAPIError:
+            return None
+        if row is None:
+            return None
+        schema, _sep, table = _decode_filename(str(row[0])).partition("/")
+        return (schema, table) if table else None
+
+    def key_text(self, column: Any, spec: ColumnSpec) -> ColumnElement[Any]:
+        if spec.kind == "bytes":
+            return func.hex(column)
+        if spec.kind == "json":
+            return func.json_compact(column)
+        # Compared as bytes: no collation decides that two different texts are the same key.
+        return cast(cast(column, CHAR), BINARY)
+
+    def json_array(self, items: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
+        return cast(cast(func.json_array(*items), CHAR), BINARY)
+
+    def json_item(self, expr: Any, index: int) -> ColumnElement[Any]:
+        path = f"$[{int(index)}]"
+        item = func.json_extract(expr, path)
+        return case((func.json_type(item) == "NULL", None), else_=cast(func.json_unquote(item), BINARY))
+
+    exact_parameters = True
+
+    def value_equal(self, column: Any, spec: ColumnSpec, value: Any) -> ColumnElement[bool]:
+        if value is None:
+            return column.is_(None)  # type: ignore[no-any-return]
+        if spec.kind == "float":
+            # FLOAT columns keep single precision: a double parameter never equals the stored value.  The
+            # ledger then records the stored value's own text, which later comparisons use exactly.
+            tolerance = abs(float(value)) * 1e-6 + 1e-12
+            return func.abs(column - literal(float(value), Float())) <= tolerance
+        if spec.kind == "json":
+            return func.json_compact(column) == func.json_compact(literal(json.dumps(value), Text))
+        return column == bindparam(None, value, type_=column.type)  # type: ignore[no-any-return]
+
+    def indexable_equal(
+        self, column: Any, spec: ColumnSpec, item: ColumnElement[Any]
+    ) -> ColumnElement[bool] | None:
+        if spec.kind == "int":
+            return column == cast(item, Integer)  # type: ignore[no-any-return]
+        return None
+
+    def references_to(self, conn: Connection, tables: Sequence[tuple[str, str]]) -> list[Reference]:
+        if not tables:
+            return []
+        # Every database on the server this user can see, whatever the run audits.
+        rows = conn.execute(
+            text(
+                "SELECT k.CONSTRAINT_NAME, k.TABLE_SCHEMA, k.TABLE_NAME, k.COLUMN_NAME,"
+                " k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.DELETE_RULE"
+                " FROM information_schema.KEY_COLUMN_USAGE k"
+                " JOIN information_schema.REFERENTIAL_CONSTRAINTS r"
+                " ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME"
+                " AND r.TABLE_NAME = k.TABLE_NAME"
+                " WHERE k.REFERENCED_TABLE_SCHEMA IN :schemas AND k.REFERENCED_TABLE_NAME IN :names"
+                " ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION"
+            ).bindparams(bindparam("schemas", expanding=True), bindparam("names", expanding=True)),
+            {"schemas": sorted({s for s, _t in tables}), "names": sorted({t for _s, t in tables})},
+        )
+        wanted = set(tables)
+        grouped: dict[tuple[str, str, str, str, str], tuple[list[str], list[str], str]] = {}
+        for name, cs, ct, col, ps, pt, ref, rule in rows:
+            if (str(ps), str(pt)) not in wanted:
+                continue
+            entry = grouped.setdefault((str(cs), str(ct), str(name), str(ps), str(pt)), ([], [], str(rule)))
+            entry[0].append(str(col))
+            entry[1].append(str(ref))
+        return [
+            Reference(cs, ct, tuple(cols), ps, pt, tuple(refs), name, rule)
+            for (cs, ct, name, ps, pt), (cols, refs, rule) in grouped.items()
+        ]
+
+    def lock_rows(self, conn: Connection, stmt: Any, table: SeedTable) -> int:
+        # MariaDB takes no FOR UPDATE inside a derived table: stream the locked rows and count them here.
+        locked = stmt.with_for_update()
+        count = 0
+        result = conn.execution_options(stream_results=True, yield_per=10_000).execute(locked)
+        for part in result.partitions():
+            count += len(part)
+        return count
+
+    def delete_multiset(
+        self,
+        conn: Connection,
+        table: SeedTable,
+        text: ColumnElement[Any],
+        ledger_rows: Any,
+        set_ids: list[int],
+        extra: ColumnElement[bool] | None = None,
+    ) -> int:
+        # No row locator: one DELETE ... LIMIT per distinct row.
+        wanted = conn.execute(
+            select(ledger_rows.c.row_key, func.count())
+            .where(ledger_rows.c.set_id.in_(set_ids))
+            .group_by(ledger_rows.c.row_key)
+        ).all()
+        deleted = 0
+        for row_key, copies in wanted:
+            removal = table.sa.delete().where(text == cast(literal(row_key, Text), BINARY))
+            if extra is not None:
+                removal = removal.where(extra)
+            deleted += int(conn.execute(removal.with_dialect_options(mysql_limit=int(copies))).rowcount or 0)
+        return deleted
+
+    def tables_with_triggers(
+        self, conn: Connection, tables: Sequence[SeedTable], event_name: str
+    ) -> set[str]:
+        if not tables:
+            return set()
+        by_name = {t.qualified: t.key for t in tables}
+        rows = conn.execute(
+            text(
+                "SELECT DISTINCT EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS"
+                " WHERE EVENT_MANIPULATION = :event AND EVENT_OBJECT_SCHEMA IN :schemas"
+            ).bindparams(bindparam("schemas", expanding=True)),
+            {"event": event_name, "schemas": sorted({s for s, _t in by_name})},
+        )
+        return {by_name[(str(s), str(t))] for s, t in rows if (str(s), str(t)) in by_name}
+
+    def effect_counters(self, conn: Connection, watch: Sequence[SeedTable]) -> Any:
+        handlers = {
+            str(k): int(v)
+            for k, v in conn.execute(
+                text(
+                    "SHOW SESSION STATUS WHERE Variable_name IN"
+                    " ('Handler_write', 'Handler_update', 'Handler_delete')"
+                )
+            )
+        }
+        tops = {}
+        for table in watch:
+            column = _auto_key(table)
+            if column is not None:
+                tops[table.key] = conn.execute(select(func.max(table.sa.c[column]))).scalar()
+        return handlers, tops
+
+    def effects_between(
+        self, conn: Connection, before: Any, after: Any, watch: Sequence[SeedTable]
+    ) -> Effects:
+        (was, _tops), (now, _later) = before, after
+        effects = Effects(writes=now.get("Handler_write", 0) - was.get("Handler_write", 0))
+        updated = now.get("Handler_update", 0) - was.get("Handler_update", 0)
+        deleted = now.get("Handler_delete", 0) - was.get("Handler_delete", 0)
+        if updated:
+            effects.updated[("", "")] = updated
+        if deleted:
+            effects.deleted[("", "")] = deleted
+        return effects
+
+    def new_rows_since(self, conn: Connection, before: Any, table: SeedTable) -> ColumnElement[bool] | None:
+        _handlers, tops = before
+        column = _auto_key(table)
+        if column is None or table.key not in tops:
+            return None
+        top = tops[table.key]
+        return table.sa.c[column] > (top if top is not None else 0)
+
+
+def _auto_key(table: SeedTable) -> str | None:
+    """The auto-numbered single-column primary key of ``table`` (new rows get larger values), if any."""
+    if len(table.primary_key) == 1 and table.primary_key[0] in table.sequences:
+        return table.primary_key[0]
+    return None
+
+
+def _decode_filename(name: str) -> str:
+    """MariaDB's file-name encoding of identifiers (``@0020`` for a space) back to text."""
+    import re
+
+    return re.sub(r"@([0-9a-f]{4})", lambda m: chr(int(m.group(1), 16)), name)
 
 
 def _lock_key(scope: str) -> int:
@@ -355,13 +1094,15 @@ class SQLiteDialect(SeedDialect):
     batch_rows = 500
 
     def prepare_engine(self, engine: Engine) -> None:
+        timeout = self.lock_timeout
+
         # Take the write lock at BEGIN (so a second writer waits, then refuses) and enforce foreign keys.
         @event.listens_for(engine, "connect")
         def _connect(dbapi_connection: Any, record: Any) -> None:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT_SECONDS * 1000)}")
+            cursor.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -372,8 +1113,9 @@ class SQLiteDialect(SeedDialect):
                 message = str(exc.orig).lower()
                 if "locked" in message or "busy" in message:
                     raise SeedError(
-                        "another process is writing to this SQLite database",
-                        "wait for it to finish, then run again",
+                        f"timed out after {timeout:g} s waiting for the write lock of this SQLite database: "
+                        "another process is writing to it",
+                        "wait for it to finish, then run again (--lock-timeout waits longer)",
                     ) from exc
                 if "readonly" in message or "read-only" in message:
                     raise SeedError(
@@ -388,6 +1130,143 @@ class SQLiteDialect(SeedDialect):
 
     def defer_constraints(self, conn: Connection) -> None:
         conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+
+    row_locks = False
+    row_locator = ("rowid",)
+
+    def is_lock_timeout(self, exc: DBAPIError) -> bool:
+        return "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower()
+
+    def begin_session(self, conn: Connection) -> None:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(self.lock_timeout * 1000)}")
+
+    def default_schema(self, conn: Connection) -> str:
+        return "main"
+
+    def table_identities(
+        self, conn: Connection, names: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        # The root page: kept by a rename and by ALTER TABLE ADD COLUMN, new for a rebuilt table (a dropped
+        # table's page may be reused by the next one: rows of tables without a mark are also fingerprinted).
+        wanted = {n for s, n in names if s == "main"}
+        rows = conn.execute(text("SELECT name, rootpage FROM sqlite_master WHERE type = 'table'"))
+        return {("main", str(n)): f"sqlite:root={int(r)}" for n, r in rows if n in wanted}
+
+    def find_identity(self, conn: Connection, identity: str) -> tuple[str, str] | None:
+        prefix = "sqlite:root="
+        if not identity.startswith(prefix) or not identity[len(prefix) :].isdigit():
+            return None
+        row = conn.execute(
+            text("SELECT name FROM sqlite_master WHERE type = 'table' AND rootpage = :r"),
+            {"r": int(identity[len(prefix) :])},
+        ).first()
+        return ("main", str(row[0])) if row else None
+
+    def json_array(self, items: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
+        return func.json_array(*items)
+
+    def indexable_equal(
+        self, column: Any, spec: ColumnSpec, item: ColumnElement[Any]
+    ) -> ColumnElement[bool] | None:
+        if spec.kind in ("int", "str"):
+            return column == item  # type: ignore[no-any-return]
+        return None
+
+    def references_to(self, conn: Connection, tables: Sequence[tuple[str, str]]) -> list[Reference]:
+        wanted = {n.lower(): n for s, n in tables if s == "main"}
+        if not wanted:
+            return []
+        rows = conn.execute(
+            text(
+                'SELECT m.name, f.id, f."from", f."to", f."table", f.on_delete FROM sqlite_master m'
+                " JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq"
+            )
+        ).all()
+        grouped: dict[tuple[str, int], tuple[str, list[str], list[str | None], str]] = {}
+        for child, fk_id, col, ref, parent, action in rows:
+            target = wanted.get(str(parent).lower())
+            if target is None:
+                continue
+            entry = grouped.setdefault((str(child), int(fk_id)), (target, [], [], str(action)))
+            entry[1].append(str(col))
+            entry[2].append(None if ref is None else str(ref))
+        out = []
+        for (child, _fk_id), (parent, cols, refs, action) in grouped.items():
+            if any(r is None for r in refs):  # REFERENCES parent without columns: its primary key
+                refs = [
+                    str(r[0])
+                    for r in conn.execute(
+                        text("SELECT name FROM pragma_table_info(:t) WHERE pk > 0 ORDER BY pk"), {"t": parent}
+                    )
+                ]
+            out.append(
+                Reference(
+                    "main", child, tuple(cols), "main", parent, tuple(str(r) for r in refs), None, action
+                )
+            )
+        return out
+
+    def tables_with_triggers(
+        self, conn: Connection, tables: Sequence[SeedTable], event_name: str
+    ) -> set[str]:
+        by_name = {t.name.lower(): t.key for t in tables}
+        found = set()
+        for kind, _name, owner, sql in conn.execute(
+            text("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('trigger', 'table')")
+        ):
+            key = by_name.get(str(owner).lower())
+            if key is None or not sql:
+                continue
+            if kind == "trigger" and _sqlite_trigger_event(str(sql)) == event_name:
+                found.add(key)
+            if kind == "table" and event_name == "INSERT" and _REPLACE_CLAUSE.search(str(sql)):
+                found.add(key)  # a conflict clause that deletes the existing row to make room
+        return found
+
+    def effect_counters(self, conn: Connection, watch: Sequence[SeedTable]) -> Any:
+        total = int(conn.execute(text("SELECT total_changes()")).scalar() or 0)
+        tops = {}
+        for table in watch:
+            if table.without_rowid:
+                continue
+            tops[table.key] = conn.execute(
+                select(func.max(literal_column("rowid"))).select_from(table.sa)
+            ).scalar()
+        counts = {
+            table.qualified: int(conn.execute(select(func.count()).select_from(table.sa)).scalar() or 0)
+            for table in watch
+            if table.replaces_on_conflict
+        }
+        return total, tops, counts
+
+    def effects_between(
+        self, conn: Connection, before: Any, after: Any, watch: Sequence[SeedTable]
+    ) -> Effects:
+        (total, _tops, counts), (total_after, _later, counts_after) = before, after
+        effects = Effects(writes=total_after - total)
+        for name, count in counts.items():
+            # REPLACE conflict resolution deletes rows without counting them as changes: count the table.
+            effects.net_rows[name] = counts_after.get(name, count) - count
+        return effects
+
+    def new_rows_since(self, conn: Connection, before: Any, table: SeedTable) -> ColumnElement[bool] | None:
+        _total, tops, _counts = before
+        if table.key not in tops:
+            return None
+        top = tops[table.key]
+        return literal_column("rowid") > (top if top is not None else 0)
+
+
+_REPLACE_CLAUSE = re.compile(r"\bON\s+CONFLICT\s+REPLACE\b", re.IGNORECASE)
+_TRIGGER_EVENT = re.compile(
+    r"\bCREATE\s+(?:TEMP\w*\s+)?TRIGGER\b.*?\b(INSERT|DELETE|UPDATE)\b", re.IGNORECASE | re.DOTALL
+)
+
+
+def _sqlite_trigger_event(sql: str) -> str | None:
+    """The event (INSERT, DELETE, UPDATE) a SQLite ``CREATE TRIGGER`` statement fires on."""
+    match = _TRIGGER_EVENT.search(sql)
+    return match.group(1).upper() if match else None
 
 
 def seed_dialect(name: str) -> SeedDialect:

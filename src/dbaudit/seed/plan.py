@@ -160,6 +160,8 @@ def plan_tables(
     skipped: dict[str, str] = {}
     for key in sorted(targets):
         reason = _unfillable(schema.tables[key])
+        if schema.tables[key].hidden:
+            reason = f"not seeded: {schema.tables[key].hidden}, so it may not be empty"
         if reason:
             skipped[key] = reason
     cycles: list[CycleBreak] = []

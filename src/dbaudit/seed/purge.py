@@ -1,35 +1,43 @@
-"""``dbaudit purge``: delete exactly the mock rows, children before parents.
+"""``dbaudit purge``: delete exactly the mock rows, in one transaction that holds what it judges.
 
-A row is deleted only when the ledger lists it *and* it still carries its mark (``is_mock = TRUE`` or the
-``MOCK:`` prefix; tables without a markable column rely on the ledger alone).  A row that carries no mark
-and is not in the ledger is never touched.  Before deleting, every foreign key into the mock rows is checked:
-a real row pointing at a mock row (ON DELETE CASCADE would delete it, RESTRICT would fail) makes purge refuse
-and list those rows, deleting nothing.
+A row is deleted only when the ledger records it (by the key the server stored, compared on the server), it
+still carries its mark (``is_mock = TRUE`` or the ``MOCK:`` prefix) or, in a table without a mark, every
+column still holds what the seed wrote, and its table is the one that was seeded (same server identity: not
+dropped and created again, not renamed, mark column still there).
+
+The order, in one transaction: the run lock; the mock rows locked (``SELECT ... FOR UPDATE``; SQLite's
+immediate transaction is one writer already); then table by table, children first, every foreign key in the
+whole database that refers to the table is checked for rows that are not being deleted, then the table's mock
+rows are deleted.  A real row inserted meanwhile either committed before the check (and refuses the purge) or
+waits for the purge to commit and then fails its own foreign key; a cascade never reaches it.  Any such
+reference refuses the whole purge: nothing is deleted.  A table that cannot be judged (re-created, renamed,
+mark column dropped, row-level security in the way) is left with its ledger entries and listed, and the rest
+is purged.  Everything is set-based SQL joined with the ledger: memory does not grow with the rows purged.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import and_, column, func, literal, select, table, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.schema import Table
 
 from dbaudit.config import Settings
 from dbaudit.errors import SeedError
 from dbaudit.seed import ledger as ledger_mod
 from dbaudit.seed.connection import connect, lock_scope, open_engine, refuse_if_protected
-from dbaudit.seed.dialects import SeedDialect, from_jsonable, jsonable
+from dbaudit.seed.dialects import Reference, SeedDialect
+from dbaudit.seed.ledger import LedgerSet, LedgerTables
 from dbaudit.seed.plan import _components, _topological
-from dbaudit.seed.records import BlockingReference, PurgeReport, PurgeResult
-from dbaudit.seed.schema import SeedSchema, SeedTable, only, reflect_schema
+from dbaudit.seed.records import BlockingReference, PurgeReport, PurgeResult, RefusedTable
+from dbaudit.seed.schema import SeedSchema, SeedTable, reflect_schema
 
-CHUNK = 500
 MAX_LISTED = 20
 
 
@@ -45,325 +53,527 @@ def purge(
     When real rows reference mock rows the report lists them in ``blocked`` and nothing is deleted.
     """
     schemas: tuple[str | None, ...] = tuple(settings.schemas) or (None,)
-    ledger_schema = schemas[0]
     with open_engine(settings) as (engine, dialect), connect(engine) as conn:
         refuse_if_protected(conn, settings, schemas, "purge")
-        exists = ledger_mod.ledger_exists(conn, ledger_schema)
+        ledger = ledger_mod.open_ledger(conn, None)
         conn.rollback()
-        if not exists:
+        if ledger is None:
             return PurgeReport(dry_run=dry_run)
-        database = lock_scope(conn, schemas)
-        ledger = ledger_mod.ledger_table(ledger_schema)
+        database = lock_scope(conn)
         locked = False
         try:
             with conn.begin() as transaction:
                 dialect.check_writable(conn)
+                dialect.begin_session(conn)
                 dialect.acquire_lock(conn, database)
                 locked = True
-                schema = reflect_schema(conn, settings.schemas, settings.system_tables)
-                keys = _resolve(schema, tables)
-                report = purge_rows(conn, dialect, schema, ledger, tables=keys, run_id=run_id)
+                report = purge_rows(conn, dialect, ledger, settings, tables=tables, run_id=run_id)
                 if dry_run or report.blocked:
                     transaction.rollback()
-                    return _with(report, dry_run=dry_run)
+                    return dataclasses.replace(report, dry_run=dry_run)
             dropped = False
             with conn.begin():
-                if ledger_mod.remaining(conn, ledger) == 0:
-                    ledger.drop(conn)
-                    dropped = True
+                dropped = ledger_mod.drop_if_empty(conn, ledger)
         except DBAPIError as exc:
-            raise SeedError(
-                f"purging failed: {dialect.describe_error(exc)}", "nothing was committed"
-            ) from exc
+            raise purge_error(dialect, exc) from exc
         finally:
             if locked and dialect.name == "mysql":
                 dialect.release_lock(conn, database)
-    return _with(report, ledger_dropped=dropped)
+    return dataclasses.replace(report, ledger_dropped=dropped)
 
 
-def _with(report: PurgeReport, **changes: Any) -> PurgeReport:
-    import dataclasses
-
-    return dataclasses.replace(report, **changes)
-
-
-def _resolve(schema: SeedSchema, tables: Sequence[str] | None) -> list[str] | None:
-    if not tables:
-        return None
-    out = []
-    for name in tables:
-        table = schema.find(name)
-        if table is None:
-            raise SeedError(f"unknown table {name!r}", "check the name; --schema selects another schema")
-        out.append(table.key)
-    return out
+def purge_error(dialect: SeedDialect, exc: DBAPIError) -> SeedError:
+    if dialect.is_lock_timeout(exc):
+        return SeedError(
+            f"timed out after {dialect.lock_timeout:g} s waiting for a row lock another transaction holds "
+            f"({dialect.describe_error(exc)})",
+            "nothing was deleted; let that transaction finish, then run again (--lock-timeout waits longer)",
+        )
+    return SeedError(f"purging failed: {dialect.describe_error(exc)}", "nothing was committed")
 
 
-def _marker_condition(table: SeedTable, marker: dict[str, Any]) -> ColumnElement[bool] | None:
-    kind = marker.get("kind")
-    column = str(marker.get("column"))
-    if kind == "column" and column in table.sa.c:
-        return table.sa.c[column] == True  # noqa: E712 - SQL comparison, not Python truthiness
-    if kind == "prefix" and column in table.sa.c:
-        return table.sa.c[column].startswith(marker["prefix"], autoescape=True)
-    return None
+@dataclass
+class _Batch:
+    """Ledger sets of one table that record its rows the same way (one run's, or several runs')."""
 
+    table: SeedTable
+    sets: list[LedgerSet]
 
-def _key_clause(
-    table: SeedTable, columns: Sequence[str], keys: Sequence[tuple[Any, ...]]
-) -> ColumnElement[bool]:
-    if len(columns) == 1:
-        return table.sa.c[columns[0]].in_([k[0] for k in keys])
-    return tuple_(*(table.sa.c[c] for c in columns)).in_(list(keys))
+    @property
+    def first(self) -> LedgerSet:
+        return self.sets[0]
+
+    @property
+    def ids(self) -> list[int]:
+        return [s.id for s in self.sets]
 
 
 def purge_rows(
     conn: Connection,
     dialect: SeedDialect,
-    schema: SeedSchema,
-    ledger: Table,
+    ledger: LedgerTables,
+    settings: Settings,
     *,
     tables: Sequence[str] | None,
     run_id: str | None,
+    lenient: bool = False,
 ) -> PurgeReport:
-    """Purge inside the caller's transaction; with blocking references nothing goes (caller rolls back)."""
-    by_name = {(t.schema, t.name): t for t in schema.tables.values()}
-    wanted = {schema.tables[k].name for k in tables} if tables else None
-    found = ledger_mod.entries(conn, ledger, run_id=run_id)
-    grouped: dict[tuple[str | None, str], list[ledger_mod.LedgerEntry]] = defaultdict(list)
-    for entry in found:
-        if wanted is None or entry.table_name in wanted:
-            grouped[(entry.table_schema, entry.table_name)].append(entry)
-    deletable: dict[str, list[tuple[Any, ...]]] = {}
-    key_columns: dict[str, list[str]] = {}
-    conditions: dict[str, ColumnElement[bool] | None] = {}
-    stats: dict[str, dict[str, int]] = {}
-    forget_ids: list[int] = []
-    for (table_schema, name), items in sorted(grouped.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
-        table = by_name.get((table_schema, name))
-        forget_ids.extend(e.id for e in items)
-        if table is None:
-            stats[name] = {"gone": len(items), "kept": 0}
+    """Purge inside the caller's transaction; with blocking references nothing goes (caller rolls back).
+
+    ``lenient``: a name in ``tables`` the ledger holds nothing of selects nothing (else it is an error).
+    """
+    home = dialect.default_schema(conn)
+    sets = _select(ledger_mod.read_sets(conn, ledger, run_id), settings.schemas, tables, home, lenient)
+    if not sets:
+        return PurgeReport()
+    runs = tuple(sorted({s.run_id for s in sets}))
+    by_table: dict[tuple[str, str], list[LedgerSet]] = defaultdict(list)
+    for entry in sets:
+        by_table[entry.qualified].append(entry)
+    wanted: dict[str | None, list[str]] = defaultdict(list)
+    for schema_name, name in by_table:
+        wanted[schema_name].append(name)
+    schema = reflect_schema(conn, (), settings.system_tables, only_tables=dict(wanted))
+    current = {t.qualified: t for t in schema.tables.values()}
+    identities = dialect.table_identities(conn, list(by_table))
+
+    def shown(qualified: tuple[str, str]) -> str:
+        return qualified[1] if qualified[0] == home else ".".join(qualified)
+
+    refused: list[RefusedTable] = []
+    results: dict[str, PurgeResult] = {}
+    batches: list[_Batch] = []
+    for qualified, group in sorted(by_table.items()):
+        recorded = ledger_mod.entry_counts(conn, ledger, [s.id for s in group])
+        seeded = current.get(qualified)
+        why = _refusal(conn, dialect, qualified, group, seeded, identities.get(qualified), shown)
+        if why == "gone":
+            results[shown(qualified)] = PurgeResult(shown(qualified), 0, already_gone=recorded)
+            ledger_mod.forget_sets(conn, ledger, [s.id for s in group])
             continue
-        by_marker: dict[str, list[ledger_mod.LedgerEntry]] = defaultdict(list)
-        for entry in items:
-            by_marker[entry.marker].append(entry)
-        for marker_text, marker_items in by_marker.items():
-            marker = json.loads(marker_text)
-            columns = list(marker_items[0].key)
-            if any(c not in table.columns for c in columns):
-                stats.setdefault(table.key, {"gone": 0, "kept": 0})["gone"] += len(marker_items)
-                continue
-            keys = [_decode(table, columns, e.key) for e in marker_items]
-            condition = _marker_condition(table, marker)
-            present, marked = _present_and_marked(conn, table, columns, keys, condition)
-            counts = stats.setdefault(table.key, {"gone": 0, "kept": 0})
-            counts["gone"] += sum(1 for k in keys if k not in present)
-            counts["kept"] += sum(1 for k in keys if k in present and k not in marked)
-            rows = [k for k in keys if k in marked]
-            if rows:
-                if table.key in key_columns and key_columns[table.key] != columns:
-                    raise SeedError(
-                        f"the ledger records {table.key} under two different keys", "purge per run"
-                    )
-                deletable.setdefault(table.key, []).extend(rows)
-                key_columns[table.key] = columns
-                conditions[table.key] = condition
-    blocked = _blocking(conn, schema, deletable, key_columns)
+        if why is not None:
+            refused.append(RefusedTable(shown(qualified), why, recorded))
+            continue
+        assert seeded is not None
+        for same in _same_shape(group):
+            batches.append(_Batch(seeded, same))
+    hidden = dialect.hidden_by_row_security(conn, [b.table.qualified for b in batches])
+    references = dialect.references_to(conn, sorted({b.table.qualified for b in batches}))
+    children = {(r.schema, r.table) for r in references}
+    hidden_children = dialect.hidden_by_row_security(conn, sorted(children))
+    kept: list[_Batch] = []
+    for batch in batches:
+        qualified = batch.table.qualified
+        reason = hidden.get(qualified) or next(
+            (
+                f"{shown((r.schema, r.table))} refers to it and {hidden_children[(r.schema, r.table)]}: "
+                "references to its mock rows cannot be checked"
+                for r in references
+                if (r.referred_schema, r.referred_table) == qualified
+                and (r.schema, r.table) in hidden_children
+            ),
+            None,
+        )
+        if reason:
+            recorded = ledger_mod.entry_counts(conn, ledger, batch.ids)
+            refused.append(RefusedTable(shown(qualified), reason, recorded))
+        else:
+            kept.append(batch)
+    batches = kept
+    # Hold every row about to be judged: a concurrent insert of a child row waits for this transaction.
+    doomed_counts: dict[int, int] = {}
+    present_counts: dict[int, int] = {}
+    for index, batch in enumerate(batches):
+        doomed_counts[index] = dialect.lock_rows(
+            conn,
+            select(literal(1)).select_from(batch.table.sa).where(_doomed(dialect, ledger, batch)),
+            batch.table,
+        )
+        present_counts[index] = _count(conn, batch.table, _recorded(dialect, ledger, batch))
+    blocked, deleted = _delete_in_order(conn, dialect, ledger, schema, batches, references, shown)
     if blocked:
-        return PurgeReport(blocked=tuple(blocked), runs=tuple(sorted({e.run_id for e in found})))
-    deleted = _delete(conn, dialect, schema, deletable, key_columns, conditions)
-    ledger_mod.forget(conn, ledger, forget_ids)
-    results = []
-    for key in sorted(set(stats) | set(deleted)):
-        counts = stats.get(key, {"gone": 0, "kept": 0})
-        results.append(
-            PurgeResult(key, deleted.get(key, 0), kept_unmarked=counts["kept"], already_gone=counts["gone"])
+        return PurgeReport(blocked=tuple(blocked), runs=runs)
+    for index, batch in enumerate(batches):
+        name = shown(batch.table.qualified)
+        recorded = ledger_mod.entry_counts(conn, ledger, batch.ids)
+        present = present_counts[index]
+        removed = deleted.get(index, 0)
+        previous = results.get(name, PurgeResult(name, 0))
+        content = batch.first.content_columns is not None and batch.first.key_kind != "rows"
+        changed = present - doomed_counts[index] if content else 0
+        unmarked = 0 if content or batch.first.key_kind == "rows" else present - doomed_counts[index]
+        gone = recorded - removed if batch.first.key_kind == "rows" else recorded - present
+        results[name] = PurgeResult(
+            name,
+            previous.deleted + removed,
+            kept_unmarked=previous.kept_unmarked + unmarked,
+            already_gone=previous.already_gone + gone,
+            kept_changed=previous.kept_changed + changed,
         )
-    runs = tuple(sorted({e.run_id for items in grouped.values() for e in items}))
-    return PurgeReport(results=tuple(results), runs=runs)
+        if content:
+            ledger_mod.forget_entries_without_row(conn, dialect, ledger, batch.table, batch.sets)
+        else:
+            ledger_mod.forget_sets(conn, ledger, batch.ids)
+    return PurgeReport(results=tuple(results[k] for k in sorted(results)), runs=runs, refused=tuple(refused))
 
 
-def _decode(table: SeedTable, columns: Sequence[str], key: dict[str, Any]) -> tuple[Any, ...]:
-    out = []
-    for column in columns:
-        spec = table.columns[column]
-        out.append(from_jsonable(key[column], spec.kind, spec.uuid_as_text))
-    return tuple(out)
+def _select(
+    sets: list[LedgerSet], schemas: Sequence[str], tables: Sequence[str] | None, home: str, lenient: bool
+) -> list[LedgerSet]:
+    """The ledger sets ``--schema`` and ``--tables`` select (a bare table name must be unambiguous)."""
+    if schemas:
+        sets = [s for s in sets if s.table_schema in set(schemas)]
+    if not tables:
+        return sets
+    chosen: set[tuple[str, str]] = set()
+    recorded = sorted({s.qualified for s in sets})
+    for name in tables:
+        if "." in name and (tuple(name.split(".", 1)) in recorded):
+            chosen.add((name.split(".", 1)[0], name.split(".", 1)[1]))
+            continue
+        matches = [q for q in recorded if q[1] == name]
+        if len(matches) > 1:
+            home_match = [q for q in matches if q[0] == home]
+            if len(home_match) != 1:
+                listed = ", ".join(".".join(q) for q in matches)
+                raise SeedError(
+                    f"table {name!r} is ambiguous: the ledger holds {listed}", "name it schema.table"
+                )
+            matches = home_match
+        if not matches and lenient:
+            continue
+        if not matches:
+            raise SeedError(
+                f"the ledger holds no mock rows of table {name!r}",
+                "check the name (schema.table for another schema); purge --dry-run lists what it holds",
+            )
+        chosen.add(matches[0])
+    return [s for s in sets if s.qualified in chosen]
 
 
-def _normal(value: Any) -> Any:
-    """Compare keys read back from the database with decoded ledger keys."""
-    if type(value) in (int, str):
-        return value
-    return json.dumps(jsonable(value))
+def _same_shape(group: list[LedgerSet]) -> list[list[LedgerSet]]:
+    shapes: dict[tuple[Any, ...], list[LedgerSet]] = {}
+    for entry in group:
+        shape = (
+            entry.key_kind,
+            entry.key_columns,
+            tuple(sorted(entry.marker.items())),
+            entry.content_columns,
+        )
+        shapes.setdefault(shape, []).append(entry)
+    return list(shapes.values())
 
 
-def _present_and_marked(
+def _same_identity(recorded: str, now: str) -> bool | None:
+    """Whether two identities name the same table: ``None`` when they share nothing to compare."""
+    kind_a, _sep, rest_a = recorded.partition(":")
+    kind_b, _sep, rest_b = now.partition(":")
+    if kind_a != kind_b:
+        return None
+    parts_a = dict(p.partition("=")[::2] for p in rest_a.split(";"))
+    parts_b = dict(p.partition("=")[::2] for p in rest_b.split(";"))
+    shared = set(parts_a) & set(parts_b)
+    if not shared:
+        return None
+    return all(parts_a[k] == parts_b[k] for k in shared)
+
+
+def _refusal(
     conn: Connection,
-    table: SeedTable,
-    columns: Sequence[str],
-    keys: list[tuple[Any, ...]],
-    condition: ColumnElement[bool] | None,
-) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
-    cols = [table.sa.c[c] for c in columns]
-    normal = {tuple(_normal(v) for v in k): k for k in keys}
-    present: set[tuple[Any, ...]] = set()
-    marked: set[tuple[Any, ...]] = set()
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        flag = condition if condition is not None else None
-        stmt = select(*cols, *([flag.label("dbaudit_marked")] if flag is not None else [])).where(
-            _key_clause(table, columns, chunk)
+    dialect: SeedDialect,
+    qualified: tuple[str, str],
+    group: list[LedgerSet],
+    seeded: SeedTable | None,
+    identity: str | None,
+    shown: Any,
+) -> str | None:
+    """Why the table's mock rows cannot be judged now; ``"gone"`` when the table itself is gone."""
+    if seeded is None or identity is None:
+        for entry in group:
+            moved = dialect.find_identity(conn, entry.identity)
+            if moved is not None and moved != qualified:
+                return (
+                    f"renamed to {shown(moved)} since the seed: its rows are no longer where the ledger says"
+                )
+        return "gone"
+    for entry in group:
+        same = _same_identity(entry.identity, identity)
+        if same is False:
+            return (
+                "dropped and created again since the seed (the server's identity of the table changed): "
+                "its rows are not the ones the seed inserted"
+            )
+        if same is None:
+            return "the ledger and the server identify the table differently: it cannot be matched safely"
+        marker = entry.marker
+        if marker.get("kind") in ("column", "prefix") and marker.get("column") not in seeded.columns:
+            return (
+                f"its mark column {marker.get('column')} was dropped since the seed: mock rows cannot be told"
+            )
+        for name in (*entry.key_columns, *(entry.content_columns or ())):
+            if name not in seeded.columns:
+                return f"its column {name} was dropped since the seed: the recorded rows cannot be matched"
+    return None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Which rows
+
+
+def _mark(batch: _Batch, source: Any) -> ColumnElement[bool] | None:
+    return ledger_mod.mark_condition(source, batch.first.marker)
+
+
+def _recorded(
+    dialect: SeedDialect, ledger: LedgerTables, batch: _Batch, source: Any = None
+) -> ColumnElement[bool]:
+    """Rows of the batch's table that some ledger entry of the batch records, by key (mark not looked at)."""
+    entry = ledger.rows.alias("dbaudit_entry")
+    first = batch.first
+    if first.key_kind == "rows":
+        text = _row_text(dialect, batch.table, first.key_columns, source)
+        listed: ColumnElement[bool] = text.in_(select(entry.c.row_key).where(entry.c.set_id.in_(batch.ids)))
+        return listed
+    match = ledger_mod.key_match(dialect, batch.table, entry, first.key_kind, first.key_columns, source)
+    found: ColumnElement[bool] = (
+        select(literal(1)).select_from(entry).where(entry.c.set_id.in_(batch.ids), match).exists()
+    )
+    return found
+
+
+def _doomed(
+    dialect: SeedDialect, ledger: LedgerTables, batch: _Batch, source: Any = None
+) -> ColumnElement[bool]:
+    """Rows of the batch's table that purge deletes: recorded, still marked, unchanged where not marked."""
+    source = source if source is not None else batch.table.sa
+    first = batch.first
+    if first.key_kind == "rows" or first.content_columns is None:
+        conditions = [_recorded(dialect, ledger, batch, source)]
+    else:
+        entry = ledger.rows.alias("dbaudit_entry")
+        match = and_(
+            ledger_mod.key_match(dialect, batch.table, entry, first.key_kind, first.key_columns, source),
+            ledger_mod.content_match(dialect, batch.table, entry, first.content_columns, source),
         )
-        stmt = only(stmt, table)
-        for row in conn.execute(stmt):
-            original = normal.get(tuple(_normal(v) for v in row[: len(cols)]))
-            if original is None:
+        conditions = [
+            select(literal(1)).select_from(entry).where(entry.c.set_id.in_(batch.ids), match).exists()
+        ]
+    mark = _mark(batch, source)
+    if mark is not None:
+        conditions.append(mark)
+    return and_(*conditions)
+
+
+def _row_text(dialect: SeedDialect, seeded: SeedTable, columns: Sequence[str], source: Any = None) -> Any:
+    source = source if source is not None else seeded.sa
+    return dialect.json_array([dialect.key_text(source.c[c], seeded.columns[c]) for c in columns])
+
+
+def _count(conn: Connection, seeded: SeedTable, condition: ColumnElement[bool]) -> int:
+    stmt = select(func.count()).select_from(seeded.sa).where(condition)
+    return int(conn.execute(seeded.restrict(stmt)).scalar() or 0)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Deleting
+
+
+def _delete_in_order(
+    conn: Connection,
+    dialect: SeedDialect,
+    ledger: LedgerTables,
+    schema: SeedSchema,
+    batches: list[_Batch],
+    references: list[Reference],
+    shown: Any,
+) -> tuple[list[BlockingReference], dict[int, int]]:
+    """Children first; before each table, every reference into its doomed rows from rows that stay."""
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for index, batch in enumerate(batches):
+        by_key[batch.table.key].append(index)
+    nodes = sorted(by_key)
+    edges: dict[str, set[str]] = {n: set() for n in nodes}
+    for key in nodes:
+        for fk in schema.tables[key].foreign_keys:
+            if fk.parent in edges and fk.parent != key:
+                edges[key].add(fk.parent)
+    # The catalog's keys too: declared on partitions, or not reflected with the table.
+    key_of = {batch.table.qualified: batch.table.key for batch in batches}
+    for ref in references:
+        child, parent = (
+            key_of.get((ref.schema, ref.table)),
+            key_of.get((ref.referred_schema, ref.referred_table)),
+        )
+        if child is not None and parent is not None and child != parent:
+            edges[child].add(parent)
+    cyclic = {n for comp in _components(nodes, edges) if len(comp) > 1 for n in comp}
+    # Cycles and self-references through nullable keys: the doomed rows let go of each other first (they
+    # are the seed's own rows).
+    for key in nodes:
+        seeded = schema.tables[key]
+        for fk in seeded.foreign_keys:
+            inside = fk.parent == key or (key in cyclic and fk.parent in cyclic)
+            if not (inside and fk.nullable):
                 continue
-            present.add(original)
-            if flag is None or row[len(cols)]:
-                marked.add(original)
-    return present, marked
+            for index in by_key[key]:
+                stmt = (
+                    update(seeded.sa)
+                    .where(_doomed(dialect, ledger, batches[index]))
+                    .values({c: None for c in fk.columns})
+                )
+                conn.execute(seeded.restrict(stmt))
+            if fk.parent != key:
+                edges[key].discard(fk.parent)
+    # Groups that still form a cycle (no nullable key to break it) are deleted together: in one statement
+    # (PostgreSQL) or with the checks deferred to the commit.
+    groups = _components(nodes, edges)
+    group_of = {n: i for i, comp in enumerate(groups) for n in comp}
+    condensed: dict[str, set[str]] = {str(i): set() for i in range(len(groups))}
+    for child, parents in edges.items():
+        for parent in parents:
+            if group_of[child] != group_of[parent]:
+                condensed[str(group_of[child])].add(str(group_of[parent]))
+    order = _topological(sorted(condensed), condensed) or sorted(condensed)
+    watched = dialect.tables_with_triggers(conn, [schema.tables[k] for k in nodes], "DELETE")
+    before = dialect.effect_counters(conn, []) if watched else None
+    deleted: dict[int, int] = {}
+    for group_id in reversed(order):
+        members = groups[int(group_id)]
+        together = {i for k in members for i in by_key[k]} if len(members) > 1 else set()
+        for key in members:
+            for index in by_key[key]:
+                found = _blocking(conn, dialect, ledger, batches, together, index, references, shown)
+                if found:
+                    return found[:MAX_LISTED], deleted
+        if not together:
+            for index in by_key[members[0]]:
+                deleted[index] = _delete_batch(conn, dialect, ledger, batches[index])
+        elif dialect.name == "postgresql":
+            deleted.update(_delete_together(conn, dialect, ledger, batches, sorted(together)))
+        else:
+            dialect.defer_constraints(conn)
+            for index in sorted(together):
+                deleted[index] = _delete_batch(conn, dialect, ledger, batches[index])
+    if before is not None:
+        _no_side_effects(conn, dialect, before, batches, deleted, shown)
+    return [], deleted
 
 
-def _referred_values(
-    conn: Connection,
-    parent: SeedTable,
-    key_cols: Sequence[str],
-    keys: list[tuple[Any, ...]],
-    referred: Sequence[str],
-) -> list[tuple[Any, ...]]:
-    if list(referred) == list(key_cols):
-        return keys
-    out: list[tuple[Any, ...]] = []
-    cols = [parent.sa.c[c] for c in referred]
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        stmt = only(select(*cols).where(_key_clause(parent, key_cols, chunk)), parent)
-        out.extend(tuple(r) for r in conn.execute(stmt))
-    return out
+def _delete_batch(conn: Connection, dialect: SeedDialect, ledger: LedgerTables, batch: _Batch) -> int:
+    seeded = batch.table
+    first = batch.first
+    if first.key_kind == "rows":
+        mark = _mark(batch, seeded.sa)
+        text = _row_text(dialect, seeded, first.key_columns)
+        return dialect.delete_multiset(conn, seeded, text, ledger.rows, batch.ids, mark)
+    removal = seeded.sa.delete().where(_doomed(dialect, ledger, batch))
+    return int(conn.execute(seeded.restrict(removal)).rowcount or 0)
+
+
+def _delete_together(
+    conn: Connection, dialect: SeedDialect, ledger: LedgerTables, batches: list[_Batch], members: list[int]
+) -> dict[int, int]:
+    """PostgreSQL: one DELETE statement with a data-modifying CTE per table; checks run at its end."""
+    statements = []
+    for index in members:
+        batch = batches[index]
+        stmt = batch.table.sa.delete().where(_doomed(dialect, ledger, batch)).returning(literal(1))
+        statements.append((index, batch.table.restrict(stmt)))
+    counted = [
+        (index, stmt.cte(f"dbaudit_purge_{position}")) for position, (index, stmt) in enumerate(statements)
+    ]
+    final = select(*(select(func.count()).select_from(cte).scalar_subquery() for _i, cte in counted))
+    row = conn.execute(final).one()
+    return {index: int(row[position]) for position, (index, _cte) in enumerate(counted)}
 
 
 def _blocking(
     conn: Connection,
-    schema: SeedSchema,
-    deletable: dict[str, list[tuple[Any, ...]]],
-    key_columns: dict[str, list[str]],
+    dialect: SeedDialect,
+    ledger: LedgerTables,
+    batches: list[_Batch],
+    group_members: set[int],
+    index: int,
+    references: list[Reference],
+    shown: Any,
 ) -> list[BlockingReference]:
+    """Rows that stay and refer to a row of ``batches[index]`` about to be deleted."""
+    batch = batches[index]
+    parent = batch.table
     blocked: list[BlockingReference] = []
-    doomed = {key: {tuple(_normal(v) for v in k) for k in rows} for key, rows in deletable.items()}
-    for parent_key, rows in sorted(deletable.items()):
-        parent = schema.tables[parent_key]
-        for child in sorted(schema.tables.values(), key=lambda t: t.key):
-            if child.is_partition:
-                continue  # its rows are the partitioned parent's, checked through the parent's keys
-            for fk in child.foreign_keys:
-                if fk.parent != parent_key:
-                    continue
-                values = _referred_values(conn, parent, key_columns[parent_key], rows, fk.referred)
-                child_key = list(key_columns.get(child.key) or child.identity_key)
-                cols = [child.sa.c[c] for c in child_key] + [child.sa.c[c] for c in fk.columns]
-                for start in range(0, len(values), CHUNK):
-                    chunk = values[start : start + CHUNK]
-                    stmt = only(select(*cols).where(_key_clause(child, fk.columns, chunk)), child)
-                    for row in conn.execute(stmt):
-                        own = tuple(row[: len(child_key)])
-                        if tuple(_normal(v) for v in own) in doomed.get(child.key, set()):
-                            continue
-                        blocked.append(
-                            BlockingReference(
-                                table=child.key,
-                                key=_describe(child_key, own),
-                                references=_target(parent.key, fk.referred, tuple(row[len(child_key) :])),
-                                via=fk.name or ",".join(fk.columns),
-                            )
-                        )
-                        if len(blocked) >= MAX_LISTED:
-                            return blocked
+    for ref in references:
+        if (ref.referred_schema, ref.referred_table) != parent.qualified:
+            continue
+        same = [
+            i
+            for i, other in enumerate(batches)
+            if other.table.qualified == (ref.schema, ref.table) and (i == index or i in group_members)
+        ]
+        source: Any
+        if same:
+            source = batches[same[0]].table.sa.alias("dbaudit_child")
+            child_columns = list(batches[same[0]].table.sa.c.keys())
+        else:
+            child_columns = sorted(set(ref.columns) | set(_primary_key(conn, ref)))
+            source = table(ref.table, *(column(c) for c in child_columns), schema=ref.schema).alias(
+                "dbaudit_child"
+            )
+        key = _primary_key(conn, ref) or list(ref.columns)
+        join = and_(*(source.c[c] == parent.sa.c[r] for c, r in zip(ref.columns, ref.referred, strict=True)))
+        stmt = (
+            select(*(source.c[c] for c in key), *(parent.sa.c[r] for r in ref.referred))
+            .select_from(source.join(parent.sa, join))
+            .where(_doomed(dialect, ledger, batch))
+        )
+        for other in same:
+            # Rows of a table deleted in the same statement (a self-reference, a cycle) do not block.
+            stmt = stmt.where(~_doomed(dialect, ledger, batches[other], source))
+        stmt = stmt.limit(MAX_LISTED)
+        for row in conn.execute(stmt):
+            values = tuple(row)
+            blocked.append(
+                BlockingReference(
+                    table=shown((ref.schema, ref.table)),
+                    key=_describe(key, values[: len(key)]),
+                    references=f"{shown(parent.qualified)} {_describe(ref.referred, values[len(key) :])}",
+                    via=ref.name or ",".join(ref.columns),
+                )
+            )
     return blocked
 
 
-def _target(table: str, columns: Sequence[str], values: tuple[Any, ...]) -> str:
-    return f"{table} {_describe(columns, values)}"
+def _primary_key(conn: Connection, ref: Reference) -> list[str]:
+    """The referencing table's primary key, to name a blocking row (its foreign key names it otherwise)."""
+    from sqlalchemy import inspect
+
+    try:
+        found = inspect(conn).get_pk_constraint(ref.table, schema=ref.schema)
+    except DBAPIError:
+        return []
+    return [str(c) for c in found.get("constrained_columns") or []]
 
 
 def _describe(columns: Sequence[str], values: tuple[Any, ...]) -> str:
     return "(" + ", ".join(f"{c}={v!r}" for c, v in zip(columns, values, strict=False)) + ")"
 
 
-def _delete(
+def _no_side_effects(
     conn: Connection,
     dialect: SeedDialect,
-    schema: SeedSchema,
-    deletable: dict[str, list[tuple[Any, ...]]],
-    key_columns: dict[str, list[str]],
-    conditions: dict[str, ColumnElement[bool] | None],
-) -> dict[str, int]:
-    nodes = sorted(deletable)
-    edges: dict[str, set[str]] = {n: set() for n in nodes}
-    for key in nodes:
-        for fk in schema.tables[key].foreign_keys:
-            if fk.parent in edges and fk.parent != key:
-                edges[key].add(fk.parent)
-    # Cycles and self-references: clear the nullable keys of the doomed rows first.
-    cyclic = {n for comp in _components(nodes, edges) if len(comp) > 1 for n in comp}
-    for key in nodes:
-        table = schema.tables[key]
-        for fk in table.foreign_keys:
-            inside = fk.parent == key or (key in cyclic and fk.parent in cyclic)
-            if inside and fk.nullable:
-                for start in range(0, len(deletable[key]), CHUNK):
-                    chunk = deletable[key][start : start + CHUNK]
-                    stmt = (
-                        update(table.sa)
-                        .where(_key_clause(table, key_columns[key], chunk))
-                        .values({c: None for c in fk.columns})
-                    )
-                    conn.execute(only(stmt, table))
-                if fk.parent != key:
-                    edges[key].discard(fk.parent)
-    order = _topological(nodes, edges)
-    deleted: dict[str, int] = {}
-    if order is None:
-        # A cycle without a nullable key: checks must wait until every row of it is gone.
-        if dialect.name == "postgresql":
-            return _delete_together(conn, schema, nodes, deletable, key_columns, conditions)
-        dialect.defer_constraints(conn)
-        order = sorted(nodes)
-    for key in reversed(order):
-        table = schema.tables[key]
-        total = 0
-        for start in range(0, len(deletable[key]), CHUNK):
-            chunk = deletable[key][start : start + CHUNK]
-            removal = delete(table.sa).where(_key_clause(table, key_columns[key], chunk))
-            condition = conditions.get(key)
-            if condition is not None:
-                removal = removal.where(condition)
-            total += conn.execute(only(removal, table)).rowcount or 0
-        deleted[key] = total
-    return deleted
-
-
-def _delete_together(
-    conn: Connection,
-    schema: SeedSchema,
-    nodes: list[str],
-    deletable: dict[str, list[tuple[Any, ...]]],
-    key_columns: dict[str, list[str]],
-    conditions: dict[str, ColumnElement[bool] | None],
-) -> dict[str, int]:
-    """PostgreSQL: one DELETE statement with a data-modifying CTE per table; checks run at its end."""
-    statements = []
-    for key in nodes:
-        table = schema.tables[key]
-        stmt = delete(table.sa).where(_key_clause(table, key_columns[key], deletable[key]))
-        if conditions.get(key) is not None:
-            stmt = stmt.where(conditions[key])  # type: ignore[arg-type]
-        statements.append(only(stmt, table))
-    *first, last = statements
-    final = last
-    for index, stmt in enumerate(first):
-        final = final.add_cte(stmt.cte(f"dbaudit_purge_{index}"))
-    conn.execute(final)
-    return {key: len(deletable[key]) for key in nodes}
+    before: Any,
+    batches: list[_Batch],
+    deleted: dict[int, int],
+    shown: Any,
+) -> None:
+    """Deleting the mock rows fired triggers: they may delete, update or insert nothing else."""
+    after = dialect.effect_counters(conn, [])
+    effects = dialect.effects_between(conn, before, after, [])
+    expected: dict[tuple[str, str], int] = defaultdict(int)
+    for index, count in deleted.items():
+        expected[batches[index].table.qualified] += count
+    problems = effects.beyond_deletes(expected, shown)
+    if problems:
+        raise SeedError(
+            "deleting the mock rows fires triggers that change other rows (" + "; ".join(problems) + ")",
+            "nothing was deleted; disable those triggers for the purge, or remove the rows by hand",
+        )

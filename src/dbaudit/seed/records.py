@@ -108,8 +108,19 @@ class PurgeResult:
     table: str
     deleted: int
     kept_unmarked: int = 0
-    """Ledger entries whose row no longer carries the mark: left alone."""
+    """Ledger entries whose row no longer carries the mark (the application adopted it): left alone."""
     already_gone: int = 0
+    kept_changed: int = 0
+    """Rows of a table without a mark whose content changed since the seed: kept, with their ledger rows."""
+
+
+@dataclass(frozen=True)
+class RefusedTable:
+    """A table whose mock rows purge could not judge safely: left alone, with its ledger entries."""
+
+    table: str
+    reason: str
+    rows: int
 
 
 @dataclass(frozen=True)
@@ -119,7 +130,13 @@ class PurgeReport:
     dry_run: bool = False
     runs: tuple[str, ...] = ()
     ledger_dropped: bool = False
+    refused: tuple[RefusedTable, ...] = ()
 
     @property
     def total_deleted(self) -> int:
         return sum(r.deleted for r in self.results)
+
+    @property
+    def complete(self) -> bool:
+        """Every selected ledger entry was handled: nothing kept back with its ledger entries."""
+        return not self.blocked and not self.refused and not any(r.kept_changed for r in self.results)

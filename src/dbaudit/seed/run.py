@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError
-from sqlalchemy.sql.schema import Table
 
 from dbaudit.config import Settings
 from dbaudit.errors import SeedError
@@ -38,11 +37,11 @@ from dbaudit.seed.generate import (
     build_rows,
     foreign_keys,
     marker_spec,
-    marker_text,
     numbered_columns,
     own_columns,
     table_rng,
 )
+from dbaudit.seed.guard import InsertGuard
 from dbaudit.seed.plan import PlanRequest, choose_marker, plan_tables, shape_of
 from dbaudit.seed.records import SeedPlan, SeedReport, SkippedTable, TablePlan, TableResult
 from dbaudit.seed.schema import SeedSchema, SeedTable, has_rows, reflect_schema
@@ -81,44 +80,72 @@ def plan_seed(settings: Settings, request: PlanRequest) -> SeedPlan:
 
 
 def run_seed(
-    settings: Settings, request: PlanRequest, *, dry_run: bool = False, force: bool = False
+    settings: Settings,
+    request: PlanRequest,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    allow_trigger_inserts: bool = False,
 ) -> SeedReport:
     """Seed per ``request``; returns what was inserted.  Nothing is committed when ``dry_run``."""
     seeders = all_seeders(settings)
     run_id = new_run_id()
     schemas: tuple[str | None, ...] = tuple(settings.schemas) or (None,)
-    ledger_schema = schemas[0]
     with _collector_paused(), open_engine(settings) as (engine, dialect), connect(engine) as conn:
         refuse_if_protected(conn, settings, schemas, "seed")
+        existing = ledger_mod.open_ledger(conn, None)
         conn.rollback()
-        database = lock_scope(conn, schemas)
-        if dialect.name == "mysql":
-            # DDL commits implicitly on MySQL: make the ledger before the run's transaction (a temporary one
-            # for a dry run, so a dry run leaves nothing behind).
+        database = lock_scope(conn)
+        made_ledger = False
+        if dialect.name == "mysql" and existing is None and not dry_run:
+            # DDL commits implicitly on MySQL: the ledger is made before the run's transaction (and dropped
+            # again below when the run inserts nothing); a dry run makes a temporary one inside it.
             with conn.begin():
                 dialect.check_writable(conn)
-            if not dry_run:
-                with conn.begin():
-                    ledger_mod.ensure_ledger(conn, ledger_schema)
+            with conn.begin():
+                existing = ledger_mod.ensure_ledger(conn, None)
+            made_ledger = True
+        writer = ledger_mod.LedgerWriter(
+            conn, dialect, existing, run_id, None, temporary=dialect.name == "mysql" and existing is None
+        )
         locked = False
         try:
             with conn.begin() as transaction:
                 dialect.check_writable(conn)
+                dialect.begin_session(conn)
                 dialect.acquire_lock(conn, database)
                 locked = True
-                ledger = _ledger(conn, dialect, ledger_schema, dry_run)
                 schema = reflect_schema(conn, settings.schemas, settings.system_tables)
+                see_row_security(conn, dialect, schema)
                 purged = 0
                 if force:
-                    purged = _purge_first(conn, dialect, schema, ledger, request)
+                    purged = _purge_first(conn, dialect, schema, writer, settings, request)
                 plan = plan_tables(schema, settings, request, seeders)
                 results, late_skips = execute_plan(
-                    conn, dialect, schema, plan, settings, request, seeders, ledger, run_id
+                    conn,
+                    dialect,
+                    schema,
+                    plan,
+                    settings,
+                    request,
+                    seeders,
+                    writer,
+                    allow_trigger_inserts=allow_trigger_inserts,
                 )
                 plan = with_late_skips(plan, late_skips)
                 if dry_run:
                     transaction.rollback()
+            if made_ledger and not results:
+                with conn.begin():
+                    ledger_mod.drop_if_empty(conn, ledger_mod.ledger_tables(None))
         except DBAPIError as exc:
+            if dialect.is_lock_timeout(exc):
+                raise SeedError(
+                    f"timed out after {dialect.lock_timeout:g} s waiting for a lock another transaction "
+                    "holds "
+                    f"({dialect.describe_error(exc)})",
+                    "nothing was committed; let that transaction finish, then run again (--lock-timeout)",
+                ) from exc
             raise SeedError(
                 f"seeding failed: {dialect.describe_error(exc)}", "nothing was committed"
             ) from exc
@@ -135,6 +162,16 @@ def run_seed(
         purged_first=purged,
         undo_command="" if dry_run or not results else undo_command(run_id, settings),
     )
+
+
+def see_row_security(conn: Connection, dialect: SeedDialect, schema: SeedSchema) -> None:
+    """Tables whose rows row-level security may hide from this role are never taken for empty."""
+    hidden = dialect.hidden_by_row_security(conn, [t.qualified for t in schema.tables.values()])
+    for table in schema.tables.values():
+        reason = hidden.get(table.qualified)
+        if reason:
+            table.hidden = reason
+            table.has_rows = True
 
 
 @contextmanager
@@ -155,31 +192,43 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _ledger(conn: Connection, dialect: SeedDialect, schema: str | None, dry_run: bool) -> Table:
-    if dialect.name == "mysql" and dry_run and not ledger_mod.ledger_exists(conn, schema):
-        table = ledger_mod.ledger_table(schema)
-        table._prefixes = ["TEMPORARY"]
-        table.create(conn)
-        return table
-    return ledger_mod.ensure_ledger(conn, schema)
-
-
 def _purge_first(
-    conn: Connection, dialect: SeedDialect, schema: SeedSchema, ledger: Table, request: PlanRequest
+    conn: Connection,
+    dialect: SeedDialect,
+    schema: SeedSchema,
+    writer: ledger_mod.LedgerWriter,
+    settings: Settings,
+    request: PlanRequest,
 ) -> int:
     from dbaudit.seed.purge import purge_rows
 
+    if writer.tables_ is None:
+        return 0
     names = []
     for name in request.tables:
         table = schema.find(name)
         if table is not None:
-            names.append(table.key)
-    report = purge_rows(conn, dialect, schema, ledger, tables=names or None, run_id=None)
+            names.append(".".join(table.qualified))
+    report = purge_rows(
+        conn,
+        dialect,
+        writer.tables_,
+        settings.replace(schemas=()),
+        tables=names or None,
+        run_id=None,
+        lenient=True,
+    )
     if report.blocked:
         first = report.blocked[0]
         raise SeedError(
             f"--force cannot remove the earlier mock rows: real row {first.table} {first.key} references "
             f"{first.references}",
+            "see dbaudit purge --dry-run",
+        )
+    if report.refused:
+        first_refused = report.refused[0]
+        raise SeedError(
+            f"--force cannot remove the earlier mock rows of {first_refused.table}: {first_refused.reason}",
             "see dbaudit purge --dry-run",
         )
     for table in schema.tables.values():
@@ -195,14 +244,17 @@ def execute_plan(
     settings: Settings,
     request: PlanRequest,
     seeders: list[LoadedSeeder],
-    ledger: Table,
-    run_id: str,
+    writer: ledger_mod.LedgerWriter,
+    *,
+    allow_trigger_inserts: bool = False,
 ) -> tuple[list[TableResult], list[SkippedTable]]:
     """Generate and insert every planned table, group by group; returns the results and the tables skipped.
 
-    A table that turns out to have no parent row for a required foreign key is found while its rows are
-    generated, before anything of it is written: it is skipped with the reason (and so are the tables that
-    needed it), and the run goes on.  An error from the database while inserting aborts the whole run.
+    Each table (each cycle inserted together) is written inside a savepoint with its ledger rows.  A table
+    that turns out to have no parent row for a required foreign key is found while its rows are generated;
+    a table whose insert makes triggers change existing rows, or write rows the run cannot account for, is
+    rolled back to its savepoint.  Either is skipped with the reason (and so are the tables that needed it),
+    and the run goes on.  Any other error from the database while inserting aborts the whole run.
     """
     state = RunState(
         conn=conn,
@@ -213,8 +265,10 @@ def execute_plan(
         tenant_columns=settings.tenant_columns,
         tenant_option=request.tenant,
     )
+    guard = InsertGuard(conn, dialect, schema, writer, allow_trigger_inserts)
+    planned = [schema.tables[tp.table] for tp in plan.tables]
+    guard.prepare(planned)
     results: list[TableResult] = []
-    book = ledger_mod.LedgerBook(run_id)  # written once, after the last table
     state.prefetched = _prefetch_numbers(conn, dialect, schema, plan)
     for index, mode in enumerate(plan.group_modes):
         members = [tp for tp in plan.tables if tp.group == index]
@@ -225,11 +279,14 @@ def execute_plan(
                 deferred = {tuple(d.split(",")) for d in tp.deferred}
                 seeder, marker = _seeder(seeders, table, schema), _marker(table, settings)
                 try:
-                    if _streamable(dialect, table, tp):
-                        rows = _insert_streamed(state, table, tp.rows, seeder, marker)
-                    else:
-                        rows = build_rows(state, table, tp.rows, seeder, marker, deferred)
-                        _insert(conn, dialect, table, rows)
+                    with conn.begin_nested():
+                        before = guard.before([table])
+                        if _streamable(dialect, table, tp):
+                            rows = _insert_streamed(state, table, tp.rows, seeder, marker)
+                        else:
+                            rows = build_rows(state, table, tp.rows, seeder, marker, deferred)
+                            _insert(conn, dialect, table, rows)
+                        guard.after(before, [(table, rows)])
                 except UnfillableTable as exc:
                     state.skipped[table.key] = exc.reason
                     continue
@@ -250,6 +307,15 @@ def execute_plan(
                 for _tp, _table, rows in made:
                     foreign_keys(state, rows, set())
                 _repoint(state, [rows for _tp, _table, rows in made])
+                with conn.begin_nested():
+                    before = guard.before([t for _tp, t, _r in made])
+                    if mode == "deferred":
+                        dialect.defer_constraints(conn)
+                        for _tp, table, rows in made:
+                            _insert(conn, dialect, table, rows)
+                    else:
+                        _insert_together(conn, dialect, made)
+                    guard.after(before, [(t, r) for _tp, t, r in made])
             except UnfillableTable as exc:
                 for tp in members:  # a cycle inserted together is filled whole or not at all
                     state.created.pop(tp.table, None)
@@ -257,23 +323,7 @@ def execute_plan(
                         exc.reason if tp.table == exc.table else f"in a cycle with {exc.table}: {exc.reason}"
                     )
                 continue
-            if mode == "deferred":
-                dialect.defer_constraints(conn)
-                for _tp, table, rows in made:
-                    _insert(conn, dialect, table, rows)
-            else:
-                try:
-                    with conn.begin_nested():
-                        dialect.insert_together(conn, [(t, r.columns, r.tuples()) for _tp, t, r in made])
-                except DBAPIError as exc:
-                    names = ", ".join(t.key for _tp, t, _r in made)
-                    raise SeedError(
-                        f"inserting the cycle {names} failed: {dialect.describe_error(exc)}",
-                        "nothing was committed",
-                    ) from exc
         for tp, table, rows in made:
-            key_columns = [c for c in table.identity_key if c in rows.data]
-            book.add(dialect, table, key_columns, rows.tuples(key_columns), marker_text(rows.marker))
             results.append(
                 TableResult(
                     table=tp.table,
@@ -285,9 +335,22 @@ def execute_plan(
                     note=_note(state, table, tp, rows),
                 )
             )
-    book.write(conn, dialect, ledger)
     skipped = [SkippedTable(key, state.skipped[key]) for key in sorted(state.skipped)]
     return results, skipped
+
+
+def _insert_together(
+    conn: Connection, dialect: SeedDialect, made: list[tuple[TablePlan, SeedTable, TableRows]]
+) -> None:
+    try:
+        with conn.begin_nested():
+            dialect.insert_together(conn, [(t, r.columns, r.tuples()) for _tp, t, r in made])
+    except DBAPIError as exc:
+        names = ", ".join(t.key for _tp, t, _r in made)
+        raise SeedError(
+            f"inserting the cycle {names} failed: {dialect.describe_error(exc)}",
+            "nothing was committed",
+        ) from exc
 
 
 PREFETCH_ROWS = 10_000

@@ -34,6 +34,7 @@ from dbaudit.seed.constraints import CheckRules, parse_checks
 from dbaudit.seed.values import ColumnSpec, classify
 
 LEDGER_TABLE = "dbaudit_ledger"
+LEDGER_TABLES = "dbaudit_ledger_tables"
 PROTECTED_TABLE = "dbaudit_protected"
 
 
@@ -71,15 +72,42 @@ class SeedTable:
     inherited: bool = False
     """PostgreSQL: the table has inheritance children, so queries say ``ONLY`` to mean its own rows."""
     has_rows: bool = False
+    schema_name: str = ""
+    """The schema the table lives in, also when reflected as the connection's default (``schema`` None)."""
+    hidden: str | None = None
+    """Why this role cannot see every row (PostgreSQL row-level security): never treated as empty."""
+    without_rowid: bool = False
+    """SQLite ``WITHOUT ROWID``."""
+    replaces_on_conflict: bool = False
+    """SQLite: a constraint resolves conflicts by REPLACE, so an insert may delete an existing row."""
+
+    @property
+    def qualified(self) -> tuple[str, str]:
+        return (self.schema_name or self.schema or "", self.name)
 
     @property
     def identity_key(self) -> tuple[str, ...]:
-        """Columns that identify one row: the primary key, else the first unique key, else every column."""
+        """Columns that identify one row: the primary key, else the first unique key over NOT NULL columns,
+        else every column (:attr:`keyless`)."""
         if self.primary_key:
             return self.primary_key
-        if self.uniques:
-            return self.uniques[0]
+        for unique in self.uniques:
+            if all(c in self.columns and not self.columns[c].nullable for c in unique):
+                return unique
         return tuple(name for name, spec in self.columns.items() if not spec.skip)
+
+    @property
+    def keyless(self) -> bool:
+        """No primary key and no unique key over NOT NULL columns: equal rows cannot be told apart."""
+        if self.primary_key:
+            return False
+        return not any(
+            all(c in self.columns and not self.columns[c].nullable for c in u) for u in self.uniques
+        )
+
+    def restrict(self, stmt: Any) -> Any:
+        """``stmt`` limited to this table's own rows (``ONLY`` when it has inheritance children)."""
+        return only(stmt, self)
 
     def writable(self) -> list[str]:
         return [name for name, spec in self.columns.items() if not spec.skip]
@@ -105,16 +133,28 @@ def is_system(name: str, patterns: tuple[str, ...]) -> bool:
 _NEXTVAL = re.compile(r"nextval\('((?:[^']|'')+)'")
 
 
-def reflect_schema(conn: Connection, schemas: tuple[str, ...], system: tuple[str, ...]) -> SeedSchema:
-    """Reflect every table of ``schemas`` (the connection's default schema when empty), in bulk."""
+def reflect_schema(
+    conn: Connection,
+    schemas: tuple[str, ...],
+    system: tuple[str, ...],
+    only_tables: dict[str | None, list[str]] | None = None,
+) -> SeedSchema:
+    """Reflect every table of ``schemas`` (the connection's default schema when empty), in bulk; with
+    ``only_tables``, just those tables of each schema (and the tables their foreign keys refer to)."""
     dialect = conn.dialect.name
     metadata = MetaData()
-    targets: tuple[str | None, ...] = schemas or (None,)
+    targets: tuple[str | None, ...] = tuple(only_tables) if only_tables is not None else (schemas or (None,))
     with warnings.catch_warnings():
         # SQLAlchemy warns about types and constraints it reads only partly; the seeder copes (an unknown
         # type makes a table unseedable with a reason), so the warnings are noise to the user.
         warnings.simplefilter("ignore", SAWarning)
         for schema in targets:
+            if only_tables is not None:
+                present = set(inspect(conn).get_table_names(schema=schema))
+                names = [n for n in only_tables[schema] if n in present]
+                if names:
+                    metadata.reflect(conn, schema=schema, views=False, resolve_fks=True, only=names)
+                continue
             metadata.reflect(conn, schema=schema, views=False, resolve_fks=True)
     inspector = inspect(conn)
     domains: dict[str, list[tuple[str | None, str]]] = {}
@@ -134,12 +174,32 @@ def reflect_schema(conn: Connection, schemas: tuple[str, ...], system: tuple[str
         tables[key] = _seed_table(key, sa_table, dialect, checks_raw, domains)
         if dialect == "mysql":
             _unescape_backticks(tables[key])
+    default_schema = str(conn.dialect.default_schema_name or "main")
+    for table in tables.values():
+        table.schema_name = table.schema or default_schema
     if dialect == "sqlite":
         _sqlite_uniques(conn, tables)
+        _sqlite_table_options(conn, tables)
     if dialect == "postgresql":
         _partitions(conn, tables)
     probe_tables(conn, list(tables.values()))
     return SeedSchema(dialect=dialect, tables=tables, metadata=metadata)
+
+
+_WITHOUT_ROWID = re.compile(r"\)\s*WITHOUT\s+ROWID\s*;?\s*$", re.IGNORECASE)
+_REPLACE = re.compile(r"\bON\s+CONFLICT\s+REPLACE\b", re.IGNORECASE)
+
+
+def _sqlite_table_options(conn: Connection, tables: dict[str, SeedTable]) -> None:
+    """``WITHOUT ROWID`` tables, and tables whose constraints resolve conflicts by REPLACE."""
+    definitions = {
+        str(name): str(sql or "")
+        for name, sql in conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+    }
+    for table in tables.values():
+        sql = definitions.get(table.name, "")
+        table.without_rowid = bool(_WITHOUT_ROWID.search(sql))
+        table.replaces_on_conflict = bool(_REPLACE.search(sql))
 
 
 def _check_constraints(inspector: Any, sa_table: Table) -> list[tuple[str | None, str]]:

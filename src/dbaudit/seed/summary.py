@@ -88,16 +88,22 @@ def render_purge_report(report: PurgeReport) -> str:
         lines += ["", "Nothing was deleted. Delete or re-point those rows first, or purge fewer tables."]
         return "\n".join(lines) + "\n"
     title = "Dry run (rolled back, nothing deleted)" if report.dry_run else "Purged"
-    if not report.results:
+    if not report.results and not report.refused:
         return f"{title}: no mock rows found.\n"
-    rows = [[r.table, r.deleted, r.kept_unmarked, r.already_gone] for r in report.results]
-    lines = [
-        f"{title}: {report.total_deleted} mock rows (runs: {', '.join(report.runs) or '-'})",
-        "",
-        tabulate(
-            rows, headers=["table", "deleted", "kept (mark removed)", "already gone"], tablefmt="github"
-        ),
-    ]
+    lines = [f"{title}: {report.total_deleted} mock rows (runs: {', '.join(report.runs) or '-'})"]
+    if report.results:
+        rows = [[r.table, r.deleted, r.kept_unmarked, r.kept_changed, r.already_gone] for r in report.results]
+        headers = ["table", "deleted", "kept (mark removed)", "kept (changed)", "already gone"]
+        lines += ["", tabulate(rows, headers=headers, tablefmt="github")]
+    if report.refused:
+        lines += ["", "Left alone, with their ledger entries (purge could not judge them safely):"]
+        lines += [f"- {r.table} ({r.rows} rows recorded): {r.reason}" for r in report.refused]
+    if any(r.kept_changed for r in report.results):
+        lines += [
+            "",
+            "Rows marked kept (changed) differ from what the seed wrote: a real row may have taken a mock "
+            "row's key. They and their ledger entries stay; check them, then delete them by hand.",
+        ]
     if report.ledger_dropped:
         lines += ["", "The ledger is empty and was dropped."]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,235 @@
+"""What an insert did besides inserting the seeder's rows, and the ledger rows that record what it inserted.
+
+Triggers and rules run inside the seeder's transaction: an ``AFTER INSERT`` trigger may update real rows of
+another table, insert audit rows, or rewrite the row being inserted (its key, its mark).  Tables where that
+can happen (the dialect says which: triggers, rules, SQLite ``ON CONFLICT REPLACE``) are watched: the
+transaction's own write counters are read before and after the insert (PostgreSQL per table,
+``pg_stat_xact_user_tables``; MariaDB the session's ``Handler_*`` counters; SQLite ``total_changes()``).
+Anything beyond the rows sent rolls the table back to its savepoint and skips it (``trigger side effects``),
+except rows inserted into other tables with ``--allow-trigger-inserts``, which are found and recorded in the
+ledger like the seeder's own.  Every table's rows are then recorded as the server stored them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import literal, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from dbaudit.errors import SeedError
+from dbaudit.seed import ledger as ledger_mod
+from dbaudit.seed.dialects import SeedDialect
+from dbaudit.seed.generate import TableRows, UnfillableTable
+from dbaudit.seed.ledger import mark_condition
+from dbaudit.seed.schema import SeedSchema, SeedTable
+
+SIDE_EFFECTS = "trigger side effects"
+
+
+def key_shape(table: SeedTable, written: Sequence[str]) -> tuple[tuple[str, ...], str]:
+    """The columns that identify a seeded row of ``table`` and how the ledger records them.
+
+    The primary key, else a unique key over NOT NULL columns, whose values the seeder wrote; a single integer
+    column is recorded as ranges (``int``), other keys as the server's text (``text``).  Without such a key,
+    every written column, and equal rows are told apart only by how many there are (``rows``).
+    """
+    candidates = [table.primary_key] if table.primary_key else []
+    candidates += [
+        u for u in table.uniques if all(c in table.columns and not table.columns[c].nullable for c in u)
+    ]
+    for key in candidates:
+        if key and all(c in written for c in key):
+            if len(key) == 1 and table.columns[key[0]].kind == "int":
+                return tuple(key), "int"
+            return tuple(key), "text"
+    return tuple(c for c in written), "rows"
+
+
+@dataclass
+class InsertGuard:
+    """Watches each table's insert inside its savepoint, then records the rows in the ledger."""
+
+    conn: Connection
+    dialect: SeedDialect
+    schema: SeedSchema
+    writer: ledger_mod.LedgerWriter
+    allow_trigger_inserts: bool = False
+    watched: set[str] = field(default_factory=set)
+    identities: dict[tuple[str, str], str] = field(default_factory=dict)
+    home: str = ""
+    recorded: dict[tuple[str, str], list[tuple[int, str, tuple[str, ...]]]] = field(default_factory=dict)
+
+    def prepare(self, planned: Sequence[SeedTable]) -> None:
+        """One catalog read for every table the run plans to fill."""
+        self.watched = self.dialect.tables_with_triggers(self.conn, list(planned), "INSERT")
+        self.identities = self.dialect.table_identities(self.conn, [t.qualified for t in planned])
+        self.home = self.dialect.default_schema(self.conn)
+
+    def shown(self, qualified: tuple[str, str]) -> str:
+        return qualified[1] if qualified[0] == self.home else ".".join(qualified)
+
+    def before(self, tables: Sequence[SeedTable]) -> tuple[list[SeedTable], Any] | None:
+        """Counters before inserting ``tables``, when one of them is watched."""
+        if not any(t.key in self.watched for t in tables):
+            return None
+        if self.allow_trigger_inserts:
+            watch = sorted(self.schema.tables.values(), key=lambda t: t.key)
+        else:
+            watch = list(tables)
+        return watch, self.dialect.effect_counters(self.conn, watch)
+
+    def after(
+        self, before: tuple[list[SeedTable], Any] | None, made: Sequence[tuple[SeedTable, TableRows]]
+    ) -> None:
+        """Check what the insert of ``made`` did (raises :class:`UnfillableTable` to roll it back) and record
+        its rows in the ledger."""
+        trigger_rows: list[tuple[SeedTable, ColumnElement[bool]]] = []
+        if before is not None:
+            trigger_rows = self._effects(before, made)
+        for table, rows in made:
+            self._record(table, rows, verify=before is not None)
+        for target, where in trigger_rows:
+            self._record_trigger_rows(target, where, made[0][0])
+
+    def _effects(
+        self, before: tuple[list[SeedTable], Any], made: Sequence[tuple[SeedTable, TableRows]]
+    ) -> list[tuple[SeedTable, ColumnElement[bool]]]:
+        watch, counters = before
+        after = self.dialect.effect_counters(self.conn, watch)
+        effects = self.dialect.effects_between(self.conn, counters, after, watch)
+        expected = {table.qualified: rows.count for table, rows in made}
+        first = made[0][0]
+        problems, extra = effects.beyond_insert(expected, self.shown)
+        if problems:
+            raise UnfillableTable(first.key, f"{SIDE_EFFECTS}: {'; '.join(problems)}")
+        total = sum(extra.values()) if isinstance(extra, dict) else extra
+        if not total:
+            return []
+        where_text = (
+            ", ".join(f"{n} into {self.shown(q)}" for q, n in sorted(extra.items()))
+            if isinstance(extra, dict)
+            else f"{total} rows into other tables"
+        )
+        if not self.allow_trigger_inserts:
+            raise UnfillableTable(
+                first.key,
+                f"{SIDE_EFFECTS}: its triggers insert {where_text} (--allow-trigger-inserts lets them in)",
+            )
+        return self._find_trigger_rows(counters, extra, {t.key for t, _r in made}, first)
+
+    def _find_trigger_rows(
+        self, counters: Any, extra: dict[tuple[str, str], int] | int, members: set[str], first: SeedTable
+    ) -> list[tuple[SeedTable, ColumnElement[bool]]]:
+        by_name = {t.qualified: t for t in self.schema.tables.values()}
+        found: list[tuple[SeedTable, ColumnElement[bool]]] = []
+        if isinstance(extra, dict):
+            for qualified, count in sorted(extra.items()):
+                target = by_name.get(qualified)
+                if target is None:
+                    raise UnfillableTable(
+                        first.key,
+                        f"{SIDE_EFFECTS}: its triggers insert into {self.shown(qualified)}, which this run "
+                        "does not reflect (add its schema with --schema)",
+                    )
+                where = self._new_rows(counters, target)
+                if where is None or self._count(target, where) != count:
+                    raise UnfillableTable(
+                        first.key,
+                        f"{SIDE_EFFECTS}: cannot tell which rows its triggers inserted into {target.key}",
+                    )
+                found.append((target, where))
+            return found
+        total = 0
+        for target in sorted(self.schema.tables.values(), key=lambda t: t.key):
+            if target.key in members:
+                continue
+            where = self._new_rows(counters, target)
+            if where is None:
+                continue
+            count = self._count(target, where)
+            if count:
+                found.append((target, where))
+                total += count
+        if total != extra:
+            raise UnfillableTable(
+                first.key,
+                f"{SIDE_EFFECTS}: its triggers wrote {extra} rows, {total} of them found as new rows of "
+                "other tables (the rest updated or deleted rows, or went where they cannot be traced)",
+            )
+        return found
+
+    def _new_rows(self, counters: Any, target: SeedTable) -> ColumnElement[bool] | None:
+        where = self.dialect.new_rows_since(self.conn, counters, target)
+        if where is None:
+            return None
+        for set_id, kind, key_columns in self.recorded.get(target.qualified, []):
+            entry = self.writer.tables.rows
+            match = ledger_mod.key_match(self.dialect, target, entry, kind, key_columns)
+            seen = select(literal(1)).select_from(entry).where(entry.c.set_id == set_id, match).exists()
+            where = where & ~seen
+        return where
+
+    def _count(self, target: SeedTable, where: ColumnElement[bool]) -> int:
+        from sqlalchemy import func
+
+        stmt = select(func.count()).select_from(target.sa).where(where)
+        return int(self.conn.execute(target.restrict(stmt)).scalar() or 0)
+
+    def _identity(self, table: SeedTable) -> str:
+        if table.qualified not in self.identities:
+            self.identities.update(self.dialect.table_identities(self.conn, [table.qualified]))
+        identity = self.identities.get(table.qualified)
+        if identity is None:
+            raise SeedError(
+                f"the server does not know table {table.key} by its name", "nothing was committed"
+            )
+        return identity
+
+    def _record(self, table: SeedTable, rows: TableRows, *, verify: bool) -> None:
+        marker = rows.marker
+        key_columns, kind = key_shape(table, rows.columns)
+        content = (
+            tuple(table.sa.c.keys())
+            if marker.get("kind") not in ("column", "prefix") and kind != "rows"
+            else None
+        )
+        identity = self._identity(table)
+        writer = self.writer
+        keys = rows.tuples(key_columns)
+        if kind == "rows":
+            set_id = writer.open_set(table, identity, marker, key_columns, kind, None)
+            writer.add_multiset(set_id, table, key_columns, keys, mark_condition(table.sa, marker))
+        elif kind == "int" and not verify and content is None:
+            set_id = writer.open_set(table, identity, marker, key_columns, kind, None)
+            writer.add_ranges(set_id, [k[0] for k in keys])
+        else:
+            # Read back as stored: the server's text of each key (a trigger or a type may have changed
+            # it), and only rows that still carry the mark.
+            kind = "text"
+            set_id = writer.open_set(table, identity, marker, key_columns, kind, content)
+            found = writer.copy_rows(
+                set_id, table, key_columns, keys, content, mark_condition(table.sa, marker)
+            )
+            if found != rows.count:
+                raise UnfillableTable(
+                    table.key,
+                    f"{SIDE_EFFECTS}: {rows.count - found} of {rows.count} rows are not stored as they were "
+                    "inserted (a trigger or rule changed their key or their mark)",
+                )
+        self.recorded.setdefault(table.qualified, []).append((set_id, kind, key_columns))
+
+    def _record_trigger_rows(self, target: SeedTable, where: ColumnElement[bool], source: SeedTable) -> None:
+        written = tuple(target.sa.c.keys())
+        key_columns, kind = key_shape(target, written)
+        if kind == "int":
+            kind = "text"
+        content = written if kind != "rows" else None
+        set_id = self.writer.open_set(
+            target, self._identity(target), {"kind": "ledger"}, key_columns, kind, content, trigger_rows=True
+        )
+        self.writer.copy_where(set_id, target, key_columns, content, where)
+        self.recorded.setdefault(target.qualified, []).append((set_id, kind, key_columns))
