@@ -157,6 +157,28 @@ class SeedDialect:
         """The statement gave up waiting for a lock another transaction holds."""
         return False
 
+    #: Server error codes of a statement the server cancelled (a timeout), not of bad data.
+    cancelled_codes: frozenset[Any] = frozenset()
+
+    def gave_up(self, exc: DBAPIError) -> bool:
+        """The server cancelled the statement (a statement or lock timeout), rather than rejecting a row."""
+        if self.is_lock_timeout(exc):
+            return True
+        orig = exc.orig
+        code = getattr(orig, "pgcode", None) or (getattr(orig, "args", None) or (None,))[0]
+        return code in self.cancelled_codes
+
+    def connection_lost(self, conn: Connection, exc: DBAPIError) -> bool:
+        """The connection broke (the server went away, the session was killed), by the driver's own codes;
+        a constraint the server reports with a driver's ``OperationalError`` is not that."""
+        if exc.connection_invalidated:
+            return True
+        try:
+            raw = conn.connection.dbapi_connection
+        except Exception:  # a connection that cannot even be reached is lost
+            return True
+        return bool(conn.dialect.is_disconnect(exc.orig, raw, None))  # type: ignore[arg-type]
+
     # -- Sessions and locks ----------------------------------------------------------------------------
 
     def begin_session(self, conn: Connection) -> None:
@@ -416,6 +438,7 @@ def _describe_changes(
 
 class PostgresDialect(SeedDialect):
     name = "postgresql"
+    cancelled_codes = frozenset({"57014", "55P03"})  # query_canceled (statement_timeout), lock_not_available
 
     def check_writable(self, conn: Connection) -> None:
         read_only = conn.execute(text("SELECT current_setting('transaction_read_only')")).scalar()
@@ -813,6 +836,7 @@ class PostgresDialect(SeedDialect):
 
 class MySQLDialect(SeedDialect):
     name = "mysql"
+    cancelled_codes = frozenset({1969, 3024, 1205})  # max_statement_time, max_execution_time, lock wait
     batch_rows = 1000
 
     def check_writable(self, conn: Connection) -> None:

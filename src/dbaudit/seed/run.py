@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError
+from sqlalchemy.exc import DBAPIError, PendingRollbackError
 
 from dbaudit.config import Settings
 from dbaudit.errors import SeedError
@@ -495,10 +495,15 @@ def _insert(conn: Connection, dialect: SeedDialect, table: SeedTable, rows: Tabl
                 dialect.insert_rows(conn, table, columns, tuples)
     except DBAPIError as exc:
         message = dialect.describe_error(exc)
-        if exc.connection_invalidated or isinstance(exc, OperationalError):
+        if dialect.connection_lost(conn, exc):
             raise SeedError(
-                f"inserting into {table.key} failed: {scrub(message)}",
-                "the connection was lost or the server gave up; nothing was committed",
+                f"inserting into {table.key} failed: the connection was lost ({scrub(message)})",
+                "nothing was committed",
+            ) from exc
+        if dialect.gave_up(exc):
+            raise SeedError(
+                f"inserting into {table.key} failed: the server gave up ({scrub(message)})",
+                "nothing was committed; raise the statement or lock timeout, or seed fewer rows",
             ) from exc
         row = _failing_row(conn, dialect, table, columns, tuples, exc, probe=not atomic)
         where = f"; row {row}" if row else ""
