@@ -501,6 +501,67 @@ def seed_200k(ctx: Context) -> CaseResult:
     return _seed_volume(ctx, "seed_200k", ctx.sizes.volume_rows_small)
 
 
+def purge_volume(ctx: Context) -> CaseResult:
+    """Issue 11's case: purge 1,000,000 mock rows against one plain DELETE of the same id range.
+
+    Before each measured run (untimed) the same ``dbaudit seed`` fills the volume table, beside a child table
+    of 100,000 real rows whose foreign key into it purge must check.
+    """
+    rows = ctx.sizes.volume_rows
+    result = CaseResult(
+        "purge_volume",
+        f"purge, PostgreSQL, {rows:,} mock rows in one table (a referencing table of real rows)",
+        "psycopg2: DELETE ... WHERE id BETWEEN of the same rows",
+        2.0,
+        "rows",
+        rows,
+    )
+    ctx.log(f"building the volume table; each run seeds {rows:,} rows first (untimed) ...")
+    schema = ctx.registry.pg_schema("purgevolume")
+    servers.pg_run_batches(schema, [*seeding.volume_statements(), *seeding.purge_child_statements()], batch=1)
+    url = servers.pg_fixture_url(schema)
+    table = seeding.VOLUME_TABLE
+    seed_argv = dbaudit_command(
+        "seed", "--url", url, "--schema", schema, "--tables", table, "--rows", f"{table}={rows}", "--yes"
+    )
+    purge_argv = dbaudit_command("purge", "--url", url, "--yes")
+    state: dict[str, int] = {}
+    left: list[int] = []
+
+    def reset() -> None:
+        if state:
+            left.append(seeding.pg_count(schema, table))
+        seeding.empty_schema_tables(schema, keep=[seeding.VOLUME_PARENT])  # the child's real rows too
+        servers.pg_run_batches(schema, seeding.purge_child_statements()[2:], batch=1)
+        measure(seed_argv, cwd=ctx.empty_project(), env=ctx.env())
+        state["low"], state["high"], state["rows"] = seeding.pg_id_range(schema, table)
+
+    def delete() -> Measurement:
+        argv = baseline_command("pg_delete.py", schema, table, str(state["low"]), str(state["high"]))
+        return measure(argv, env=ctx.pg_connect_env(schema))
+
+    result.dbaudit, result.baseline = interleave(
+        ctx.repeat,
+        lambda: measure(purge_argv, cwd=ctx.empty_project(), env=ctx.env()),
+        delete,
+        before_first=reset,
+        before_second=reset,
+    )
+    if state.get("rows") != rows:
+        result.error = f"the untimed seed filled {state.get('rows', 0):,} rows; expected {rows:,}"
+    elif any(left):
+        result.error = f"rows left in {table} after a measured run: {left}"
+    else:
+        result.notes.append(
+            f"each side left {table} empty; peak memory dbaudit {result.dbaudit.peak_mib:.0f} MiB, "
+            f"DELETE floor {result.baseline.peak_mib:.0f} MiB"
+            if result.dbaudit.runs and result.baseline.runs
+            else f"each side left {table} empty"
+        )
+    ctx.registry.drop_pg_schema(schema)
+    return result
+
+
 CASES: dict[str, Callable[[Context], CaseResult]] = {
     "report_pg": report_pg,
     "report_pg_big": report_pg_big,
@@ -510,4 +571,5 @@ CASES: dict[str, Callable[[Context], CaseResult]] = {
     "seed_missing": seed_missing,
     "seed_200k": seed_200k,
     "seed_volume": seed_volume,
+    "purge_volume": purge_volume,
 }

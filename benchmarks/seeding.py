@@ -211,3 +211,38 @@ def write_volume_csv(path: Path, rows: int) -> Path:
     """The COPY baseline's pre-generated rows (built before timing, like a dump being restored)."""
     path.write_text(bench_seed._pregenerated(rows), encoding="utf-8")
     return path
+
+
+PURGE_CHILD = "customer_event"
+"""A table of real rows that refers to the volume table through an ON DELETE CASCADE key.
+
+Its referencing column is indexed: without an index PostgreSQL's own foreign-key trigger scans the table once
+per deleted row, for dbaudit's purge and for the plain DELETE alike (hours at a million rows), which would
+measure the server's trigger, not the purge.  dbaudit's own reference checks are set-based either way
+(``tests/safety/test_purge_scale.py`` counts their statements).
+"""
+
+
+def purge_child_statements(rows: int = 100_000) -> list[str]:
+    return [
+        f"CREATE TABLE {PURGE_CHILD} (id serial PRIMARY KEY, customer_id integer"
+        f" REFERENCES {VOLUME_TABLE} (id) ON DELETE CASCADE, note text NOT NULL)",
+        f"CREATE INDEX {PURGE_CHILD}_customer ON {PURGE_CHILD} (customer_id)",
+        f"INSERT INTO {PURGE_CHILD} (customer_id, note) SELECT NULL, 'real event ' || g"
+        f" FROM generate_series(1, {int(rows)}) g",
+        f"ANALYZE {PURGE_CHILD}",
+    ]
+
+
+def pg_count(schema: str, table: str) -> int:
+    with servers.pg_connect(schema) as conn, conn.cursor() as cur:
+        cur.execute(f'SELECT count(*) FROM "{schema}"."{table}"')
+        return int(cur.fetchone()[0])
+
+
+def pg_id_range(schema: str, table: str) -> tuple[int, int, int]:
+    """The lowest and highest id of ``table`` and its row count (what a seed run just inserted)."""
+    with servers.pg_connect(schema) as conn, conn.cursor() as cur:
+        cur.execute(f'SELECT coalesce(min(id), 0), coalesce(max(id), 0), count(*) FROM "{schema}"."{table}"')
+        low, high, count = cur.fetchone()
+        return int(low), int(high), int(count)

@@ -272,6 +272,8 @@ class SeedDialect:
 
     #: ``SELECT ... FOR UPDATE`` locks rows (SQLite has one writer: the transaction itself is the lock).
     row_locks = True
+    #: The transaction's own writes are counted per table (so a cascade into another table shows).
+    counts_writes_per_table = False
 
     row_locator: tuple[str, ...] = ()
     """System columns that pick out one physical row (SQLite ``rowid``, PostgreSQL ``tableoid, ctid``)."""
@@ -740,6 +742,7 @@ class PostgresDialect(SeedDialect):
             )
         return list(found.values())
 
+    counts_writes_per_table = True
     row_locator = ("tableoid", "ctid")
     """A partitioned table's rows are unique only as the pair."""
 

@@ -180,15 +180,18 @@ def purge_rows(
         else:
             kept.append(batch)
     batches = kept
-    # Hold every row about to be judged: a concurrent insert of a child row waits for this transaction.
-    doomed_counts: dict[int, int] = {}
+    # A real row inserted meanwhile must never be reached by a cascade.  Where the server counts this
+    # transaction's writes per table (PostgreSQL), the DELETE itself holds the rows it deletes (a concurrent
+    # child insert waits for the commit, then fails its foreign key) and the counts afterwards show any
+    # cascade into a row that was committed before it: the purge is then rolled back.  Elsewhere every row
+    # about to be judged is locked first (SELECT ... FOR UPDATE), so a concurrent child insert waits before
+    # the check instead of slipping in between the check and the DELETE.
+    referenced = {(r.referred_schema, r.referred_table) for r in references}
     present_counts: dict[int, int] = {}
     for index, batch in enumerate(batches):
-        doomed_counts[index] = dialect.lock_rows(
-            conn,
-            select(literal(1)).select_from(batch.table.sa).where(_doomed(dialect, ledger, batch)),
-            batch.table,
-        )
+        if batch.table.qualified in referenced and not dialect.counts_writes_per_table:
+            locked = select(literal(1)).select_from(batch.table.sa).where(_doomed(dialect, ledger, batch))
+            dialect.lock_rows(conn, locked, batch.table)
         present_counts[index] = _count(conn, batch.table, _recorded(dialect, ledger, batch))
     blocked, deleted = _delete_in_order(conn, dialect, ledger, schema, batches, references, shown)
     if blocked:
@@ -200,8 +203,8 @@ def purge_rows(
         removed = deleted.get(index, 0)
         previous = results.get(name, PurgeResult(name, 0))
         content = batch.first.content_columns is not None and batch.first.key_kind != "rows"
-        changed = present - doomed_counts[index] if content else 0
-        unmarked = 0 if content or batch.first.key_kind == "rows" else present - doomed_counts[index]
+        changed = present - removed if content else 0
+        unmarked = 0 if content or batch.first.key_kind == "rows" else present - removed
         gone = recorded - removed if batch.first.key_kind == "rows" else recorded - present
         results[name] = PurgeResult(
             name,
@@ -435,7 +438,10 @@ def _delete_in_order(
                 condensed[str(group_of[child])].add(str(group_of[parent]))
     order = _topological(sorted(condensed), condensed) or sorted(condensed)
     watched = dialect.tables_with_triggers(conn, [schema.tables[k] for k in nodes], "DELETE")
-    before = dialect.effect_counters(conn, []) if watched else None
+    cascades = dialect.counts_writes_per_table and any(
+        r.ondelete in ("CASCADE", "SET NULL", "SET DEFAULT") for r in references
+    )
+    before = dialect.effect_counters(conn, []) if watched or cascades else None
     deleted: dict[int, int] = {}
     for group_id in reversed(order):
         members = groups[int(group_id)]
@@ -565,7 +571,8 @@ def _no_side_effects(
     deleted: dict[int, int],
     shown: Any,
 ) -> None:
-    """Deleting the mock rows fired triggers: they may delete, update or insert nothing else."""
+    """Deleting the mock rows changed nothing else: no cascade reached a row that stays (one committed by
+    another session after the reference check), no trigger wrote anything."""
     after = dialect.effect_counters(conn, [])
     effects = dialect.effects_between(conn, before, after, [])
     expected: dict[tuple[str, str], int] = defaultdict(int)
@@ -574,6 +581,7 @@ def _no_side_effects(
     problems = effects.beyond_deletes(expected, shown)
     if problems:
         raise SeedError(
-            "deleting the mock rows fires triggers that change other rows (" + "; ".join(problems) + ")",
-            "nothing was deleted; disable those triggers for the purge, or remove the rows by hand",
+            "purge refused: deleting the mock rows would change other rows (" + "; ".join(problems) + "): "
+            "a real row that refers to a mock row was added while purging, or a trigger writes on delete",
+            "nothing was deleted; run purge again, or remove those rows (or the trigger) first",
         )
