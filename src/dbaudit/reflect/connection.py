@@ -8,14 +8,13 @@ such database (:class:`ConnectionFailed`).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from dbaudit.errors import ConfigError, ConnectionFailed, DbauditError, MissingDriver
-from dbaudit.urls import mask_url, parse_url, scrub
+from dbaudit.urls import mask_url, parse_url, require_sqlite_file, scrub
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
@@ -66,8 +65,7 @@ def connect(settings: Settings) -> Engine:
     """
     url = database_url(settings)
     shown = mask_url(url)
-    if url.get_backend_name() == "sqlite":
-        _check_sqlite_file(url, shown)
+    require_sqlite_file(url)
     try:
         engine = create_engine(url, connect_args=_CONNECT_ARGS.get(url.get_backend_name(), {}))
     except NoSuchModuleError as exc:
@@ -89,18 +87,6 @@ def connect(settings: Settings) -> Engine:
         engine.dispose()
         raise ConnectionFailed(f"cannot connect to {shown}: {_first_line(exc, url)}") from exc
     return engine
-
-
-def _check_sqlite_file(url: URL, shown: str) -> None:
-    # SQLite creates a missing file on connect; an audit must not invent an empty database.
-    database = url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    if not Path(database).is_file():
-        raise ConnectionFailed(
-            f"no SQLite database at {database}",
-            "check the path in the URL (sqlite:///relative.db or sqlite:////absolute/path.db)",
-        )
 
 
 def _missing_driver(url: URL, shown: str, exc: ImportError) -> MissingDriver:
