@@ -53,6 +53,11 @@ def build_audit(
     from dbaudit.reflect import reflect_database
     from dbaudit.scan import scan_sources
 
+    previous = None
+    if baseline is not None:  # a baseline that cannot be read fails before the database work, not after
+        from dbaudit.diff import load_audit
+
+        previous = load_audit(baseline)
     with stage("Reflecting the database and counting rows"):
         snapshot = reflect_database(settings)
     log.info("reflected %d tables, %d views from %s", len(snapshot.tables), len(snapshot.views), snapshot.url)
@@ -83,11 +88,11 @@ def build_audit(
         findings=tuple(findings),
         git=git_info(settings.project_root),
     )
-    if baseline is not None:
+    if previous is not None and baseline is not None:
         from dataclasses import replace
 
-        from dbaudit.diff import coverage_change, load_audit
+        from dbaudit.diff import coverage_change
 
-        change = coverage_change(load_audit(baseline), audit, baseline_label=baseline.name)
+        change = coverage_change(previous, audit, baseline_label=baseline.name)
         audit = replace(audit, changes=change)
     return audit

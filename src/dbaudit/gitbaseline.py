@@ -130,14 +130,22 @@ def open_repo(path: Path) -> Repo:
 
 
 def resolve_commit(repo: Repo, ref: str) -> Commit:
+    """The commit ``ref`` names, resolved by ``git rev-parse`` itself: every spelling git accepts works
+    (``HEAD@{2}``, ``@{-1}``, ``main@{yesterday}``, ``v1.2^{commit}``), and one it rejects (a reflog entry
+    past the end, a path ``HEAD:file``, a tree) is one :class:`BaselineError`.  GitPython's own parser
+    raises IndexError or NotImplementedError on some of them."""
     git = _git()
+    problem = BaselineError(
+        f"git ref {ref!r} does not name a commit",
+        "fetch it first (actions/checkout needs fetch-depth: 0), or check its spelling",
+    )
+    if not ref or ref.startswith("-"):
+        raise problem  # would be read as an option of git rev-parse
     try:
-        commit: Commit = repo.commit(ref)
-    except (git.exc.BadName, git.exc.BadObject, ValueError) as exc:
-        raise BaselineError(
-            f"git ref {ref!r} does not name a commit",
-            "fetch it first (actions/checkout needs fetch-depth: 0), or check its spelling",
-        ) from exc
+        sha = repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}")
+        commit: Commit = repo.commit(sha.strip())
+    except (git.exc.GitError, ValueError) as exc:  # ValueError: a NUL byte in the ref
+        raise problem from exc
     return commit
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, unquote
 
-from dbaudit.errors import ConfigError
+from dbaudit.errors import ConfigError, ConnectionFailed
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -73,6 +75,45 @@ def parse_url(raw: str) -> URL:
     elif name in DEFAULT_DRIVERS:
         url = url.set(drivername=DEFAULT_DRIVERS[name])
     return url
+
+
+def require_sqlite_file(url: URL) -> None:
+    """Refuse a SQLite URL whose database file does not exist (:class:`ConnectionFailed`).
+
+    SQLite creates a missing file on connect: a typo in the path would become a new, empty database that a
+    report calls all empty and a seed fills.  Every command opens its engine after this check.  In-memory
+    databases (``sqlite://``, ``:memory:``, a ``file:`` URI with ``mode=memory``) have no file and pass; any
+    other URL than SQLite's is left alone.
+    """
+    if url.get_backend_name() != "sqlite":
+        return
+    path = sqlite_file(url)
+    if path is None or os.path.isfile(path):
+        return
+    raise ConnectionFailed(
+        f"no SQLite database at {path}",
+        "check the path in the URL (sqlite:///relative.db or sqlite:////absolute/path.db)",
+    )
+
+
+def sqlite_file(url: URL) -> str | None:
+    """The file a SQLite URL opens, or ``None`` for an in-memory database."""
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        return None
+    uri = str(url.query.get("uri", "")).lower() in ("true", "1")
+    if not (uri and database.startswith("file:")):
+        return database  # without uri=true, "file:x.db" is a plain file name
+    # file:path?query or file:///path?query (RFC 8089); only the path names the file.
+    rest, _, query = database[len("file:") :].partition("?")
+    # SQLAlchemy moves the URL's own query parameters (mode=memory among them) into the file URI.
+    given = url.query.get("mode", ())
+    modes = [*parse_qs(query).get("mode", []), *([given] if isinstance(given, str) else given)]
+    if "memory" in modes or rest in ("", ":memory:"):
+        return None
+    if rest.startswith("//"):
+        rest = "/" + rest[2:].partition("/")[2]  # drop the authority (empty or localhost)
+    return unquote(rest)
 
 
 def mask_url(url: object) -> str:

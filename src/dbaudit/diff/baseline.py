@@ -67,6 +67,8 @@ def load_audit(source: str | Path | bytes, *, label: str | None = None) -> Audit
             f"{name} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
             "save the audit with: dbaudit report --format json -o AUDIT.json",
         ) from exc
+    except RecursionError as exc:  # the decoder recurses once per nested list or object
+        raise _too_deep(name) from exc
     if not isinstance(document, dict) or not ("generated_at" in document or "schema_version" in document):
         raise BaselineError(
             f"{name} is JSON but not a dbaudit audit",
@@ -79,6 +81,16 @@ def load_audit(source: str | Path | bytes, *, label: str | None = None) -> Audit
         return from_dict(Audit, document)
     except (TypeError, ValueError, KeyError) as exc:
         raise BaselineError(f"{name} does not match the audit schema: {exc}", "regenerate it") from exc
+    except RecursionError as exc:
+        raise _too_deep(name) from exc
+
+
+def _too_deep(name: str) -> BaselineError:
+    # An audit nests a few levels; thousands of nested lists are not one, and must not crash the reader.
+    return BaselineError(
+        f"{name} nests lists or objects too deeply to be a saved audit",
+        "save the audit with: dbaudit report --format json -o AUDIT.json",
+    )
 
 
 def _read(source: str | Path | bytes, label: str | None) -> tuple[str, str]:

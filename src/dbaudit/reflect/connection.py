@@ -3,19 +3,20 @@
 Failures become :class:`~dbaudit.errors.DbauditError` subclasses whose message says what failed and what to
 do, always with the password masked: a malformed URL or an unknown dialect (:class:`ConfigError`), a driver
 that is not installed (:class:`MissingDriver`), and a server that is down, refuses the credentials or has no
-such database (:class:`ConnectionFailed`).
+such database (:class:`ConnectionFailed`).  A statement that fails once connected is named as what it is
+(:func:`statement_failed`): a time limit of the server that ran out, a permission, a lost connection.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from dbaudit.errors import ConfigError, ConnectionFailed, DbauditError, MissingDriver
-from dbaudit.urls import mask_url, parse_url, scrub
+from dbaudit.errors import ConfigError, ConnectionFailed, DatabaseError, DbauditError, MissingDriver
+from dbaudit.reflect.dialects import dialect_for
+from dbaudit.urls import mask_url, parse_url, require_sqlite_file, scrub
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
@@ -66,8 +67,7 @@ def connect(settings: Settings) -> Engine:
     """
     url = database_url(settings)
     shown = mask_url(url)
-    if url.get_backend_name() == "sqlite":
-        _check_sqlite_file(url, shown)
+    require_sqlite_file(url)
     try:
         engine = create_engine(url, connect_args=_CONNECT_ARGS.get(url.get_backend_name(), {}))
     except NoSuchModuleError as exc:
@@ -91,18 +91,6 @@ def connect(settings: Settings) -> Engine:
     return engine
 
 
-def _check_sqlite_file(url: URL, shown: str) -> None:
-    # SQLite creates a missing file on connect; an audit must not invent an empty database.
-    database = url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    if not Path(database).is_file():
-        raise ConnectionFailed(
-            f"no SQLite database at {database}",
-            "check the path in the URL (sqlite:///relative.db or sqlite:////absolute/path.db)",
-        )
-
-
 def _missing_driver(url: URL, shown: str, exc: ImportError) -> MissingDriver:
     module = (exc.name or str(exc).rsplit(" ", 1)[-1].strip("'\"")).split(".")[0]
     package = DRIVER_PACKAGES.get(module, module)
@@ -120,6 +108,9 @@ def connection_failed(url: URL, exc: DBAPIError) -> DbauditError:
     lowered = message.lower()
     errno = _errno(exc)
     where = f"{url.host or 'localhost'}:{url.port}" if url.port else (url.host or "localhost")
+    dialect = dialect_for(url.get_backend_name())
+    if dialect.timeout_setting(exc) is not None:  # the first statements ran into the session's time limit
+        return statement_failed(url, exc, "connecting")
     if (
         errno in (1045,)
         or "password authentication failed" in lowered
@@ -162,6 +153,38 @@ def connection_failed(url: URL, exc: DBAPIError) -> DbauditError:
         )
     return ConnectionFailed(
         f"cannot connect to {shown}: {message}", "check the URL and that the server is up"
+    )
+
+
+def statement_failed(url: URL, exc: DBAPIError, doing: str) -> DatabaseError:
+    """Explain a statement that failed while ``doing`` something (``"reading the catalog of schema 'x'"``).
+
+    A time limit of the server says it timed out and names the setting to raise; a privilege says
+    permission denied; a session the server ended says the connection was lost.  Anything else carries the
+    server's own first line.
+    """
+    shown = mask_url(url)
+    message = _first_line(exc, url)
+    dialect = dialect_for(url.get_backend_name())
+    setting = dialect.timeout_setting(exc)
+    if setting is not None:
+        return DatabaseError(
+            f"timed out while {doing} ({shown}): the server's {setting} ran out ({message})",
+            f"raise {setting} for dbaudit's session (in the URL, for its role or user, or on the server), "
+            "or run it when the database is less busy",
+        )
+    if dialect.is_connection_lost(exc):
+        return DatabaseError(
+            f"lost the connection to {shown} while {doing}: {message}",
+            "the server ended the session or went away; check that it is up, then run again",
+        )
+    if dialect.is_permission_denied(exc):
+        return DatabaseError(
+            f"permission denied while {doing} ({shown}): {message}",
+            "grant the role read access to the catalog and the schema, or connect as another user",
+        )
+    return DatabaseError(
+        f"{doing} failed ({shown}): {message}", "rerun with --traceback to see the statement"
     )
 
 

@@ -114,6 +114,16 @@ class Dialect:
     def is_permission_denied(self, exc: DBAPIError) -> bool:
         return "permission denied" in str(exc.orig).lower()
 
+    def timeout_setting(self, exc: DBAPIError) -> str | None:
+        """The server setting whose time limit ended the statement (``statement_timeout``...), if one did.
+
+        A statement cancelled for another reason (a cancel request, a ``KILL QUERY``) has none."""
+        return None
+
+    def is_connection_lost(self, exc: DBAPIError) -> bool:
+        """Whether the session is gone (killed, server restarted, network cut), not just the statement."""
+        return bool(exc.connection_invalidated)
+
     def explain_failure(self, exc: DBAPIError, budget: float | None) -> str:
         """One line saying why a statement on a table failed, for the Unreadable status."""
         if self.is_permission_denied(exc):
@@ -231,6 +241,20 @@ class PostgresDialect(Dialect):
     def is_permission_denied(self, exc: DBAPIError) -> bool:
         return getattr(exc.orig, "pgcode", None) == "42501"  # insufficient_privilege
 
+    def timeout_setting(self, exc: DBAPIError) -> str | None:
+        # query_canceled (57014) is also a cancel request ("due to user request"): only the message tells
+        code, message = getattr(exc.orig, "pgcode", None), str(exc.orig).lower()
+        if code == "57014" and "statement timeout" in message:
+            return "statement_timeout"
+        if code == "55P03" and "lock timeout" in message:
+            return "lock_timeout"
+        return None
+
+    def is_connection_lost(self, exc: DBAPIError) -> bool:
+        # class 08: connection exception; 57P01-57P03: the server shut down or terminated the backend
+        code = str(getattr(exc.orig, "pgcode", None) or "")
+        return bool(exc.connection_invalidated) or code.startswith(("08", "57P"))
+
 
 class MySQLDialect(Dialect):
     name = "mysql"
@@ -293,6 +317,17 @@ class MySQLDialect(Dialect):
 
     def is_permission_denied(self, exc: DBAPIError) -> bool:
         return _mysql_errno(exc) in (1142, 1143, 1044)
+
+    def timeout_setting(self, exc: DBAPIError) -> str | None:
+        return {
+            1969: "max_statement_time",  # MariaDB
+            3024: "max_execution_time",  # MySQL
+            1205: "innodb_lock_wait_timeout (row locks) or lock_wait_timeout (table locks)",
+        }.get(_mysql_errno(exc) or 0)
+
+    def is_connection_lost(self, exc: DBAPIError) -> bool:
+        # 2006 server has gone away, 2013 lost during query, 1927 connection killed, 4031 idle disconnect
+        return bool(exc.connection_invalidated) or _mysql_errno(exc) in (2006, 2013, 1927, 4031)
 
 
 def _mysql_errno(exc: DBAPIError) -> int | None:

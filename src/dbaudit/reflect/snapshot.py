@@ -30,7 +30,7 @@ from dbaudit.config import Settings
 from dbaudit.errors import ConfigError, DatabaseError, DbauditError, SchemaNotFound
 from dbaudit.model import CountMethod, DatabaseSnapshot, RowCount, Table, TableState, TableStatus, View
 from dbaudit.reflect.catalog import read_schema
-from dbaudit.reflect.connection import connect
+from dbaudit.reflect.connection import connect, statement_failed
 from dbaudit.reflect.counts import Failure, Target, count_tables, probe_tables
 from dbaudit.reflect.dialects import Dialect, Estimate, dialect_for
 from dbaudit.urls import mask_url, scrub
@@ -69,17 +69,8 @@ def reflect_database(settings: Settings, engine: Engine | None = None) -> Databa
             return snapshot
     except DbauditError:
         raise
-    except DBAPIError as exc:
-        lines = str(exc.orig).strip().splitlines() or [type(exc.orig).__name__]
-        if exc.connection_invalidated:
-            raise DatabaseError(
-                f"lost the connection to {mask_url(engine.url)} while reading it: {scrub(lines[0], secrets)}",
-                "the server ended the session or went away; check that it is up, then run again",
-            ) from exc
-        raise DatabaseError(
-            f"reading {mask_url(engine.url)} failed: {scrub(lines[0], secrets)}",
-            "check the role's privileges, or rerun with --traceback",
-        ) from exc
+    except DBAPIError as exc:  # outside the steps of _reflect: opening or ending the transaction
+        raise statement_failed(engine.url, exc, "reading the database") from exc
     except SQLAlchemyError as exc:
         raise DatabaseError(
             f"reading {mask_url(engine.url)} failed: {scrub(str(exc).splitlines()[0], secrets)}"
@@ -116,9 +107,20 @@ def resolve_schemas(conn: Connection, dialect: Dialect, settings: Settings, show
     return [default]
 
 
+@contextmanager
+def _step(conn: Connection, doing: str) -> Iterator[None]:
+    """Name a statement that fails in the block by what dbaudit was doing (see :func:`statement_failed`)."""
+    try:
+        yield
+    except DBAPIError as exc:
+        raise statement_failed(conn.engine.url, exc, doing) from exc
+
+
 def _reflect(conn: Connection, dialect: Dialect, settings: Settings, shown_url: str) -> DatabaseSnapshot:
-    version = dialect.server_version(conn)
-    schemas = resolve_schemas(conn, dialect, settings, shown_url)
+    with _step(conn, "reading the server version"):
+        version = dialect.server_version(conn)
+    with _step(conn, "listing the schemas"):
+        schemas = resolve_schemas(conn, dialect, settings, shown_url)
     inspector = inspect(conn)
     tables: list[Table] = []
     views: list[View] = []
@@ -126,7 +128,7 @@ def _reflect(conn: Connection, dialect: Dialect, settings: Settings, shown_url: 
     for schema in schemas:
         # SQLite's one schema is "main", reached by not naming it.
         schema_arg = schema if dialect.has_schemas else None
-        with _warnings_to_log():
+        with _warnings_to_log(), _step(conn, f"reading the catalog of schema {schema!r}"):
             catalog = read_schema(
                 conn,
                 inspector,
@@ -140,9 +142,11 @@ def _reflect(conn: Connection, dialect: Dialect, settings: Settings, shown_url: 
         tables.extend(catalog.tables)
         views.extend(catalog.views)
         if settings.counts:
-            for name, estimate in dialect.estimates(conn, schema_arg).items():
-                estimates[(schema_arg, name)] = estimate
-    states = assess_tables(conn, dialect, settings, tables, estimates)
+            with _step(conn, f"reading the row estimates of schema {schema!r}"):
+                for name, estimate in dialect.estimates(conn, schema_arg).items():
+                    estimates[(schema_arg, name)] = estimate
+    with _step(conn, f"probing and counting {len(tables)} tables"):
+        states = assess_tables(conn, dialect, settings, tables, estimates)
     return DatabaseSnapshot(
         dialect=dialect.display_name(conn),
         url=shown_url,

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from dbaudit.scan.recognisers import RECOGNISERS, Recogniser
 from dbaudit.scan.scanner import scan_sources, scan_tree
-from dbaudit.scan.tree import MAX_FILE_BYTES, FileSystemTree, FileTooLarge, MemoryTree, SourceTree
+from dbaudit.scan.tree import (
+    MAX_FILE_BYTES,
+    FileSystemTree,
+    FileTooLarge,
+    MemoryTree,
+    NotRegularFile,
+    ReportsProblems,
+    SourceTree,
+)
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -15,7 +23,9 @@ __all__ = [
     "FileSystemTree",
     "FileTooLarge",
     "MemoryTree",
+    "NotRegularFile",
     "Recogniser",
+    "ReportsProblems",
     "SourceTree",
     "scan_sources",
     "scan_tree",

@@ -10,7 +10,7 @@ import warnings
 from dataclasses import dataclass
 
 from dbaudit.model import Diagnostic, SourceLocation
-from dbaudit.scan.tree import FileTooLarge, SourceTree
+from dbaudit.scan.tree import FileTooLarge, NotRegularFile, SourceTree
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,14 @@ def read(tree: SourceTree, path: str) -> bytes | Diagnostic:
         return Diagnostic(
             f"file too large to scan ({exc.size // 1024} KiB); skipped", SourceLocation(path, None)
         )
-    except (OSError, KeyError) as exc:
+    except NotRegularFile as exc:
+        return Diagnostic(f"not a regular file: {exc.kind}; skipped", SourceLocation(path, None))
+    except OSError as exc:
+        # strerror, not str(exc): the latter repeats the file's absolute path on this machine
+        return Diagnostic(
+            f"cannot read file: {exc.strerror or type(exc).__name__}; skipped", SourceLocation(path, None)
+        )
+    except KeyError as exc:
         return Diagnostic(f"cannot read file: {exc}", SourceLocation(path, None))
 
 

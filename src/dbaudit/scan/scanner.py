@@ -29,7 +29,7 @@ from dbaudit.scan.project import ModuleContext, Project, module_name
 from dbaudit.scan.revisions import heads, revision_info
 from dbaudit.scan.sql import analyse_sql
 from dbaudit.scan.tables import INDEX_HINTS, TableIndex, build_index, module_tables
-from dbaudit.scan.tree import FileSystemTree, SourceTree
+from dbaudit.scan.tree import FileSystemTree, ReportsProblems, SourceTree
 from dbaudit.scan.values import Hit
 
 _PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "alembic.ini", "requirements.txt", "manage.py")
@@ -53,7 +53,8 @@ class _Scan:
         skip = frozenset(settings.skip_dirs)
         self.paths = [p for p in tree.paths() if not _skipped(p, skip)]
         self.pathset = set(self.paths)
-        self.diagnostics: list[Diagnostic] = []
+        # folders the tree could not list: what they hold is unknown, and the report says so
+        self.diagnostics: list[Diagnostic] = tree.problems() if isinstance(tree, ReportsProblems) else []
         self.findings: list[Finding] = []
         self.files_scanned = 0
 
@@ -265,7 +266,10 @@ class _Scan:
             if posixpath.basename(path) not in _MAKEFILES:
                 continue
             data = read(self.tree, path)
-            text = data if isinstance(data, Diagnostic) else decode(path, data)
+            if isinstance(data, Diagnostic):
+                self.diagnostics.append(data)
+                continue
+            text = decode(path, data)
             if isinstance(text, Diagnostic):
                 continue
             target = None

@@ -17,7 +17,7 @@ from dbaudit.config import Settings
 from dbaudit.errors import ConfigError, ConnectionFailed, MissingDriver, SeedError
 from dbaudit.seed.dialects import SeedDialect, seed_dialect
 from dbaudit.seed.schema import PROTECTED_TABLE
-from dbaudit.urls import mask_url, parse_url, scrub
+from dbaudit.urls import mask_url, parse_url, require_sqlite_file, scrub
 
 
 @contextmanager
@@ -26,6 +26,7 @@ def open_engine(settings: Settings) -> Iterator[tuple[Engine, SeedDialect]]:
     if not settings.url:
         raise ConfigError("no database URL", "pass --url, set DBAUDIT_URL, or configure [tool.dbaudit] url")
     url = parse_url(settings.url)
+    require_sqlite_file(url)
     try:
         engine = create_engine(url, pool_pre_ping=False)
     except NoSuchModuleError as exc:

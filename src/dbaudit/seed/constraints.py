@@ -4,8 +4,10 @@ Understood shapes (combined with AND, in any parenthesisation, with casts around
 ``col IN (...)``, ``col = ANY (ARRAY[...])``, ``col = 'x' OR col = 'y'``, ``col BETWEEN a AND b``,
 ``col <op> literal`` (and the mirrored form), ``col <op> other_col`` (an ordering between two columns),
 ``length(col) <op> n`` / ``char_length`` / ``octet_length``, ``col LIKE 'pattern'``, ``col <> literal``,
-``col NOT IN (...)``, ``col IS NOT NULL`` and MariaDB's ``json_valid(col)``.  Anything else is kept as
-*unparsed* text: the database still enforces it and a violation names the constraint.
+``col NOT IN (...)``, ``col IS NOT NULL`` and MariaDB's ``json_valid(col)``.  A literal may be negative and
+cast, as each engine spells it: PostgreSQL's ``'-5'::integer`` and ``(0)::numeric``, ``CAST(-5 AS SIGNED)``,
+``-(5)``.  Anything else is kept as *unparsed* text: the database still enforces it and a violation names
+the constraint.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,8 +167,29 @@ def _column(node: exp.Expression, lookup: dict[str, str]) -> str | None:
     return None
 
 
+#: Cast targets whose quoted operand is a number: PostgreSQL stores ``CHECK (x >= -5)`` as
+#: ``(x >= '-5'::integer)``, the negative number as a string cast to the column's type.
+_NUMBER_TYPES = exp.DataType.NUMERIC_TYPES - {exp.DataType.Type.BIT}
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _number(text: str) -> int | decimal.Decimal:
+    """``"-5"`` -> -5, ``"0.5"`` / ``"1e3"`` -> Decimal; anything else (``'NaN'``, ``'$1'``): _Unparsed."""
+    text = text.strip()
+    if not _NUMBER.fullmatch(text):
+        raise _Unparsed
+    if any(ch in text for ch in ".eE"):
+        return decimal.Decimal(text)
+    return int(text)
+
+
 def _literal(node: exp.Expression) -> Any:
-    """A Python value for a literal (casts to dates and timestamps understood), else raise _Unparsed."""
+    """A Python value for a literal, else raise _Unparsed.
+
+    Parentheses and casts may wrap it on any level (``(0)::numeric``, ``CAST(-5 AS SIGNED)``,
+    ``('-0.5'::numeric)::double precision``), and a minus sign may stand before it (``-(5)``): a quoted
+    number cast to a numeric type is that number; a string cast to a date or timestamp is that date.
+    """
     target = None
     while isinstance(node, (exp.Paren, exp.Cast, exp.TryCast)):
         if isinstance(node, (exp.Cast, exp.TryCast)) and target is None:
@@ -173,17 +197,18 @@ def _literal(node: exp.Expression) -> Any:
         node = node.this
     if isinstance(node, exp.Neg):
         value = _literal(node.this)
+        if isinstance(value, bool) or not isinstance(value, (int, decimal.Decimal)):
+            raise _Unparsed
         return -value
     if isinstance(node, exp.Boolean):
         return bool(node.this)
     if not isinstance(node, exp.Literal):
         raise _Unparsed
     if not node.is_string:
-        text = node.this
-        if any(ch in text for ch in ".eE"):
-            return decimal.Decimal(text)
-        return int(text)
+        return _number(node.this)
     text = node.this
+    if target in _NUMBER_TYPES:
+        return _number(text)
     if target in (exp.DataType.Type.DATE,):
         return dt.date.fromisoformat(text[:10])
     if target in (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ, exp.DataType.Type.DATETIME):

@@ -22,6 +22,8 @@ from dbaudit.seed.schema import SeedSchema, SeedTable, is_system
 from dbaudit.seed.values import GENERATABLE, max_length
 
 DEFAULT_ROWS = 20
+#: Rows per table ``--rows`` accepts: every row is built in memory before it is inserted.
+MAX_ROWS = 1_000_000
 _MARKER_PREFERENCE = ("description", "notes", "note", "comment", "comments", "name", "title", "label")
 
 
@@ -35,6 +37,12 @@ class PlanRequest:
     rows_per_table: Mapping[str, int] = field(default_factory=dict)
     seed: int = 0
     tenant: str | None = None
+
+    def __post_init__(self) -> None:
+        counts = [("rows", self.rows)] + [(f"rows for {t}", n) for t, n in self.rows_per_table.items()]
+        for what, number in counts:
+            if number is not None and not (isinstance(number, int) and 1 <= number <= MAX_ROWS):
+                raise SeedError(f"{what} must be a whole number between 1 and {MAX_ROWS:,}, not {number!r}")
 
 
 def shape_of(table: SeedTable, schema: SeedSchema) -> TableShape:
@@ -455,17 +463,25 @@ def parse_rows_options(values: Sequence[str]) -> tuple[int | None, dict[str, int
             if not item:
                 continue
             name, _, count = item.rpartition("=")
+            # At most a few digits: int() of a 5,000-digit string is refused by Python itself.
             try:
-                number = int(count)
+                number = int(count) if len(count.strip()) <= 20 else MAX_ROWS + 1
             except ValueError:
-                raise SeedError(f"--rows {item!r}: expected N or table=N") from None
-            if number < 0:
-                raise SeedError(f"--rows {item!r}: the row count must not be negative")
+                raise SeedError(f"--rows {_shown(item)}: expected N or table=N (a whole number)") from None
+            if not 1 <= number <= MAX_ROWS:
+                raise SeedError(
+                    f"--rows {_shown(item)}: the row count must be between 1 and {MAX_ROWS:,}",
+                    "mock rows are generated in memory; load more rows with a bulk loader",
+                )
             if name:
                 per_table[name] = number
             else:
                 default = number
     return default, per_table
+
+
+def _shown(item: str) -> str:
+    return repr(item if len(item) <= 40 else item[:40] + "...")
 
 
 def parse_table_list(values: Sequence[str]) -> tuple[str, ...]:
