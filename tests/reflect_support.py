@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import dbaudit
 from dbaudit.config import Settings
 from dbaudit.model import DatabaseSnapshot, TableState, from_dict, to_dict
 from dbaudit.reflect import reflect_database
@@ -29,9 +30,19 @@ def reflect(url: str, **settings: object) -> DatabaseSnapshot:
 
 def report_json(url: str, cwd: Path, *args: str) -> dict[str, Any]:
     """The JSON audit ``dbaudit report`` prints for ``url`` (no scan), run in a fresh process in ``cwd``."""
+    document: dict[str, Any] = json.loads(report_text(url, cwd, "--format", "json", *args))
+    return document
+
+
+def report_text(url: str, cwd: Path, *args: str) -> str:
+    """What ``dbaudit report ARGS`` prints for ``url`` (no scan; Markdown unless ``--format`` is given), run
+    in a fresh process in ``cwd``, on the same dbaudit this process imported (a relative ``PYTHONPATH`` would
+    not reach it from ``cwd``)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DBAUDIT_URL", "DATABASE_URL")}
+    package_root = str(Path(dbaudit.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     result = subprocess.run(
-        [sys.executable, "-m", "dbaudit", "report", "--format", "json", "--no-scan", "--url", url, *args],
+        [sys.executable, "-m", "dbaudit", "report", "--no-scan", "--url", url, *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -41,8 +52,7 @@ def report_json(url: str, cwd: Path, *args: str) -> dict[str, Any]:
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
-    document: dict[str, Any] = json.loads(result.stdout)
-    return document
+    return result.stdout
 
 
 def status_and_method(document: dict[str, Any]) -> dict[str, tuple[str, str | None]]:

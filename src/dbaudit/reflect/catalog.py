@@ -2,14 +2,15 @@
 
 Each ``Inspector.get_multi_*`` call reads a whole schema at once (on PostgreSQL one catalog query per kind of
 object, whatever the number of tables), never a metadata round trip per table.  Partitions and inheritance
-children are folded under their top-level parent; views and materialized views are listed apart.
+children are folded under their top-level parent; views and materialized views are listed apart; tables whose
+rows row-level security hides from the role are named (one catalog query per schema) so they get no count.
 """
 
 from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -28,6 +29,8 @@ class SchemaCatalog:
 
     tables: tuple[Table, ...] = ()
     views: tuple[View, ...] = ()
+    hidden: dict[str, str] = field(default_factory=dict)
+    """Tables of ``tables`` whose rows row-level security hides from the role, by name, with the reason."""
 
 
 def matches(patterns: Sequence[str], name: str, schema: str | None) -> bool:
@@ -92,6 +95,7 @@ def read_schema(
             quote, columns, primary_keys, foreign_keys, uniques, indexes
         )
     partitioned = dialect.partitioned_parents(conn, schema)
+    hidden = {n: why for n, why in dialect.rows_hidden(conn, schema).items() if n in wanted}
     actions = dialect.foreign_key_actions(conn, schema)
     partitions_of: dict[str, list[str]] = {}
     for child, parent in children.items():
@@ -126,7 +130,9 @@ def read_schema(
             )
         )
     return SchemaCatalog(
-        tables=tuple(tables), views=_views(inspector, dialect, schema, include, exclude, label)
+        tables=tuple(tables),
+        views=_views(inspector, dialect, schema, include, exclude, label),
+        hidden=hidden,
     )
 
 

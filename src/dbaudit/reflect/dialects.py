@@ -2,10 +2,10 @@
 
 :class:`Dialect` is the default (plain SQL, no estimates, no time budget); :class:`PostgresDialect`,
 :class:`MySQLDialect` and :class:`SQLiteDialect` override what their engine does differently: the default
-schema, the read-only transaction, bulk row estimates, the per-statement time budget, partitions and how a
-failed statement is explained.  Table names never reach SQL as text: statements are built with SQLAlchemy
-constructs (``sqlalchemy.table``) so the engine's own identifier quoting applies, and catalog queries take
-schema names as bound parameters.
+schema, the read-only transaction, bulk row estimates, the per-statement time budget, partitions, row-level
+security and how a failed statement is explained.  Table names never reach SQL as text: statements are built
+with SQLAlchemy constructs (``sqlalchemy.table``) so the engine's own identifier quoting applies, and catalog
+queries take schema names as bound parameters.
 """
 
 from __future__ import annotations
@@ -89,6 +89,15 @@ class Dialect:
     def partitioned_parents(self, conn: Connection, schema: str | None) -> set[str]:
         """Names of declaratively partitioned parents in ``schema``."""
         return set()
+
+    def rows_hidden(self, conn: Connection, schema: str | None) -> dict[str, str]:
+        """Tables of ``schema`` whose rows row-level security filters for this connection's role, by name,
+        with the reason they get no count.
+
+        A probe or count of such a table sees only what the policies let through (or fails), so an Empty or
+        a number would be wrong.  Only engines with row-level security can hide rows: nothing by default.
+        """
+        return {}
 
     def internal_tables(self, conn: Connection, schema: str | None) -> list[str]:
         """Bookkeeping tables of the engine itself that SQLAlchemy's table list leaves out but users see."""
@@ -228,6 +237,38 @@ class PostgresDialect(Dialect):
         )
         return {name for (name,) in rows}
 
+    def rows_hidden(self, conn: Connection, schema: str | None) -> dict[str, str]:
+        # The server's own rule (check_enable_rls): a table with relrowsecurity is read unfiltered by a
+        # superuser or a BYPASSRLS role (attributes of the role itself, never inherited), and by its owner or
+        # a role with the owner's privileges unless FORCE ROW LEVEL SECURITY is set.  Only the policies of
+        # the table a query names apply, so a parent's own flag speaks for its whole partition tree.  With
+        # row_security off the server refuses such a read instead of filtering it.  A table the role may not
+        # select at all is left to the probe, which names that ("permission denied").
+        rows = conn.execute(
+            text(
+                """
+                SELECT c.relname, current_user, current_setting('row_security')
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = :schema AND c.relkind IN ('r', 'p') AND c.relrowsecurity
+                  AND has_any_column_privilege(c.oid, 'SELECT')
+                  AND NOT EXISTS (
+                      SELECT 1 FROM pg_roles r
+                      WHERE r.rolname = current_user AND (r.rolsuper OR r.rolbypassrls)
+                  )
+                  AND (c.relforcerowsecurity OR NOT pg_has_role(current_user, c.relowner, 'USAGE'))
+                """
+            ),
+            {"schema": schema},
+        )
+        hidden = {}
+        for name, role, setting in rows:
+            if setting == "off":
+                why = f"row-level security applies to role {role} and row_security is off, so reading fails"
+            else:
+                why = f"row-level security hides rows from role {role}: counts would be wrong"
+            hidden[str(name)] = f"{why} (report as a BYPASSRLS role)"
+        return hidden
+
     def is_identity(self, column: dict[str, Any], primary_key: Sequence[str]) -> bool:
         default = str(column.get("default") or "")
         return bool(column.get("identity")) or default.startswith("nextval(")
@@ -261,6 +302,7 @@ class MySQLDialect(Dialect):
     system_schemas = MYSQL_SYSTEM_SCHEMAS
     # SQLAlchemy parses column names out of SHOW CREATE TABLE and keeps an escaped backtick doubled.
     doubled_quote_in_names = "`"
+    # MySQL and MariaDB have no row-level security: rows_hidden keeps the default, nothing is hidden.
 
     def display_name(self, conn: Connection) -> str:
         return "mariadb" if getattr(conn.engine.dialect, "is_mariadb", False) else "mysql"
@@ -340,6 +382,7 @@ class SQLiteDialect(Dialect):
     has_schemas = False
     savepoints = False  # a failed read leaves a SQLite transaction usable
     isolation_level = None
+    # SQLite has no row-level security: rows_hidden keeps the default, nothing is hidden.
 
     def server_version(self, conn: Connection) -> str:
         return str(conn.execute(text("SELECT sqlite_version()")).scalar_one())

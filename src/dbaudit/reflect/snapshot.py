@@ -4,6 +4,7 @@ Everything runs on one connection in one read-only transaction: the catalog of e
 catalog estimates, a probe of every table, then exact counts where they are cheap.  The count policy:
 
 * every Empty / Populated status rests on a probe (or an exact count), never on an estimate;
+* a table whose rows row-level security hides from the role is Unreadable: no probe, no count;
 * ``settings.counts=False``: probes only;
 * ``settings.exact``: ``COUNT(*)`` for every populated table, with no time limit;
 * otherwise ``COUNT(*)`` when the estimate says the table is smaller than ``settings.exact_threshold`` (or
@@ -18,7 +19,7 @@ import gc
 import logging
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 
@@ -125,6 +126,7 @@ def _reflect(conn: Connection, dialect: Dialect, settings: Settings, shown_url: 
     tables: list[Table] = []
     views: list[View] = []
     estimates: dict[tuple[str | None, str], Estimate] = {}
+    hidden: dict[tuple[str | None, str], str] = {}
     for schema in schemas:
         # SQLite's one schema is "main", reached by not naming it.
         schema_arg = schema if dialect.has_schemas else None
@@ -141,12 +143,13 @@ def _reflect(conn: Connection, dialect: Dialect, settings: Settings, shown_url: 
         log.debug("schema %s: %d tables, %d views", schema, len(catalog.tables), len(catalog.views))
         tables.extend(catalog.tables)
         views.extend(catalog.views)
+        hidden.update(((schema_arg, name), why) for name, why in catalog.hidden.items())
         if settings.counts:
             with _step(conn, f"reading the row estimates of schema {schema!r}"):
                 for name, estimate in dialect.estimates(conn, schema_arg).items():
                     estimates[(schema_arg, name)] = estimate
     with _step(conn, f"probing and counting {len(tables)} tables"):
-        states = assess_tables(conn, dialect, settings, tables, estimates)
+        states = assess_tables(conn, dialect, settings, tables, estimates, hidden)
     return DatabaseSnapshot(
         dialect=dialect.display_name(conn),
         url=shown_url,
@@ -201,15 +204,21 @@ def assess_tables(
     settings: Settings,
     tables: Sequence[Table],
     estimates: dict[tuple[str | None, str], Estimate],
+    hidden: Mapping[tuple[str | None, str], str] | None = None,
 ) -> list[TableState]:
-    """Probe every table, count where the policy says so, and give each its status."""
+    """Probe every table, count where the policy says so, and give each its status.
+
+    A table in ``hidden`` (row-level security filters its rows for this role) is neither probed nor counted:
+    what the role sees of it says nothing about what it holds, so it is Unreadable with the reason.
+    """
     budget = settings.count_timeout if settings.count_timeout and settings.count_timeout > 0 else None
     targets = [Target(t.name, t.schema) for t in tables]
-    probes = probe_tables(conn, dialect, targets, budget)
+    reasons: list[str | None] = [(hidden or {}).get((t.schema, t.name)) for t in tables]
+    readable = [i for i, reason in enumerate(reasons) if reason is None]
+    probes = probe_tables(conn, dialect, [targets[i] for i in readable], budget)
     counts: list[RowCount | None] = [None] * len(tables)
-    reasons: list[str | None] = [None] * len(tables)
     to_count: list[_Pending] = []
-    for i, probe in enumerate(probes):
+    for i, probe in zip(readable, probes, strict=True):
         if isinstance(probe, Failure):
             timed_out = probe.reason.startswith("timed out")
             reasons[i] = f"probe {probe.reason}" if timed_out else probe.reason
