@@ -368,9 +368,10 @@ def seed(
     **options: Any,
 ) -> None:
     """Fill empty tables with realistic mock rows, marked and recorded so `dbaudit purge` can remove them."""
+    from dbaudit.render.seed_text import render_plan, render_seed_report
     from dbaudit.seed import PlanRequest, plan_seed, run_seed
     from dbaudit.seed.plan import parse_rows_options, parse_table_list
-    from dbaudit.seed.summary import as_json, render_plan, render_seed_report
+    from dbaudit.seed.summary import as_json
 
     default_rows, per_table = parse_rows_options(rows)
     request = PlanRequest(
@@ -403,9 +404,10 @@ def purge(
 ) -> None:
     """Delete the mock rows `dbaudit seed` inserted (children first); refuse if real rows point at them."""
     from dbaudit.errors import SeedError
+    from dbaudit.render.seed_text import render_purge_report
     from dbaudit.seed import purge as purge_rows
     from dbaudit.seed.plan import parse_table_list
-    from dbaudit.seed.summary import as_json, render_purge_report
+    from dbaudit.seed.summary import as_json
 
     settings = settings_from(**options)
     selected = parse_table_list(tables) or None
