@@ -12,7 +12,8 @@ from pathlib import Path
 
 from dbaudit import __version__
 from dbaudit.config import Settings
-from dbaudit.model import Audit, DatabaseSnapshot, Finding, Severity, TableStatus
+from dbaudit.markdown import code, text
+from dbaudit.model import Audit, DatabaseSnapshot, Finding, GitInfo, ScanResult, Severity, TableStatus
 from dbaudit.progress import stage
 
 log = logging.getLogger("dbaudit.audit")
@@ -26,12 +27,53 @@ def unreadable_findings(snapshot: DatabaseSnapshot) -> tuple[Finding, ...]:
     return tuple(
         Finding(
             kind="unreadable",
-            message=f"table {state.table.key} could not be read: {state.reason or 'unknown reason'}",
+            message=(
+                f"table {code(state.table.key)} could not be read: {text(state.reason or 'unknown reason')}"
+            ),
             severity=Severity.WARNING,
             table=state.table.key,
         )
         for state in snapshot.tables
         if state.status is TableStatus.UNREADABLE
+    )
+
+
+def join_audit(
+    snapshot: DatabaseSnapshot,
+    scan_result: ScanResult | None,
+    settings: Settings,
+    *,
+    now: str | None = None,
+    git: GitInfo | None = None,
+) -> Audit:
+    """Join a reflected database and a scan into an audit: coverage, findings, gaps and execution order.
+
+    Needs neither a database nor a file system, so the analysis can run on hand-built model objects.
+    """
+    from dbaudit.coverage import compute_coverage
+    from dbaudit.gaps import analyse_gaps
+
+    coverage = None
+    findings = list(unreadable_findings(snapshot))
+    if scan_result is not None:
+        coverage, coverage_findings = compute_coverage(snapshot, scan_result, settings)
+        findings.extend(scan_result.findings)
+        findings.extend(coverage_findings)
+    with stage("Analysing the gaps"):
+        gaps = analyse_gaps(snapshot, scan_result, coverage, settings)
+    findings.extend(gaps.findings)
+    return Audit(
+        generated_at=now or utc_now(),
+        tool_version=__version__,
+        database=snapshot,
+        scan=scan_result,
+        coverage=coverage,
+        recommendations=gaps.recommendations,
+        guidance=gaps.guidance,
+        execution_order=gaps.execution_order,
+        cycles=gaps.cycles,
+        findings=tuple(findings),
+        git=git,
     )
 
 
@@ -47,8 +89,6 @@ def build_audit(
     ``scan=False`` skips the static scan (sections 2-6 then rest on the database alone).  ``baseline`` is a
     saved JSON audit: the result then carries the changes since it (section 5).
     """
-    from dbaudit.coverage import compute_coverage
-    from dbaudit.gaps import analyse_gaps
     from dbaudit.gitbaseline import git_info
     from dbaudit.reflect import reflect_database
     from dbaudit.scan import scan_sources
@@ -66,28 +106,7 @@ def build_audit(
         with stage("Scanning seed scripts and migrations"):
             scan_result = scan_sources(settings.project_root, settings)
         log.info("scanned %d files, %d seed sources", scan_result.files_scanned, len(scan_result.sources))
-    coverage = None
-    findings = list(unreadable_findings(snapshot))
-    if scan_result is not None:
-        coverage, coverage_findings = compute_coverage(snapshot, scan_result, settings)
-        findings.extend(scan_result.findings)
-        findings.extend(coverage_findings)
-    with stage("Analysing the gaps"):
-        gaps = analyse_gaps(snapshot, scan_result, coverage, settings)
-    findings.extend(gaps.findings)
-    audit = Audit(
-        generated_at=now or utc_now(),
-        tool_version=__version__,
-        database=snapshot,
-        scan=scan_result,
-        coverage=coverage,
-        recommendations=gaps.recommendations,
-        guidance=gaps.guidance,
-        execution_order=gaps.execution_order,
-        cycles=gaps.cycles,
-        findings=tuple(findings),
-        git=git_info(settings.project_root),
-    )
+    audit = join_audit(snapshot, scan_result, settings, now=now, git=git_info(settings.project_root))
     if previous is not None and baseline is not None:
         from dataclasses import replace
 

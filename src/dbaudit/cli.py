@@ -380,9 +380,10 @@ def seed(
     **options: Any,
 ) -> None:
     """Fill empty tables with realistic mock rows, marked and recorded so `dbaudit purge` can remove them."""
+    from dbaudit.render.seed_text import render_plan, render_seed_report
     from dbaudit.seed import PlanRequest, plan_seed, run_seed
     from dbaudit.seed.plan import parse_rows_options, parse_table_list
-    from dbaudit.seed.summary import as_json, render_plan, render_seed_report
+    from dbaudit.seed.summary import as_json
 
     default_rows, per_table = parse_rows_options(rows)
     request = PlanRequest(
@@ -428,9 +429,10 @@ def purge(
     the seed), 2 when the purge was refused as a whole (nothing deleted) or could not run.
     """
     from dbaudit.errors import SeedError
+    from dbaudit.render.seed_text import render_purge_report
     from dbaudit.seed import purge as purge_rows
     from dbaudit.seed.plan import parse_table_list
-    from dbaudit.seed.summary import as_json, render_purge_report
+    from dbaudit.seed.summary import as_json
 
     settings = settings_from(**options)
     selected = parse_table_list(tables) or None

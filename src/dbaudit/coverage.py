@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Iterable
 
 from dbaudit.config import Settings
+from dbaudit.markdown import code, codes
 from dbaudit.model import (
     Coverage,
     DatabaseSnapshot,
@@ -75,7 +76,7 @@ def _write_label(write: TableWrite) -> str:
 
 
 def _names(sources: Iterable[SeedSource]) -> str:
-    return ", ".join(f"`{s.name}`" for s in sources)
+    return codes(s.name for s in sources)
 
 
 def compute_coverage(
@@ -102,11 +103,11 @@ def compute_coverage(
                     continue
                 stale_seen.add(label)
                 close = difflib.get_close_matches(write.table, tables.names(), n=1, cutoff=0.75)
-                hint = f"; did you mean `{close[0]}`?" if close else ""
+                hint = f"; did you mean {code(close[0])}?" if close else ""
                 findings.append(
                     Finding(
                         "stale-reference",
-                        f"`{source.name}` writes to `{label}`, which the database does not have "
+                        f"{code(source.name)} writes to {code(label)}, which the database does not have "
                         f"(a stale or misspelled name){hint}",
                         Severity.WARNING,
                         table=label,
@@ -122,11 +123,11 @@ def compute_coverage(
                 owners.append(source)
         conditional = [w.table for w in source.writes if w.conditional]
         if conditional:
-            names = ", ".join(f"`{t}`" for t in dict.fromkeys(conditional))
+            names = codes(dict.fromkeys(conditional))
             findings.append(
                 Finding(
                     "conditional-seed",
-                    f"`{source.name}` writes {names} only depending on what the database already holds "
+                    f"{code(source.name)} writes {names} only depending on what the database already holds "
                     "(it checks first); on a database that has those rows it adds nothing",
                     Severity.INFO,
                     source=source.path,
@@ -140,8 +141,8 @@ def compute_coverage(
             findings.append(
                 Finding(
                     "seeded-but-empty",
-                    f"`{label}` is populated by {_names(covered_by[label])} but is empty in the database: "
-                    "the seed has not been run here, or it fails",
+                    f"{code(label)} is populated by {_names(covered_by[label])} but is empty in the "
+                    "database: the seed has not been run here, or it fails",
                     Severity.WARNING,
                     table=label,
                     source=covered_by[label][0].path,

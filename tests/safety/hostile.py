@@ -105,3 +105,41 @@ def create_hostile_schema(engine: Engine, schema: str | None) -> HostileSchema:
         )
         conn.execute(insert(mixed), [{TEXT_COLUMN: "kept", RESERVED_COLUMN: 7}])
     return HostileSchema(metadata, frozenset({PARENT, MIXED}))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Names that try to become markup or shell once printed (tests/safety/test_inert_names.py).  Each one that
+# would run a command asks for a file named PWNED_*: a test fails when one appears.
+
+FENCE_BREAK = "fence\n```\n<img src=x onerror=alert(1)>"
+"""A newline and three backticks: ends a fenced block or a code span and puts live HTML after it."""
+SUBSHELL = "sub$(touch PWNED_subshell)"
+SEMICOLON = "semi; rm -rf victim; touch PWNED_semicolon"
+BACKTICKS = "tick`echo >PWNED_backticks`"
+"""``echo`` is a shell builtin: this one creates its file even with no command on PATH."""
+PIPES = "pi|pe|x"
+SCRIPT_TAG = "<script>alert(1)</script>"
+PUNCTUATION = "#_EMPH_*STAR*__UNDER__**STRONG**~~STRIKE~~[LINK](javascript:alert(1))"
+#: The words of :data:`PUNCTUATION` that emphasis, strong emphasis, strike-through or a link would wrap.
+PUNCTUATION_WORDS = ("EMPH", "STAR", "UNDER", "STRONG", "STRIKE", "LINK")
+ENTITY = "&lt;b&gt;&amp;"
+QUOTES = "q'uo\"te"
+CARRIAGE = "cr\rreturn"
+LONG_NAME = "long_" + "é" * 300
+FIXTURE_TABLE = "fx$(touch PWNED_fixture)"
+
+INERT_TABLES = (
+    FENCE_BREAK,
+    SUBSHELL,
+    SEMICOLON,
+    BACKTICKS,
+    PIPES,
+    SCRIPT_TAG,
+    PUNCTUATION,
+    ENTITY,
+    QUOTES,
+    CARRIAGE,
+    LONG_NAME,
+    FIXTURE_TABLE,
+)
+"""Table names, each of which every output must print as data."""

@@ -15,6 +15,7 @@ from jinja2 import TemplateError
 from dbaudit.diff.compare import AuditDiff, CoverageFigures, audit_label, figures, uncovered_tables
 from dbaudit.diff.gates import GateResult, Outcome, any_failed
 from dbaudit.errors import ConfigError
+from dbaudit.markdown import Markdown, fence, one_line, prose, texts
 from dbaudit.model import Audit
 
 DIFF_TEMPLATE = "diff.md.j2"
@@ -57,7 +58,7 @@ def diff_context(diff: AuditDiff, gates: tuple[GateResult, ...]) -> dict[str, An
     findings = [
         {
             "kind": f.kind,
-            "message": f.message,
+            "message": prose(f.message),
             "location": str(f.location) if f.location is not None else "-",
         }
         for f in diff.new_findings
@@ -136,10 +137,17 @@ def _gate_rows(gates: tuple[GateResult, ...]) -> list[dict[str, str]]:
             "icon": _OUTCOME_ICONS[g.outcome],
             "outcome": g.outcome.value,
             "message": g.message,
-            "names": ", ".join(g.items),
+            "names": _gate_items(g),
         }
         for g in gates
     ]
+
+
+def _gate_items(gate: GateResult) -> Markdown:
+    """The tables a gate names, as text; the stale gate names findings, whose messages are Markdown."""
+    if gate.gate == "stale":
+        return Markdown(", ".join(prose(item) for item in gate.items))
+    return texts(gate.items)
 
 
 def check_context(audit: Audit, gates: tuple[GateResult, ...]) -> dict[str, Any]:
@@ -152,6 +160,8 @@ def check_context(audit: Audit, gates: tuple[GateResult, ...]) -> dict[str, Any]
         "audit": audit_label(audit),
         "gates": _gate_rows(gates),
         "uncovered": list(uncovered_tables(audit)),
+        # one name a line, so a line break in a name cannot pass for two tables
+        "uncovered_block": fence("".join(f"{one_line(name)}\n" for name in uncovered_tables(audit))),
     }
 
 

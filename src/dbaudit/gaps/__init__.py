@@ -26,6 +26,7 @@ from dbaudit.gaps.domains import group_domains
 from dbaudit.gaps.graph import SchemaGraph
 from dbaudit.gaps.order import Cycle, Job, plan_order
 from dbaudit.gaps.recommend import draft_recommendations, finish
+from dbaudit.markdown import code
 from dbaudit.model import (
     Coverage,
     DatabaseSnapshot,
@@ -241,12 +242,13 @@ def _ancestors(rev: str, scan: ScanResult | None) -> set[str]:
 
 
 def _cycle_finding(cycle: Cycle) -> Finding:
-    ring = " -> ".join((*cycle.path, cycle.path[0]))
+    ring = " -> ".join(code(name) for name in (*cycle.path, cycle.path[0]))
     if cycle.between_seeders:
+        first = cycle.broken.split(" -> ")[0]
         return Finding(
             kind="seeder-cycle",
             message=(
-                f"seeders depend on each other ({ring}): `{cycle.broken.split(' -> ')[0]}` has to run first "
+                f"seeders depend on each other ({ring}): {code(first)} has to run first "
                 "without its prerequisite; split one of them or let it create the rows it needs"
             ),
             severity=Severity.WARNING,
@@ -255,7 +257,7 @@ def _cycle_finding(cycle: Cycle) -> Finding:
     return Finding(
         kind="fk-cycle",
         message=(
-            f"required foreign keys form a cycle ({ring}); break it at `{cycle.broken}` "
+            f"required foreign keys form a cycle ({ring}); break it at {code(cycle.broken)} "
             "(make that constraint DEFERRABLE, or the column nullable and fill it in a second pass)"
         ),
         severity=Severity.WARNING,

@@ -8,6 +8,7 @@ for what it does not record (an async session, the mock marker, the purge flag) 
 from __future__ import annotations
 
 import re
+import shlex
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -149,22 +150,28 @@ def implementation_guidance(
 
 
 def command_for(source: SeedSource, flag: str | None = None) -> str:
-    """How to run an existing source: the project's own command where the code shows one."""
+    """How to run an existing source: the project's own command where the code shows one.
+
+    A shell line: every name in it is quoted for the shell (``shlex.quote``), so a file or revision named
+    ``x; rm -rf ~`` or ``$(...)`` is one argument, never a command.  A fixture file has no command: its line
+    is a shell comment saying what to do.
+    """
     # a revision: one step of the history at a time, so scripts can run between data revisions where needed
     generic = not source.run_command or source.run_command.startswith("alembic upgrade")
     if source.kind is SourceKind.REVISION and source.revision is not None and generic:
-        return f"alembic upgrade {source.revision.revision}"
+        return f"alembic upgrade {shlex.quote(source.revision.revision)}"
     if source.run_command:
         return source.run_command
     if source.kind is SourceKind.SQL:
-        return f'psql "$DATABASE_URL" -f {source.path}'
+        return f'psql "$DATABASE_URL" -f {shlex.quote(source.path)}'
     if source.kind is SourceKind.FIXTURE:
-        return f"load {source.path} with the project's fixture loader"
-    return f"python {source.path}" + (f" {flag}" if flag else "")
+        return f"# load {source.path} with the project's fixture loader"
+    return f"python {shlex.quote(source.path)}" + (f" {flag}" if flag else "")
 
 
 def command_like(pattern: SeedSource | None, folder: str | None, name: str, flag: str | None) -> str:
-    """The command for a new script ``name``, written the way the project runs ``pattern``."""
+    """The command for a new script ``name``, written the way the project runs ``pattern`` (names quoted for
+    the shell, as in :func:`command_for`)."""
     path = f"{folder or ''}{name}"
     if pattern is not None and pattern.run_command:
         old_stem, new_stem = pattern.name.rsplit(".", 1)[0], name.rsplit(".", 1)[0]
@@ -174,8 +181,8 @@ def command_like(pattern: SeedSource | None, folder: str | None, name: str, flag
             (pattern.name, name),
             (pattern.path.rsplit(".", 1)[0].replace("/", "."), path.rsplit(".", 1)[0].replace("/", ".")),
         ):
-            if old in command:
-                return command.replace(old, new)
-        if re.search(rf"\b{re.escape(old_stem)}\b", command):
+            if shlex.quote(old) in command:
+                return command.replace(shlex.quote(old), shlex.quote(new))
+        if re.search(rf"\b{re.escape(old_stem)}\b", command) and shlex.quote(new_stem) == new_stem:
             return re.sub(rf"\b{re.escape(old_stem)}\b", new_stem, command)
-    return f"python {path}" + (f" {flag}" if flag else "")
+    return f"python {shlex.quote(path)}" + (f" {flag}" if flag else "")

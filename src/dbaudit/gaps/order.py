@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from dbaudit.gaps.graph import Edge, break_cycles
+from dbaudit.markdown import code
 from dbaudit.model import ExecutionStep
 
 
@@ -148,5 +149,5 @@ def _cycle_notes(cycles: Sequence[Cycle]) -> dict[str, str]:
     for cycle in cycles:
         if cycle.between_seeders:
             first, second = cycle.broken.split(" -> ", 1)
-            notes[first] = f"runs before `{second}` although it needs it: the two depend on each other"
+            notes[first] = f"runs before {code(second)} although it needs it: the two depend on each other"
     return notes

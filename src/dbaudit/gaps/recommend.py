@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ from dbaudit.gaps import classify as kinds
 from dbaudit.gaps.convention import Convention
 from dbaudit.gaps.domains import Domain
 from dbaudit.gaps.graph import SchemaGraph
+from dbaudit.markdown import code, codes
 from dbaudit.model import Recommendation, ScanResult, SeedSource, SourceKind, TableStatus
 
 
@@ -136,7 +138,7 @@ def finish(
         if requires:
             text += " " + _requirement(requires, requires_by=provided_by)
         if tenant:
-            text += f" Scope rows to an existing tenant ({', '.join(f'`{c}`' for c in tenant)})."
+            text += f" Scope rows to an existing tenant ({codes(tenant)})."
         out.append(
             Recommendation(
                 tables=draft.tables,
@@ -154,7 +156,7 @@ def finish(
 
 
 def _names(tables: Sequence[str], joiner: str = ", ") -> str:
-    quoted = [f"`{t}`" for t in tables]
+    quoted = [code(t) for t in tables]
     if len(quoted) <= 1 or joiner != ", ":
         return joiner.join(quoted)
     return ", ".join(quoted[:-1]) + " and " + quoted[-1]
@@ -170,14 +172,14 @@ def _existing_parents(draft: Draft, graph: SchemaGraph) -> list[str]:
 
 
 def _advice(draft: Draft, graph: SchemaGraph, archetypes: dict[str, str]) -> str:
-    seeder = f"`{draft.seeder}`"
+    seeder = code(draft.seeder)
     tables = _names(draft.tables)
     parents = _existing_parents(draft, graph)
     linked = f", linked to existing {_names(parents)} rows" if parents else ""
     if draft.archetype == kinds.REFERENCE:
         noun = "catalogue" if len(draft.tables) == 1 else "catalogues"
         return (
-            f'Create a data-only Alembic revision (`alembic revision -m "{draft.seeder}"`) to insert the '
+            f"Create a data-only Alembic revision ({code(_revision_command(draft.seeder))}) to insert the "
             f"{tables} {noun}, so every environment has {'it' if len(draft.tables) == 1 else 'them'}."
         )
     if draft.archetype == kinds.EXTEND:
@@ -209,6 +211,12 @@ def _advice(draft: Draft, graph: SchemaGraph, archetypes: dict[str, str]) -> str
     if extras:
         text += "; " + "; ".join(extras)
     return text + "."
+
+
+def _revision_command(message: str) -> str:
+    """``alembic revision -m "message"``, quoted for the shell when the message needs more than that."""
+    quoted = f'"{message}"' if shlex.quote(message) == message else shlex.quote(message)
+    return f"alembic revision -m {quoted}"
 
 
 def _requirement(requires: Sequence[str], requires_by: Sequence[str]) -> str:

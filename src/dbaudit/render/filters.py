@@ -1,52 +1,41 @@
-"""Jinja2 filters shared by the report templates."""
+"""Jinja2 filters shared by the report templates.
+
+Names reach Markdown only through these (see :mod:`dbaudit.markdown`): ``code`` (an inline code span sized
+to the name), ``md_text`` (escaped text), ``md_cell``/``md_table`` (table cells) and ``fence`` (a fenced
+block).  A plain string is text to escape; a :class:`~dbaudit.markdown.Markdown` string is kept as it is.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from tabulate import tabulate
 
+from dbaudit import markdown
+from dbaudit.markdown import Markdown
+
 
 def md_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
-    """A GitHub-flavoured Markdown table; ``|`` inside cells is escaped."""
+    """A GitHub-flavoured Markdown table; every cell goes through :func:`md_cell`."""
     safe = [[md_cell(cell) for cell in row] for row in rows]
     return tabulate(safe, headers=list(headers), tablefmt="github", disable_numparse=True)
 
 
-#: An inline code span: a run of backticks, then anything up to the same run (CommonMark).
-_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+def md_cell(value: Any) -> Markdown:
+    """A Markdown table cell: one line, ``|`` escaped; a plain string is escaped as text, so a name taken
+    from the database (``x|<script>``) stays text instead of markup."""
+    return markdown.cell(value)
 
 
-def md_cell(value: Any) -> str:
-    """A Markdown table cell: ``|`` escaped, one line, and ``<`` outside code spans as ``&lt;`` (no tag can
-    open without it), so a name taken from the database (``x|<script>``) stays text instead of markup."""
-    text = "" if value is None else str(value)
-    return _escape_markup(text.replace("|", "\\|").replace("\n", " "))
+def md_text(value: Any) -> Markdown:
+    """A name as Markdown text: one line, nothing in it read as markup."""
+    return markdown.text(value)
 
 
-def _escape_markup(text: str) -> str:
-    parts: list[str] = []
-    position = 0
-    for span in _CODE_SPAN.finditer(text):
-        parts.append(_entities(text[position : span.start()]))
-        parts.append(span.group(0))
-        position = span.end()
-    parts.append(_entities(text[position:]))
-    return "".join(parts)
-
-
-def _entities(text: str) -> str:
-    return text.replace("<", "&lt;")
-
-
-def code(value: Any) -> str:
-    """Inline code that survives backticks in the value."""
-    text = str(value)
-    fence = "``" if "`" in text else "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+def code(value: Any) -> Markdown:
+    """Inline code that shows the value exactly, whatever backticks or line breaks it holds."""
+    return markdown.code(value)
 
 
 def thousands(value: int | None) -> str:
@@ -60,7 +49,11 @@ def percent(value: float) -> str:
 FILTERS: dict[str, Callable[..., Any]] = {
     "md_table": md_table,
     "md_cell": md_cell,
+    "md_text": md_text,
     "code": code,
+    "codes": markdown.codes,
+    "texts": markdown.texts,
+    "fence": markdown.fence,
     "thousands": thousands,
     "percent": percent,
 }

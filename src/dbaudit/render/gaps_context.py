@@ -7,10 +7,13 @@ section out.  All wording that depends on the data is decided here, so the templ
 from __future__ import annotations
 
 import math
+import re
+import shlex
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from dbaudit.gaps.graph import SchemaGraph
+from dbaudit.markdown import Markdown, code, fence, one_line, prose
 from dbaudit.model import Audit, ExecutionStep, Finding, Recommendation, Severity, SourceKind
 
 if TYPE_CHECKING:
@@ -34,11 +37,11 @@ SEVERITY_ICONS = {Severity.ERROR: "⛔", Severity.WARNING: "⚠️", Severity.IN
 
 
 def _code(value: str) -> str:
-    return f"`{value}`"
+    return code(value)
 
 
 def _codes(values: Sequence[str]) -> str:
-    return ", ".join(_code(v) for v in values)
+    return ", ".join(code(v) for v in values)
 
 
 def _seeder_label(rec: Recommendation) -> str:
@@ -56,9 +59,9 @@ def marker_phrase(marker: str | None) -> str | None:
     parts = []
     for part in marker.split(" + "):
         if part.endswith(" prefix"):
-            parts.append(f"a `{part[: -len(' prefix')]}` prefix")
+            parts.append(f"a {code(part[: -len(' prefix')])} prefix")
         else:
-            parts.append(f"`{part}`")
+            parts.append(code(part))
     return " and ".join(parts)
 
 
@@ -81,7 +84,7 @@ def guidance_lines(audit: Audit) -> list[str]:
     if pattern:
         name = pattern.rsplit("/", 1)[-1]
         style = f" ({guidance.session_style})" if guidance.session_style else ""
-        lines.append(f"Follow the existing `{name}` pattern{style}{revisions}.")
+        lines.append(f"Follow the existing {code(name)} pattern{style}{revisions}.")
     else:
         lines.append(
             f"No seed script exists yet: write one per domain with the application's own models{revisions}."
@@ -92,7 +95,7 @@ def guidance_lines(audit: Audit) -> list[str]:
             f"Include {cols} in every row, taken from an existing tenant, for multi-tenant isolation."
         )
     marker = marker_phrase(guidance.mock_marker)
-    flag = f" (`{guidance.purge_flag}`)" if guidance.purge_flag else ""
+    flag = f" ({code(guidance.purge_flag)})" if guidance.purge_flag else ""
     if marker:
         lines.append(
             f"Mark all mock rows with {marker} to allow easy purge{flag}, as the existing seeders do."
@@ -104,12 +107,12 @@ def guidance_lines(audit: Audit) -> list[str]:
         )
     if guidance.seed_folder:
         lines.append(
-            f"Organise seed scripts under `{guidance.seed_folder}` with a clear naming convention "
+            f"Organise seed scripts under {code(guidance.seed_folder)} with a clear naming convention "
             "(`seed_<domain>.py`)."
         )
     if guidance.run_command:
-        lines.append(f"Document how to run them (`{guidance.run_command}`).")
-    return lines
+        lines.append(f"Document how to run them ({code(guidance.run_command)}).")
+    return [Markdown(line) for line in lines]
 
 
 def gaps_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None:
@@ -118,7 +121,7 @@ def gaps_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None:
         return None
     recs = audit.recommendations
     return {
-        "rows": [[" / ".join(r.tables), r.text] for r in recs],
+        "rows": [[" / ".join(r.tables), prose(r.text)] for r in recs],
         "count": sum(len(r.tables) for r in recs),
         "guidance": guidance_lines(audit),
     }
@@ -174,7 +177,7 @@ def next_steps_context(audit: Audit, options: RenderOptions) -> dict[str, Any] |
             "Add a CI step that fails the build when seeding coverage drops: `dbaudit check --fail-under N` "
             "(run `dbaudit report` with the project's sources scanned to see today's coverage)."
         )
-    return {"steps": steps}
+    return {"steps": [Markdown(step) for step in steps]}
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -220,16 +223,85 @@ def order_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None
                 "path": step.seeder,
                 "existing": step.existing,
                 "tables": ", ".join(step.tables),
-                "command": step.command or f"python {step.seeder}",
-                "note": step.note,
+                "command": step.command or f"python {shlex.quote(step.seeder)}",
+                "note": prose(step.note) if step.note else None,
                 "after": [_short(a) for a in step.after],
             }
         )
         reason = _reason(graph, step, by_name)
         if reason:
-            rationale.append(reason)
-    cycles = [f.message for f in audit.findings if f.kind in ("fk-cycle", "seeder-cycle")]
-    return {"steps": steps, "rationale": rationale, "cycles": cycles}
+            rationale.append(Markdown(reason))
+    cycles = [prose(f.message) for f in audit.findings if f.kind in ("fk-cycle", "seeder-cycle")]
+    return {
+        "steps": steps,
+        "script_block": fence(shell_script(steps), "bash"),
+        "rationale": rationale,
+        "cycles": cycles,
+    }
+
+
+#: Shell syntax a command may hold outside single quotes: ``$VAR`` in ``"..."`` (``psql "$DATABASE_URL"``),
+#: but no command substitution and no second command (``;``, ``&``, ``|``, redirections, subshells).
+_UNSAFE_OUTSIDE_QUOTES = re.compile(r"\$\(|`|[;&|<>()]")
+
+
+def shell_script(steps: Sequence[dict[str, Any]]) -> str:
+    """The copy-paste shell block of section 6: per step a comment naming it, then its command.
+
+    Names in a comment are kept on one line (a line break would end the comment and start a command).  A
+    command runs as written only when it is one safe line: see :func:`shell_line`.
+    """
+    blocks = []
+    for step in steps:
+        to_write = "" if step["existing"] else " (to write)"
+        lines = [f"# {step['number']}. {one_line(step['seeder'])}{to_write}: {one_line(step['tables'])}"]
+        if step["note"]:
+            lines.append(f"#    note: {one_line(step['note'])}")
+        lines.extend(shell_line(step["command"]))
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks)
+
+
+def shell_line(command: str) -> list[str]:
+    """``command`` as lines of a shell script: itself when it is one line of plain words (names quoted by
+    the builder of the command), else commented out with the reason, so pasting the block never runs it."""
+    if command.startswith("#"):
+        return [one_line(command)]
+    interpreted = _outside_single_quotes(command)
+    if one_line(command) != command:
+        why = "a name in it holds a line break or a control character, which one pasted line cannot carry"
+    elif interpreted is None:
+        why = "its quotes do not close"
+    elif _UNSAFE_OUTSIDE_QUOTES.search(interpreted):
+        why = "it holds shell syntax (command substitution, a second command or a redirection) unquoted"
+    else:
+        return [command]
+    return [f"# not run ({why}); run it by hand:", f"#   {one_line(command)}"]
+
+
+def _outside_single_quotes(command: str) -> str | None:
+    """``command`` without its single-quoted parts and backslash-escaped characters (``None``: a quote does
+    not close).  What is left is what the shell interprets."""
+    try:
+        shlex.split(command)
+    except ValueError:
+        return None
+    kept = []
+    position = 0
+    in_double = False
+    while position < len(command):
+        char = command[position]
+        if char == "\\":
+            position += 2
+            continue
+        if char == "'" and not in_double:
+            position = command.index("'", position + 1) + 1
+            continue
+        if char == '"':
+            in_double = not in_double
+        kept.append(char)
+        position += 1
+    return "".join(kept)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -248,8 +320,8 @@ def _conditional_findings(audit: Audit) -> list[Finding]:
                     Finding(
                         kind="conditional-seed",
                         message=(
-                            f"`{source.name}` writes `{write.table}` only depending on what is already in "
-                            "the database: a fresh database may stay empty there"
+                            f"{code(source.name)} writes {code(write.table)} only depending on what is "
+                            "already in the database: a fresh database may stay empty there"
                         ),
                         severity=Severity.INFO,
                         table=write.table,
@@ -285,7 +357,7 @@ def findings_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | N
                     {
                         "icon": SEVERITY_ICONS[f.severity],
                         "severity": f.severity.value,
-                        "message": f.message,
+                        "message": prose(f.message),
                         "location": str(f.location) if f.location else None,
                     }
                     for f in groups[title]

@@ -7,11 +7,11 @@ autoescaping on, so a hostile table name is shown, never run.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
+from dbaudit.markdown import inline_spans, unescape
 from dbaudit.model import TableStatus
 from dbaudit.render import gaps_context
 from dbaudit.render.status import (
@@ -32,16 +32,48 @@ HTML_LABELS = {
     TableStatus.UNREADABLE: "Unreadable",
 }
 
-_CODE = re.compile(r"`([^`]+)`")
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-
 
 def inline_markdown(text: str | None) -> Markup:
-    """The report's inline Markdown (```code```, ``**bold**``) as HTML; everything else escaped."""
-    html = str(escape(text or ""))
-    html = _CODE.sub(r"<code>\1</code>", html)
-    html = _BOLD.sub(r"<strong>\1</strong>", html)
-    return Markup(html)  # built from escaped text only
+    """The report's inline Markdown (code spans of any length, ``**bold**``, backslash escapes) as HTML;
+    everything else escaped.  Code spans are found first, as CommonMark does, so nothing inside one (a
+    name's ``**``) becomes markup."""
+    parts = []
+    for kind, value in inline_spans(text or ""):
+        parts.append(f"<code>{escape(value)}</code>" if kind == "code" else _text_html(value))
+    return Markup("".join(parts))  # built from escaped text only
+
+
+def _text_html(source: str) -> str:
+    """Inline text: ``**`` pairs (not backslash-escaped) as ``<strong>``, ``&lt;`` (how
+    :func:`dbaudit.markdown.text` writes ``<``) as ``<``, every character escaped."""
+    chars = unescape(source)
+    stars = [i for i in range(len(chars) - 1) if chars[i] == ("*", False) and chars[i + 1] == ("*", False)]
+    pairs: set[int] = set()
+    start = None
+    for index in stars:
+        if index in pairs or (start is not None and index < start + 2):
+            continue
+        if start is None:
+            start = index
+        else:
+            pairs.update((start, index))
+            start = None
+    out = []
+    position = 0
+    opened = False
+    while position < len(chars):
+        if position in pairs:
+            out.append("</strong>" if opened else "<strong>")
+            opened = not opened
+            position += 2
+            continue
+        if chars[position : position + 4] == [("&", False), ("l", False), ("t", False), (";", False)]:
+            out.append("&lt;")
+            position += 4
+            continue
+        out.append(str(escape(chars[position][0])))
+        position += 1
+    return "".join(out)
 
 
 def status_rows(audit: Audit, options: RenderOptions) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dbaudit.markdown import Markdown, code, fence, one_line, text
 from dbaudit.model import CountMethod, RowCount, TableState, TableStatus
 
 if TYPE_CHECKING:
@@ -12,10 +13,10 @@ if TYPE_CHECKING:
     from dbaudit.render import RenderOptions
 
 STATUS_LABELS = {
-    TableStatus.POPULATED: "✅ Populated",
-    TableStatus.EMPTY: "❌ _Empty_",
-    TableStatus.SYSTEM: "⚙️ System meta",
-    TableStatus.UNREADABLE: "🔒 Unreadable",
+    TableStatus.POPULATED: Markdown("✅ Populated"),
+    TableStatus.EMPTY: Markdown("❌ _Empty_"),
+    TableStatus.SYSTEM: Markdown("⚙️ System meta"),
+    TableStatus.UNREADABLE: Markdown("🔒 Unreadable"),
 }
 
 
@@ -121,27 +122,29 @@ def status_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | Non
         (s for s in shown if s.status is not TableStatus.EMPTY),
         key=lambda s: (order[s.status], display_name(s, qualified)),
     )
-    rows = []
+    rows: list[list[str]] = []
     for state in listed:
         label = STATUS_LABELS[state.status]
         if state.status is TableStatus.UNREADABLE and state.reason:
-            label = f"{label} ({state.reason})"
-        rows.append([display_name(state, qualified), format_count(state.count), label])
+            label = Markdown(f"{label} ({text(state.reason)})")
+        rows.append([display_name(state, qualified), Markdown(format_count(state.count)), label])
     empty = sorted(display_name(s, qualified) for s in shown if s.status is TableStatus.EMPTY)
     if empty:
         word = "All remaining" if rows else "All"
         noun = "table" if len(empty) == 1 else "tables"
-        rows.append([f"**{word} {len(empty)} {noun}**", "0", STATUS_LABELS[TableStatus.EMPTY]])
+        rows.append([Markdown(f"**{word} {len(empty)} {noun}**"), "0", STATUS_LABELS[TableStatus.EMPTY]])
     partitioned = [
         {"name": display_name(s, qualified), "partitions": list(s.table.partitions)}
         for s in shown
         if s.table.partitions
     ]
-    schemas = ", ".join(f"`{name}`" for name in db.schemas)
+    schemas = ", ".join(code(name) for name in db.schemas)
     return {
-        "schema_label": ("schema = " if len(db.schemas) == 1 else "schemas = ") + schemas,
+        "schema_label": Markdown(("schema = " if len(db.schemas) == 1 else "schemas = ") + schemas),
         "rows": rows,
         "empty": empty,
+        # one name a line, so a line break in a name cannot pass for two tables
+        "empty_block": fence("".join(f"{one_line(name)}\n" for name in empty)),
         "partitioned": partitioned,
         "views": sorted(f"{v.schema}.{v.name}" if qualified and v.schema else v.name for v in db.views),
         "has_estimates": any(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbaudit.errors import ConfigError
+from dbaudit.markdown import code, codes, prose
 from dbaudit.model import SCHEMA_VERSION, ScanResult, SeedSource, SourceKind, TableWrite, to_dict
 
 if TYPE_CHECKING:
@@ -50,8 +51,8 @@ def scan_context(scan: ScanResult) -> dict[str, Any]:
             label = _table_label(write)
             writes.append(
                 [
-                    f"`{label}`",
-                    f"`{write.location}`" if write.location else "",
+                    code(label),
+                    code(write.location) if write.location else "",
                     write.recogniser,
                     "yes" if write.conditional else "no",
                 ]
@@ -72,10 +73,10 @@ def scan_context(scan: ScanResult) -> dict[str, Any]:
         "root": scan.root,
         "files_scanned": scan.files_scanned,
         "sources": sources,
-        "tables": [[f"`{t}`", ", ".join(f"`{p}`" for p in per_table[t])] for t in sorted(per_table)],
+        "tables": [[code(t), codes(per_table[t])] for t in sorted(per_table)],
         "heads": list(scan.revision_heads),
         "data_revisions": [
-            [f"`{s.revision.revision}`", s.revision.message or "", f"`{s.path}`"]
+            [code(s.revision.revision), s.revision.message or "", code(s.path)]
             for s in revisions
             if s.revision
         ],
@@ -84,7 +85,7 @@ def scan_context(scan: ScanResult) -> dict[str, Any]:
             {
                 "severity": f.severity.value,
                 "kind": f.kind,
-                "message": f.message,
+                "message": prose(f.message),
                 "location": str(f.location) if f.location else None,
             }
             for f in scan.findings
@@ -126,7 +127,7 @@ def coverage_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | N
     for source in audit.scan.sources if audit.scan else ():
         if not source.writes:
             continue
-        rows.append([f"`{source.name}`", f"`{source.folder or './'}`", _populated(source)])
+        rows.append([code(source.name), code(source.folder or "./"), _populated(source)])
         for write in source.writes:
             label = _table_label(write)
             if label in outside:
@@ -144,7 +145,7 @@ def coverage_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | N
             "percent": f"{coverage.percent:.0f}",
         },
         "outside": [
-            {"table": table, "sources": ", ".join(f"`{n}`" for n in outside_sources.get(table, []))}
+            {"table": table, "sources": codes(outside_sources.get(table, []))}
             for table in (coverage.outside if coverage else ())
         ],
     }

@@ -6,10 +6,12 @@ import ast
 import gc
 import posixpath
 import re
+import shlex
 from collections.abc import Iterable
 from pathlib import Path
 
 from dbaudit.config import Settings
+from dbaudit.markdown import code
 from dbaudit.model import (
     Diagnostic,
     Finding,
@@ -178,8 +180,8 @@ class _Scan:
                 self.findings.append(
                     Finding(
                         "unresolved-name",
-                        f"`{path}` writes rows ({hit.recogniser}) into a table whose name is only known "
-                        f"at run time (`{hit.dynamic or '?'}`); dbaudit does not guess it",
+                        f"{code(path)} writes rows ({hit.recogniser}) into a table whose name is only known "
+                        f"at run time ({code(hit.dynamic or '?')}); dbaudit does not guess it",
                         Severity.WARNING,
                         source=path,
                         location=SourceLocation(hit.path, hit.line),
@@ -294,7 +296,8 @@ class _Scan:
             for target, recipe in recipes:
                 words = recipe.replace("'", " ").replace('"', " ").split()
                 if any(w.endswith(relative) for w in words) or (relative.endswith(".py") and dotted in words):
-                    return f"make {target}" if not folder else f"make -C {folder} {target}"
+                    make = f"make -C {shlex.quote(folder)}" if folder else "make"
+                    return f"{make} {shlex.quote(target)}"
         return None
 
     def command(
@@ -311,13 +314,13 @@ class _Scan:
             top = folder
             while top and posixpath.join(top, "__init__.py") in self.pathset:
                 top = posixpath.dirname(top)
-            return f"python -m {module_name(path[len(top) + 1 :] if top else path)}"
+            return f"python -m {shlex.quote(module_name(path[len(top) + 1 :] if top else path))}"
         while folder:
             if any(f"{folder}/{marker}" in self.pathset for marker in _PROJECT_FILES):
                 break
             folder = posixpath.dirname(folder)
         relative = path[len(folder) + 1 :] if folder else path
-        return f"python {relative}"
+        return f"python {shlex.quote(relative)}"
 
 
 def _too_deep(path: str) -> Diagnostic:

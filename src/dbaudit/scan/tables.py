@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from dbaudit.markdown import code
 from dbaudit.model import Finding, Severity, SourceLocation, TableDeclaration
 
 #: Cheap byte-level test: a file containing none of these declares no table and is not parsed for the index.
@@ -337,12 +338,12 @@ def build_index(modules: Iterable[ModuleTables]) -> TableIndex:
     for (table, schema), decls in grouped.items():
         if len(decls) < 2:
             continue
-        names = ", ".join(f"`{d.declared_by}` ({d.location})" for d in decls)
+        names = ", ".join(f"{code(d.declared_by)} ({code(d.location)})" for d in decls)
         full = f"{schema}.{table}" if schema else table
         findings.append(
             Finding(
                 "duplicate-declaration",
-                f"table `{full}` is declared more than once: {names}",
+                f"table {code(full)} is declared more than once: {names}",
                 Severity.WARNING,
                 table=full,
                 location=decls[-1].location,

@@ -1,0 +1,125 @@
+"""The plain-text summaries of a seed plan, a seed run and a purge, as the CLI prints them.
+
+They are GitHub-flavoured Markdown tables and lists (people paste them into pull requests), printed to a
+terminal: every name goes through :func:`dbaudit.markdown.cell` or :func:`dbaudit.markdown.text`, so a table
+named ``x\\n| fake | row`` or ``<img onerror>`` neither adds a line nor a table cell, nor reaches a
+Markdown reader as markup, and no control character reaches the terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tabulate import tabulate
+
+from dbaudit.markdown import Markdown, cell, one_line, text
+from dbaudit.seed.records import PurgeReport, SeedPlan, SeedReport
+
+
+def _names(items: tuple[str, ...]) -> Markdown:
+    return Markdown(", ".join(text(item) for item in items) if items else "-")
+
+
+def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    """A GitHub table; text cells as cells (never read as numbers: a table may be named ``1e5``)."""
+    safe = [[value if isinstance(value, int) else cell(value) for value in row] for row in rows]
+    text_columns = [i for i in range(len(headers)) if not all(isinstance(row[i], int) for row in rows)]
+    return tabulate(safe, headers=list(headers), tablefmt="github", disable_numparse=text_columns)
+
+
+def render_plan(plan: SeedPlan) -> str:
+    lines = [f"Seed plan ({text(plan.dialect)}, seed {plan.seed}):", ""]
+    if plan.tables:
+        rows = [
+            [i + 1, tp.table, tp.rows, tp.seeder, tp.marker, tp.reason, _names(tp.deferred)]
+            for i, tp in enumerate(plan.tables)
+        ]
+        headers = ["#", "table", "rows", "seeder", "marker", "why", "set after cycle"]
+        lines.append(_table(rows, headers))
+    else:
+        lines.append("Nothing to seed: every selected table already has rows.")
+    lines.extend(_tail(plan))
+    return "\n".join(lines) + "\n"
+
+
+def _tail(plan: SeedPlan) -> list[str]:
+    lines: list[str] = []
+    if plan.cycles:
+        lines += ["", "Foreign-key cycles:"]
+        lines += [
+            f"- {' <-> '.join(text(t) for t in c.tables)}: {text(c.method)} ({text(c.detail)})"
+            for c in plan.cycles
+        ]
+    if plan.skipped:
+        lines += ["", "Skipped:"]
+        lines += [f"- {text(s.table)}: {text(s.reason)}" for s in plan.skipped]
+    if plan.warnings:
+        lines += ["", "Warnings:"]
+        lines += [f"- {text(w)}" for w in plan.warnings]
+    return lines
+
+
+def render_seed_report(report: SeedReport) -> str:
+    title = "Dry run (rolled back, nothing committed)" if report.dry_run else "Seeded"
+    lines = [f"{title}: run {text(report.run_id)}", ""]
+    if report.purged_first:
+        lines += [f"--force removed {report.purged_first} earlier mock rows first.", ""]
+    if report.results:
+        rows = [
+            [
+                r.table,
+                r.inserted,
+                r.marker,
+                r.seeder,
+                _names(r.parents_reused),
+                _names(r.parents_created),
+                r.note or "",
+            ]
+            for r in report.results
+        ]
+        headers = ["table", "rows inserted", "marker", "seeder", "parents reused", "parents created", "note"]
+        lines.append(_table(rows, headers))
+        tables = len(report.results)
+        lines += ["", f"{report.total_rows} rows in {tables} table{'s' if tables != 1 else ''}."]
+    else:
+        lines.append("Nothing to seed: every selected table already has rows.")
+    lines.extend(_tail(report.plan))
+    if report.undo_command:
+        lines += ["", f"Undo: {one_line(report.undo_command)}"]
+    return "\n".join(lines) + "\n"
+
+
+def render_purge_report(report: PurgeReport) -> str:
+    if report.blocked:
+        lines = [
+            "Purge refused: real rows reference mock rows (deleting would cascade into them or fail):",
+            "",
+        ]
+        lines += [
+            f"- {text(b.table)} {text(b.key)} -> {text(b.references)} (via {text(b.via)})"
+            for b in report.blocked
+        ]
+        lines += ["", "Nothing was deleted. Delete or re-point those rows first, or purge fewer tables."]
+        return "\n".join(lines) + "\n"
+    title = "Dry run (rolled back, nothing deleted)" if report.dry_run else "Purged"
+    if not report.results and not report.refused:
+        return f"{title}: no mock rows found.\n"
+    runs = ", ".join(text(run) for run in report.runs) or "-"
+    lines = [f"{title}: {report.total_deleted} mock rows (runs: {runs})"]
+    if report.results:
+        rows = [[r.table, r.deleted, r.kept_unmarked, r.kept_changed, r.already_gone] for r in report.results]
+        headers = ["table", "deleted", "kept (mark removed)", "kept (changed)", "already gone"]
+        lines += ["", _table(rows, headers)]
+    if report.refused:
+        lines += ["", "Left alone, with their ledger entries (purge could not judge them safely):"]
+        lines += [f"- {text(r.table)} ({r.rows} rows recorded): {text(r.reason)}" for r in report.refused]
+    if any(r.kept_changed for r in report.results):
+        lines += [
+            "",
+            "Rows counted as kept (changed) differ from what the seed wrote: a real row may have taken a mock "
+            "row's key. They and their ledger entries stay; check them, then delete them by hand.",
+        ]
+    if report.ledger_dropped:
+        lines += ["", "The ledger is empty and was dropped."]
+    return "\n".join(lines) + "\n"
