@@ -29,8 +29,8 @@ from dbaudit.demo import (
 )
 from dbaudit.model import TableStatus
 from dbaudit.reflect import reflect_database
-from dbaudit.resources import examples_dir
 from dbaudit.render.seed_text import render_seed_report
+from dbaudit.resources import examples_dir
 from tests.seed_support import fingerprint, purge_all, rows_of, seed, settings_for
 
 if TYPE_CHECKING:

@@ -117,8 +117,8 @@ def render_purge_report(report: PurgeReport) -> str:
     if any(r.kept_changed for r in report.results):
         lines += [
             "",
-            "Rows counted as kept (changed) differ from what the seed wrote: a real row may have taken a mock "
-            "row's key. They and their ledger entries stay; check them, then delete them by hand.",
+            "Rows counted as kept (changed) differ from what the seed wrote: a real row may have taken a "
+            "mock row's key. They and their ledger entries stay; check them, then delete them by hand.",
         ]
     if report.ledger_dropped:
         lines += ["", "The ledger is empty and was dropped."]

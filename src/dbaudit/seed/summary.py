@@ -1,4 +1,4 @@
-"""The seed plan, a seed run and a purge as JSON, for scripts and CI (the text forms: ``render.seed_text``)."""
+"""The seed plan, a seed run and a purge as JSON, for scripts and CI (text: ``render.seed_text``)."""
 
 from __future__ import annotations
 
