@@ -74,7 +74,7 @@ def test_quick_run_fills_every_case_and_cleans_up(
     assert len({row[0] for row in rows}) == len(rows) == len(CASES)
     for row in rows:
         case, dbaudit_median, _, baseline_median, ratio, throughput, memory, target, verdict = row
-        assert case.split(",")[0] in {"report", "scan", "seed --missing", "seed"}, row
+        assert case.split(",")[0] in {"report", "scan", "seed --missing", "seed", "purge"}, row
         assert re.fullmatch(r"[\d.]+ s \(n=1\)", dbaudit_median), row
         assert re.fullmatch(r"[\d.]+ s \(n=1\)", baseline_median), row
         assert re.fullmatch(r"[\d.]+x", ratio), row
