@@ -379,3 +379,33 @@ def test_read_only_server_reports_but_seed_refuses(
     line = assert_clean_failure(seed)
     assert "read-only" in line.lower() or "read only" in line.lower(), line
     assert pg_database.scalar("SELECT count(*) FROM gap") == 0
+
+
+def test_a_rejected_row_is_not_called_a_lost_connection(any_database: TestDatabase) -> None:
+    """MariaDB reports a CHECK violation as the driver's OperationalError, as it does a lost connection: the
+    seeder names it by the server's own codes (a rejected row), not by the exception class."""
+    from sqlalchemy.exc import DBAPIError
+
+    from dbaudit.seed.dialects import seed_dialect
+
+    db = any_database
+    db.execute("CREATE TABLE gauge (id INTEGER PRIMARY KEY, level INTEGER NOT NULL CHECK (level > 0))")
+    dialect = seed_dialect(db.engine.dialect.name)
+    with db.engine.connect() as conn:
+        with pytest.raises(DBAPIError) as caught:
+            conn.execute(text("INSERT INTO gauge (id, level) VALUES (1, -3)"))
+        assert not dialect.connection_lost(conn, caught.value), dialect.describe_error(caught.value)
+        assert not dialect.gave_up(caught.value)
+        conn.rollback()
+        if db.dialect != "sqlite":
+            victim = conn.connection.dbapi_connection
+            pid_sql = "SELECT pg_backend_pid()" if db.dialect == "postgresql" else "SELECT CONNECTION_ID()"
+            pid = conn.execute(text(pid_sql)).scalar()
+            kill = "SELECT pg_terminate_backend(:p)" if db.dialect == "postgresql" else "KILL :p"
+            with db.engine.connect() as killer:
+                killer.execute(text(kill), {"p": pid})
+                killer.commit()
+            with pytest.raises(DBAPIError) as lost:
+                conn.execute(text("SELECT 1"))
+            assert victim is not None
+            assert dialect.connection_lost(conn, lost.value), dialect.describe_error(lost.value)
