@@ -6,9 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dbaudit.config import DEFAULT_SYSTEM_TABLES
+from dbaudit.dialects import Dialect, MySQLDialect, PostgresDialect, SQLiteDialect, dialect_for
 from dbaudit.reflect.catalog import selected
 from dbaudit.reflect.counts import BATCH_SIZE, Target, batches
-from dbaudit.reflect.dialects import Dialect, MySQLDialect, PostgresDialect, SQLiteDialect, dialect_for
 from dbaudit.reflect.snapshot import system_rule
 
 sizes = st.lists(st.one_of(st.none(), st.integers(min_value=0, max_value=2_000_000)), max_size=700)

@@ -205,7 +205,7 @@ def test_a_second_concurrent_run_refuses_clearly(any_database: TestDatabase, tmp
     with db.engine.connect() as holder:
         # The run lock is one per database, whatever schemas a run writes.
         if db.dialect == "postgresql":
-            from dbaudit.seed.dialects import _lock_key
+            from dbaudit.dialects.postgresql import _lock_key
 
             holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _lock_key(str(db.engine.url.database))})
         elif db.dialect == "mysql":

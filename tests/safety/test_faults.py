@@ -386,16 +386,16 @@ def test_a_rejected_row_is_not_called_a_lost_connection(any_database: TestDataba
     seeder names it by the server's own codes (a rejected row), not by the exception class."""
     from sqlalchemy.exc import DBAPIError
 
-    from dbaudit.seed.dialects import seed_dialect
+    from dbaudit.dialects import dialect_for
 
     db = any_database
     db.execute("CREATE TABLE gauge (id INTEGER PRIMARY KEY, level INTEGER NOT NULL CHECK (level > 0))")
-    dialect = seed_dialect(db.engine.dialect.name)
+    dialect = dialect_for(db.engine.dialect.name)
     with db.engine.connect() as conn:
         with pytest.raises(DBAPIError) as caught:
             conn.execute(text("INSERT INTO gauge (id, level) VALUES (1, -3)"))
-        assert not dialect.connection_lost(conn, caught.value), dialect.describe_error(caught.value)
-        assert not dialect.gave_up(caught.value)
+        assert not dialect.is_connection_lost(caught.value), dialect.describe_error(caught.value)
+        assert not dialect.is_timeout(caught.value)
         conn.rollback()
         if db.dialect != "sqlite":
             victim = conn.connection.dbapi_connection
@@ -408,4 +408,4 @@ def test_a_rejected_row_is_not_called_a_lost_connection(any_database: TestDataba
             with pytest.raises(DBAPIError) as lost:
                 conn.execute(text("SELECT 1"))
             assert victim is not None
-            assert dialect.connection_lost(conn, lost.value), dialect.describe_error(lost.value)
+            assert dialect.is_connection_lost(lost.value), dialect.describe_error(lost.value)

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.reflection import Inspector, ObjectKind
 from sqlalchemy.types import NullType
 
+from dbaudit.dialects import Dialect
 from dbaudit.model import CheckConstraint, Column, ForeignKey, Table, TableKind, UniqueConstraint, View
-from dbaudit.reflect.dialects import Dialect
 
 Key = tuple[str | None, str]
 

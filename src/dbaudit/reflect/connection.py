@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
+from dbaudit.dialects import dialect_for
 from dbaudit.errors import ConfigError, ConnectionFailed, DatabaseError, DbauditError, MissingDriver
-from dbaudit.reflect.dialects import dialect_for
 from dbaudit.urls import mask_url, parse_url, require_sqlite_file, scrub
 
 if TYPE_CHECKING:

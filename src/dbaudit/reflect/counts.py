@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import IdentifierPreparer
 from sqlalchemy.sql.expression import TableClause
 
-from dbaudit.reflect.dialects import Dialect
+from dbaudit.dialects import Dialect
 
 #: Tables asked in one statement (PostgreSQL allows 1,664 result columns, SQLite 2,000).
 BATCH_SIZE = 200

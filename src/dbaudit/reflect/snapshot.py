@@ -28,12 +28,12 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SAWarning, SQLAlchemyError
 
 from dbaudit.config import Settings
+from dbaudit.dialects import Dialect, Estimate, dialect_for
 from dbaudit.errors import ConfigError, DatabaseError, DbauditError, SchemaNotFound
 from dbaudit.model import CountMethod, DatabaseSnapshot, RowCount, Table, TableState, TableStatus, View
 from dbaudit.reflect.catalog import read_schema
 from dbaudit.reflect.connection import connect, statement_failed
 from dbaudit.reflect.counts import Failure, Target, count_tables, probe_tables
-from dbaudit.reflect.dialects import Dialect, Estimate, dialect_for
 from dbaudit.urls import mask_url, scrub
 
 log = logging.getLogger("dbaudit.reflect")

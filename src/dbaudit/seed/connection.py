@@ -14,14 +14,14 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from dbaudit.config import Settings
+from dbaudit.dialects import Dialect, dialect_for
 from dbaudit.errors import ConfigError, ConnectionFailed, MissingDriver, SeedError
-from dbaudit.seed.dialects import SeedDialect, seed_dialect
 from dbaudit.seed.schema import PROTECTED_TABLE
 from dbaudit.urls import mask_url, parse_url, require_sqlite_file, scrub
 
 
 @contextmanager
-def open_engine(settings: Settings) -> Iterator[tuple[Engine, SeedDialect]]:
+def open_engine(settings: Settings) -> Iterator[tuple[Engine, Dialect]]:
     """A fresh engine for ``settings.url`` with the dialect's write set-up; disposed afterwards."""
     if not settings.url:
         raise ConfigError("no database URL", "pass --url, set DBAUDIT_URL, or configure [tool.dbaudit] url")
@@ -35,7 +35,7 @@ def open_engine(settings: Settings) -> Iterator[tuple[Engine, SeedDialect]]:
         ) from exc
     except (ArgumentError, ImportError) as exc:
         raise ConfigError(f"cannot use database URL {mask_url(url)}: {exc}") from exc
-    dialect = seed_dialect(engine.dialect.name)
+    dialect = dialect_for(engine.dialect.name)
     dialect.lock_timeout = settings.lock_timeout
     dialect.prepare_engine(engine)
     try:

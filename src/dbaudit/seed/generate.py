@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import and_, case, or_, select
 from sqlalchemy.engine import Connection
 
+from dbaudit.dialects import Dialect
 from dbaudit.errors import SeedError
 from dbaudit.seed.api import LoadedSeeder, SeederContext
 from dbaudit.seed.constraints import Ordering
-from dbaudit.seed.dialects import SeedDialect
 from dbaudit.seed.plan import shape_of
 from dbaudit.seed.schema import ForeignKeyInfo, SeedSchema, SeedTable, only
 from dbaudit.seed.values import ColumnSpec, GenContext, Pools, fit_text, generate_column, max_length
@@ -98,7 +98,7 @@ class RunState:
 
     conn: Connection
     schema: SeedSchema
-    dialect: SeedDialect
+    dialect: Dialect
     seed: int
     pools: Pools
     tenant_columns: tuple[str, ...]
@@ -375,7 +375,7 @@ def allocate_numbers(state: RunState, table: SeedTable, column: str, spec: Colum
     elif column in table.sequences:
         ids = state.dialect.allocate_ids(state.conn, table, column, n)
     else:
-        ids = SeedDialect.allocate_ids(state.dialect, state.conn, table, column, n)
+        ids = Dialect.allocate_ids(state.dialect, state.conn, table, column, n)
     low = spec.rule.low
     if isinstance(low, int) and ids and ids[0] < low:
         shift = low - ids[0] + (0 if spec.rule.low_inclusive else 1)

@@ -20,9 +20,9 @@ from sqlalchemy import literal, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from dbaudit.dialects import Dialect
 from dbaudit.errors import SeedError
 from dbaudit.seed import ledger as ledger_mod
-from dbaudit.seed.dialects import SeedDialect
 from dbaudit.seed.generate import TableRows, UnfillableTable
 from dbaudit.seed.ledger import mark_condition
 from dbaudit.seed.schema import SeedSchema, SeedTable
@@ -54,7 +54,7 @@ class InsertGuard:
     """Watches each table's insert inside its savepoint, then records the rows in the ledger."""
 
     conn: Connection
-    dialect: SeedDialect
+    dialect: Dialect
     schema: SeedSchema
     writer: ledger_mod.LedgerWriter
     allow_trigger_inserts: bool = False
@@ -67,7 +67,7 @@ class InsertGuard:
         """One catalog read for every table the run plans to fill."""
         self.watched = self.dialect.tables_with_triggers(self.conn, list(planned), "INSERT")
         self.identities = self.dialect.table_identities(self.conn, [t.qualified for t in planned])
-        self.home = self.dialect.default_schema(self.conn)
+        self.home = self.dialect.default_schema(self.conn) or ""
 
     def shown(self, qualified: tuple[str, str]) -> str:
         return qualified[1] if qualified[0] == self.home else ".".join(qualified)

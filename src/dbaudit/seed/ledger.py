@@ -44,8 +44,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from dbaudit.dialects import Dialect
 from dbaudit.errors import SeedError
-from dbaudit.seed.dialects import SeedDialect
 from dbaudit.seed.schema import LEDGER_TABLE, LEDGER_TABLES, SeedTable
 
 ROW_KEY_CHUNK = 2_000
@@ -226,7 +226,7 @@ class LedgerWriter:
     """Records one run's rows, table by table, inside the run's transaction (and the table's savepoint)."""
 
     conn: Connection
-    dialect: SeedDialect
+    dialect: Dialect
     tables_: LedgerTables | None
     run_id: str
     ledger_schema: str | None
@@ -392,7 +392,7 @@ class LedgerWriter:
 
 
 def key_match(
-    dialect: SeedDialect,
+    dialect: Dialect,
     table: SeedTable,
     entry: Any,
     kind: str,
@@ -417,7 +417,7 @@ def key_match(
 
 
 def content_match(
-    dialect: SeedDialect, table: SeedTable, entry: Any, columns: Sequence[str], source: Any = None
+    dialect: Dialect, table: SeedTable, entry: Any, columns: Sequence[str], source: Any = None
 ) -> ColumnElement[bool]:
     """Every column of ``table``'s row still holds the text the ledger recorded for it."""
     sa = source if source is not None else table.sa
@@ -460,7 +460,7 @@ def forget_sets(conn: Connection, tables: LedgerTables, set_ids: Sequence[int]) 
 
 def forget_entries_without_row(
     conn: Connection,
-    dialect: SeedDialect,
+    dialect: Dialect,
     tables: LedgerTables,
     table: SeedTable,
     group: Sequence[LedgerSet],

@@ -29,10 +29,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from dbaudit.config import Settings
+from dbaudit.dialects import Dialect, Reference
 from dbaudit.errors import SeedError
 from dbaudit.seed import ledger as ledger_mod
 from dbaudit.seed.connection import connect, lock_scope, open_engine, refuse_if_protected
-from dbaudit.seed.dialects import Reference, SeedDialect
 from dbaudit.seed.ledger import LedgerSet, LedgerTables
 from dbaudit.seed.plan import _components, _topological
 from dbaudit.seed.records import BlockingReference, PurgeReport, PurgeResult, RefusedTable
@@ -82,8 +82,8 @@ def purge(
     return dataclasses.replace(report, ledger_dropped=dropped)
 
 
-def purge_error(dialect: SeedDialect, exc: DBAPIError) -> SeedError:
-    if dialect.is_lock_timeout(exc):
+def purge_error(dialect: Dialect, exc: DBAPIError) -> SeedError:
+    if dialect.is_lock_wait(exc):
         return SeedError(
             f"timed out after {dialect.lock_timeout:g} s waiting for a row lock another transaction holds "
             f"({dialect.describe_error(exc)})",
@@ -110,7 +110,7 @@ class _Batch:
 
 def purge_rows(
     conn: Connection,
-    dialect: SeedDialect,
+    dialect: Dialect,
     ledger: LedgerTables,
     settings: Settings,
     *,
@@ -122,7 +122,7 @@ def purge_rows(
 
     ``lenient``: a name in ``tables`` the ledger holds nothing of selects nothing (else it is an error).
     """
-    home = dialect.default_schema(conn)
+    home = dialect.default_schema(conn) or ""
     sets = _select(ledger_mod.read_sets(conn, ledger, run_id), settings.schemas, tables, home, lenient)
     if not sets:
         return PurgeReport()
@@ -283,7 +283,7 @@ def _same_identity(recorded: str, now: str) -> bool | None:
 
 def _refusal(
     conn: Connection,
-    dialect: SeedDialect,
+    dialect: Dialect,
     qualified: tuple[str, str],
     group: list[LedgerSet],
     seeded: SeedTable | None,
@@ -328,7 +328,7 @@ def _mark(batch: _Batch, source: Any) -> ColumnElement[bool] | None:
 
 
 def _recorded(
-    dialect: SeedDialect, ledger: LedgerTables, batch: _Batch, source: Any = None
+    dialect: Dialect, ledger: LedgerTables, batch: _Batch, source: Any = None
 ) -> ColumnElement[bool]:
     """Rows of the batch's table that some ledger entry of the batch records, by key (mark not looked at)."""
     entry = ledger.rows.alias("dbaudit_entry")
@@ -344,9 +344,7 @@ def _recorded(
     return found
 
 
-def _doomed(
-    dialect: SeedDialect, ledger: LedgerTables, batch: _Batch, source: Any = None
-) -> ColumnElement[bool]:
+def _doomed(dialect: Dialect, ledger: LedgerTables, batch: _Batch, source: Any = None) -> ColumnElement[bool]:
     """Rows of the batch's table that purge deletes: recorded, still marked, unchanged where not marked."""
     source = source if source is not None else batch.table.sa
     first = batch.first
@@ -367,7 +365,7 @@ def _doomed(
     return and_(*conditions)
 
 
-def _row_text(dialect: SeedDialect, seeded: SeedTable, columns: Sequence[str], source: Any = None) -> Any:
+def _row_text(dialect: Dialect, seeded: SeedTable, columns: Sequence[str], source: Any = None) -> Any:
     source = source if source is not None else seeded.sa
     return dialect.json_array([dialect.key_text(source.c[c], seeded.columns[c]) for c in columns])
 
@@ -383,7 +381,7 @@ def _count(conn: Connection, seeded: SeedTable, condition: ColumnElement[bool]) 
 
 def _delete_in_order(
     conn: Connection,
-    dialect: SeedDialect,
+    dialect: Dialect,
     ledger: LedgerTables,
     schema: SeedSchema,
     batches: list[_Batch],
@@ -465,7 +463,7 @@ def _delete_in_order(
     return [], deleted
 
 
-def _delete_batch(conn: Connection, dialect: SeedDialect, ledger: LedgerTables, batch: _Batch) -> int:
+def _delete_batch(conn: Connection, dialect: Dialect, ledger: LedgerTables, batch: _Batch) -> int:
     seeded = batch.table
     first = batch.first
     if first.key_kind == "rows":
@@ -477,7 +475,7 @@ def _delete_batch(conn: Connection, dialect: SeedDialect, ledger: LedgerTables, 
 
 
 def _delete_together(
-    conn: Connection, dialect: SeedDialect, ledger: LedgerTables, batches: list[_Batch], members: list[int]
+    conn: Connection, dialect: Dialect, ledger: LedgerTables, batches: list[_Batch], members: list[int]
 ) -> dict[int, int]:
     """PostgreSQL: one DELETE statement with a data-modifying CTE per table; checks run at its end."""
     statements = []
@@ -495,7 +493,7 @@ def _delete_together(
 
 def _blocking(
     conn: Connection,
-    dialect: SeedDialect,
+    dialect: Dialect,
     ledger: LedgerTables,
     batches: list[_Batch],
     group_members: set[int],
@@ -565,7 +563,7 @@ def _describe(columns: Sequence[str], values: tuple[Any, ...]) -> str:
 
 def _no_side_effects(
     conn: Connection,
-    dialect: SeedDialect,
+    dialect: Dialect,
     before: Any,
     batches: list[_Batch],
     deleted: dict[int, int],

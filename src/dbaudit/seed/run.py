@@ -23,12 +23,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, PendingRollbackError
 
 from dbaudit.config import Settings
+from dbaudit.dialects import Dialect
 from dbaudit.errors import SeedError
 from dbaudit.resources import seeders_dir
 from dbaudit.seed import ledger as ledger_mod
 from dbaudit.seed.api import LoadedSeeder, choose_seeder, load_seeders
 from dbaudit.seed.connection import connect, lock_scope, open_engine, refuse_if_protected
-from dbaudit.seed.dialects import SeedDialect
 from dbaudit.seed.generate import (
     RunState,
     TableRows,
@@ -139,7 +139,7 @@ def run_seed(
                 with conn.begin():
                     ledger_mod.drop_if_empty(conn, ledger_mod.ledger_tables(None))
         except DBAPIError as exc:
-            if dialect.is_lock_timeout(exc):
+            if dialect.is_lock_wait(exc):
                 raise SeedError(
                     f"timed out after {dialect.lock_timeout:g} s waiting for a lock another transaction "
                     "holds "
@@ -164,7 +164,7 @@ def run_seed(
     )
 
 
-def see_row_security(conn: Connection, dialect: SeedDialect, schema: SeedSchema) -> None:
+def see_row_security(conn: Connection, dialect: Dialect, schema: SeedSchema) -> None:
     """Tables whose rows row-level security may hide from this role are never taken for empty."""
     hidden = dialect.hidden_by_row_security(conn, [t.qualified for t in schema.tables.values()])
     for table in schema.tables.values():
@@ -194,7 +194,7 @@ def _collector_paused() -> Iterator[None]:
 
 def _purge_first(
     conn: Connection,
-    dialect: SeedDialect,
+    dialect: Dialect,
     schema: SeedSchema,
     writer: ledger_mod.LedgerWriter,
     settings: Settings,
@@ -238,7 +238,7 @@ def _purge_first(
 
 def execute_plan(
     conn: Connection,
-    dialect: SeedDialect,
+    dialect: Dialect,
     schema: SeedSchema,
     plan: SeedPlan,
     settings: Settings,
@@ -340,7 +340,7 @@ def execute_plan(
 
 
 def _insert_together(
-    conn: Connection, dialect: SeedDialect, made: list[tuple[TablePlan, SeedTable, TableRows]]
+    conn: Connection, dialect: Dialect, made: list[tuple[TablePlan, SeedTable, TableRows]]
 ) -> None:
     try:
         with conn.begin_nested():
@@ -358,7 +358,7 @@ PREFETCH_ROWS = 10_000
 
 
 def _prefetch_numbers(
-    conn: Connection, dialect: SeedDialect, schema: SeedSchema, plan: SeedPlan
+    conn: Connection, dialect: Dialect, schema: SeedSchema, plan: SeedPlan
 ) -> dict[tuple[str, str], list[int]]:
     wanted = []
     for tp in plan.tables:
@@ -398,7 +398,7 @@ def with_late_skips(plan: SeedPlan, skipped: Sequence[SkippedTable]) -> SeedPlan
 STREAM_CHUNK = 25_000
 
 
-def _streamable(dialect: SeedDialect, table: SeedTable, tp: TablePlan) -> bool:
+def _streamable(dialect: Dialect, table: SeedTable, tp: TablePlan) -> bool:
     """Large tables on PostgreSQL are generated chunk by chunk inside one COPY, overlapping with the server.
 
     Not for tables whose rows depend on all earlier rows of the table (self-references as trees, unique
@@ -480,7 +480,7 @@ def _marker(table: SeedTable, settings: Settings) -> dict[str, Any]:
     return marker_spec(kind, column, settings.mock_prefix)
 
 
-def _insert(conn: Connection, dialect: SeedDialect, table: SeedTable, rows: TableRows) -> None:
+def _insert(conn: Connection, dialect: Dialect, table: SeedTable, rows: TableRows) -> None:
     columns = rows.columns
     tuples = rows.tuples()
     # PostgreSQL loads a table with one COPY, a single statement: it fails whole and names the failing line
@@ -495,12 +495,12 @@ def _insert(conn: Connection, dialect: SeedDialect, table: SeedTable, rows: Tabl
                 dialect.insert_rows(conn, table, columns, tuples)
     except DBAPIError as exc:
         message = dialect.describe_error(exc)
-        if dialect.connection_lost(conn, exc):
+        if dialect.is_connection_lost(exc):
             raise SeedError(
                 f"inserting into {table.key} failed: the connection was lost ({scrub(message)})",
                 "nothing was committed",
             ) from exc
-        if dialect.gave_up(exc):
+        if dialect.is_timeout(exc):
             raise SeedError(
                 f"inserting into {table.key} failed: the server gave up ({scrub(message)})",
                 "nothing was committed; raise the statement or lock timeout, or seed fewer rows",
@@ -514,7 +514,7 @@ def _insert(conn: Connection, dialect: SeedDialect, table: SeedTable, rows: Tabl
 
 def _failing_row(
     conn: Connection,
-    dialect: SeedDialect,
+    dialect: Dialect,
     table: SeedTable,
     columns: Sequence[str],
     rows: list[tuple[Any, ...]],

@@ -1,0 +1,588 @@
+"""PostgreSQL: ``pg_catalog`` reads, ``COPY`` loads, advisory locks, per-table write counts."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    literal_column,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.elements import ColumnElement
+
+from dbaudit.dialects.base import (
+    PG_SYSTEM_SCHEMAS,
+    ColumnLike,
+    Dialect,
+    Effects,
+    Estimate,
+    Reference,
+    TableLike,
+)
+from dbaudit.dialects.copy import NULL, CsvStream, pg_converter, render_csv
+from dbaudit.errors import SeedError
+
+
+class PostgresDialect(Dialect):
+    name = "postgresql"
+    system_schemas = PG_SYSTEM_SCHEMAS
+    has_materialized_views = True
+
+    def server_version(self, conn: Connection) -> str:
+        return str(conn.execute(text("SELECT current_setting('server_version')")).scalar_one())
+
+    def list_schemas(self, conn: Connection, names: Sequence[str]) -> list[str]:
+        # The pg_ prefix is reserved for the server's own schemas (pg_toast, pg_temp_N...).
+        return [n for n in names if n not in self.system_schemas and not n.startswith("pg_")]
+
+    def default_schema(self, conn: Connection) -> str | None:
+        # current_schema() follows the connection's search_path (``options=-csearch_path=...``).
+        value = conn.execute(text("SELECT current_schema()")).scalar()
+        return str(value) if value is not None else None
+
+    def begin_read_only(self, conn: Connection) -> None:
+        # The first statement of the transaction: one consistent snapshot, and no writes possible.
+        conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+
+    @contextmanager
+    def time_budget(self, conn: Connection, seconds: float | None) -> Iterator[None]:
+        # lock_timeout a little shorter than statement_timeout: a statement stuck behind another session's
+        # lock fails as a lock timeout, and the report can say so.
+        millis = int(seconds * 1000) if seconds else 0
+        conn.execute(
+            text(
+                "SELECT set_config('statement_timeout', :ms, true), "
+                "set_config('lock_timeout', :lock_ms, true)"
+            ),
+            {"ms": str(millis), "lock_ms": str(max(1, millis * 9 // 10) if millis else 0)},
+        )
+        yield
+
+    def estimates(self, conn: Connection, schema: str | None) -> dict[str, Estimate]:
+        # reltuples is -1 before the first VACUUM/ANALYZE (and 0 may mean "not analysed yet"): unknown.
+        # A parent's estimate is the sum over its whole partition/inheritance tree.
+        rows = conn.execute(
+            text(
+                """
+                WITH RECURSIVE tree(root, oid) AS (
+                    SELECT c.oid, c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = :schema AND c.relkind IN ('r', 'p', 'f')
+                    UNION ALL
+                    SELECT tree.root, i.inhrelid FROM tree JOIN pg_inherits i ON i.inhparent = tree.oid
+                )
+                SELECT r.relname,
+                       sum(CASE WHEN c.reltuples > 0 THEN c.reltuples ELSE 0 END) AS known,
+                       bool_or(c.reltuples <= 0 AND c.relkind <> 'p') AS some_unknown
+                FROM tree JOIN pg_class r ON r.oid = tree.root JOIN pg_class c ON c.oid = tree.oid
+                GROUP BY r.relname
+                """
+            ),
+            {"schema": schema},
+        )
+        return {
+            str(name): Estimate(int(known), complete=not some_unknown)
+            for name, known, some_unknown in rows
+            if known and known > 0
+        }
+
+    def partition_children(self, conn: Connection, schema: str | None) -> dict[str, str]:
+        rows = conn.execute(
+            text(
+                """
+                WITH RECURSIVE tree(root, child) AS (
+                    SELECT i.inhparent, i.inhrelid FROM pg_inherits i
+                    WHERE NOT EXISTS (SELECT 1 FROM pg_inherits up WHERE up.inhrelid = i.inhparent)
+                    UNION ALL
+                    SELECT tree.root, i.inhrelid FROM tree JOIN pg_inherits i ON i.inhparent = tree.child
+                )
+                SELECT c.relname, p.relname
+                FROM tree
+                JOIN pg_class c ON c.oid = tree.child JOIN pg_namespace cn ON cn.oid = c.relnamespace
+                JOIN pg_class p ON p.oid = tree.root JOIN pg_namespace pn ON pn.oid = p.relnamespace
+                WHERE cn.nspname = :schema AND pn.nspname = :schema
+                """
+            ),
+            {"schema": schema},
+        )
+        return {child: parent for child, parent in rows}
+
+    def partitioned_parents(self, conn: Connection, schema: str | None) -> set[str]:
+        rows = conn.execute(
+            text(
+                "SELECT c.relname FROM pg_partitioned_table pt JOIN pg_class c ON c.oid = pt.partrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :schema"
+            ),
+            {"schema": schema},
+        )
+        return {name for (name,) in rows}
+
+    def rows_hidden(self, conn: Connection, schema: str | None) -> dict[str, str]:
+        # The server's own rule (check_enable_rls): a table with relrowsecurity is read unfiltered by a
+        # superuser or a BYPASSRLS role (attributes of the role itself, never inherited), and by its owner or
+        # a role with the owner's privileges unless FORCE ROW LEVEL SECURITY is set.  Only the policies of
+        # the table a query names apply, so a parent's own flag speaks for its whole partition tree.  With
+        # row_security off the server refuses such a read instead of filtering it.  A table the role may not
+        # select at all is left to the probe, which names that ("permission denied").
+        rows = conn.execute(
+            text(
+                """
+                SELECT c.relname, current_user, current_setting('row_security')
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = :schema AND c.relkind IN ('r', 'p') AND c.relrowsecurity
+                  AND has_any_column_privilege(c.oid, 'SELECT')
+                  AND NOT EXISTS (
+                      SELECT 1 FROM pg_roles r
+                      WHERE r.rolname = current_user AND (r.rolsuper OR r.rolbypassrls)
+                  )
+                  AND (c.relforcerowsecurity OR NOT pg_has_role(current_user, c.relowner, 'USAGE'))
+                """
+            ),
+            {"schema": schema},
+        )
+        hidden = {}
+        for name, role, setting in rows:
+            if setting == "off":
+                why = f"row-level security applies to role {role} and row_security is off, so reading fails"
+            else:
+                why = f"row-level security hides rows from role {role}: counts would be wrong"
+            hidden[str(name)] = f"{why} (report as a BYPASSRLS role)"
+        return hidden
+
+    def is_identity(self, column: dict[str, Any], primary_key: Sequence[str]) -> bool:
+        default = str(column.get("default") or "")
+        return bool(column.get("identity")) or default.startswith("nextval(")
+
+    def is_timeout(self, exc: DBAPIError) -> bool:
+        return getattr(exc.orig, "pgcode", None) in ("57014", "55P03")  # query_canceled, lock_not_available
+
+    def is_lock_wait(self, exc: DBAPIError) -> bool:
+        return getattr(exc.orig, "pgcode", None) == "55P03"
+
+    def is_permission_denied(self, exc: DBAPIError) -> bool:
+        return getattr(exc.orig, "pgcode", None) == "42501"  # insufficient_privilege
+
+    def timeout_setting(self, exc: DBAPIError) -> str | None:
+        # query_canceled (57014) is also a cancel request ("due to user request"): only the message tells
+        code, message = getattr(exc.orig, "pgcode", None), str(exc.orig).lower()
+        if code == "57014" and "statement timeout" in message:
+            return "statement_timeout"
+        if code == "55P03" and "lock timeout" in message:
+            return "lock_timeout"
+        return None
+
+    def is_connection_lost(self, exc: DBAPIError) -> bool:
+        # class 08: connection exception; 57P01-57P03: the server shut down or terminated the backend
+        code = str(getattr(exc.orig, "pgcode", None) or "")
+        return bool(exc.connection_invalidated) or code.startswith(("08", "57P"))
+
+    # -- Writing --
+
+    def check_writable(self, conn: Connection) -> None:
+        read_only = conn.execute(text("SELECT current_setting('transaction_read_only')")).scalar()
+        in_recovery = conn.execute(text("SELECT pg_is_in_recovery()")).scalar()
+        if read_only == "on" or in_recovery:
+            why = "a standby in recovery" if in_recovery else "transaction_read_only is on"
+            raise SeedError(
+                f"the database is read-only ({why}); seeding and purging need to write",
+                "connect to a writable primary, or unset default_transaction_read_only for this role or "
+                "database",
+            )
+
+    def acquire_lock(self, conn: Connection, database: str) -> None:
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            if conn.execute(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _lock_key(database)}
+            ).scalar():
+                return
+            if time.monotonic() >= deadline:
+                raise SeedError(
+                    f"timed out after {self.lock_timeout:g} s waiting for the dbaudit lock of database "
+                    f"{database}: another dbaudit seed or purge is running on it",
+                    "wait for it to finish, then run again (--lock-timeout waits longer)",
+                )
+            time.sleep(0.2)
+
+    def defer_constraints(self, conn: Connection) -> None:
+        conn.execute(text("SET CONSTRAINTS ALL DEFERRED"))
+
+    def allocate_ids(self, conn: Connection, table: TableLike, column: str, count: int) -> list[int]:
+        sequence = table.sequences.get(column)
+        if sequence is None:
+            qualified = conn.dialect.identifier_preparer.format_table(table.sa)
+            sequence = conn.execute(
+                text("SELECT pg_get_serial_sequence(:table, :column)"), {"table": qualified, "column": column}
+            ).scalar()
+        if not sequence:
+            return super().allocate_ids(conn, table, column, count)
+        # Draw the numbers in the server and look at their range only: a single sequence never repeats a
+        # number within n draws, so a range of n numbers is exactly them.  Only when another session drew
+        # numbers in between are they drawn again into a temporary table and fetched.
+        low, high, drawn = conn.execute(
+            text(
+                "SELECT min(v), max(v), count(*)"
+                " FROM (SELECT nextval(CAST(:seq AS regclass)) AS v FROM generate_series(1, :n)) AS drawn"
+            ),
+            {"seq": sequence, "n": count},
+        ).one()
+        if low is not None and high - low + 1 == count == drawn:
+            return list(range(int(low), int(high) + 1))
+        conn.execute(
+            text(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS dbaudit_numbers (n bigint) ON COMMIT DROP;"
+                "TRUNCATE dbaudit_numbers;"
+                "INSERT INTO dbaudit_numbers"
+                " SELECT nextval(CAST(:seq AS regclass)) FROM generate_series(1, :n)"
+            ),
+            {"seq": sequence, "n": count},
+        )
+        low, high, distinct = conn.execute(
+            text("SELECT min(n), max(n), count(DISTINCT n) FROM dbaudit_numbers")
+        ).one()
+        if low is not None and high - low + 1 == count == distinct:
+            return list(range(int(low), int(high) + 1))
+        return [int(r[0]) for r in conn.execute(text("SELECT n FROM dbaudit_numbers ORDER BY n"))]
+
+    def prefetch_ids(
+        self, conn: Connection, wanted: Sequence[tuple[TableLike, str, int]]
+    ) -> dict[tuple[str, str], list[int]]:
+        """One round trip: ``nextval`` of each column's sequence (serial or identity), ``count`` times."""
+        if not wanted:
+            return {}
+        format_table = conn.dialect.identifier_preparer.format_table
+        result = conn.execute(
+            text(
+                "SELECT t.i, nextval(CAST(coalesce(t.seq, pg_get_serial_sequence(t.tbl, t.col)) AS regclass))"
+                " FROM unnest(CAST(:seqs AS text[]), CAST(:tbls AS text[]), CAST(:cols AS text[]),"
+                " CAST(:counts AS int[])) WITH ORDINALITY AS t(seq, tbl, col, c, i)"
+                " CROSS JOIN LATERAL generate_series(1, t.c) AS g(n)"
+            ),
+            {
+                "seqs": [table.sequences.get(column) for table, column, _n in wanted],
+                "tbls": [format_table(table.sa) for table, _column, _n in wanted],
+                "cols": [column for _table, column, _n in wanted],
+                "counts": [n for _table, _column, n in wanted],
+            },
+        )
+        drawn: dict[int, list[int]] = {}
+        for index, value in result:
+            if value is not None:
+                drawn.setdefault(int(index), []).append(int(value))
+        found = {}
+        for index, (table, column, n) in enumerate(wanted, start=1):
+            values = sorted(drawn.get(index, []))
+            if len(values) == n:
+                found[(table.key, column)] = values
+        return found
+
+    def insert_rows(
+        self, conn: Connection, table: TableLike, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        if not rows:
+            return
+        size = CsvStream.CHUNK
+        if len(rows) <= size:
+            # One chunk: rendered here and sent from memory (no producer thread for a small table).
+            converters = [pg_converter(table, c) for c in columns]
+            payload = render_csv([list(c) for c in zip(*rows, strict=True)], converters)
+            self._copy(conn, table, columns, io.BytesIO(payload))
+            return
+        chunks = ([list(c) for c in zip(*rows[i : i + size], strict=True)] for i in range(0, len(rows), size))
+        self.insert_stream(conn, table, columns, chunks)
+
+    def insert_stream(
+        self,
+        conn: Connection,
+        table: TableLike,
+        columns: Sequence[str],
+        chunks: Iterable[list[list[Any]]],
+    ) -> None:
+        """One COPY fed chunk by chunk: while the server loads a chunk, the next one is produced."""
+        converters = [pg_converter(table, c) for c in columns]
+        self._copy(conn, table, columns, CsvStream(chunks, converters))
+
+    def _copy(
+        self, conn: Connection, table: TableLike, columns: Sequence[str], stream: CsvStream | io.BytesIO
+    ) -> None:
+        """``COPY table (columns) FROM STDIN`` reading CSV from ``stream``; errors as SQLAlchemy's."""
+        import psycopg2
+        from psycopg2 import sql
+
+        target = sql.Identifier(table.schema, table.name) if table.schema else sql.Identifier(table.name)
+        statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL {})").format(
+            target, sql.SQL(", ").join(sql.Identifier(c) for c in columns), sql.Literal(NULL)
+        )
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        text_statement = statement.as_string(raw)
+        with raw.cursor() as cursor:  # type: ignore[attr-defined]
+            try:
+                cursor.copy_expert(text_statement, stream, size=CsvStream.READ_SIZE)
+            except psycopg2.Error as exc:
+                stream.close()
+                if isinstance(stream, CsvStream) and stream.failure is not None:
+                    # psycopg2 turns an exception raised while reading into a failed COPY: raise the original.
+                    raise stream.failure from exc
+                if "error in .read() call" in str(exc):
+                    # Only a signal can escape read() unrecorded (Ctrl-C landing as the call starts).
+                    raise KeyboardInterrupt from exc
+                lost = bool(conn.dialect.is_disconnect(exc, raw, cursor)) or raw.closed != 0
+                error = DBAPIError.instance(
+                    text_statement,
+                    None,
+                    exc,
+                    psycopg2.Error,
+                    connection_invalidated=lost,
+                    dialect=conn.dialect,
+                )
+                if lost:
+                    conn.invalidate(exc)
+                raise error from exc
+
+    def insert_together(
+        self, conn: Connection, parts: list[tuple[TableLike, Sequence[str], list[tuple[Any, ...]]]]
+    ) -> None:
+        """Insert every part in one statement (data-modifying CTEs): foreign keys are checked at its end."""
+        parts = [p for p in parts if p[2]]
+        if not parts:
+            return
+        *first, last = parts
+        stmt = insert(last[0].sa).values([dict(zip(last[1], row, strict=False)) for row in last[2]])
+        for index, (table, columns, rows) in enumerate(first):
+            cte = (
+                insert(table.sa)
+                .values([dict(zip(columns, row, strict=False)) for row in rows])
+                .cte(f"dbaudit_part_{index}")
+            )
+            stmt = stmt.add_cte(cte)
+        conn.execute(stmt)
+
+    def begin_session(self, conn: Connection) -> None:
+        # Text forms the ledger compares must not depend on the session: one time zone, ISO dates, the
+        # shortest exact float output, hex bytea.  Row-lock waits are bounded.
+        conn.execute(
+            text(
+                "SELECT set_config('lock_timeout', :lock, true), set_config('TimeZone', 'UTC', true),"
+                " set_config('DateStyle', 'ISO, YMD', true), set_config('IntervalStyle', 'postgres', true),"
+                " set_config('extra_float_digits', '1', true), set_config('bytea_output', 'hex', true)"
+            ),
+            {"lock": f"{int(self.lock_timeout * 1000)}ms"},
+        )
+
+    def table_identities(
+        self, conn: Connection, names: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        if not names:
+            return {}
+        rows = conn.execute(
+            text(
+                "SELECT n.nspname, c.relname, c.oid"
+                " FROM unnest(CAST(:schemas AS text[]), CAST(:names AS text[]))"
+                " AS w(s, t) JOIN pg_namespace n ON n.nspname = w.s"
+                " JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.t"
+            ),
+            {"schemas": [s for s, _n in names], "names": [n for _s, n in names]},
+        )
+        return {(str(s), str(n)): f"postgresql:oid={int(oid)}" for s, n, oid in rows}
+
+    def find_identity(self, conn: Connection, identity: str) -> tuple[str, str] | None:
+        prefix = "postgresql:oid="
+        if not identity.startswith(prefix) or not identity[len(prefix) :].isdigit():
+            return None
+        row = conn.execute(
+            text(
+                "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.oid = CAST(:oid AS oid)"
+            ),
+            {"oid": int(identity[len(prefix) :])},
+        ).first()
+        return (str(row[0]), str(row[1])) if row else None
+
+    def key_text(self, column: Any, spec: ColumnLike) -> ColumnElement[Any]:
+        if spec.kind == "json":
+            return cast(cast(column, JSONB), Text)  # json keeps its input text; jsonb normalises it
+        return cast(column, Text)
+
+    def json_array(self, items: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
+        return cast(func.json_build_array(*items), Text)
+
+    def json_item(self, expr: Any, index: int) -> ColumnElement[Any]:
+        return func.jsonb_extract_path_text(cast(expr, JSONB), str(int(index)))
+
+    def value_equal(self, column: Any, spec: ColumnLike, value: Any) -> ColumnElement[bool]:
+        if value is None:
+            return column.is_(None)  # type: ignore[no-any-return]
+        if spec.kind == "json":
+            return cast(column, JSONB) == cast(literal(json.dumps(value), Text), JSONB)
+        if spec.kind == "float":
+            # A real column compared with a double parameter widens the stored value: cast the parameter.
+            return column == cast(literal(value, Float()), column.type)  # type: ignore[no-any-return]
+        return column == bindparam(None, value, type_=column.type)  # type: ignore[no-any-return]
+
+    def indexable_equal(
+        self, column: Any, spec: ColumnLike, item: ColumnElement[Any]
+    ) -> ColumnElement[bool] | None:
+        if spec.kind in ("int", "uuid", "date", "datetime", "decimal"):
+            return column == cast(item, column.type)  # type: ignore[no-any-return]
+        if spec.kind == "str":
+            return column == item  # type: ignore[no-any-return]
+        return None
+
+    def references_to(self, conn: Connection, tables: Sequence[tuple[str, str]]) -> list[Reference]:
+        if not tables:
+            return []
+        # Every schema, whatever the run audits; clones of a partitioned table's key (conparentid <> 0)
+        # are covered by the key on the partitioned table.
+        rows = conn.execute(
+            text(
+                "SELECT con.conname, cn.nspname, cc.relname, pn.nspname, pc.relname, con.confdeltype,"
+                " ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(num, pos)"
+                "  JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.pos),"
+                " ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(num, pos)"
+                "  JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.pos)"
+                " FROM unnest(CAST(:schemas AS text[]), CAST(:names AS text[])) AS w(s, t)"
+                " JOIN pg_namespace pn ON pn.nspname = w.s"
+                " JOIN pg_class pc ON pc.relnamespace = pn.oid AND pc.relname = w.t"
+                " JOIN pg_constraint con ON con.confrelid = pc.oid AND con.contype = 'f'"
+                "  AND con.conparentid = 0"
+                " JOIN pg_class cc ON cc.oid = coalesce(pg_partition_root(con.conrelid), con.conrelid)"
+                " JOIN pg_namespace cn ON cn.oid = cc.relnamespace"
+                " ORDER BY cn.nspname, cc.relname, con.conname"
+            ),
+            {"schemas": [s for s, _n in tables], "names": [n for _s, n in tables]},
+        )
+        actions = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+        # A key declared on each partition of a table (not on the table) is reported once, on the table:
+        # its rows are the partitions' rows.
+        found: dict[tuple[Any, ...], Reference] = {}
+        for name, cs, ct, ps, pt, action, cols, refs in rows:
+            ref = Reference(
+                schema=str(cs),
+                table=str(ct),
+                columns=tuple(cols),
+                referred_schema=str(ps),
+                referred_table=str(pt),
+                referred=tuple(refs),
+                name=str(name),
+                ondelete=actions.get(str(action)),
+            )
+            found.setdefault(
+                (ref.schema, ref.table, ref.columns, ref.referred_schema, ref.referred_table), ref
+            )
+        return list(found.values())
+
+    counts_writes_per_table = True
+    row_locator = ("tableoid", "ctid")
+    """A partitioned table's rows are unique only as the pair."""
+
+    def hidden_by_row_security(
+        self, conn: Connection, names: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        if not names:
+            return {}
+        rows = conn.execute(
+            text(
+                "SELECT n.nspname, c.relname, c.relforcerowsecurity, pg_has_role(c.relowner, 'USAGE'),"
+                " r.rolsuper OR r.rolbypassrls, current_user, current_setting('row_security')"
+                " FROM unnest(CAST(:schemas AS text[]), CAST(:names AS text[])) AS w(s, t)"
+                " JOIN pg_namespace n ON n.nspname = w.s"
+                " JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.t"
+                " JOIN pg_roles r ON r.rolname = current_user"
+                " WHERE c.relrowsecurity"
+            ),
+            {"schemas": [s for s, _n in names], "names": [n for _s, n in names]},
+        )
+        hidden = {}
+        for schema, name, forced, owner, bypass, role, setting in rows:
+            if bypass or (owner and not forced):
+                continue
+            why = "its owner's FORCE ROW LEVEL SECURITY" if owner else "its policies"
+            hidden[(str(schema), str(name))] = (
+                f"row-level security ({why}) can hide rows from role {role}"
+                + (" and row_security is off" if setting == "off" else "")
+            )
+        return hidden
+
+    def tables_with_triggers(
+        self, conn: Connection, tables: Sequence[TableLike], event_name: str
+    ) -> set[str]:
+        if not tables:
+            return set()
+        # Trigger type bits: 4 INSERT, 8 DELETE; rules: ev_type '3' INSERT, '4' DELETE.
+        bit, ev_type = (4, "3") if event_name == "INSERT" else (8, "4")
+        by_name = {t.qualified: t.key for t in tables}
+        rows = conn.execute(
+            text(
+                "SELECT w.s, w.t FROM unnest(CAST(:schemas AS text[]), CAST(:names AS text[])) AS w(s, t)"
+                " JOIN pg_namespace n ON n.nspname = w.s"
+                " JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.t"
+                " WHERE EXISTS (SELECT 1 FROM pg_trigger g WHERE NOT g.tgisinternal AND g.tgenabled <> 'D'"
+                "   AND (g.tgtype & :bit) <> 0 AND (g.tgrelid = c.oid OR g.tgrelid IN"
+                "   (SELECT relid FROM pg_partition_tree(c.oid))))"
+                " OR EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = c.oid AND r.ev_type = :ev)"
+            ),
+            {
+                "schemas": [s for s, _n in by_name],
+                "names": [n for _s, n in by_name],
+                "bit": bit,
+                "ev": ev_type,
+            },
+        )
+        return {by_name[(str(s), str(n))] for s, n in rows}
+
+    def effect_counters(self, conn: Connection, watch: Sequence[TableLike]) -> Any:
+        # This transaction's own counts, per table (leaf partitions folded into their root).
+        rows = conn.execute(
+            text(
+                "SELECT n.nspname, c.relname, sum(s.n_tup_ins), sum(s.n_tup_upd), sum(s.n_tup_del)"
+                " FROM pg_stat_xact_user_tables s"
+                " JOIN pg_class c ON c.oid = coalesce(pg_partition_root(s.relid), s.relid)"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE s.n_tup_ins > 0 OR s.n_tup_upd > 0 OR s.n_tup_del > 0 GROUP BY n.nspname, c.relname"
+            )
+        )
+        return {(str(s), str(t)): (int(i), int(u), int(d)) for s, t, i, u, d in rows}
+
+    def effects_between(
+        self, conn: Connection, before: Any, after: Any, watch: Sequence[TableLike]
+    ) -> Effects:
+        effects = Effects()
+        for name, (ins, upd, dele) in sorted(after.items()):
+            was = before.get(name, (0, 0, 0))
+            for counts, value in ((effects.inserted, ins - was[0]), (effects.updated, upd - was[1])):
+                if value:
+                    counts[name] = value
+            if dele - was[2]:
+                effects.deleted[name] = dele - was[2]
+        return effects
+
+    def new_rows_since(self, conn: Connection, before: Any, table: TableLike) -> ColumnElement[bool] | None:
+        # Rows visible to this transaction whose inserting transaction is still in progress are this
+        # transaction's own (other sessions' uncommitted rows are invisible).  xmin is 32 bits: the epoch
+        # comes from the current transaction id.
+        return literal_column(
+            "pg_xact_status(CAST(CAST(((CAST(CAST(pg_current_xact_id() AS text) AS bigint) >> 32) << 32)"
+            " | CAST(CAST(xmin AS text) AS bigint) AS text) AS xid8)) = 'in progress'"
+        )
+
+
+def _lock_key(scope: str) -> int:
+    """A signed 64-bit advisory-lock key for one database and schema."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(f"dbaudit:{scope}".encode()).digest()[:8], "big", signed=True)
