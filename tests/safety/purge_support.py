@@ -484,19 +484,22 @@ def wait_until_blocking(admin: Engine, held: HeldTransaction, what: str, process
     wait_for(lambda: waiting_on(admin, held.backend), what, process=process)
 
 
-def first_value(row_text: str) -> Any:
-    """The first column of a checksum row text (``repr`` of a tuple)."""
+def row_values(row_text: str) -> tuple[Any, ...]:
+    """A checksum row text (``repr`` of a tuple of plain values) as the tuple again."""
     import ast
 
-    return ast.literal_eval(row_text)[0]
+    return tuple(ast.literal_eval(row_text))
+
+
+def first_value(row_text: str) -> Any:
+    """The first column of a checksum row text."""
+    return row_values(row_text)[0]
 
 
 def pick(rows: Sequence[str], predicate: Callable[[tuple[Any, ...]], bool] | None = None) -> tuple[Any, ...]:
     """The first checksum row (as a tuple) that satisfies ``predicate``."""
-    import ast
-
     for row in rows:
-        values = ast.literal_eval(row)
+        values = row_values(row)
         if predicate is None or predicate(values):
             return tuple(values)
     raise AssertionError(f"no such row among {list(rows)[:6]}")
