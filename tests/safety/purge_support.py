@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from tests.conftest import unique_name
 from tests.safety.runner import Run, run_cli, start_process, wait_for
@@ -329,14 +330,18 @@ def backend_id(conn: Connection) -> int:
 
 def waiting_on(admin: Engine, holder: int) -> bool:
     """Whether some session waits on a lock the session ``holder`` holds."""
-    with admin.connect() as conn:
+    # A fresh autocommit connection each time: a pooled MariaDB session may be shown a stale lock picture.
+    fresh = create_engine(admin.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with contextlib.closing(fresh.connect()) as conn:
         if admin.dialect.name == "postgresql":
             sql = "SELECT count(*) FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))"
         else:
+            # Any transaction of the holder's database in LOCK WAIT (innodb_lock_waits lags behind).
             sql = (
-                "SELECT count(*) FROM information_schema.innodb_lock_waits w "
-                "JOIN information_schema.innodb_trx t ON t.trx_id = w.blocking_trx_id "
-                "WHERE t.trx_mysql_thread_id = :holder"
+                "SELECT count(*) FROM information_schema.innodb_trx t "
+                "JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id "
+                "WHERE t.trx_state = 'LOCK WAIT' AND t.trx_mysql_thread_id <> :holder "
+                "AND p.db = (SELECT db FROM information_schema.processlist WHERE id = :holder)"
             )
         return bool(conn.execute(text(sql), {"holder": holder}).scalar())
 

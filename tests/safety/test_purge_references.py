@@ -5,21 +5,16 @@ whatever its ``ON DELETE`` action, so the real row there survives and purge exit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy.engine import Engine
 
 from tests.safety.purge_support import (
     Dbaudit,
     assert_checksum,
     assert_seeded,
     checksum,
-    extra_mysql_database,
-    extra_pg_schema,
     first_value,
     new_rows,
     quote,
@@ -30,27 +25,14 @@ if TYPE_CHECKING:
     from tests.conftest import TestDatabase
 
 
-@pytest.fixture(params=["postgresql", "mysql"])
-def outside(request: pytest.FixtureRequest) -> Iterator[tuple[TestDatabase, str]]:
-    """The test's database and one more schema (PostgreSQL) or database (MariaDB) on the same server."""
-    db: TestDatabase
-    place: AbstractContextManager[str]
-    if request.param == "postgresql":
-        db = request.getfixturevalue("pg_schema")
-        admin: Engine = request.getfixturevalue("pg_admin")
-        place = extra_pg_schema(admin)
-    else:
-        db = request.getfixturevalue("mysql_database")
-        place = extra_mysql_database(request.getfixturevalue("mysql_admin"))
-    with place as other:
-        yield db, other
-
-
 @pytest.mark.parametrize("action", ["CASCADE", "SET NULL"])
 def test_reference_from_outside_the_seeded_schema_blocks_purge(
-    outside: tuple[TestDatabase, str], action: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+    database_and_other: tuple[TestDatabase, str],
+    action: str,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
-    db, other = outside
+    db, other = database_and_other
     assert db.schema is not None
     db.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)")
     links = quote(db, other, "outside_links")
