@@ -162,6 +162,20 @@ def serial_id(db: TestDatabase) -> str:
     }.get(db.dialect, "id INTEGER PRIMARY KEY")
 
 
+def after_insert_trigger(db: TestDatabase, name: str, table: str, body: str) -> None:
+    """An AFTER INSERT ... FOR EACH ROW trigger on ``table`` running the single statement ``body``."""
+    if db.dialect == "postgresql":
+        db.execute(
+            f"CREATE FUNCTION {name}_fn() RETURNS trigger LANGUAGE plpgsql AS $$"
+            f" BEGIN {body}; RETURN NEW; END $$"
+        )
+        db.execute(f"CREATE TRIGGER {name} AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {name}_fn()")
+    elif db.dialect == "mysql":
+        db.execute(f"CREATE TRIGGER {name} AFTER INSERT ON {table} FOR EACH ROW {body}")
+    else:
+        db.execute(f"CREATE TRIGGER {name} AFTER INSERT ON {table} BEGIN {body}; END")
+
+
 def boolean(db: TestDatabase, value: bool) -> str:
     """A boolean literal the dialect accepts."""
     if db.dialect == "postgresql":

@@ -56,7 +56,9 @@ def test_a_second_seed_on_other_schemas_waits_for_the_run_lock_then_refuses(
         write_config(second.project, lock_timeout=2)
     before = checksum(db, other)
 
-    lock_parent = [(f"SELECT id FROM {quote(db, db.schema, 'parents')} WHERE id = 1 FOR UPDATE", {})]
+    lock_parent: list[tuple[str, dict[str, object]]] = [
+        (f"SELECT id FROM {quote(db, db.schema, 'parents')} WHERE id = 1 FOR UPDATE", {})
+    ]
     args = ("seed", "--yes", "--missing", "--rows", "2", "--schema", db.schema)
     with held_transaction(db.url, lock_parent, hold=90.0) as held:
         process = first.start(*args)

@@ -18,6 +18,7 @@ import pytest
 
 from tests.safety.purge_support import (
     Dbaudit,
+    after_insert_trigger,
     assert_checksum,
     assert_option_known,
     assert_seeded,
@@ -36,20 +37,6 @@ if TYPE_CHECKING:
 SIDE_EFFECTS = "trigger side effects"
 
 
-def _after_insert(db: TestDatabase, name: str, table: str, body: str) -> None:
-    """An AFTER INSERT ... FOR EACH ROW trigger running the single statement ``body``."""
-    if db.dialect == "postgresql":
-        db.execute(
-            f"CREATE FUNCTION {name}_fn() RETURNS trigger LANGUAGE plpgsql AS $$"
-            f" BEGIN {body}; RETURN NEW; END $$"
-        )
-        db.execute(f"CREATE TRIGGER {name} AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {name}_fn()")
-    elif db.dialect == "mysql":
-        db.execute(f"CREATE TRIGGER {name} AFTER INSERT ON {table} FOR EACH ROW {body}")
-    else:
-        db.execute(f"CREATE TRIGGER {name} AFTER INSERT ON {table} BEGIN {body}; END")
-
-
 def _shop(db: TestDatabase) -> None:
     """``orders`` (empty) takes stock from real ``inventory`` rows; ``payments`` (empty) writes ``audit_log``
     (which has a real row, so no seed targets it); ``plain`` (empty) has no trigger."""
@@ -60,8 +47,8 @@ def _shop(db: TestDatabase) -> None:
     db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, item VARCHAR(40) NOT NULL)")
     db.execute("CREATE TABLE payments (id INTEGER PRIMARY KEY, amount INTEGER NOT NULL)")
     db.execute("CREATE TABLE plain (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)")
-    _after_insert(db, "orders_take_stock", "orders", "UPDATE inventory SET qty = qty - 1 WHERE id = 1")
-    _after_insert(db, "payments_audit", "payments", "INSERT INTO audit_log (msg) VALUES ('payment')")
+    after_insert_trigger(db, "orders_take_stock", "orders", "UPDATE inventory SET qty = qty - 1 WHERE id = 1")
+    after_insert_trigger(db, "payments_audit", "payments", "INSERT INTO audit_log (msg) VALUES ('payment')")
 
 
 def _assert_skipped_for_side_effects(run: Run, table: str) -> None:
