@@ -52,6 +52,7 @@ def seed_parents(db: TestDatabase, cli: Dbaudit) -> list[object]:
     return [first_value(row) for row in mock]
 
 
+@pytest.mark.slow
 def test_child_committed_while_purge_waits_survives(
     any_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
