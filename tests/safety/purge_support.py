@@ -8,6 +8,7 @@ tables are left out of the checksum and looked at on their own (:func:`dbaudit_t
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import datetime as dt
 import decimal
@@ -15,7 +16,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -343,7 +344,8 @@ def backend_id(conn: Connection) -> int:
 
 
 def waiting_on(admin: Engine, holder: int) -> bool:
-    """Whether some session waits on a lock the session ``holder`` holds."""
+    """Whether some session waits on a lock the session ``holder`` holds (MariaDB: whether a transaction of
+    the holder's database waits on a lock; only the holder holds locks there during the tests that ask)."""
     # A fresh autocommit connection each time: a pooled MariaDB session may be shown a stale lock picture.
     fresh = create_engine(admin.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with contextlib.closing(fresh.connect()) as conn:
@@ -505,20 +507,9 @@ def wait_until_blocking(admin: Engine, held: HeldTransaction, what: str, process
 
 def row_values(row_text: str) -> tuple[Any, ...]:
     """A checksum row text (``repr`` of a tuple of plain values) as the tuple again."""
-    import ast
-
     return tuple(ast.literal_eval(row_text))
 
 
 def first_value(row_text: str) -> Any:
     """The first column of a checksum row text."""
     return row_values(row_text)[0]
-
-
-def pick(rows: Sequence[str], predicate: Callable[[tuple[Any, ...]], bool] | None = None) -> tuple[Any, ...]:
-    """The first checksum row (as a tuple) that satisfies ``predicate``."""
-    for row in rows:
-        values = row_values(row)
-        if predicate is None or predicate(values):
-            return tuple(values)
-    raise AssertionError(f"no such row among {list(rows)[:6]}")
