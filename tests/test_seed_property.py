@@ -1,25 +1,42 @@
-"""Property: over random schemas with random existing rows, seed then purge never changes an existing row and
-leaves no mock row behind.
+"""Property: over random schemas with random existing rows, seed then purge never changes or loses a real row,
+and never leaves a mock row behind while the ledger forgets it.
 
 Schemas mix foreign-key chains, self-references, cycles through a nullable key, composite keys (primary and
-foreign), unique keys (single and composite) and CHECK constraints (BETWEEN, IN, length()).  Each example is a
-few small tables, so hundreds run in well under a minute per dialect.  ``DBAUDIT_PROPERTY_EXAMPLES`` sets the
-number of examples (CI: 200, locally 25 unless set).
+foreign), unique keys (single and composite) and CHECK constraints (BETWEEN, IN, length()).  Around them, the
+application's own tables: real tables referencing the seeded ones through ``ON DELETE CASCADE`` and
+``SET NULL`` keys (between seed and purge the application points new real rows at mock rows), a keyless table
+whose real rows the seed is likely to duplicate, and a table whose AFTER INSERT trigger UPDATEs a real row or
+INSERTs an audit row elsewhere.
+
+The invariant is judged by checksums of every table: seeding changes no real row; a purge that exits 0 brings
+the database back to its pre-seed checksum; a purge refused because real rows reference mock rows changes
+nothing, and once the application deleted those rows the next purge restores the pre-seed checksum.
+
+Each example is a few small tables, so hundreds run in minutes per dialect.  ``DBAUDIT_PROPERTY_EXAMPLES``
+sets the number of examples (CI: 200, locally 25 unless set).
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, text
 
-from tests.seed_support import purge_all, seed, settings_for
+from tests.safety.purge_support import (
+    Dbaudit,
+    after_insert_trigger,
+    checksum,
+    dbaudit_tables,
+    differences,
+    serial_id,
+)
+from tests.safety.runner import Run
 
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
@@ -168,30 +185,162 @@ def _rows(tables: list[TableSpec]) -> list[str]:
     return out
 
 
-def _snapshot(db: TestDatabase, tables: list[TableSpec]) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table."""
+# ------------------------------------------------------------------------------------------------------------
+# The application's tables around the seeded ones
+
+
+@dataclass
+class Referrer:
+    """A real table ``r<index>`` whose nullable key references ``t<target>`` with ``ON DELETE <action>``."""
+
+    index: int
+    target: int
+    action: str
+    real_rows: int
+
+    @property
+    def name(self) -> str:
+        return f"r{self.index}"
+
+
+@dataclass
+class Example:
+    tables: list[TableSpec]
+    referrers: list[Referrer]
+    keyless_rows: list[tuple[int, int | None]] | None
+    """Real rows of the keyless table ``k0`` (``None``: no such table)."""
+    trigger: str | None
+    """``update`` / ``insert``: ``g0`` has an AFTER INSERT trigger with that side effect (``None``: no g0)."""
+    allow_trigger_inserts: bool
+
+    @property
+    def seeded(self) -> list[str]:
+        names = [t.name for t in self.tables]
+        if self.keyless_rows is not None:
+            names.append("k0")
+        if self.trigger is not None:
+            names.append("g0")
+        return names
+
+
+@st.composite
+def examples(draw: st.DrawFn) -> Example:
+    tables = draw(schemas())
+    referrers = [
+        Referrer(
+            i,
+            draw(st.integers(0, len(tables) - 1)),
+            draw(st.sampled_from(["CASCADE", "SET NULL"])),
+            draw(st.integers(0, 2)),
+        )
+        for i in range(draw(st.integers(0, 2)))
+    ]
+    pair = st.tuples(st.integers(1, 2), st.none() | st.integers(1, 2))
+    keyless = draw(st.none() | st.lists(pair, max_size=4))
+    trigger = draw(st.sampled_from([None, "update", "insert"]))
+    return Example(tables, referrers, keyless, trigger, draw(st.booleans()))
+
+
+def _fk_columns(target: TableSpec) -> list[str]:
+    return [f"ref_{c}" for c in target.key]
+
+
+def _application_ddl(db: TestDatabase, example: Example) -> None:
+    tables = example.tables
+    for ref in example.referrers:
+        target = tables[ref.target]
+        cols = _fk_columns(target)
+        nullable = ", ".join(f"{c} INTEGER NULL" for c in cols)
+        db.execute(
+            f"CREATE TABLE {ref.name} (id INTEGER PRIMARY KEY, {nullable},"
+            f" note VARCHAR(20), FOREIGN KEY ({', '.join(cols)}) REFERENCES {target.name}"
+            f" ({', '.join(target.key)}) ON DELETE {ref.action})"
+        )
+        for i in range(ref.real_rows):
+            # The first real row points at a real row of the target (when it has one), the rest at nothing.
+            values = ["1"] * len(cols) if i == 0 and target.rows else ["NULL"] * len(cols)
+            db.execute(f"INSERT INTO {ref.name} VALUES ({i + 1}, {', '.join(values)}, 'real')")
+    if example.keyless_rows is not None:
+        db.execute(
+            "CREATE TABLE k0 (a INTEGER NOT NULL CHECK (a BETWEEN 1 AND 2),"
+            " b INTEGER NULL CHECK (b BETWEEN 1 AND 2))"
+        )
+        for a, b in example.keyless_rows:
+            db.execute("INSERT INTO k0 (a, b) VALUES (:a, :b)", a=a, b=b)
+    if example.trigger is not None:
+        db.execute("CREATE TABLE c0 (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
+        db.execute("INSERT INTO c0 (id, n) VALUES (1, 100)")
+        db.execute(f"CREATE TABLE audit0 ({serial_id(db)}, msg VARCHAR(20) NOT NULL)")
+        db.execute("INSERT INTO audit0 (msg) VALUES ('real')")
+        db.execute("CREATE TABLE g0 (id INTEGER PRIMARY KEY, v INTEGER)")
+        if example.trigger == "update":
+            after_insert_trigger(db, "g0_side_effect", "g0", "UPDATE c0 SET n = n + 1 WHERE id = 1")
+        else:
+            after_insert_trigger(db, "g0_side_effect", "g0", "INSERT INTO audit0 (msg) VALUES ('g0 row')")
+
+
+def _keys(db: TestDatabase, table: TableSpec) -> Counter[tuple[Any, ...]]:
     with db.engine.connect() as conn:
-        return {
-            t.name: sorted((tuple(r) for r in conn.execute(text(f"SELECT * FROM {t.name}"))), key=repr)
-            for t in tables
-        }
+        rows = conn.execute(text(f"SELECT {', '.join(table.key)} FROM {table.name}"))
+        return Counter(tuple(r) for r in rows)
 
 
-def _check(db: TestDatabase, tmp_path: Path, tables: list[TableSpec], rows: int, seed_value: int) -> None:
+def _lost(now: dict[str, tuple[str, ...]], before: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    """Rows of ``before`` that ``now`` no longer holds (changed or deleted), table by table."""
+    out = {}
+    for table, rows in before.items():
+        missing = Counter(rows) - Counter(now.get(table, ()))
+        if missing:
+            out[table] = sorted(missing.elements())
+    return out
+
+
+def _check(db: TestDatabase, cli: Dbaudit, example: Example, rows: int, seed_value: int) -> None:
+    tables = example.tables
     with db.engine.begin() as conn:
         for statement in _ddl(tables, db.dialect) + _rows(tables):
             conn.execute(text(statement))
-    before = _snapshot(db, tables)
-    settings = settings_for(db, tmp_path / "project")
-    report = seed(settings, tables=[t.name for t in tables], rows=rows, seed=seed_value)
-    assert not report.plan.skipped, report.plan.skipped
-    during = _snapshot(db, tables)
-    for table in tables:
-        missing = [row for row in before[table.name] if row not in during[table.name]]
-        assert not missing, f"seeding changed or removed existing rows of {table.name}: {missing}"
-    purge_all(settings)
-    assert _snapshot(db, tables) == before, "purge must leave exactly the existing rows"
-    assert not any(name.startswith("dbaudit_") for name in inspect(db.engine).get_table_names())
+    _application_ddl(db, example)
+    before = checksum(db)
+    keys_before = {t.name: _keys(db, t) for t in tables}
+
+    options = ["--tables", ",".join(example.seeded), "--rows", str(rows), "--seed", str(seed_value)]
+    if example.allow_trigger_inserts:
+        options.append("--allow-trigger-inserts")
+    seeded = cli.seed(*options)
+    assert seeded.code in (0, 1), seeded.describe()
+    lost = _lost(checksum(db), before)
+    assert not lost, f"seeding changed or removed existing rows: {lost}\n{seeded.describe()}"
+
+    # The application points new real rows at mock rows, through CASCADE and SET NULL keys.
+    attached: list[str] = []
+    for ref in example.referrers:
+        target = tables[ref.target]
+        mock = sorted(_keys(db, target) - keys_before[target.name])
+        if not mock:
+            continue
+        values = ", ".join(str(v) for v in mock[0])
+        db.execute(f"INSERT INTO {ref.name} VALUES (900, {values}, 'attached')")
+        attached.append(ref.name)
+    during = checksum(db)
+
+    purge = cli.purge()
+    if attached:
+        _assert_same(db, during, "a purge refused for real rows referencing mock rows changed rows", purge)
+        assert purge.code == 2, f"real rows in {attached} reference mock rows\n{purge.describe()}"
+        assert any(name in purge.stderr for name in attached), purge.describe()
+        for name in attached:
+            db.execute(f"DELETE FROM {name} WHERE id = 900")
+        purge = cli.purge()
+    _assert_same(db, before, "a purge that exits 0 restores the pre-seed checksum", purge)
+    assert purge.code == 0, purge.describe()
+    assert not dbaudit_tables(db), "the emptied ledger should be gone"
+
+
+def _assert_same(db: TestDatabase, expected: dict[str, tuple[str, ...]], what: str, run: Run) -> None:
+    now = checksum(db)
+    if now != expected:
+        pytest.fail(f"{what}:\n{differences(now, expected)}\n{run.describe()}", pytrace=False)
 
 
 _SETTINGS = settings(
@@ -202,43 +351,81 @@ _SETTINGS = settings(
 )
 
 
+@pytest.mark.slow
 @_SETTINGS
-@given(tables=schemas(), rows=st.integers(1, 6), seed_value=st.integers(0, 10_000))
+@given(example=examples(), rows=st.integers(1, 6), seed_value=st.integers(0, 10_000))
 def test_seed_then_purge_keeps_existing_rows_sqlite(
-    tmp_path_factory: pytest.TempPathFactory, tables: list[TableSpec], rows: int, seed_value: int
+    tmp_path_factory: pytest.TempPathFactory,
+    capfd: pytest.CaptureFixture[str],
+    example: Example,
+    rows: int,
+    seed_value: int,
 ) -> None:
-    from sqlalchemy import create_engine
-
     from tests.conftest import TestDatabase
 
     folder = tmp_path_factory.mktemp("prop")
     url = f"sqlite:///{folder / 'p.db'}"
     engine = create_engine(url)
     try:
-        _check(
-            TestDatabase(url=url, engine=engine, schema=None, dialect="sqlite"),
-            folder,
-            tables,
-            rows,
-            seed_value,
-        )
+        db = TestDatabase(url=url, engine=engine, schema=None, dialect="sqlite")
+        _check(db, Dbaudit(db, folder / "project", capfd), example, rows, seed_value)
     finally:
         engine.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @_SETTINGS
-@given(tables=schemas(), rows=st.integers(1, 6), seed_value=st.integers(0, 10_000))
+@given(example=examples(), rows=st.integers(1, 6), seed_value=st.integers(0, 10_000))
 def test_seed_then_purge_keeps_existing_rows_postgresql(
     pg_schema: TestDatabase,
     tmp_path_factory: pytest.TempPathFactory,
-    tables: list[TableSpec],
+    capfd: pytest.CaptureFixture[str],
+    example: Example,
     rows: int,
     seed_value: int,
 ) -> None:
     quoted = f'"{pg_schema.schema}"'
     pg_schema.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE; CREATE SCHEMA {quoted}")
-    _check(_fast(pg_schema), tmp_path_factory.mktemp("prop"), tables, rows, seed_value)
+    db = _fast(pg_schema)
+    _check(db, Dbaudit(db, tmp_path_factory.mktemp("prop"), capfd), example, rows, seed_value)
+
+
+@pytest.mark.slow
+@pytest.mark.mysql
+@_SETTINGS
+@given(example=examples(), rows=st.integers(1, 6), seed_value=st.integers(0, 10_000))
+def test_seed_then_purge_keeps_existing_rows_mysql(
+    mysql_database: TestDatabase,
+    tmp_path_factory: pytest.TempPathFactory,
+    capfd: pytest.CaptureFixture[str],
+    example: Example,
+    rows: int,
+    seed_value: int,
+) -> None:
+    _empty_mysql_database(mysql_database)
+    _check(
+        mysql_database,
+        Dbaudit(mysql_database, tmp_path_factory.mktemp("prop"), capfd),
+        example,
+        rows,
+        seed_value,
+    )
+
+
+def _empty_mysql_database(db: TestDatabase) -> None:
+    """Drop every table of the example before (triggers go with their tables)."""
+    with db.engine.begin() as conn:
+        names = [
+            r[0]
+            for r in conn.execute(
+                text("SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()")
+            )
+        ]
+        conn.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+        for name in names:
+            conn.execute(text(f"DROP TABLE `{name}`"))
+        conn.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
 
 
 _FAST: dict[str, TestDatabase] = {}
@@ -246,7 +433,6 @@ _FAST: dict[str, TestDatabase] = {}
 
 def _fast(db: TestDatabase) -> TestDatabase:
     """The same schema through connections that do not wait for the disk at each commit (test speed only)."""
-    from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
     from tests.conftest import TestDatabase

@@ -131,6 +131,7 @@ def test_protected_environment_refuses_seed_and_purge(
 PROPERTY_TESTS = (
     "test_seed_then_purge_keeps_existing_rows_sqlite",
     "test_seed_then_purge_keeps_existing_rows_postgresql",
+    "test_seed_then_purge_keeps_existing_rows_mysql",
 )
 
 
@@ -150,7 +151,7 @@ def _load_as_ci(monkeypatch: pytest.MonkeyPatch) -> object:
     return module
 
 
-def test_no_loss_property_runs_at_least_200_examples_in_ci_on_postgresql_and_sqlite(
+def test_no_loss_property_runs_at_least_200_examples_in_ci_on_every_dialect(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     module = _load_as_ci(monkeypatch)
