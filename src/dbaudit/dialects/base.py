@@ -200,6 +200,9 @@ class Dialect:
 
     # == Writing (seed and purge) ==========================================================================
     batch_rows = 500
+    #: Isolation of seed and purge transactions: every statement sees the latest committed rows (a purge's
+    #: reference check must see a real row committed a moment ago); ``None`` keeps the engine's own.
+    write_isolation_level: ClassVar[str | None] = "READ COMMITTED"
     lock_timeout = LOCK_WAIT_SECONDS
     """Seconds a seed or purge waits for a lock (set from the ``lock_timeout`` setting)."""
 

@@ -152,6 +152,7 @@ class SQLiteDialect(Dialect):
         conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
 
     row_locks = False
+    write_isolation_level = None  # one writer at a time: the immediate transaction sees everything
     row_locator = ("rowid",)
 
     def begin_session(self, conn: Connection) -> None:

@@ -55,8 +55,16 @@ def open_engine(settings: Settings) -> Iterator[tuple[Engine, Dialect]]:
 @contextmanager
 def connect(engine: Engine) -> Iterator[Connection]:
     """A connection that, when the work failed (a lost connection among the reasons), closes quietly so the
-    original error is the one reported."""
+    original error is the one reported.
+
+    Its transactions see each statement's latest committed rows (the dialect's write isolation level): a
+    check for real rows referring to mock rows must see a row another session committed a moment ago, not
+    a snapshot from the transaction's start (MariaDB's default, REPEATABLE READ, would hide it).
+    """
     conn = engine.connect()
+    level = dialect_for(engine.dialect.name).write_isolation_level
+    if level is not None:
+        conn.execution_options(isolation_level=level)
     try:
         yield conn
     except BaseException:

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,7 +192,8 @@ def purge_rows(
     for index, batch in enumerate(batches):
         if batch.table.qualified in referenced and not dialect.counts_writes_per_table:
             locked = select(literal(1)).select_from(batch.table.sa).where(_doomed(dialect, ledger, batch))
-            dialect.lock_rows(conn, locked, batch.table)
+            with _waiting_on(dialect, shown(batch.table.qualified)):
+                dialect.lock_rows(conn, locked, batch.table)
         present_counts[index] = _count(conn, batch.table, _recorded(dialect, ledger, batch))
     blocked, deleted = _delete_in_order(conn, dialect, ledger, schema, batches, references, shown)
     if blocked:
@@ -303,7 +305,7 @@ def _refusal(
         same = _same_identity(entry.identity, identity)
         if same is False:
             return (
-                "dropped and created again since the seed (the server's identity of the table changed): "
+                "dropped and re-created since the seed (the server's identity of the table changed): "
                 "its rows are not the ones the seed inserted"
             )
         if same is None:
@@ -463,7 +465,27 @@ def _delete_in_order(
     return [], deleted
 
 
+@contextmanager
+def _waiting_on(dialect: Dialect, table: str) -> Iterator[None]:
+    """A lock wait that runs out names the table whose rows another transaction holds."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if not dialect.is_lock_wait(exc):
+            raise
+        raise SeedError(
+            f"timed out after {dialect.lock_timeout:g} s waiting for rows of {table} that another "
+            f"transaction holds ({dialect.describe_error(exc)})",
+            "nothing was deleted; let that transaction finish, then run again (--lock-timeout waits longer)",
+        ) from exc
+
+
 def _delete_batch(conn: Connection, dialect: Dialect, ledger: LedgerTables, batch: _Batch) -> int:
+    with _waiting_on(dialect, ".".join(batch.table.qualified)):
+        return _delete_rows(conn, dialect, ledger, batch)
+
+
+def _delete_rows(conn: Connection, dialect: Dialect, ledger: LedgerTables, batch: _Batch) -> int:
     seeded = batch.table
     first = batch.first
     if first.key_kind == "rows":
