@@ -203,13 +203,15 @@ def test_a_second_concurrent_run_refuses_clearly(any_database: TestDatabase, tmp
     db.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, name VARCHAR(30))")
     settings = settings_for(db, tmp_path, lock_timeout=0.3)
     with db.engine.connect() as holder:
-        # The run lock is one per database, whatever schemas a run writes.
         if db.dialect == "postgresql":
             from dbaudit.dialects.postgresql import _lock_key
 
-            holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _lock_key(str(db.engine.url.database))})
+            scope = f"{db.engine.url.database}/{db.schema}"
+            holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _lock_key(scope)})
         elif db.dialect == "mysql":
-            holder.execute(text("SELECT GET_LOCK(:n, 1)"), {"n": f"dbaudit:{db.engine.url.database}"[:64]})
+            holder.execute(
+                text("SELECT GET_LOCK(:n, 1)"), {"n": f"dbaudit:{db.engine.url.database}/{db.schema}"[:64]}
+            )
         else:
             holder.exec_driver_sql("BEGIN IMMEDIATE")
         with pytest.raises(SeedError, match="another"):

@@ -83,9 +83,12 @@ def _secrets(settings: Settings) -> tuple[str, ...]:
 
 
 def lock_scope(conn: Connection) -> str:
-    """What one seed or purge locks: the whole database, whatever schemas it writes (its ledger is one per
-    database, and a purge checks references from every schema)."""
-    return str(conn.engine.url.database or "")
+    """What one seed or purge locks: its ledger, i.e. the database and the connection's default schema,
+    whatever ``--schema`` options the run gets (two runs with different schema lists on one URL contend).
+
+    The default schema is the one SQLAlchemy read when it first connected (``current_schema()`` on
+    PostgreSQL, the database on MariaDB): no statement, so no transaction is begun here."""
+    return f"{conn.engine.url.database or ''}/{conn.dialect.default_schema_name or ''}"
 
 
 def refuse_if_protected(
