@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from dbaudit.config import DEFAULT_SYSTEM_TABLES
 from dbaudit.dialects import Dialect, MySQLDialect, PostgresDialect, SQLiteDialect, dialect_for
-from dbaudit.reflect.catalog import selected
+from dbaudit.dialects.catalog import selected
 from dbaudit.reflect.counts import BATCH_SIZE, Target, batches
 from dbaudit.reflect.snapshot import system_rule
 

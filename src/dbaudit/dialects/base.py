@@ -28,6 +28,7 @@ from sqlalchemy import (
     cast,
     func,
     insert,
+    inspect,
     literal_column,
     or_,
     select,
@@ -58,6 +59,17 @@ class Estimate(NamedTuple):
 
     rows: int
     complete: bool = True
+
+
+@dataclass
+class PartitionLayout:
+    """Partition bounds by partitioned table (key column, ``(low, high)`` ranges) and the tables that have
+    inheritance children, in one schema."""
+
+    bounds: dict[str, tuple[str, list[tuple[Any, Any]]]] = field(default_factory=dict)
+    inherited: set[str] = field(default_factory=set)
+    partitions: set[str] = field(default_factory=set)
+    """Declarative partitions (inheritance children are tables of their own to write to)."""
 
 
 class ColumnLike(Protocol):
@@ -197,6 +209,49 @@ class Dialect:
             return f"{reason} waiting for a lock" if self.is_lock_wait(exc) else reason
         first = str(exc.orig).strip().splitlines()
         return first[0] if first else type(exc.orig).__name__
+
+    # -- What writing needs beyond the model (see dialects.catalog.PhysicalTable) --------------------------
+
+    def domains(
+        self, conn: Connection, schema: str | None
+    ) -> dict[str, tuple[list[tuple[str | None, str]], bool]]:
+        """Domain name -> (its CHECKs, whether it is NOT NULL); engines without domains have none."""
+        return {}
+
+    def partition_layout(self, conn: Connection, schema: str | None) -> PartitionLayout:
+        """Range bounds of partitioned tables and which tables have inheritance children."""
+        return PartitionLayout()
+
+    def column_checks(self, conn: Connection, schema: str | None) -> dict[str, list[tuple[str | None, str]]]:
+        """CHECKs by table that SQLAlchemy's inspection misses."""
+        return {}
+
+    def column_uniques(
+        self, conn: Connection, schema: str | None, tables: Sequence[str]
+    ) -> dict[str, list[tuple[str, ...]]]:
+        """Unique keys by table that SQLAlchemy's inspection misses."""
+        return {}
+
+    def table_options(self, conn: Connection, schema: str | None) -> dict[str, dict[str, bool]]:
+        """Per-table storage options that change how rows are written (SQLite ``WITHOUT ROWID``...)."""
+        return {}
+
+    def schema_names(self, conn: Connection) -> list[str]:
+        return [str(n) for n in inspect(conn).get_schema_names()]
+
+    def has_table(self, conn: Connection, name: str, schema: str | None = None) -> bool:
+        return bool(inspect(conn).has_table(name, schema=schema))
+
+    def column_names(self, conn: Connection, name: str, schema: str | None = None) -> list[str]:
+        return [str(c["name"]) for c in inspect(conn).get_columns(name, schema=schema)]
+
+    def primary_key_of(self, conn: Connection, name: str, schema: str | None = None) -> list[str]:
+        """The table's primary key columns (empty when it has none or cannot be read)."""
+        try:
+            found = inspect(conn).get_pk_constraint(name, schema=schema)
+        except DBAPIError:
+            return []
+        return [str(c) for c in found.get("constrained_columns") or []]
 
     # == Writing (seed and purge) ==========================================================================
     batch_rows = 500

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from sqlalchemy import (
     cast,
     func,
     insert,
+    inspect,
     literal,
     literal_column,
     text,
@@ -31,6 +33,7 @@ from dbaudit.dialects.base import (
     Dialect,
     Effects,
     Estimate,
+    PartitionLayout,
     Reference,
     TableLike,
 )
@@ -189,6 +192,44 @@ class PostgresDialect(Dialect):
         # class 08: connection exception; 57P01-57P03: the server shut down or terminated the backend
         code = str(getattr(exc.orig, "pgcode", None) or "")
         return bool(exc.connection_invalidated) or code.startswith(("08", "57P"))
+
+    def domains(
+        self, conn: Connection, schema: str | None
+    ) -> dict[str, tuple[list[tuple[str | None, str]], bool]]:
+        found = {}
+        for domain in inspect(conn).get_domains(schema=schema or "*"):  # type: ignore[attr-defined]
+            checks = [(c.get("name"), str(c["check"])) for c in domain.get("constraints", [])]
+            found[str(domain["name"])] = (checks, bool(domain.get("nullable") is False))
+        return found
+
+    def partition_layout(self, conn: Connection, schema: str | None) -> PartitionLayout:
+        layout = PartitionLayout()
+        rows = conn.execute(
+            text(
+                "SELECT c.relname, p.relname, pg_get_expr(c.relpartbound, c.oid), pg_get_partkeydef(p.oid)"
+                " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                " JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace"
+                " WHERE c.relispartition AND n.nspname = :schema ORDER BY c.relname"
+            ),
+            {"schema": schema},
+        )
+        for child, parent, bound, keydef in rows:
+            layout.partitions.add(str(child))
+            key_match = _RANGE_KEY.match(keydef or "")
+            bound_match = _RANGE_BOUND.match(bound or "")
+            if key_match and bound_match:
+                _key, ranges = layout.bounds.setdefault(str(parent), (key_match.group(1), []))
+                ranges.append(tuple(_bound_value(v) for v in bound_match.groups()))
+        inherited = conn.execute(
+            text(
+                "SELECT DISTINCT p.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                " JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace"
+                " WHERE NOT c.relispartition AND n.nspname = :schema"
+            ),
+            {"schema": schema},
+        )
+        layout.inherited = {str(name) for (name,) in inherited}
+        return layout
 
     # -- Writing --
 
@@ -586,3 +627,17 @@ def _lock_key(scope: str) -> int:
     import hashlib
 
     return int.from_bytes(hashlib.sha256(f"dbaudit:{scope}".encode()).digest()[:8], "big", signed=True)
+
+
+_RANGE_KEY = re.compile(r"RANGE \((\w+)\)$")
+_RANGE_BOUND = re.compile(r"FOR VALUES FROM \((.+)\) TO \((.+)\)$")
+
+
+def _bound_value(value: str) -> Any:
+    value = value.strip()
+    if value.startswith("'") and value.endswith("'"):
+        return value[1:-1]
+    try:
+        return int(value)
+    except ValueError:
+        return value

@@ -110,6 +110,39 @@ class SQLiteDialect(Dialect):
     def is_timeout(self, exc: DBAPIError) -> bool:
         return "interrupted" in str(exc.orig).lower()
 
+    def column_uniques(
+        self, conn: Connection, schema: str | None, tables: Sequence[str]
+    ) -> dict[str, list[tuple[str, ...]]]:
+        # SQLAlchemy misses a column-level UNIQUE on SQLite: read its automatic index instead.
+        out: dict[str, list[tuple[str, ...]]] = {}
+        for table in tables:
+            indexes = conn.execute(
+                text('SELECT name, "unique", origin FROM pragma_index_list(:t)'), {"t": table}
+            ).all()
+            for name, unique, origin in indexes:
+                if not unique or origin != "u":
+                    continue
+                cols = tuple(
+                    str(r[0])
+                    for r in conn.execute(
+                        text("SELECT name FROM pragma_index_info(:i) ORDER BY seqno"), {"i": name}
+                    )
+                    if r[0] is not None
+                )
+                if cols:
+                    out.setdefault(table, []).append(cols)
+        return out
+
+    def table_options(self, conn: Connection, schema: str | None) -> dict[str, dict[str, bool]]:
+        rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+        return {
+            str(name): {
+                "without_rowid": bool(_WITHOUT_ROWID.search(str(sql or ""))),
+                "replaces_on_conflict": bool(_REPLACE_CLAUSE.search(str(sql or ""))),
+            }
+            for name, sql in rows
+        }
+
     # -- Writing --
     batch_rows = 500
 
@@ -272,6 +305,7 @@ class SQLiteDialect(Dialect):
         return literal_column("rowid") > (top if top is not None else 0)
 
 
+_WITHOUT_ROWID = re.compile(r"\)\s*WITHOUT\s+ROWID\s*;?\s*$", re.IGNORECASE)
 _REPLACE_CLAUSE = re.compile(r"\bON\s+CONFLICT\s+REPLACE\b", re.IGNORECASE)
 _TRIGGER_EVENT = re.compile(
     r"\bCREATE\s+(?:TEMP\w*\s+)?TRIGGER\b.*?\b(INSERT|DELETE|UPDATE)\b", re.IGNORECASE | re.DOTALL

@@ -23,15 +23,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 
-from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SAWarning, SQLAlchemyError
 
 from dbaudit.config import Settings
 from dbaudit.dialects import Dialect, Estimate, dialect_for
+from dbaudit.dialects.catalog import read_schema
 from dbaudit.errors import ConfigError, DatabaseError, DbauditError, SchemaNotFound
 from dbaudit.model import CountMethod, DatabaseSnapshot, RowCount, Table, TableState, TableStatus, View
-from dbaudit.reflect.catalog import read_schema
 from dbaudit.reflect.connection import connect, statement_failed
 from dbaudit.reflect.counts import Failure, Target, count_tables, probe_tables
 from dbaudit.urls import mask_url, scrub
@@ -83,7 +82,7 @@ def reflect_database(settings: Settings, engine: Engine | None = None) -> Databa
 
 def resolve_schemas(conn: Connection, dialect: Dialect, settings: Settings, shown_url: str) -> list[str]:
     """The schemas to audit: the requested ones (checked), every non-system one, or the default one."""
-    existing = inspect(conn).get_schema_names()
+    existing = dialect.schema_names(conn)
     if settings.all_schemas:
         return sorted(dialect.list_schemas(conn, existing))
     if settings.schemas:
@@ -122,7 +121,6 @@ def _reflect(conn: Connection, dialect: Dialect, settings: Settings, shown_url: 
         version = dialect.server_version(conn)
     with _step(conn, "listing the schemas"):
         schemas = resolve_schemas(conn, dialect, settings, shown_url)
-    inspector = inspect(conn)
     tables: list[Table] = []
     views: list[View] = []
     estimates: dict[tuple[str | None, str], Estimate] = {}
@@ -133,7 +131,6 @@ def _reflect(conn: Connection, dialect: Dialect, settings: Settings, shown_url: 
         with _warnings_to_log(), _step(conn, f"reading the catalog of schema {schema!r}"):
             catalog = read_schema(
                 conn,
-                inspector,
                 dialect,
                 schema_arg,
                 include=settings.include,

@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
@@ -92,7 +92,7 @@ def lock_scope(conn: Connection) -> str:
 
 
 def refuse_if_protected(
-    conn: Connection, settings: Settings, schemas: tuple[str | None, ...], verb: str
+    conn: Connection, dialect: Dialect, settings: Settings, schemas: tuple[str | None, ...], verb: str
 ) -> None:
     """``protected = true`` in the configuration, or a ``dbaudit_protected`` table: refuse to write."""
     if settings.protected:
@@ -101,9 +101,8 @@ def refuse_if_protected(
             f"this environment is protected ({origin} sets protected = true): dbaudit will not {verb} here",
             "remove the setting only if this is really a development database",
         )
-    inspector = inspect(conn)
     for schema in schemas:
-        if inspector.has_table(PROTECTED_TABLE, schema=schema):
+        if dialect.has_table(conn, PROTECTED_TABLE, schema):
             raise SeedError(
                 f"this database is protected (it has a {PROTECTED_TABLE} table): "
                 f"dbaudit will not {verb} here",

@@ -37,7 +37,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    inspect,
     literal,
     select,
 )
@@ -106,21 +105,13 @@ def ledger_tables(schema: str | None, *, temporary: bool = False) -> LedgerTable
     return LedgerTables(sets, rows)
 
 
-def ledger_exists(conn: Connection, schema: str | None) -> bool:
-    inspector = inspect(conn)
-    return bool(inspector.has_table(LEDGER_TABLES, schema=schema)) or bool(
-        inspector.has_table(LEDGER_TABLE, schema=schema)
-    )
-
-
-def open_ledger(conn: Connection, schema: str | None) -> LedgerTables | None:
+def open_ledger(conn: Connection, dialect: Dialect, schema: str | None) -> LedgerTables | None:
     """The ledger of this database, or ``None``; a ledger written by an older dbaudit is refused clearly."""
-    inspector = inspect(conn)
-    has_sets = inspector.has_table(LEDGER_TABLES, schema=schema)
-    has_rows = inspector.has_table(LEDGER_TABLE, schema=schema)
+    has_sets = dialect.has_table(conn, LEDGER_TABLES, schema)
+    has_rows = dialect.has_table(conn, LEDGER_TABLE, schema)
     if not has_sets and not has_rows:
         return None
-    columns = {c["name"] for c in inspector.get_columns(LEDGER_TABLE, schema=schema)} if has_rows else set()
+    columns = set(dialect.column_names(conn, LEDGER_TABLE, schema)) if has_rows else set()
     if (has_rows and not has_sets) or (columns and "set_id" not in columns):
         raise SeedError(
             f"the ledger table {LEDGER_TABLE} was written by an earlier dbaudit version in another format",

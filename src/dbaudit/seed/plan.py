@@ -10,7 +10,6 @@ ofthe statement); a cycle none of these breaks is reported and its tables are sk
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -73,12 +72,8 @@ def application_tables(schema: SeedSchema, settings: Settings) -> list[SeedTable
     for table in schema.tables.values():
         if table.is_partition or is_system(table.name, settings.system_tables):
             continue
-        if table.name.startswith("dbaudit_"):
-            continue
-        if settings.include and not any(fnmatch.fnmatchcase(table.name, p) for p in settings.include):
-            continue
-        if any(fnmatch.fnmatchcase(table.name, p) for p in settings.exclude):
-            continue
+        if table.name.startswith("dbaudit_") or not table.selected:
+            continue  # --include/--exclude, matched on the name and schema.name as in report
         out.append(table)
     return sorted(out, key=lambda t: t.key)
 

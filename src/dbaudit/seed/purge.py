@@ -55,8 +55,8 @@ def purge(
     """
     schemas: tuple[str | None, ...] = tuple(settings.schemas) or (None,)
     with open_engine(settings) as (engine, dialect), connect(engine) as conn:
-        refuse_if_protected(conn, settings, schemas, "purge")
-        ledger = ledger_mod.open_ledger(conn, None)
+        refuse_if_protected(conn, dialect, settings, schemas, "purge")
+        ledger = ledger_mod.open_ledger(conn, dialect, None)
         conn.rollback()
         if ledger is None:
             return PurgeReport(dry_run=dry_run)
@@ -131,10 +131,10 @@ def purge_rows(
     by_table: dict[tuple[str, str], list[LedgerSet]] = defaultdict(list)
     for entry in sets:
         by_table[entry.qualified].append(entry)
-    wanted: dict[str | None, list[str]] = defaultdict(list)
+    wanted: dict[str, list[str]] = defaultdict(list)
     for schema_name, name in by_table:
         wanted[schema_name].append(name)
-    schema = reflect_schema(conn, (), settings.system_tables, only_tables=dict(wanted))
+    schema = reflect_schema(conn, dialect, settings, only_tables=dict(wanted))
     current = {t.qualified: t for t in schema.tables.values()}
     identities = dialect.table_identities(conn, list(by_table))
 
@@ -540,11 +540,13 @@ def _blocking(
             source = batches[same[0]].table.sa.alias("dbaudit_child")
             child_columns = list(batches[same[0]].table.sa.c.keys())
         else:
-            child_columns = sorted(set(ref.columns) | set(_primary_key(conn, ref)))
+            child_columns = sorted(
+                set(ref.columns) | set(dialect.primary_key_of(conn, ref.table, ref.schema))
+            )
             source = table(ref.table, *(column(c) for c in child_columns), schema=ref.schema).alias(
                 "dbaudit_child"
             )
-        key = _primary_key(conn, ref) or list(ref.columns)
+        key = dialect.primary_key_of(conn, ref.table, ref.schema) or list(ref.columns)
         join = and_(*(source.c[c] == parent.sa.c[r] for c, r in zip(ref.columns, ref.referred, strict=True)))
         stmt = (
             select(*(source.c[c] for c in key), *(parent.sa.c[r] for r in ref.referred))
@@ -566,17 +568,6 @@ def _blocking(
                 )
             )
     return blocked
-
-
-def _primary_key(conn: Connection, ref: Reference) -> list[str]:
-    """The referencing table's primary key, to name a blocking row (its foreign key names it otherwise)."""
-    from sqlalchemy import inspect
-
-    try:
-        found = inspect(conn).get_pk_constraint(ref.table, schema=ref.schema)
-    except DBAPIError:
-        return []
-    return [str(c) for c in found.get("constrained_columns") or []]
 
 
 def _describe(columns: Sequence[str], values: tuple[Any, ...]) -> str:

@@ -72,8 +72,8 @@ def undo_command(run_id: str, settings: Settings) -> str:
 def plan_seed(settings: Settings, request: PlanRequest) -> SeedPlan:
     """The plan only (reads the database, writes nothing)."""
     seeders = all_seeders(settings)
-    with open_engine(settings) as (engine, _dialect), connect(engine) as conn:
-        schema = reflect_schema(conn, settings.schemas, settings.system_tables)
+    with open_engine(settings) as (engine, dialect), connect(engine) as conn:
+        schema = reflect_schema(conn, dialect, settings)
         plan = plan_tables(schema, settings, request, seeders)
         conn.rollback()
         return plan
@@ -92,8 +92,8 @@ def run_seed(
     run_id = new_run_id()
     schemas: tuple[str | None, ...] = tuple(settings.schemas) or (None,)
     with _collector_paused(), open_engine(settings) as (engine, dialect), connect(engine) as conn:
-        refuse_if_protected(conn, settings, schemas, "seed")
-        existing = ledger_mod.open_ledger(conn, None)
+        refuse_if_protected(conn, dialect, settings, schemas, "seed")
+        existing = ledger_mod.open_ledger(conn, dialect, None)
         conn.rollback()
         database = lock_scope(conn)
         made_ledger = False
@@ -115,8 +115,7 @@ def run_seed(
                 dialect.begin_session(conn)
                 dialect.acquire_lock(conn, database)
                 locked = True
-                schema = reflect_schema(conn, settings.schemas, settings.system_tables)
-                see_row_security(conn, dialect, schema)
+                schema = reflect_schema(conn, dialect, settings)
                 purged = 0
                 if force:
                     purged = _purge_first(conn, dialect, schema, writer, settings, request)
@@ -162,16 +161,6 @@ def run_seed(
         purged_first=purged,
         undo_command="" if dry_run or not results else undo_command(run_id, settings),
     )
-
-
-def see_row_security(conn: Connection, dialect: Dialect, schema: SeedSchema) -> None:
-    """Tables whose rows row-level security may hide from this role are never taken for empty."""
-    hidden = dialect.hidden_by_row_security(conn, [t.qualified for t in schema.tables.values()])
-    for table in schema.tables.values():
-        reason = hidden.get(table.qualified)
-        if reason:
-            table.hidden = reason
-            table.has_rows = True
 
 
 @contextmanager

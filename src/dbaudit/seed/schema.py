@@ -1,8 +1,10 @@
-"""What the seeder needs to know about the tables it fills, reflected in bulk with SQLAlchemy.
+"""What the seeder needs to know about the tables it fills, built on the catalog read every command shares.
 
-The shared :mod:`dbaudit.model` carries a table's shape for reports; filling a table needs more (enum labels,
-array item types, numeric precision, domain checks, partition bounds, how a key is allocated), so the seeder
-keeps the SQLAlchemy ``Table`` next to its own :class:`SeedTable` record, inside this package only.
+The shared :mod:`dbaudit.model` carries a table's shape; filling a table needs more (enum labels, array item
+types, numeric precision, domain checks, partition bounds, how a key is allocated, parsed CHECKs).  The one
+catalog read of :mod:`dbaudit.dialects.catalog` gives both the model records and their physical side (a
+SQLAlchemy ``Table`` with the reflected types); :func:`reflect_schema` joins them into :class:`SeedTable`
+records, inside this package only.  Nothing here reflects the database a second time.
 """
 
 from __future__ import annotations
@@ -14,22 +16,16 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import (
-    CheckConstraint,
-    Column,
-    MetaData,
-    Table,
-    inspect,
-    literal,
-    literal_column,
-    select,
-    text,
-)
+from sqlalchemy import Table, literal, literal_column, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, SAWarning
+from sqlalchemy.exc import SAWarning
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import Label
 
+from dbaudit.config import Settings
+from dbaudit.dialects import Dialect
+from dbaudit.dialects.catalog import PhysicalTable
+from dbaudit.model import Table as ModelTable
 from dbaudit.seed.constraints import CheckRules, parse_checks
 from dbaudit.seed.values import ColumnSpec, classify
 
@@ -49,6 +45,8 @@ class ForeignKeyInfo:
     """Every column of the key accepts NULL, so a row may leave the reference empty."""
     deferrable: bool = False
     ondelete: str | None = None
+    parent_ref: tuple[str, str] = ("", "")
+    """The referred table as ``(schema, name)``."""
 
 
 @dataclass
@@ -76,6 +74,8 @@ class SeedTable:
     """The schema the table lives in, also when reflected as the connection's default (``schema`` None)."""
     hidden: str | None = None
     """Why this role cannot see every row (PostgreSQL row-level security): never treated as empty."""
+    selected: bool = True
+    """Within ``--include``/``--exclude``: only selected tables are written; the others are parents only."""
     without_rowid: bool = False
     """SQLite ``WITHOUT ROWID``."""
     replaces_on_conflict: bool = False
@@ -117,7 +117,6 @@ class SeedTable:
 class SeedSchema:
     dialect: str
     tables: dict[str, SeedTable]
-    metadata: MetaData
 
     def find(self, name: str) -> SeedTable | None:
         if name in self.tables:
@@ -135,131 +134,109 @@ _NEXTVAL = re.compile(r"nextval\('((?:[^']|'')+)'")
 
 def reflect_schema(
     conn: Connection,
-    schemas: tuple[str, ...],
-    system: tuple[str, ...],
-    only_tables: dict[str | None, list[str]] | None = None,
+    dialect: Dialect,
+    settings: Settings,
+    only_tables: dict[str, list[str]] | None = None,
 ) -> SeedSchema:
-    """Reflect every table of ``schemas`` (the connection's default schema when empty), in bulk; with
-    ``only_tables``, just those tables of each schema (and the tables their foreign keys refer to)."""
-    dialect = conn.dialect.name
-    metadata = MetaData()
-    targets: tuple[str | None, ...] = tuple(only_tables) if only_tables is not None else (schemas or (None,))
+    """The tables a run works on, from the one catalog read every command shares (``dialects.catalog``).
+
+    The schemas are resolved as ``report`` resolves them (``--schema``, ``--all-schemas``, else the default
+    schema).  Every table of them is read, so a table that ``--include``/``--exclude`` leaves out is still
+    there as a parent to point at (:attr:`SeedTable.selected` says which may be written).  Tables of other
+    schemas that a foreign key refers to are read too, as parents only.  With ``only_tables`` (schema ->
+    names), just those tables (purge).  Every table is probed for rows; a table whose rows row-level security
+    hides is never taken for empty.
+    """
+    from dbaudit.dialects.catalog import read_schema, selected
+    from dbaudit.reflect.snapshot import resolve_schemas
+
+    if only_tables is not None:
+        schemas = sorted(only_tables)
+        qualify = True
+    else:
+        shown = str(conn.engine.url.render_as_string(hide_password=True))
+        schemas = resolve_schemas(conn, dialect, settings, shown)
+        qualify = bool(settings.schemas or settings.all_schemas)
+    tables: dict[str, SeedTable] = {}
+    pending: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
     with warnings.catch_warnings():
         # SQLAlchemy warns about types and constraints it reads only partly; the seeder copes (an unknown
         # type makes a table unseedable with a reason), so the warnings are noise to the user.
         warnings.simplefilter("ignore", SAWarning)
-        for schema in targets:
-            if only_tables is not None:
-                present = set(inspect(conn).get_table_names(schema=schema))
-                names = [n for n in only_tables[schema] if n in present]
-                if names:
-                    metadata.reflect(conn, schema=schema, views=False, resolve_fks=True, only=names)
-                continue
-            metadata.reflect(conn, schema=schema, views=False, resolve_fks=True)
-    inspector = inspect(conn)
-    domains: dict[str, list[tuple[str | None, str]]] = {}
-    if dialect == "postgresql":
-        for schema in targets:
-            for domain in inspector.get_domains(schema=schema or "*"):  # type: ignore[attr-defined]
-                checks = [(c.get("name"), c["check"]) for c in domain.get("constraints", [])]
-                domains[domain["name"]] = checks
-    extra_checks = _mysql_checks(conn) if dialect == "mysql" else {}
-    tables: dict[str, SeedTable] = {}
-    for key, sa_table in metadata.tables.items():
-        if sa_table.schema is not None and sa_table.schema not in targets:
-            continue  # a table of another schema reached through a foreign key: used as a parent only
-        checks_raw = _check_constraints(inspector, sa_table)
-        known = {text for _name, text in checks_raw}
-        checks_raw += [c for c in extra_checks.get(sa_table.name, []) if c[1] not in known]
-        tables[key] = _seed_table(key, sa_table, dialect, checks_raw, domains)
-        if dialect == "mysql":
-            _unescape_backticks(tables[key])
-    default_schema = str(conn.dialect.default_schema_name or "main")
-    for table in tables.values():
-        table.schema_name = table.schema or default_schema
-    if dialect == "sqlite":
-        _sqlite_uniques(conn, tables)
-        _sqlite_table_options(conn, tables)
-    if dialect == "postgresql":
-        _partitions(conn, tables)
-    probe_tables(conn, list(tables.values()))
-    return SeedSchema(dialect=dialect, tables=tables, metadata=metadata)
-
-
-_WITHOUT_ROWID = re.compile(r"\)\s*WITHOUT\s+ROWID\s*;?\s*$", re.IGNORECASE)
-_REPLACE = re.compile(r"\bON\s+CONFLICT\s+REPLACE\b", re.IGNORECASE)
-
-
-def _sqlite_table_options(conn: Connection, tables: dict[str, SeedTable]) -> None:
-    """``WITHOUT ROWID`` tables, and tables whose constraints resolve conflicts by REPLACE."""
-    definitions = {
-        str(name): str(sql or "")
-        for name, sql in conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
-    }
-    for table in tables.values():
-        sql = definitions.get(table.name, "")
-        table.without_rowid = bool(_WITHOUT_ROWID.search(sql))
-        table.replaces_on_conflict = bool(_REPLACE.search(sql))
-
-
-def _check_constraints(inspector: Any, sa_table: Table) -> list[tuple[str | None, str]]:
-    """The CHECK constraints reflection already attached to the table (no extra round trip)."""
-    out = []
-    for constraint in sorted(
-        sa_table.constraints, key=lambda c: (str(c.name), str(getattr(c, "sqltext", "")))
-    ):
-        if isinstance(constraint, CheckConstraint):
-            name = constraint.name if isinstance(constraint.name, str) else None
-            out.append((name, str(constraint.sqltext)))
-    return out
-
-
-def _mysql_checks(conn: Connection) -> dict[str, list[tuple[str | None, str]]]:
-    """MariaDB's column-level CHECKs (``json_valid`` of a JSON column among them), which reflection misses."""
-    out: dict[str, list[tuple[str | None, str]]] = {}
-    try:
-        rows = conn.execute(
-            text(
-                "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
-                "WHERE CONSTRAINT_SCHEMA = DATABASE()"
+        for schema in schemas:
+            schema_arg = schema if dialect.has_schemas else None
+            catalog = read_schema(
+                conn,
+                dialect,
+                schema_arg,
+                label=schema,
+                physical=True,
+                only=only_tables[schema] if only_tables is not None else None,
             )
-        ).all()
-    except DBAPIError:  # MySQL 8 has no TABLE_NAME there; its table-level checks are reflected already
-        conn.rollback()
-        return out
-    for table, name, clause in rows:
-        out.setdefault(table, []).append((name, clause))
-    return out
+            for model_table in catalog.tables:
+                table = _seed_table(model_table, catalog.physical[model_table.name], dialect, schema, qualify)
+                table.selected = selected(model_table.name, schema, settings.include, settings.exclude)
+                table.hidden = catalog.hidden.get(model_table.name)
+                tables[table.key] = table
+                seen.add((schema, model_table.name))
+        # Parents in schemas the run does not cover: read alone, used as parents only.
+        for table in list(tables.values()):
+            for fk in table.foreign_keys:
+                if fk.parent not in tables and fk.parent_ref not in seen:
+                    pending.append(fk.parent_ref)
+        while pending:
+            ref_schema, ref_name = pending.pop()
+            if (ref_schema, ref_name) in seen:
+                continue
+            seen.add((ref_schema, ref_name))
+            catalog = read_schema(conn, dialect, ref_schema, label=ref_schema, physical=True, only=[ref_name])
+            for model_table in catalog.tables:
+                table = _seed_table(
+                    model_table, catalog.physical[model_table.name], dialect, ref_schema, True
+                )
+                table.selected = False
+                tables[table.key] = table
+    keys = {t.qualified: t.key for t in tables.values()}
+    for table in tables.values():
+        table.foreign_keys = [
+            dataclasses.replace(fk, parent=keys.get(fk.parent_ref, fk.parent)) for fk in table.foreign_keys
+        ]
+    probe_tables(conn, [t for t in tables.values() if t.hidden is None], dialect)
+    for table in tables.values():
+        if table.hidden is not None:
+            table.has_rows = True  # whatever this role sees of it, it may hold rows
+    return SeedSchema(dialect=dialect.name, tables=tables)
 
 
 def _seed_table(
-    key: str,
-    sa_table: Table,
-    dialect: str,
-    checks: list[tuple[str | None, str]],
-    domains: dict[str, list[tuple[str | None, str]]],
+    model: ModelTable, physical: PhysicalTable, dialect: Dialect, schema: str, qualify: bool
 ) -> SeedTable:
+    """A :class:`SeedTable` from the model record and its physical side."""
+    sa_table = physical.sa
     names = {c.name for c in sa_table.columns}
-    rules = parse_checks(checks, dialect, names)
-    primary_key = tuple(c.name for c in sa_table.primary_key.columns)
+    checks = [(c.name, c.sqltext) for c in model.check_constraints] + list(physical.extra_checks)
+    rules = parse_checks(checks, dialect.name, names)
+    primary_key = tuple(model.primary_key)
     specs: dict[str, ColumnSpec] = {}
     sequences: dict[str, str | None] = {}
+    by_name = {c.name: c for c in model.columns}
     for column in sa_table.columns:
-        spec = classify(column.name, column.type, dialect)
-        spec.nullable = bool(column.nullable) and column.name not in primary_key
-        default = _default_text(column)
-        spec.has_default = default is not None
-        if type(column.type).__name__ == "DOMAIN":
-            domain_checks = domains.get(getattr(column.type, "name", ""), [])
-            parse_checks(domain_checks, dialect, names, rules, value_column=column.name)
-            if getattr(column.type, "not_null", False):
-                spec.nullable = False
-        numbered = _numbered_by_database(column, default, dialect, primary_key)
-        if column.computed is not None:
+        info = by_name[column.name]
+        spec = classify(column.name, column.type, dialect.name)
+        spec.nullable = bool(info.nullable) and column.name not in primary_key
+        spec.has_default = info.default is not None
+        if column.name in physical.domain_checks:
+            parse_checks(
+                physical.domain_checks[column.name], dialect.name, names, rules, value_column=column.name
+            )
+        if column.name in physical.domain_not_null:
+            spec.nullable = False
+        if info.computed is not None:
             spec.skip = True
-        elif numbered is not False:
+        elif info.identity:
             if column.name in primary_key:
-                sequences[column.name] = numbered if isinstance(numbered, str) else None
+                sequences[column.name] = _sequence_of(info.default)
             else:
                 spec.skip = True
         specs[column.name] = spec
@@ -269,41 +246,32 @@ def _seed_table(
             if rule.not_null:
                 specs[name].nullable = False
     uniques: list[tuple[str, ...]] = []
-    for constraint in sorted(
-        sa_table.constraints,
-        # Column names, not the columns' reprs (a repr per column is costly on a thousand tables).
-        key=lambda c: (type(c).__name__, str(c.name), tuple(col.name for col in getattr(c, "columns", ()))),
-    ):
-        if type(constraint).__name__ == "UniqueConstraint":
-            cols = tuple(c.name for c in constraint.columns)  # type: ignore[attr-defined]
-            if cols and cols not in uniques:
-                uniques.append(cols)
-    for index in sorted(sa_table.indexes, key=lambda i: str(i.name)):
-        if index.unique:
-            cols = tuple(c.name for c in index.columns if isinstance(c, Column))
-            # A partial unique index is treated as unique over every row: stricter, so always safe.
-            if cols and len(cols) == len(index.expressions) and cols not in uniques:
-                uniques.append(cols)
+    for unique in [*(u.columns for u in model.unique_constraints), *physical.extra_uniques]:
+        # A partial unique index is treated as unique over every row: stricter, so always safe.  A unique
+        # index on expressions (not plain columns) is left to the database.
+        if unique and all(c in specs for c in unique) and unique not in uniques:
+            uniques.append(tuple(unique))
     fks: list[ForeignKeyInfo] = []
-    # Constraint collections are sets: sort them, so every run walks them in the same order.
-    for fk in sorted(sa_table.foreign_key_constraints, key=lambda c: (tuple(c.column_keys), str(c.name))):
-        referred_table = fk.referred_table
-        parent_key = referred_table.key
-        cols = tuple(fk.column_keys)
+    for fk in sorted(
+        [*model.foreign_keys, *physical.partition_keys], key=lambda k: (k.columns, k.name or "")
+    ):
+        parent_schema = fk.referred_schema or schema
         fks.append(
             ForeignKeyInfo(
-                columns=cols,
-                parent=parent_key,
-                referred=tuple(e.column.name for e in fk.elements),
-                name=fk.name if isinstance(fk.name, str) else None,
-                nullable=all(specs[c].nullable for c in cols),
-                deferrable=bool(fk.deferrable),
+                columns=tuple(fk.columns),
+                parent=f"{parent_schema}.{fk.referred_table}",
+                referred=tuple(fk.referred_columns),
+                name=fk.name,
+                nullable=all(specs[c].nullable for c in fk.columns if c in specs),
+                deferrable=fk.deferrable,
                 ondelete=fk.ondelete,
+                parent_ref=(parent_schema, fk.referred_table),
             )
         )
+    key = f"{schema}.{model.name}" if qualify else model.name
     return SeedTable(
         key=key,
-        name=sa_table.name,
+        name=model.name,
         schema=sa_table.schema,
         sa=sa_table,
         columns=specs,
@@ -312,148 +280,22 @@ def _seed_table(
         foreign_keys=fks,
         rules=rules,
         sequences=sequences,
+        partition_key=physical.partition_key,
+        partition_ranges=list(physical.partition_ranges),
+        inherited=physical.inherited,
+        schema_name=schema,
+        without_rowid=physical.without_rowid,
+        replaces_on_conflict=physical.replaces_on_conflict,
     )
 
 
-def _unescape_backticks(table: SeedTable) -> None:
-    """SQLAlchemy reads MySQL column names from ``SHOW CREATE TABLE`` with their backticks still doubled."""
-    names = [c.name for c in table.sa.columns]
-    if not any("``" in n for n in names):
-        return
-
-    def fix(name: str) -> str:
-        return name.replace("``", "`")
-
-    def fix_all(names: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(fix(n) for n in names)
-
-    table.sa = Table(
-        table.sa.name,
-        MetaData(),
-        *(
-            Column(fix(c.name), c.type, primary_key=c.primary_key, nullable=c.nullable, key=fix(c.name))
-            for c in table.sa.columns
-        ),
-        schema=table.sa.schema,
-    )
-    for spec in table.columns.values():
-        spec.name = fix(spec.name)
-    table.columns = {fix(n): spec for n, spec in table.columns.items()}
-    table.primary_key = fix_all(table.primary_key)
-    table.uniques = [fix_all(u) for u in table.uniques]
-    table.foreign_keys = [
-        dataclasses.replace(fk, columns=fix_all(fk.columns), referred=fix_all(fk.referred))
-        for fk in table.foreign_keys
-    ]
-    table.sequences = {fix(n): s for n, s in table.sequences.items()}
-    table.rules.columns = {fix(n): r for n, r in table.rules.columns.items()}
-
-
-def _default_text(column: Column[Any]) -> str | None:
-    default = column.server_default
-    if default is None:
-        return None
-    arg = getattr(default, "arg", None)
-    return str(getattr(arg, "text", arg)) if arg is not None else None
-
-
-def _numbered_by_database(
-    column: Column[Any], default: str | None, dialect: str, primary_key: tuple[str, ...]
-) -> str | bool:
-    """The sequence filling an integer column (PostgreSQL), True for other auto-numbering, else False."""
-    if column.identity is not None:
-        return True
+def _sequence_of(default: str | None) -> str | None:
+    """The sequence a ``nextval('...')`` default draws from (PostgreSQL), else ``None``."""
     if default and "nextval(" in default:
         match = _NEXTVAL.search(default)
-        return match.group(1).replace("''", "'") if match else True
-    if dialect == "mysql" and column.autoincrement is True and column.name in primary_key:
-        return True
-    if dialect == "sqlite" and primary_key == (column.name,) and type(column.type).__name__ == "INTEGER":
-        return True  # an alias of the rowid
-    return bool(dialect == "mysql" and column.autoincrement is True)
-
-
-_RANGE = re.compile(r"FOR VALUES FROM \((.+)\) TO \((.+)\)$")
-
-
-def _partitions(conn: Connection, tables: dict[str, SeedTable]) -> None:
-    """Mark declarative partitions, and give partitioned parents the range bounds of their partitions."""
-    rows = conn.execute(
-        text(
-            "SELECT n.nspname, c.relname, p.relname AS parent, pg_get_expr(c.relpartbound, c.oid), "
-            "pg_get_partkeydef(p.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relispartition ORDER BY c.relname"
-        )
-    ).all()
-    by_name = {(t.schema, t.name): t for t in tables.values()}
-    default_schema = conn.execute(text("SELECT current_schema()")).scalar()
-    parents = conn.execute(
-        text(
-            "SELECT DISTINCT n.nspname, p.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace "
-            "WHERE NOT c.relispartition"
-        )
-    ).all()
-    for schema, name in parents:
-        found = by_name.get((schema, name)) or (
-            by_name.get((None, name)) if schema == default_schema else None
-        )
-        if found is not None:
-            found.inherited = True
-    for schema, name, parent, bound, keydef in rows:
-        table = by_name.get((schema, name)) or (
-            by_name.get((None, name)) if schema == default_schema else None
-        )
-        parent_table = by_name.get((schema, parent)) or (
-            by_name.get((None, parent)) if schema == default_schema else None
-        )
-        if table is not None:
-            table.is_partition = True
-        if parent_table is None or not keydef:
-            continue
-        if table is not None:
-            # Foreign keys declared on the partitions bind rows inserted through the parent too.
-            known = {(fk.columns, fk.parent, fk.referred) for fk in parent_table.foreign_keys}
-            for fk in table.foreign_keys:
-                if (fk.columns, fk.parent, fk.referred) not in known:
-                    parent_table.foreign_keys.append(fk)
-                    known.add((fk.columns, fk.parent, fk.referred))
-        key_match = re.match(r"RANGE \((\w+)\)$", keydef)
-        bound_match = _RANGE.match(bound or "")
-        if key_match and bound_match:
-            parent_table.partition_key = key_match.group(1)
-            lo, hi = (_unquote(v) for v in bound_match.groups())
-            parent_table.partition_ranges.append((lo, hi))
-
-
-def _unquote(value: str) -> Any:
-    value = value.strip()
-    if value.startswith("'") and value.endswith("'"):
-        return value[1:-1]
-    try:
-        return int(value)
-    except ValueError:
-        return value
-
-
-def _sqlite_uniques(conn: Connection, tables: dict[str, SeedTable]) -> None:
-    """SQLAlchemy misses a column-level ``UNIQUE`` on SQLite: read its automatic index instead."""
-    for table in tables.values():
-        indexes = conn.execute(
-            text('SELECT name, "unique", origin FROM pragma_index_list(:t)'), {"t": table.name}
-        ).all()
-        for name, unique, origin in indexes:
-            if not unique or origin != "u":
-                continue
-            cols = tuple(
-                r[0]
-                for r in conn.execute(
-                    text("SELECT name FROM pragma_index_info(:i) ORDER BY seqno"), {"i": name}
-                )
-            )
-            if cols and None not in cols and cols not in table.uniques:
-                table.uniques.append(cols)
+        if match:
+            return match.group(1).replace("''", "'")
+    return None
 
 
 def only(stmt: Any, table: SeedTable) -> Any:
@@ -465,7 +307,7 @@ def only(stmt: Any, table: SeedTable) -> Any:
     return stmt.with_hint("ONLY", dialect_name="postgresql")
 
 
-def probe_tables(conn: Connection, tables: list[SeedTable], batch: int = 200) -> None:
+def probe_tables(conn: Connection, tables: list[SeedTable], dialect: Any = None, batch: int = 200) -> None:
     """Set ``has_rows`` on every table, probing up to ``batch`` tables per statement.
 
     Each probe is written out as ``EXISTS (SELECT 1 FROM <table>)`` with the name quoted by the dialect's
@@ -473,11 +315,12 @@ def probe_tables(conn: Connection, tables: list[SeedTable], batch: int = 200) ->
     server's answer.
     """
     format_table = conn.dialect.identifier_preparer.format_table
+    del dialect  # the probe is plain SQL; ONLY is set where inheritance children exist (PostgreSQL)
     for start in range(0, len(tables), batch):
         chunk = tables[start : start + batch]
         probes: list[Label[Any]] = []
         for index, t in enumerate(chunk):
-            if t.inherited and conn.dialect.name == "postgresql":
+            if t.inherited:
                 probe = f"EXISTS (SELECT 1 FROM ONLY {format_table(t.sa)})"  # not its children
             else:
                 probe = f"EXISTS (SELECT 1 FROM {format_table(t.sa)})"

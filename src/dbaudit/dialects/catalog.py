@@ -4,6 +4,11 @@ Each ``Inspector.get_multi_*`` call reads a whole schema at once (on PostgreSQL 
 object, whatever the number of tables), never a metadata round trip per table.  Partitions and inheritance
 children are folded under their top-level parent; views and materialized views are listed apart; tables whose
 rows row-level security hides from the role are named (one catalog query per schema) so they get no count.
+
+The same read serves every command: ``report`` takes the model records; ``seed`` and ``purge`` ask for the
+*physical* side too (:class:`PhysicalTable`: a SQLAlchemy ``Table`` with the reflected column types to build
+statements with, domain checks, partition bounds, the keys declared on partitions), built from the very same
+inspection results, never from a second reflection.
 """
 
 from __future__ import annotations
@@ -13,14 +18,40 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Column as SAColumn
+from sqlalchemy import MetaData, inspect
+from sqlalchemy import Table as SATable
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.reflection import Inspector, ObjectKind
 from sqlalchemy.types import NullType
 
-from dbaudit.dialects import Dialect
+from dbaudit.dialects.base import Dialect, PartitionLayout
 from dbaudit.model import CheckConstraint, Column, ForeignKey, Table, TableKind, UniqueConstraint, View
 
 Key = tuple[str | None, str]
+
+
+@dataclass
+class PhysicalTable:
+    """What writing to a table needs beyond the model: a SQLAlchemy ``Table`` with the reflected column types
+    (to build statements with), and the engine details the seeder must respect."""
+
+    sa: SATable
+    domain_checks: dict[str, list[tuple[str | None, str]]] = field(default_factory=dict)
+    """Column -> the CHECKs of its domain (PostgreSQL)."""
+    domain_not_null: set[str] = field(default_factory=set)
+    partition_key: str | None = None
+    partition_ranges: list[tuple[Any, Any]] = field(default_factory=list)
+    partition_keys: tuple[ForeignKey, ...] = ()
+    """Foreign keys declared on the partitions rather than on the table: they bind its rows too."""
+    inherited: bool = False
+    """PostgreSQL: the table has inheritance children (queries say ``ONLY`` to mean its own rows)."""
+    extra_checks: list[tuple[str | None, str]] = field(default_factory=list)
+    """CHECKs the inspection misses (MariaDB's column-level ones)."""
+    extra_uniques: list[tuple[str, ...]] = field(default_factory=list)
+    """Unique keys the inspection misses (SQLite's column-level UNIQUE)."""
+    without_rowid: bool = False
+    replaces_on_conflict: bool = False
 
 
 @dataclass(frozen=True)
@@ -31,6 +62,8 @@ class SchemaCatalog:
     views: tuple[View, ...] = ()
     hidden: dict[str, str] = field(default_factory=dict)
     """Tables of ``tables`` whose rows row-level security hides from the role, by name, with the reason."""
+    physical: dict[str, PhysicalTable] = field(default_factory=dict)
+    """By table name, when asked for (``physical=True``)."""
 
 
 def matches(patterns: Sequence[str], name: str, schema: str | None) -> bool:
@@ -56,19 +89,22 @@ def _multi(call: Callable[..., Any], **kwargs: Any) -> dict[Key, Any]:
 
 def read_schema(
     conn: Connection,
-    inspector: Inspector,
     dialect: Dialect,
     schema: str | None,
     *,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     label: str | None = None,
+    physical: bool = False,
+    only: Sequence[str] | None = None,
 ) -> SchemaCatalog:
     """Reflect every table and view of ``schema`` (``None``: the default, for engines without schemas).
 
-    ``label`` is the schema name the include/exclude globs see (SQLite's unnamed schema is ``main``).
+    ``label`` is the schema name the include/exclude globs see (SQLite's unnamed schema is ``main``);
+    ``physical`` adds what writing needs (:class:`PhysicalTable`); ``only`` limits the read to those tables.
     """
     label = label or schema
+    inspector = inspect(conn)
     args: dict[str, Any] = {"schema": schema, "kind": ObjectKind.TABLE}
     columns = _multi(inspector.get_multi_columns, **args)
     for internal in dialect.internal_tables(conn, schema):
@@ -77,7 +113,13 @@ def read_schema(
     children = {
         c: p for c, p in dialect.partition_children(conn, schema).items() if c in names and p in names
     }
+    layout = dialect.partition_layout(conn, schema) if physical else None
+    if layout is not None:
+        # For writing, an inheritance child is a table of its own; only declarative partitions fold.
+        children = {c: p for c, p in children.items() if c in layout.partitions}
     wanted = {n for n in names if n not in children and selected(n, label, include, exclude)}
+    if only is not None:
+        wanted &= set(only)
     if not wanted:
         return SchemaCatalog(views=_views(inspector, dialect, schema, include, exclude, label))
     filter_names = sorted(wanted)
@@ -133,7 +175,104 @@ def read_schema(
         tables=tuple(tables),
         views=_views(inspector, dialect, schema, include, exclude, label),
         hidden=hidden,
+        physical=(
+            _physical(conn, inspector, dialect, schema, tables, columns, children, actions, layout)
+            if layout is not None
+            else {}
+        ),
     )
+
+
+def _physical(
+    conn: Connection,
+    inspector: Inspector,
+    dialect: Dialect,
+    schema: str | None,
+    tables: Sequence[Table],
+    columns: dict[Key, Any],
+    children: dict[str, str],
+    actions: Mapping[tuple[str, tuple[str, ...]], str],
+    layout: PartitionLayout,
+) -> dict[str, PhysicalTable]:
+    """The physical side of ``tables``, from the inspection already done (and a few engine queries)."""
+    metadata = MetaData()
+    domains = dialect.domains(conn, schema)
+    extra_checks = dialect.column_checks(conn, schema)
+    extra_uniques = dialect.column_uniques(conn, schema, [t.name for t in tables])
+    options = dialect.table_options(conn, schema)
+    # Keys declared on partitions: read for the partitions themselves, reported on their top-level table.
+    partition_keys: dict[str, list[ForeignKey]] = {}
+    if children:
+        found = _multi(
+            inspector.get_multi_foreign_keys,
+            schema=schema,
+            kind=ObjectKind.TABLE,
+            filter_names=sorted(children),
+        )
+        for (_schema, child), infos in found.items():
+            partition_keys.setdefault(children[child], []).extend(
+                _foreign_keys(infos, schema, child, actions)
+            )
+    out: dict[str, PhysicalTable] = {}
+    for table in tables:
+        key = (schema, table.name)
+        sa = SATable(
+            table.name,
+            metadata,
+            *(
+                SAColumn(
+                    str(info["name"]),
+                    info["type"],
+                    nullable=bool(info.get("nullable", True)),
+                    primary_key=str(info["name"]) in table.primary_key,
+                    autoincrement=False,
+                )
+                for info in columns[key]
+            ),
+            schema=schema,
+        )
+        checks: dict[str, list[tuple[str | None, str]]] = {}
+        not_null: set[str] = set()
+        for info in columns[key]:
+            domain = domains.get(getattr(info["type"], "name", None) or "") if domains else None
+            if type(info["type"]).__name__ == "DOMAIN" and domain is not None:
+                checks[str(info["name"])] = list(domain[0])
+                if domain[1]:
+                    not_null.add(str(info["name"]))
+        bounds = layout.bounds.get(table.name)
+        own_keys = {
+            (fk.columns, fk.referred_schema, fk.referred_table, fk.referred_columns)
+            for fk in table.foreign_keys
+        }
+        extra_keys = []
+        for fk in partition_keys.get(table.name, []):
+            mark = (fk.columns, fk.referred_schema, fk.referred_table, fk.referred_columns)
+            if mark not in own_keys:
+                own_keys.add(mark)
+                extra_keys.append(fk)
+        option = options.get(table.name, {})
+        out[table.name] = PhysicalTable(
+            sa=sa,
+            domain_checks=checks,
+            domain_not_null=not_null,
+            partition_key=bounds[0] if bounds else None,
+            partition_ranges=list(bounds[1]) if bounds else [],
+            partition_keys=tuple(extra_keys),
+            inherited=table.name in layout.inherited,
+            extra_checks=[
+                c
+                for c in extra_checks.get(table.name, [])
+                if c[1] not in {x.sqltext for x in table.check_constraints}
+            ],
+            extra_uniques=[
+                u
+                for u in extra_uniques.get(table.name, [])
+                if u not in {x.columns for x in table.unique_constraints}
+            ],
+            without_rowid=bool(option.get("without_rowid")),
+            replaces_on_conflict=bool(option.get("replaces_on_conflict")),
+        )
+    return out
 
 
 def _undoubled(
