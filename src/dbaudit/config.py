@@ -41,6 +41,7 @@ DEFAULT_SEED_GLOBS: tuple[str, ...] = (
     "**/seeds/**",
     "**/fixtures/**",
     "**/*seed*.sql",
+    "**/*.dump",
 )
 
 DEFAULT_SKIP_DIRS: tuple[str, ...] = (

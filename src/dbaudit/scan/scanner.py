@@ -23,7 +23,7 @@ from dbaudit.model import (
     SourceLocation,
     TableWrite,
 )
-from dbaudit.scan import fixtures
+from dbaudit.scan import dumps, fixtures
 from dbaudit.scan.discovery import FIXTURE_SUFFIXES, AlembicSetup, GlobSet, alembic_setups, in_folder
 from dbaudit.scan.files import decode, digest, parse_python, read
 from dbaudit.scan.flow import Evaluator
@@ -36,6 +36,8 @@ from dbaudit.scan.values import Hit
 
 _PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "alembic.ini", "requirements.txt", "manage.py")
 _MAKEFILES = ("Makefile", "makefile", "GNUmakefile")
+#: Files read as SQL: scripts, and dumps whatever their extension says.
+_SQL_SUFFIXES = ("sql", "dump", "pgsql")
 _TARGET = re.compile(r"^([A-Za-z0-9_.-]+)\s*:(?!=)")
 
 
@@ -210,12 +212,21 @@ class _Scan:
         self, path: str, index: TableIndex, makefiles: dict[str, list[tuple[str, str]]]
     ) -> SeedSource | None:
         suffix = path.rsplit(".", 1)[-1].lower()
-        is_sql = suffix == "sql"
+        is_sql = suffix in _SQL_SUFFIXES
         if not is_sql and "." + suffix not in FIXTURE_SUFFIXES:
             return None
         data = read(self.tree, path)
         if isinstance(data, Diagnostic):
             self.diagnostics.append(data)
+            return None
+        if is_sql and data.startswith(dumps.CUSTOM_ARCHIVE_MAGIC):
+            self.diagnostics.append(
+                Diagnostic(
+                    "a pg_dump archive in custom format: dbaudit reads plain-text dumps "
+                    "(`pg_restore -f FILE.sql` writes one); skipped",
+                    SourceLocation(path, 1),
+                )
+            )
             return None
         text = decode(path, data)
         if isinstance(text, Diagnostic):
@@ -224,7 +235,11 @@ class _Scan:
         writes: list[TableWrite] = []
         if is_sql:
             try:
-                found = analyse_sql(text)
+                # a dump by its extension or its content: COPY data and routine bodies need the dump reader
+                if suffix != "sql" or dumps.is_dump(text):
+                    found = dumps.dump_writes(text)
+                else:
+                    found = analyse_sql(text)
             except (Exception, RecursionError) as exc:  # sqlglot raises several error types
                 self.diagnostics.append(
                     Diagnostic(
