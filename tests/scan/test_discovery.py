@@ -1,22 +1,25 @@
-"""Discovery: seed globs, any SourceTree, run commands from Makefiles and __main__ blocks."""
+"""Discovery: seed patterns, any SourceTree, run commands from Makefiles and __main__ blocks."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from dbaudit.config import Settings
+import pytest
+
+from dbaudit.config import DEFAULT_SEED_GLOBS, Settings, load_settings
+from dbaudit.errors import ConfigError
 from dbaudit.scan import MemoryTree, SourceTree, scan_tree
-from dbaudit.scan.discovery import glob_regex
+from dbaudit.scan.discovery import PathMatcher, matches
 from tests.scan.support import scan, source
 
 
 def test_glob_semantics() -> None:
-    assert glob_regex("**/seed*.py").match("seed_users.py")
-    assert glob_regex("**/seed*.py").match("a/b/seed_users.py")
-    assert not glob_regex("**/seed*.py").match("a/b/reseed.py")
-    assert glob_regex("**/seeds/**").match("app/seeds/x/y.json")
-    assert not glob_regex("**/seeds/**").match("app/seedsx/y.json")
-    assert glob_regex("db/?.sql").match("db/a.sql") and not glob_regex("db/?.sql").match("db/ab.sql")
+    assert matches("**/seed*.py", "seed_users.py")
+    assert matches("**/seed*.py", "a/b/seed_users.py")
+    assert not matches("**/seed*.py", "a/b/reseed.py")
+    assert matches("**/seeds/**", "app/seeds/x/y.json")
+    assert not matches("**/seeds/**", "app/seedsx/y.json")
+    assert matches("db/?.sql", "db/a.sql") and not matches("db/?.sql", "db/ab.sql")
 
 
 def test_any_source_tree_works_without_the_file_system() -> None:
@@ -69,3 +72,63 @@ def test_run_commands(tmp_path: Path) -> None:
         "backend/app/scripts/init_db.py": "python -m app.scripts.init_db",
     }
     assert source(result, "scripts/seed_library.py") is None
+
+
+INSERT = "conn.execute('INSERT INTO t VALUES (1)')\n"
+
+
+# ------------------------------------------------------------------------------------------ seed patterns
+
+
+def test_extend_seed_globs_adds_to_the_defaults_and_seed_globs_replaces_them(tmp_path: Path) -> None:
+    files = {"scripts/seed_users.py": INSERT, "tools/load_refdata.py": INSERT}
+    extended = scan(tmp_path / "a", files, with_models=False, extend_seed_globs=("tools/load_*.py",))
+    assert [s.path for s in extended.sources] == ["scripts/seed_users.py", "tools/load_refdata.py"]
+    replaced = scan(tmp_path / "b", files, with_models=False, seed_globs=("tools/load_*.py",))
+    assert [s.path for s in replaced.sources] == ["tools/load_refdata.py"]
+
+
+def test_a_negated_pattern_takes_files_back_out(tmp_path: Path) -> None:
+    files = {"scripts/seed_users.py": INSERT, "tests/seed_helpers.py": INSERT}
+    result = scan(tmp_path, files, with_models=False, extend_seed_globs=("!tests/**",))
+    assert [s.path for s in result.sources] == ["scripts/seed_users.py"]
+
+
+def test_extend_seed_globs_from_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.dbaudit]\nextend_seed_globs = ["tools/load_*.py"]\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(cwd=tmp_path, environ={})
+    assert settings.extend_seed_globs == ("tools/load_*.py",)
+    assert settings.all_seed_globs == (*DEFAULT_SEED_GLOBS, "tools/load_*.py")
+
+
+def test_a_pattern_git_rejects_is_a_configuration_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="invalid pattern in seed_globs"):
+        scan_tree(MemoryTree({"seed.py": "x = 1\n"}), Settings(seed_globs=("!",)))
+
+
+@pytest.mark.parametrize(
+    ("path", "is_source"),
+    [
+        ("app/fake.py", True),
+        ("app/fakes.py", True),
+        ("app/faker_users.py", True),
+        ("app/fake_data.py", True),
+        ("db/sample_data.py", True),
+        ("db/sample_users_data.json", True),
+        ("db/demo_data/users.sql", True),
+        ("app/initial_data.py", True),
+        ("app/initial_data.json", True),
+        ("ckan/lib/create_test_data.py", True),
+        ("backups/prod.dump", True),
+        # test doubles and ordinary modules that merely mention fakes or samples
+        ("tests/fake_asyncpg_pool.py", False),
+        ("app/fakeredis_client.py", False),
+        ("app/sampler.py", False),
+        ("tests/test_users.py", False),
+    ],
+)
+def test_default_patterns_pick_fake_sample_demo_and_initial_data(path: str, is_source: bool) -> None:
+    assert PathMatcher(DEFAULT_SEED_GLOBS).match(path) is is_source

@@ -1,4 +1,9 @@
-"""Which files are seed sources: Alembic version folders and the configured seed globs."""
+"""Which files are seed sources: Alembic version folders and the configured seed patterns.
+
+Patterns are matched the way git matches ``.gitignore`` lines, with pathspec: ``**/seed*.py`` at any depth,
+``tools/*.py`` from the root, a pattern naming a folder takes everything under it, ``!pattern`` takes a
+file back out.
+"""
 
 from __future__ import annotations
 
@@ -8,50 +13,39 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import pathspec
+
+from dbaudit.errors import ConfigError
 from dbaudit.model import Diagnostic, SourceLocation
 
 FIXTURE_SUFFIXES = (".json", ".yaml", ".yml", ".csv")
 
 
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a glob with ``**`` (any number of folders), ``*`` and ``?`` (within one name) to a regex."""
-    out: list[str] = []
-    i = 0
-    pattern = pattern.lstrip("/")
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:[^/]+/)*")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
+def compile_patterns(patterns: Iterable[str], setting: str = "seed_globs") -> pathspec.GitIgnoreSpec:
+    """``.gitignore``-style patterns as one matcher; a pattern git would reject is a configuration error."""
+    lines = list(patterns)
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except ValueError as exc:  # pathspec's pattern error is a ValueError
+        raise ConfigError(
+            f"invalid pattern in {setting}: {exc}", "patterns are written as in .gitignore"
+        ) from exc
 
 
-class GlobSet:
-    """A few globs matched together."""
+class PathMatcher:
+    """Several patterns matched together; the last one that matches a path decides (``!`` excludes)."""
 
-    def __init__(self, patterns: Iterable[str]) -> None:
+    def __init__(self, patterns: Iterable[str], setting: str = "seed_globs") -> None:
         self.patterns = tuple(patterns)
-        self._regexes = [glob_regex(p) for p in self.patterns]
+        self._spec = compile_patterns(self.patterns, setting)
 
     def match(self, path: str) -> bool:
-        return any(rx.match(path) for rx in self._regexes)
+        return bool(self.patterns) and self._spec.match_file(path)
 
-    def first(self, path: str) -> str | None:
-        for pattern, rx in zip(self.patterns, self._regexes, strict=True):
-            if rx.match(path):
-                return pattern
-        return None
+
+def matches(pattern: str, path: str) -> bool:
+    """Whether one ``.gitignore``-style pattern matches ``path`` (relative, forward slashes)."""
+    return PathMatcher((pattern,)).match(path)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from dbaudit.model import (
     TableWrite,
 )
 from dbaudit.scan import dumps, fixtures
-from dbaudit.scan.discovery import FIXTURE_SUFFIXES, AlembicSetup, GlobSet, alembic_setups, in_folder
+from dbaudit.scan.discovery import FIXTURE_SUFFIXES, AlembicSetup, PathMatcher, alembic_setups, in_folder
 from dbaudit.scan.files import decode, digest, parse_python, read
 from dbaudit.scan.flow import Evaluator
 from dbaudit.scan.project import ModuleContext, Project, module_name
@@ -86,8 +86,8 @@ class _Scan:
             p for p in python if any(in_folder(p, d) for d in version_dirs) and not p.endswith("__init__.py")
         ]
         revision_set = set(revisions)
-        globs = GlobSet(self.settings.seed_globs)
-        mapped = GlobSet(self.settings.fixture_map.keys())
+        globs = PathMatcher(self.settings.all_seed_globs)
+        mapped = PathMatcher(self.settings.fixture_map.keys(), "fixture_map")
         seeds = [p for p in self.paths if p not in revision_set and (globs.match(p) or mapped.match(p))]
         seed_set = set(seeds)
 
