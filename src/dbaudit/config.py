@@ -90,6 +90,9 @@ class Settings:
     """Seed source patterns; setting them replaces the defaults."""
     extend_seed_globs: tuple[str, ...] = ()
     """Patterns added to ``seed_globs`` (as ruff's ``extend-select`` adds to ``select``)."""
+    respect_gitignore: bool = True
+    """Leave out what the tree's ``.gitignore`` files ignore (``build/``, ``dist/`` and ``*.egg-info`` are
+    always left out)."""
     skip_dirs: tuple[str, ...] = DEFAULT_SKIP_DIRS
     alembic_locations: tuple[str, ...] = ()
     fixture_map: Mapping[str, str] = field(default_factory=dict)
@@ -205,6 +208,8 @@ def _coerce(key: str, value: Any, root: Path) -> Any:
         return (root / str(value)).resolve()
     if key == "extra_system_tables":
         return tuple(value)
+    if key == "respect_gitignore" and not isinstance(value, bool):
+        raise ConfigError(f"setting 'respect_gitignore' must be true or false: {value!r}")
     if key == "lock_timeout":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 86_400:
             raise ConfigError(f"setting 'lock_timeout' must be a number of seconds, over 0: {value!r}")

@@ -1,4 +1,4 @@
-"""Discovery: seed patterns, any SourceTree, run commands from Makefiles and __main__ blocks."""
+"""Discovery: seed patterns, .gitignore, any SourceTree, run commands from Makefiles and __main__ blocks."""
 
 from __future__ import annotations
 
@@ -74,7 +74,76 @@ def test_run_commands(tmp_path: Path) -> None:
     assert source(result, "scripts/seed_library.py") is None
 
 
+# ------------------------------------------------------------------------------------------ .gitignore
+
 INSERT = "conn.execute('INSERT INTO t VALUES (1)')\n"
+
+
+def test_a_build_copy_of_a_seed_script_is_not_a_second_source(tmp_path: Path) -> None:
+    result = scan(
+        tmp_path,
+        {
+            "scripts/seed_users.py": INSERT,
+            "build/lib/scripts/seed_users.py": INSERT,
+            "backend/build/lib/app/seed_more.py": INSERT,
+            "dist/app-1.0/scripts/seed_users.py": INSERT,
+            "app.egg-info/seed_sources.py": INSERT,
+            "backend/seed_backend.py": INSERT,
+        },
+        with_models=False,
+    )
+    assert [s.path for s in result.sources] == ["backend/seed_backend.py", "scripts/seed_users.py"]
+
+
+def test_gitignore_files_at_every_level_are_honoured(tmp_path: Path) -> None:
+    result = scan(
+        tmp_path,
+        {
+            ".gitignore": "# local data\n/local/\n*.generated.py\nseeds/private_*\n",
+            "local/seed_mine.py": INSERT,
+            "scripts/seed_a.generated.py": INSERT,
+            "seeds/private_keys.sql": "INSERT INTO secrets VALUES (1);\n",
+            "seeds/public.sql": "INSERT INTO tags VALUES (1);\n",
+            # a nested .gitignore: relative to its own folder, and it can take a file back (!)
+            "backend/.gitignore": "scratch/\n!seed_kept.generated.py\n",
+            "backend/scratch/seed_try.py": INSERT,
+            "backend/seed_kept.generated.py": INSERT,
+            "backend/seed_real.py": INSERT,
+            # nothing comes back out of an ignored folder, whatever a deeper file says
+            "local/.gitignore": "!seed_mine.py\n",
+        },
+        with_models=False,
+    )
+    assert [s.path for s in result.sources] == [
+        "backend/seed_kept.generated.py",
+        "backend/seed_real.py",
+        "seeds/public.sql",
+    ]
+
+
+def test_respect_gitignore_false_reads_ignored_files_but_never_build_output(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        ".gitignore": "local/\n",
+        "local/seed_mine.py": INSERT,
+        "build/lib/seed_copy.py": INSERT,
+    }
+    result = scan(tmp_path, files, with_models=False, respect_gitignore=False)
+    assert [s.path for s in result.sources] == ["local/seed_mine.py"]
+
+
+def test_ignored_files_are_not_read_at_all(tmp_path: Path) -> None:
+    # an ignored file that cannot be read would be a diagnostic if the scan looked at it
+    result = scan(
+        tmp_path,
+        {
+            ".gitignore": "junk/\n",
+            "junk/seed_binary.py": b"\x00\x01",
+            "scripts/seed_ok.py": INSERT,
+        },
+        with_models=False,
+    )
+    assert result.diagnostics == ()
+    assert result.files_scanned == 1
 
 
 # ------------------------------------------------------------------------------------------ seed patterns
@@ -96,12 +165,13 @@ def test_a_negated_pattern_takes_files_back_out(tmp_path: Path) -> None:
 
 def test_extend_seed_globs_from_pyproject(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.dbaudit]\nextend_seed_globs = ["tools/load_*.py"]\n',
+        '[tool.dbaudit]\nextend_seed_globs = ["tools/load_*.py"]\nrespect_gitignore = false\n',
         encoding="utf-8",
     )
     settings = load_settings(cwd=tmp_path, environ={})
     assert settings.extend_seed_globs == ("tools/load_*.py",)
     assert settings.all_seed_globs == (*DEFAULT_SEED_GLOBS, "tools/load_*.py")
+    assert settings.respect_gitignore is False
 
 
 def test_a_pattern_git_rejects_is_a_configuration_error(tmp_path: Path) -> None:

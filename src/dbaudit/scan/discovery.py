@@ -2,7 +2,8 @@
 
 Patterns are matched the way git matches ``.gitignore`` lines, with pathspec: ``**/seed*.py`` at any depth,
 ``tools/*.py`` from the root, a pattern naming a folder takes everything under it, ``!pattern`` takes a
-file back out.
+file back out.  The same matcher reads the tree's own ``.gitignore`` files, so a ``build/lib/`` copy of a
+seed script or a file the project ignores is never a second source.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import configparser
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import pathspec
@@ -19,6 +20,9 @@ from dbaudit.errors import ConfigError
 from dbaudit.model import Diagnostic, SourceLocation
 
 FIXTURE_SUFFIXES = (".json", ".yaml", ".yml", ".csv")
+
+#: Always left out: packaging output holds copies of the project's own files.
+BUILD_OUTPUT: tuple[str, ...] = ("build/", "dist/", "*.egg-info/")
 
 
 def compile_patterns(patterns: Iterable[str], setting: str = "seed_globs") -> pathspec.GitIgnoreSpec:
@@ -46,6 +50,88 @@ class PathMatcher:
 def matches(pattern: str, path: str) -> bool:
     """Whether one ``.gitignore``-style pattern matches ``path`` (relative, forward slashes)."""
     return PathMatcher((pattern,)).match(path)
+
+
+class IgnoreRules:
+    """What git would leave out of a tree: every ``.gitignore`` in it, each read relative to its own folder,
+    deeper files overriding shallower ones, plus :data:`BUILD_OUTPUT`.
+
+    As in git, nothing inside an ignored folder comes back, whatever a later ``!`` line says.
+    """
+
+    def __init__(self, rules: Sequence[tuple[str, pathspec.GitIgnoreSpec]]) -> None:
+        # (folder, spec), shallowest first; "" is the root
+        self._rules = sorted(rules, key=lambda r: (r[0].count("/") + bool(r[0]), r[0]))
+        self._folders: dict[str, bool] = {}
+
+    @classmethod
+    def read(
+        cls,
+        paths: Iterable[str],
+        read_text: Callable[[str], str | Diagnostic],
+        use_gitignore: bool = True,
+    ) -> tuple[IgnoreRules, list[Diagnostic]]:
+        """The rules of a tree whose files are ``paths``; unreadable ``.gitignore`` files are diagnostics."""
+        rules: list[tuple[str, pathspec.GitIgnoreSpec]] = [
+            ("", pathspec.GitIgnoreSpec.from_lines(BUILD_OUTPUT))
+        ]
+        problems: list[Diagnostic] = []
+        if use_gitignore:
+            found = sorted((p for p in paths if posixpath.basename(p) == ".gitignore"), key=_depth)
+            for path in found:
+                partial = cls(rules)
+                if partial.ignored(path):
+                    continue  # git never reads a .gitignore inside an ignored folder
+                text = read_text(path)
+                if isinstance(text, Diagnostic):
+                    problems.append(text)
+                    continue
+                # a line git rejects is skipped by git too; keep the others
+                specs = [line for line in text.splitlines() if _valid(line)]
+                rules.append((posixpath.dirname(path), pathspec.GitIgnoreSpec.from_lines(specs)))
+        return cls(rules), problems
+
+    def _decide(self, path: str) -> bool | None:
+        """The last rule matching ``path`` (a file, or a folder written with a trailing ``/``)."""
+        decision: bool | None = None
+        for folder, spec in self._rules:
+            if folder:
+                if not path.startswith(folder + "/"):
+                    continue
+                relative = path[len(folder) + 1 :]
+            else:
+                relative = path
+            result = spec.check_file(relative)
+            if result.include is not None:
+                decision = result.include
+        return decision
+
+    def _folder_ignored(self, folder: str) -> bool:
+        known = self._folders.get(folder)
+        if known is None:
+            parent = posixpath.dirname(folder)
+            known = (bool(parent) and self._folder_ignored(parent)) or bool(self._decide(folder + "/"))
+            self._folders[folder] = known
+        return known
+
+    def ignored(self, path: str) -> bool:
+        """Whether git would leave the file ``path`` out."""
+        folder = posixpath.dirname(path)
+        if folder and self._folder_ignored(folder):
+            return True
+        return bool(self._decide(path))
+
+
+def _depth(path: str) -> tuple[int, str]:
+    return (path.count("/"), path)
+
+
+def _valid(line: str) -> bool:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,14 @@ from dbaudit.model import (
     TableWrite,
 )
 from dbaudit.scan import dumps, fixtures
-from dbaudit.scan.discovery import FIXTURE_SUFFIXES, AlembicSetup, PathMatcher, alembic_setups, in_folder
+from dbaudit.scan.discovery import (
+    FIXTURE_SUFFIXES,
+    AlembicSetup,
+    IgnoreRules,
+    PathMatcher,
+    alembic_setups,
+    in_folder,
+)
 from dbaudit.scan.files import decode, digest, parse_python, read
 from dbaudit.scan.flow import Evaluator
 from dbaudit.scan.project import ModuleContext, Project, module_name
@@ -55,14 +62,21 @@ class _Scan:
         self.tree = tree
         self.settings = settings
         skip = frozenset(settings.skip_dirs)
-        self.paths = [p for p in tree.paths() if not _skipped(p, skip)]
-        self.pathset = set(self.paths)
+        listed = [p for p in tree.paths() if not _skipped(p, skip)]
         # folders the tree could not list: what they hold is unknown, and the report says so
         self.diagnostics: list[Diagnostic] = tree.problems() if isinstance(tree, ReportsProblems) else []
+        rules, problems = IgnoreRules.read(listed, self.read_text, settings.respect_gitignore)
+        self.diagnostics.extend(problems)
+        self.paths = [p for p in listed if not rules.ignored(p)]
+        self.pathset = set(self.paths)
         self.findings: list[Finding] = []
         self.files_scanned = 0
 
     # ---------------------------------------------------------------------------------------- discovery
+
+    def read_text(self, path: str) -> str | Diagnostic:
+        data = read(self.tree, path)
+        return data if isinstance(data, Diagnostic) else decode(path, data)
 
     def alembic(self) -> list[AlembicSetup]:
         texts: dict[str, str] = {}
