@@ -10,12 +10,15 @@ from pathlib import Path
 import pytest
 
 from dbaudit.config import Settings
+from dbaudit.coverage import compute_coverage
 from dbaudit.gaps import analyse_gaps
 from dbaudit.gaps.convention import command_for
 from dbaudit.model import ScanResult
+from dbaudit.reflect import reflect_database
 from dbaudit.scan import MemoryTree
 from dbaudit.scan.discovery import discover
 from dbaudit.scan.migrations import _ROOT, AlembicOptions
+from tests.conftest import TestDatabase as Database
 from tests.gaps_support import snapshot, state, table
 from tests.scan.support import scan, source, write_project
 
@@ -236,9 +239,11 @@ def test_flask_alembic_default_folder_holds_revisions_directly() -> None:
 
 
 def test_flask_alembic_folder_set_in_the_app_config(tmp_path: Path) -> None:
+    marker = tmp_path / "imported"
     files = {
         "forum/extensions.py": "from flask_alembic import Alembic\nalembic = Alembic()\n",
         "forum/configs/default.py": (
+            f"import pathlib\npathlib.Path({str(marker)!r}).write_text('config ran')\n"
             "import os\nbasedir = os.path.dirname(os.path.dirname(__file__))\n\n\n"
             "class DefaultConfig:\n"
             "    ALEMBIC = {\n"
@@ -250,7 +255,8 @@ def test_flask_alembic_folder_set_in_the_app_config(tmp_path: Path) -> None:
         "forum/schema_changes/2015_init.py": revision("r1", table_name="groups"),
         "forum/migrations/old.py": revision("zz"),  # the default folder, not the configured one
     }
-    result = scan(tmp_path, files, with_models=False)
+    result = scan(tmp_path / "project", files, with_models=False)
+    assert not marker.exists(), "the app config was run, not read"
     found = source(result, "forum/schema_changes/2015_init.py")
     assert found is not None and found.run_command == "flask db upgrade head"
     assert command_for(found) == "flask db upgrade r1"
@@ -301,6 +307,21 @@ def test_one_history_per_dialect_with_shared_names_and_ids(tmp_path: Path) -> No
     assert after[f"{base}/versions/sqlite/2022_02_c3_data.py"] == (
         f"{base}/versions/sqlite/2022_01_a1_init.py",
     )
+
+
+def test_coverage_names_same_named_revisions_by_path(sqlite_database: Database, tmp_path: Path) -> None:
+    sqlite_database.execute("CREATE TABLE kinds (id INTEGER PRIMARY KEY)")
+    files = {
+        "alembic.ini": "[alembic]\nscript_location = db\n",
+        "db/env.py": "",
+        "db/versions/postgresql/a1_kinds.py": revision("a1", table_name="kinds"),
+        "db/versions/sqlite/a1_kinds.py": revision("a1", table_name="kinds"),
+    }
+    result = scan(tmp_path / "project", files, with_models=False)
+    settings = Settings(url=sqlite_database.url, project_root=tmp_path / "project")
+    _coverage, findings = compute_coverage(reflect_database(settings), result, settings)
+    [empty] = [f for f in findings if f.kind == "seeded-but-empty"]
+    assert "`db/versions/postgresql/a1_kinds.py`, `db/versions/sqlite/a1_kinds.py`" in empty.message
 
 
 def test_a_legacy_history_beside_the_current_one() -> None:
