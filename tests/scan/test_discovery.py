@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from dbaudit.config import DEFAULT_SEED_GLOBS, Settings, load_settings
 from dbaudit.errors import ConfigError
-from dbaudit.scan import MemoryTree, SourceTree, scan_tree
+from dbaudit.scan import MemoryTree, SourceTree, scan_sources, scan_tree
 from dbaudit.scan.discovery import PathMatcher, matches
-from tests.scan.support import scan, source
+from tests.scan.support import scan, source, write_project
 
 
 def test_glob_semantics() -> None:
@@ -202,3 +203,18 @@ def test_a_pattern_git_rejects_is_a_configuration_error(tmp_path: Path) -> None:
 )
 def test_default_patterns_pick_fake_sample_demo_and_initial_data(path: str, is_source: bool) -> None:
     assert PathMatcher(DEFAULT_SEED_GLOBS).match(path) is is_source
+
+
+def test_the_readme_example_of_extend_seed_globs(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### How sources are found", 1)[1]
+    example = section.split("```toml", 1)[1].split("```", 1)[0]
+    (tmp_path / "pyproject.toml").write_text(textwrap.dedent(example), encoding="utf-8")
+    files = {
+        "tools/load_refdata.py": INSERT,
+        "scripts/seed_users.py": INSERT,
+        "tests/seed_helpers.py": INSERT,
+    }
+    write_project(tmp_path, files)
+    result = scan_sources(tmp_path, load_settings(cwd=tmp_path, environ={}))
+    assert [s.path for s in result.sources] == ["scripts/seed_users.py", "tools/load_refdata.py"]
