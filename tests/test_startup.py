@@ -58,6 +58,29 @@ def test_scan_imports_no_database_library(tmp_path: Path) -> None:
     assert database_modules(modules) == []
 
 
+def test_scan_of_an_alembic_project_imports_no_database_library(tmp_path: Path) -> None:
+    """Alembic's configuration is read without importing ``alembic`` (which imports SQLAlchemy)."""
+    project = tmp_path / "project"
+    versions = project / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (project / "alembic.ini").write_text(
+        "[alembic]\nscript_location = migrations\npath_separator = os\n", encoding="utf-8"
+    )
+    (project / "pyproject.toml").write_text(
+        '[tool.alembic]\nscript_location = "migrations"\n', encoding="utf-8"
+    )
+    (versions / "a1_roles.py").write_text(
+        'from alembic import op\nrevision = "a1"\ndown_revision = None\n\n\n'
+        'def upgrade():\n    op.execute("INSERT INTO roles (id) VALUES (1)")\n',
+        encoding="utf-8",
+    )
+    (project / "backup.dump").write_text("COPY roles (id) FROM stdin;\n1\n\\.\n", encoding="utf-8")
+    modules = imported_modules("scan", str(project), cwd=tmp_path)
+    assert "dbaudit.scan.migrations" in modules
+    assert database_modules(modules) == []
+    assert "alembic" not in modules
+
+
 def test_report_does_import_the_driver_it_uses(tmp_path: Path) -> None:
     """The check above can fail: a command that does talk to a database shows up in the same listing."""
     database = tmp_path / "app.db"

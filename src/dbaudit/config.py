@@ -33,14 +33,26 @@ DEFAULT_SYSTEM_TABLES: tuple[str, ...] = (
     "dbaudit_*",
 )
 
+#: Where seed sources usually live, as ``.gitignore``-style patterns.  Names only a seed or demo-data module
+#: carries: a test suite is not pulled in wholesale (``fake.py`` yes, ``fake_asyncpg_pool.py`` or
+#: ``fakeredis_client.py`` no).
 DEFAULT_SEED_GLOBS: tuple[str, ...] = (
     "**/seed*.py",
     "**/init_db.py",
-    "**/initial_data.py",
+    "**/initial_data*",
     "**/populate*.py",
     "**/seeds/**",
     "**/fixtures/**",
     "**/*seed*.sql",
+    "**/*.dump",
+    "**/create_test_data.py",
+    "**/fake.py",
+    "**/fakes.py",
+    "**/faker.py",
+    "**/faker_*.py",
+    "**/fake_data*",
+    "**/sample*_data*",
+    "**/demo*_data*",
 )
 
 DEFAULT_SKIP_DIRS: tuple[str, ...] = (
@@ -75,6 +87,12 @@ class Settings:
     template_dir: Path | None = None
     # scanning
     seed_globs: tuple[str, ...] = DEFAULT_SEED_GLOBS
+    """Seed source patterns; setting them replaces the defaults."""
+    extend_seed_globs: tuple[str, ...] = ()
+    """Patterns added to ``seed_globs`` (as ruff's ``extend-select`` adds to ``select``)."""
+    respect_gitignore: bool = True
+    """Leave out what the tree's ``.gitignore`` files ignore (``build/``, ``dist/`` and ``*.egg-info`` are
+    always left out)."""
     skip_dirs: tuple[str, ...] = DEFAULT_SKIP_DIRS
     alembic_locations: tuple[str, ...] = ()
     fixture_map: Mapping[str, str] = field(default_factory=dict)
@@ -91,6 +109,11 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+    @property
+    def all_seed_globs(self) -> tuple[str, ...]:
+        """The patterns that pick seed sources: ``seed_globs`` then ``extend_seed_globs``."""
+        return self.seed_globs + self.extend_seed_globs
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -166,6 +189,7 @@ _TUPLE_KEYS = {
     "exclude",
     "system_tables",
     "seed_globs",
+    "extend_seed_globs",
     "skip_dirs",
     "alembic_locations",
     "tenant_columns",
@@ -184,6 +208,8 @@ def _coerce(key: str, value: Any, root: Path) -> Any:
         return (root / str(value)).resolve()
     if key == "extra_system_tables":
         return tuple(value)
+    if key == "respect_gitignore" and not isinstance(value, bool):
+        raise ConfigError(f"setting 'respect_gitignore' must be true or false: {value!r}")
     if key == "lock_timeout":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 86_400:
             raise ConfigError(f"setting 'lock_timeout' must be a number of seconds, over 0: {value!r}")

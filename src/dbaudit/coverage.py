@@ -76,7 +76,10 @@ def _write_label(write: TableWrite) -> str:
 
 
 def _names(sources: Iterable[SeedSource]) -> str:
-    return codes(s.name for s in sources)
+    """File names, or paths where two share a name (the same revision kept once per dialect or tree)."""
+    listed = list(sources)
+    shared = {s.name for s in listed if sum(o.name == s.name for o in listed) > 1}
+    return codes(s.path if s.name in shared else s.name for s in listed)
 
 
 def compute_coverage(

@@ -220,6 +220,9 @@ class RevisionInfo:
     message: str | None = None
     is_data: bool = False
     """The revision inserts rows (it may also change the schema)."""
+    tree: str | None = None
+    """The history it belongs to (its first version folder): ids are unique only within one tree, and a
+    project may keep several (one per extension, per database dialect, a legacy history)."""
 
 
 @dataclass(frozen=True)

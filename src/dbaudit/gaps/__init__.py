@@ -150,7 +150,9 @@ def _jobs(
     new_command: Callable[[str], str],
 ) -> list[Job]:
     history = _revision_history(scan)
-    data_revisions = {s.revision.revision: s.path for s in sources if s.revision is not None}
+    data_revisions = {
+        (s.revision.tree, s.revision.revision): s.path for s in sources if s.revision is not None
+    }
     extended: dict[str, tuple[str, ...]] = {}
     for rec in recommendations:
         if rec.archetype == kinds.EXTEND:
@@ -165,7 +167,7 @@ def _jobs(
         runs_after: tuple[str, ...] = ()
         rank: tuple[int, ...] = (_KIND_RANK[source.kind],)
         if source.revision is not None:
-            rev = source.revision.revision
+            rev = (source.revision.tree, source.revision.revision)
             rank = (0, history.get(rev, len(history)))
             runs_after = tuple(
                 data_revisions[a] for a in _ancestors(rev, scan) if a in data_revisions and a != rev
@@ -200,38 +202,44 @@ def _jobs(
     return jobs
 
 
-def _revision_history(scan: ScanResult | None) -> dict[str, int]:
-    """Position of every revision in a topological order of the Alembic history (oldest first)."""
-    if scan is None:
-        return {}
-    parents = {
-        s.revision.revision: s.revision.down_revision + s.revision.depends_on
+_Rev = tuple[str | None, str]
+"""A revision by its tree and id: ids are unique only within one tree."""
+
+
+def _parents(scan: ScanResult) -> dict[_Rev, tuple[_Rev, ...]]:
+    return {
+        (s.revision.tree, s.revision.revision): tuple(
+            (s.revision.tree, p) for p in s.revision.down_revision + s.revision.depends_on
+        )
         for s in scan.sources
         if s.revision
     }
-    position: dict[str, int] = {}
 
-    def visit(rev: str, trail: frozenset[str]) -> None:
+
+def _revision_history(scan: ScanResult | None) -> dict[_Rev, int]:
+    """Position of every revision in a topological order of its Alembic history (oldest first)."""
+    if scan is None:
+        return {}
+    parents = _parents(scan)
+    position: dict[_Rev, int] = {}
+
+    def visit(rev: _Rev, trail: frozenset[_Rev]) -> None:
         if rev in position or rev in trail:
             return
         for parent in parents.get(rev, ()):
             visit(parent, trail | {rev})
         position[rev] = len(position)
 
-    for rev in sorted(parents):
+    for rev in sorted(parents, key=lambda r: (r[0] or "", r[1])):
         visit(rev, frozenset())
     return position
 
 
-def _ancestors(rev: str, scan: ScanResult | None) -> set[str]:
+def _ancestors(rev: _Rev, scan: ScanResult | None) -> set[_Rev]:
     if scan is None:
         return set()
-    parents = {
-        s.revision.revision: s.revision.down_revision + s.revision.depends_on
-        for s in scan.sources
-        if s.revision
-    }
-    seen: set[str] = set()
+    parents = _parents(scan)
+    seen: set[_Rev] = set()
     stack = list(parents.get(rev, ()))
     while stack:
         current = stack.pop()

@@ -21,6 +21,7 @@ from dbaudit.model import ImplementationGuidance, ScanResult, SeedSource, Source
 MAX_READ_BYTES = 2_000_000
 
 _PREFIX = re.compile(r"^(seed|populate|load|fixture|init)s?_", re.IGNORECASE)
+_NAMED_UPGRADE = re.compile(r"(alembic -n \S+ upgrade |flask db upgrade )head")
 _PURGE_FLAG = re.compile(r"""["'](--(?:force|purge|clean|clear|reset|wipe|drop)[\w-]*)["']""")
 _ASYNC = re.compile(
     r"\b(AsyncSession|async_sessionmaker|create_async_engine|AsyncEngine)\b|await\s+\w*(session|db)\."
@@ -160,6 +161,11 @@ def command_for(source: SeedSource, flag: str | None = None) -> str:
     generic = not source.run_command or source.run_command.startswith("alembic upgrade")
     if source.kind is SourceKind.REVISION and source.revision is not None and generic:
         return f"alembic upgrade {shlex.quote(source.revision.revision)}"
+    # the same for a named ini section (``alembic -n NAME upgrade head``) and Flask-Alembic
+    if source.kind is SourceKind.REVISION and source.revision is not None and source.run_command:
+        named = _NAMED_UPGRADE.fullmatch(source.run_command)
+        if named:
+            return f"{named.group(1)}{shlex.quote(source.revision.revision)}"
     if source.run_command:
         return source.run_command
     if source.kind is SourceKind.SQL:

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from dbaudit.model import Diagnostic, SourceLocation
-from dbaudit.scan.discovery import glob_regex
+from dbaudit.scan.discovery import matches
 
 RECOGNISER = "fixture-file"
 _ORDER_PREFIX = re.compile(r"^\d+[_-]")
@@ -46,7 +46,7 @@ def fixture_tables(
 ) -> list[tuple[str, int]] | Diagnostic:
     """``(table, line)`` pairs a fixture file fills; ``classes`` maps lower-case class names to tables."""
     for pattern, table in fixture_map.items():
-        if glob_regex(pattern).match(path):
+        if matches(pattern, path):
             return [(table, 1)]
     stem = posixpath.basename(path).rsplit(".", 1)[0]
     stem = _ORDER_PREFIX.sub("", stem)

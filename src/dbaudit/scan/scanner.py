@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import gc
 import posixpath
 import re
@@ -23,19 +24,21 @@ from dbaudit.model import (
     SourceLocation,
     TableWrite,
 )
-from dbaudit.scan import fixtures
-from dbaudit.scan.discovery import FIXTURE_SUFFIXES, AlembicSetup, GlobSet, alembic_setups, in_folder
+from dbaudit.scan import dumps, fixtures
+from dbaudit.scan.discovery import FIXTURE_SUFFIXES, Discovery, discover, in_folder
 from dbaudit.scan.files import decode, digest, parse_python, read
 from dbaudit.scan.flow import Evaluator
 from dbaudit.scan.project import ModuleContext, Project, module_name
 from dbaudit.scan.revisions import heads, revision_info
 from dbaudit.scan.sql import analyse_sql
 from dbaudit.scan.tables import INDEX_HINTS, TableIndex, build_index, module_tables
-from dbaudit.scan.tree import FileSystemTree, ReportsProblems, SourceTree
+from dbaudit.scan.tree import FileSystemTree, SourceTree
 from dbaudit.scan.values import Hit
 
 _PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "alembic.ini", "requirements.txt", "manage.py")
 _MAKEFILES = ("Makefile", "makefile", "GNUmakefile")
+#: Files read as SQL: scripts, and dumps whatever their extension says.
+_SQL_SUFFIXES = ("sql", "dump", "pgsql")
 _TARGET = re.compile(r"^([A-Za-z0-9_.-]+)\s*:(?!=)")
 
 
@@ -44,55 +47,29 @@ def scan_sources(root: Path, settings: Settings) -> ScanResult:
     return scan_tree(FileSystemTree(root, settings.skip_dirs), settings)
 
 
-def _skipped(path: str, skip: frozenset[str]) -> bool:
-    return any(part in skip for part in path.split("/")[:-1])
-
-
 class _Scan:
     def __init__(self, tree: SourceTree, settings: Settings) -> None:
         self.tree = tree
         self.settings = settings
-        skip = frozenset(settings.skip_dirs)
-        self.paths = [p for p in tree.paths() if not _skipped(p, skip)]
+        self.found: Discovery = discover(tree, settings)
+        self.paths = self.found.paths
         self.pathset = set(self.paths)
-        # folders the tree could not list: what they hold is unknown, and the report says so
-        self.diagnostics: list[Diagnostic] = tree.problems() if isinstance(tree, ReportsProblems) else []
+        self.diagnostics: list[Diagnostic] = list(self.found.diagnostics)
         self.findings: list[Finding] = []
         self.files_scanned = 0
 
-    # ---------------------------------------------------------------------------------------- discovery
-
-    def alembic(self) -> list[AlembicSetup]:
-        texts: dict[str, str] = {}
-        for path in self.paths:
-            if posixpath.basename(path) == "alembic.ini":
-                data = read(self.tree, path)
-                text = data if isinstance(data, Diagnostic) else decode(path, data)
-                if isinstance(text, Diagnostic):
-                    self.diagnostics.append(text)
-                else:
-                    texts[path] = text
-        setups, problems = alembic_setups(self.paths, texts, self.settings.alembic_locations)
-        self.diagnostics.extend(problems)
-        return setups
-
     def run(self) -> ScanResult:
-        setups = self.alembic()
-        version_dirs = [d for s in setups for d in s.version_dirs]
         python = [p for p in self.paths if p.endswith(".py")]
-        revisions = [
-            p for p in python if any(in_folder(p, d) for d in version_dirs) and not p.endswith("__init__.py")
-        ]
+        tree_of = self.found.revisions
+        revisions = [p for p in python if p in tree_of]
         revision_set = set(revisions)
-        globs = GlobSet(self.settings.seed_globs)
-        mapped = GlobSet(self.settings.fixture_map.keys())
-        seeds = [p for p in self.paths if p not in revision_set and (globs.match(p) or mapped.match(p))]
+        seeds = self.found.seeds
         seed_set = set(seeds)
 
         project = Project(self.tree, python, TableIndex({}, {}, {}, (), ()))
         indexed = []
         for path in python:
-            data = read(self.tree, path)
+            data = self.found.python[path]
             self.files_scanned += 1
             if isinstance(data, Diagnostic):
                 self.diagnostics.append(data)
@@ -140,26 +117,36 @@ class _Scan:
                 continue
             info = revision_info(ctx.tree)
             if info is None:
+                # Alembic refuses a version folder holding such a file; the scan reads the others
+                self.diagnostics.append(
+                    Diagnostic(
+                        "in an Alembic version folder but has no literal revision id "
+                        '(`revision = "..."` at top level); not read as a revision',
+                        SourceLocation(path, None),
+                    )
+                )
                 continue
+            tree = tree_of[path]
+            info = dataclasses.replace(info, tree=tree.key)
             infos.append(info)
             try:
                 hits = evaluator.function_entry(ctx, "upgrade")
             except RecursionError:
                 self.diagnostics.append(_too_deep(path))
                 hits = []
-            revision = self.source(path, SourceKind.REVISION, hits, ctx.digest, "alembic upgrade head", info)
+            revision = self.source(path, SourceKind.REVISION, hits, ctx.digest, tree.command, info)
             if revision.writes:
                 revision_sources.append(revision)
         self.diagnostics.extend(project.diagnostics)
         self.diagnostics.extend(evaluator.diagnostics)
-        ordered = _in_upgrade_order(revision_sources, infos)
+        ordered = _in_upgrade_order(revision_sources, infos, [t.key for t in self.found.trees])
         return ScanResult(
             root=self.tree.root_label,
             sources=tuple(sorted(sources, key=lambda s: s.path)) + tuple(ordered),
             declarations=index.declarations,
             findings=tuple(self.findings),
             diagnostics=tuple(_unique(self.diagnostics)),
-            revision_heads=heads(infos),
+            revision_heads=_heads(infos),
             files_scanned=self.files_scanned,
         )
 
@@ -196,26 +183,28 @@ class _Scan:
                     table, hit.recogniser, schema, hit.conditional, SourceLocation(hit.path, hit.line)
                 )
         if info is not None:
-            info = RevisionInfo(
-                info.revision,
-                info.down_revision,
-                info.branch_labels,
-                info.depends_on,
-                info.message,
-                bool(writes),
-            )
+            info = dataclasses.replace(info, is_data=bool(writes))
         return SeedSource(path, kind, tuple(writes.values()), info, command, file_digest)
 
     def data_file(
         self, path: str, index: TableIndex, makefiles: dict[str, list[tuple[str, str]]]
     ) -> SeedSource | None:
         suffix = path.rsplit(".", 1)[-1].lower()
-        is_sql = suffix == "sql"
+        is_sql = suffix in _SQL_SUFFIXES
         if not is_sql and "." + suffix not in FIXTURE_SUFFIXES:
             return None
         data = read(self.tree, path)
         if isinstance(data, Diagnostic):
             self.diagnostics.append(data)
+            return None
+        if is_sql and data.startswith(dumps.CUSTOM_ARCHIVE_MAGIC):
+            self.diagnostics.append(
+                Diagnostic(
+                    "a pg_dump archive in custom format: dbaudit reads plain-text dumps "
+                    "(`pg_restore -f FILE.sql` writes one); skipped",
+                    SourceLocation(path, 1),
+                )
+            )
             return None
         text = decode(path, data)
         if isinstance(text, Diagnostic):
@@ -224,7 +213,11 @@ class _Scan:
         writes: list[TableWrite] = []
         if is_sql:
             try:
-                found = analyse_sql(text)
+                # a dump by its extension or its content: COPY data and routine bodies need the dump reader
+                if suffix != "sql" or dumps.is_dump(text):
+                    found = dumps.dump_writes(text)
+                else:
+                    found = analyse_sql(text)
             except (Exception, RecursionError) as exc:  # sqlglot raises several error types
                 self.diagnostics.append(
                     Diagnostic(
@@ -337,22 +330,40 @@ def _runs_itself(tree: ast.Module) -> bool:
     return False
 
 
-def _in_upgrade_order(sources: list[SeedSource], infos: list[RevisionInfo]) -> list[SeedSource]:
-    """Revisions from the base up (parents before children), ties by path."""
-    by_rev = {i.revision: i for i in infos}
-    depth: dict[str, int] = {}
+def _heads(infos: list[RevisionInfo]) -> tuple[str, ...]:
+    """The heads of every revision tree, each tree's graph on its own, sorted."""
+    trees: dict[str | None, list[RevisionInfo]] = {}
+    for info in infos:
+        trees.setdefault(info.tree, []).append(info)
+    return tuple(sorted({head for members in trees.values() for head in heads(members)}))
 
-    def level(rev: str, seen: frozenset[str] = frozenset()) -> int:
-        if rev in depth:
-            return depth[rev]
-        info = by_rev.get(rev)
-        if info is None or rev in seen:
+
+def _in_upgrade_order(
+    sources: list[SeedSource], infos: list[RevisionInfo], trees: list[str]
+) -> list[SeedSource]:
+    """Revisions tree by tree (in the order the trees were found), each from the base up (parents before
+    children), ties by path.  Ids are looked up within a tree: two histories may share one."""
+    order: dict[str | None, int] = {tree: i for i, tree in enumerate(trees)}
+    by_rev = {(i.tree, i.revision): i for i in infos}
+    depth: dict[tuple[str | None, str], int] = {}
+
+    def level(key: tuple[str | None, str], seen: frozenset[str] = frozenset()) -> int:
+        if key in depth:
+            return depth[key]
+        info = by_rev.get(key)
+        if info is None or key[1] in seen:
             return 0
-        value = 1 + max((level(d, seen | {rev}) for d in info.down_revision), default=-1)
-        depth[rev] = value
+        value = 1 + max((level((key[0], d), seen | {key[1]}) for d in info.down_revision), default=-1)
+        depth[key] = value
         return value
 
-    return sorted(sources, key=lambda s: (level(s.revision.revision) if s.revision else 0, s.path))
+    def position(source: SeedSource) -> tuple[int, int, str]:
+        info = source.revision
+        if info is None:
+            return (0, 0, source.path)
+        return (order.get(info.tree, 0), level((info.tree, info.revision)), source.path)
+
+    return sorted(sources, key=position)
 
 
 def _unique(items: list[Diagnostic]) -> list[Diagnostic]:
