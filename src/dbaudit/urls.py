@@ -60,8 +60,10 @@ def parse_url(raw: str) -> URL:
             "expected dialect[+driver]://user:password@host[:port]/database, e.g. "
             "postgresql://app@localhost/app or sqlite:///app.db",
         ) from exc
-    address = text.split("://", 1)[-1].split("?", 1)[0]
-    if (url.host and "@" in url.host) or (url.password is not None and address.count("@") > 1):
+    rest = text.split("://", 1)[-1]
+    # With a password, any second @ (also one after an unencoded ? or # in the password, which moved its
+    # tail into the query) means the password holds an unencoded @.
+    if (url.host and "@" in url.host) or (url.password is not None and rest.count("@") > 1):
         # make_url splits at the first @: the rest of the password became part of the host name (or, after
         # an unencoded /, of the database name).
         raise ConfigError(

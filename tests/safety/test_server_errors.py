@@ -17,8 +17,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
+from dbaudit.dialects.engine import connection_failed, statement_failed
 from dbaudit.errors import DbauditError
-from dbaudit.reflect.connection import connection_failed, statement_failed
 from tests.conftest import unique_name
 from tests.safety.runner import assert_clean_failure, run_cli
 

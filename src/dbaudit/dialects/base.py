@@ -40,7 +40,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.schema import Table
 
-from dbaudit.errors import SeedError
+from dbaudit.errors import DbauditError, SchemaNotFound, SeedError
 
 #: Schemas that hold the engine's own catalog, never application tables.
 PG_SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast")
@@ -128,6 +128,13 @@ class Dialect:
     def default_schema(self, conn: Connection) -> str | None:
         """The schema unqualified names resolve to on this connection."""
         return conn.engine.dialect.default_schema_name
+
+    def no_default_schema(self, shown_url: str) -> DbauditError:
+        """The error when the connection has no default schema and none was given."""
+        return SchemaNotFound(
+            f"the connection to {shown_url} has no default schema (its search_path names no existing schema)",
+            "pass --schema, or fix search_path",
+        )
 
     def list_schemas(self, conn: Connection, names: Sequence[str]) -> list[str]:
         """The schemas ``--all-schemas`` audits: ``names`` without the engine's own."""
@@ -255,6 +262,18 @@ class Dialect:
 
     # == Writing (seed and purge) ==========================================================================
     batch_rows = 500
+    #: DDL ends the transaction (MySQL): the ledger is made before the run's transaction, or temporary.
+    ddl_commits: ClassVar[bool] = False
+    #: A large table is loaded as one statement fed in chunks (PostgreSQL COPY): it fails whole, no savepoint
+    #: is needed to find the row, and generation overlaps with the server's loading.
+    streams_bulk_load: ClassVar[bool] = False
+    #: Every foreign key can be deferred to the commit (SQLite ``PRAGMA defer_foreign_keys``).
+    defers_every_foreign_key: ClassVar[bool] = False
+    #: Keys declared DEFERRABLE can be deferred to the commit (PostgreSQL ``SET CONSTRAINTS ALL DEFERRED``).
+    defers_deferrable_keys: ClassVar[bool] = False
+    #: Rows of a foreign-key cycle can be inserted or deleted in one statement (PostgreSQL data-modifying
+    #: CTEs): the checks run at its end.
+    one_statement_cycles: ClassVar[bool] = False
     #: Isolation of seed and purge transactions: every statement sees the latest committed rows (a purge's
     #: reference check must see a real row committed a moment ago); ``None`` keeps the engine's own.
     write_isolation_level: ClassVar[str | None] = "READ COMMITTED"

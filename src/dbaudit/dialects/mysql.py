@@ -35,7 +35,7 @@ from dbaudit.dialects.base import (
     Reference,
     TableLike,
 )
-from dbaudit.errors import SeedError
+from dbaudit.errors import ConfigError, DbauditError, SeedError
 
 
 class MySQLDialect(Dialect):
@@ -44,6 +44,11 @@ class MySQLDialect(Dialect):
     # SQLAlchemy parses column names out of SHOW CREATE TABLE and keeps an escaped backtick doubled.
     doubled_quote_in_names = "`"
     # MySQL and MariaDB have no row-level security: rows_hidden keeps the default, nothing is hidden.
+
+    def no_default_schema(self, shown_url: str) -> DbauditError:
+        return ConfigError(
+            f"the URL {shown_url} names no database", "add /DATABASE to the URL or pass --schema"
+        )
 
     def display_name(self, conn: Connection) -> str:
         return "mariadb" if getattr(conn.engine.dialect, "is_mariadb", False) else "mysql"
@@ -129,6 +134,7 @@ class MySQLDialect(Dialect):
 
     # -- Writing --
     batch_rows = 1000
+    ddl_commits = True
 
     def check_writable(self, conn: Connection) -> None:
         read_only = conn.execute(text("SELECT @@global.read_only")).scalar()

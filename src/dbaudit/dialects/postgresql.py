@@ -528,6 +528,9 @@ class PostgresDialect(Dialect):
         return list(found.values())
 
     counts_writes_per_table = True
+    streams_bulk_load = True
+    defers_deferrable_keys = True
+    one_statement_cycles = True
     row_locator = ("tableoid", "ctid")
     """A partitioned table's rows are unique only as the pair."""
 

@@ -185,6 +185,7 @@ class SQLiteDialect(Dialect):
         conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
 
     row_locks = False
+    defers_every_foreign_key = True
     write_isolation_level = None  # one writer at a time: the immediate transaction sees everything
     row_locator = ("rowid",)
 

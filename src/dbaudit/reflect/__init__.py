@@ -8,7 +8,7 @@ read-only transaction, and returns the snapshot the rest of dbaudit works from.
 from __future__ import annotations
 
 from dbaudit.dialects import Dialect, dialect_for
-from dbaudit.reflect.connection import connect
+from dbaudit.dialects.engine import connect
 from dbaudit.reflect.snapshot import reflect_database
 
 __all__ = ["Dialect", "connect", "dialect_for", "reflect_database"]

@@ -29,9 +29,9 @@ from sqlalchemy.exc import DBAPIError, SAWarning, SQLAlchemyError
 from dbaudit.config import Settings
 from dbaudit.dialects import Dialect, Estimate, dialect_for
 from dbaudit.dialects.catalog import read_schema
-from dbaudit.errors import ConfigError, DatabaseError, DbauditError, SchemaNotFound
+from dbaudit.dialects.engine import connect, statement_failed
+from dbaudit.errors import DatabaseError, DbauditError, SchemaNotFound
 from dbaudit.model import CountMethod, DatabaseSnapshot, RowCount, Table, TableState, TableStatus, View
-from dbaudit.reflect.connection import connect, statement_failed
 from dbaudit.reflect.counts import Failure, Target, count_tables, probe_tables
 from dbaudit.urls import mask_url, scrub
 
@@ -96,14 +96,7 @@ def resolve_schemas(conn: Connection, dialect: Dialect, settings: Settings, show
         return list(dict.fromkeys(settings.schemas))
     default = dialect.default_schema(conn)
     if default is None:
-        if dialect.name == "mysql":
-            raise ConfigError(
-                f"the URL {shown_url} names no database", "add /DATABASE to the URL or pass --schema"
-            )
-        raise SchemaNotFound(
-            f"the connection to {shown_url} has no default schema (its search_path names no existing schema)",
-            "pass --schema, or fix search_path",
-        )
+        raise dialect.no_default_schema(shown_url)
     return [default]
 
 

@@ -9,44 +9,20 @@ import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from dbaudit.config import Settings
 from dbaudit.dialects import Dialect, dialect_for
-from dbaudit.errors import ConfigError, ConnectionFailed, MissingDriver, SeedError
+from dbaudit.dialects.engine import open_engine as open_write_engine
+from dbaudit.errors import SeedError
 from dbaudit.seed.schema import PROTECTED_TABLE
-from dbaudit.urls import mask_url, parse_url, require_sqlite_file, scrub
 
 
 @contextmanager
 def open_engine(settings: Settings) -> Iterator[tuple[Engine, Dialect]]:
-    """A fresh engine for ``settings.url`` with the dialect's write set-up; disposed afterwards."""
-    if not settings.url:
-        raise ConfigError("no database URL", "pass --url, set DBAUDIT_URL, or configure [tool.dbaudit] url")
-    url = parse_url(settings.url)
-    require_sqlite_file(url)
+    """A fresh engine for writing to ``settings.url`` (the one opener: ``dialects.engine``), then disposed."""
+    engine, dialect = open_write_engine(settings, "write")
     try:
-        engine = create_engine(url, pool_pre_ping=False)
-    except NoSuchModuleError as exc:
-        raise MissingDriver(
-            f"no driver for {url.drivername}", "install the DBAPI driver for this database"
-        ) from exc
-    except (ArgumentError, ImportError) as exc:
-        raise ConfigError(f"cannot use database URL {mask_url(url)}: {exc}") from exc
-    dialect = dialect_for(engine.dialect.name)
-    dialect.lock_timeout = settings.lock_timeout
-    dialect.prepare_engine(engine)
-    try:
-        try:
-            with engine.connect():
-                pass
-        except DBAPIError as exc:
-            reason = scrub(
-                str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc), _secrets(settings)
-            )
-            raise ConnectionFailed(f"cannot connect to {mask_url(url)}: {reason}") from exc
         yield engine, dialect
     finally:
         engine.dispose()
@@ -72,14 +48,6 @@ def connect(engine: Engine) -> Iterator[Connection]:
             conn.close()
         raise
     conn.close()
-
-
-def _secrets(settings: Settings) -> tuple[str, ...]:
-    try:
-        password = parse_url(settings.url or "").password
-    except ConfigError:
-        return ()
-    return (str(password),) if password else ()
 
 
 def lock_scope(conn: Connection) -> str:

@@ -406,7 +406,7 @@ def _break_cycle(
     skipped: dict[str, str],
     cycles: list[CycleBreak],
 ) -> tuple[str, list[str]]:
-    dialect = schema.dialect
+    engine = schema.engine
     ignore: set[tuple[str, int]] = set()
     removed: list[str] = []
     members = set(component)
@@ -434,10 +434,12 @@ def _break_cycle(
         for index, fk in enumerate(schema.tables[key].foreign_keys)
         if fk.parent in members and fk.parent != key and (key, index) not in ignore
     ]
-    if dialect == "sqlite" or (dialect == "postgresql" and all(fk.deferrable for fk in remaining)):
+    if engine.defers_every_foreign_key or (
+        engine.defers_deferrable_keys and all(fk.deferrable for fk in remaining)
+    ):
         cycles.append(CycleBreak(label, "deferred", "foreign keys checked at commit"))
         return "deferred", sorted(component)
-    if dialect == "postgresql":
+    if engine.one_statement_cycles:
         cycles.append(
             CycleBreak(label, "one-statement", "inserted together in one statement; checks run at its end")
         )

@@ -78,7 +78,7 @@ def purge(
         except DBAPIError as exc:
             raise purge_error(dialect, exc) from exc
         finally:
-            if locked and dialect.name == "mysql":
+            if locked:  # a session-level lock (MySQL) outlives the transaction; the others end with it
                 dialect.release_lock(conn, database)
     return dataclasses.replace(report, ledger_dropped=dropped)
 
@@ -454,7 +454,7 @@ def _delete_in_order(
         if not together:
             for index in by_key[members[0]]:
                 deleted[index] = _delete_batch(conn, dialect, ledger, batches[index])
-        elif dialect.name == "postgresql":
+        elif dialect.one_statement_cycles:
             deleted.update(_delete_together(conn, dialect, ledger, batches, sorted(together)))
         else:
             dialect.defer_constraints(conn)

@@ -97,7 +97,7 @@ def run_seed(
         conn.rollback()
         database = lock_scope(conn)
         made_ledger = False
-        if dialect.name == "mysql" and existing is None and not dry_run:
+        if dialect.ddl_commits and existing is None and not dry_run:
             # DDL commits implicitly on MySQL: the ledger is made before the run's transaction (and dropped
             # again below when the run inserts nothing); a dry run makes a temporary one inside it.
             with conn.begin():
@@ -106,7 +106,7 @@ def run_seed(
                 existing = ledger_mod.ensure_ledger(conn, None)
             made_ledger = True
         writer = ledger_mod.LedgerWriter(
-            conn, dialect, existing, run_id, None, temporary=dialect.name == "mysql" and existing is None
+            conn, dialect, existing, run_id, None, temporary=dialect.ddl_commits and existing is None
         )
         locked = False
         try:
@@ -151,7 +151,7 @@ def run_seed(
         except PendingRollbackError as exc:
             raise SeedError("the connection was lost while seeding", "nothing was committed") from exc
         finally:
-            if locked and dialect.name == "mysql":
+            if locked:  # a session-level lock (MySQL) outlives the transaction; the others end with it
                 dialect.release_lock(conn, database)
     return SeedReport(
         run_id=run_id,
@@ -393,7 +393,7 @@ def _streamable(dialect: Dialect, table: SeedTable, tp: TablePlan) -> bool:
     Not for tables whose rows depend on all earlier rows of the table (self-references as trees, unique
     foreign keys drawn without replacement, partition round-robin) or that are set later (cycles).
     """
-    if dialect.name != "postgresql" or tp.rows <= STREAM_CHUNK or tp.deferred or table.partition_ranges:
+    if not dialect.streams_bulk_load or tp.rows <= STREAM_CHUNK or tp.deferred or table.partition_ranges:
         return False
     for fk in table.foreign_keys:
         if fk.parent == table.key or any(set(u) <= set(fk.columns) for u in table.uniques):
@@ -475,7 +475,7 @@ def _insert(conn: Connection, dialect: Dialect, table: SeedTable, rows: TableRow
     # PostgreSQL loads a table with one COPY, a single statement: it fails whole and names the failing line
     # or key, so no savepoint is needed to find the row (a failed run is rolled back whole anyway).  The
     # other databases insert in batches and find a failing row by retrying inside savepoints.
-    atomic = dialect.name == "postgresql"
+    atomic = dialect.streams_bulk_load
     try:
         if atomic:
             dialect.insert_rows(conn, table, columns, tuples)

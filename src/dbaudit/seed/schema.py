@@ -117,6 +117,8 @@ class SeedTable:
 class SeedSchema:
     dialect: str
     tables: dict[str, SeedTable]
+    engine: Dialect = field(default_factory=Dialect)
+    """The dialect's capabilities (how a foreign-key cycle can be broken...)."""
 
     def find(self, name: str) -> SeedTable | None:
         if name in self.tables:
@@ -206,7 +208,7 @@ def reflect_schema(
     for table in tables.values():
         if table.hidden is not None:
             table.has_rows = True  # whatever this role sees of it, it may hold rows
-    return SeedSchema(dialect=dialect.name, tables=tables)
+    return SeedSchema(dialect=dialect.name, tables=tables, engine=dialect)
 
 
 def _seed_table(

@@ -1,5 +1,9 @@
 """Opening the database: one engine from the configured URL, and every way that can fail as one clear line.
 
+:func:`open_engine` is the one opener of every command: ``mode="read"`` for ``report`` (whose work runs in a
+read-only transaction), ``mode="write"`` for ``seed`` and ``purge`` (the dialect's write set-up and lock
+timeout applied).
+
 Failures become :class:`~dbaudit.errors.DbauditError` subclasses whose message says what failed and what to
 do, always with the password masked: a malformed URL or an unknown dialect (:class:`ConfigError`), a driver
 that is not installed (:class:`MissingDriver`), and a server that is down, refuses the credentials or has no
@@ -15,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from dbaudit.dialects import dialect_for
+from dbaudit.dialects.base import Dialect
 from dbaudit.errors import ConfigError, ConnectionFailed, DatabaseError, DbauditError, MissingDriver
 from dbaudit.urls import mask_url, parse_url, require_sqlite_file, scrub
 
@@ -59,11 +64,12 @@ def database_url(settings: Settings) -> URL:
     return parse_url(settings.url)
 
 
-def connect(settings: Settings) -> Engine:
-    """An engine for ``settings.url`` whose first connection has succeeded.
+def open_engine(settings: Settings, mode: str = "read") -> tuple[Engine, Dialect]:
+    """An engine for ``settings.url`` whose first connection has succeeded, and its dialect.
 
-    Raises :class:`ConfigError` (no or malformed URL, unknown dialect), :class:`MissingDriver` or
-    :class:`ConnectionFailed` with a one-line, password-free message.
+    ``mode="write"`` applies the dialect's write set-up (SQLite takes its write lock at BEGIN) and the
+    ``lock_timeout`` setting.  Raises :class:`ConfigError` (no or malformed URL, unknown dialect),
+    :class:`MissingDriver` or :class:`ConnectionFailed` with a one-line, password-free message.
     """
     url = database_url(settings)
     shown = mask_url(url)
@@ -79,6 +85,10 @@ def connect(settings: Settings) -> Engine:
         raise _missing_driver(url, shown, exc) from exc
     except ArgumentError as exc:
         raise ConfigError(f"unusable database URL {shown}: {scrub(str(exc))}") from exc
+    dialect = dialect_for(engine.dialect.name)
+    if mode == "write":
+        dialect.lock_timeout = settings.lock_timeout
+        dialect.prepare_engine(engine)
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -88,7 +98,12 @@ def connect(settings: Settings) -> Engine:
     except SQLAlchemyError as exc:
         engine.dispose()
         raise ConnectionFailed(f"cannot connect to {shown}: {_first_line(exc, url)}") from exc
-    return engine
+    return engine, dialect
+
+
+def connect(settings: Settings) -> Engine:
+    """An engine for reading ``settings.url`` (see :func:`open_engine`)."""
+    return open_engine(settings, "read")[0]
 
 
 def _missing_driver(url: URL, shown: str, exc: ImportError) -> MissingDriver:
