@@ -499,8 +499,15 @@ class Dialect:
     def hidden_by_row_security(
         self, conn: Connection, names: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], str]:
-        """Tables whose rows row-level security hides from this role: ``(schema, name) -> reason``."""
-        return {}
+        """Tables of ``names`` (``(schema, name)``) whose rows row-level security hides from this role, with
+        the reason: the rule of :meth:`rows_hidden`, asked once per schema."""
+        hidden: dict[tuple[str, str], str] = {}
+        wanted = set(names)
+        for schema in sorted({s for s, _n in wanted}):
+            for name, why in self.rows_hidden(conn, schema).items():
+                if (schema, name) in wanted:
+                    hidden[(schema, name)] = why
+        return hidden
 
     # -- Side effects ------------------------------------------------------------------------------------
 

@@ -534,34 +534,6 @@ class PostgresDialect(Dialect):
     row_locator = ("tableoid", "ctid")
     """A partitioned table's rows are unique only as the pair."""
 
-    def hidden_by_row_security(
-        self, conn: Connection, names: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], str]:
-        if not names:
-            return {}
-        rows = conn.execute(
-            text(
-                "SELECT n.nspname, c.relname, c.relforcerowsecurity, pg_has_role(c.relowner, 'USAGE'),"
-                " r.rolsuper OR r.rolbypassrls, current_user, current_setting('row_security')"
-                " FROM unnest(CAST(:schemas AS text[]), CAST(:names AS text[])) AS w(s, t)"
-                " JOIN pg_namespace n ON n.nspname = w.s"
-                " JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.t"
-                " JOIN pg_roles r ON r.rolname = current_user"
-                " WHERE c.relrowsecurity"
-            ),
-            {"schemas": [s for s, _n in names], "names": [n for _s, n in names]},
-        )
-        hidden = {}
-        for schema, name, forced, owner, bypass, role, setting in rows:
-            if bypass or (owner and not forced):
-                continue
-            why = "its owner's FORCE ROW LEVEL SECURITY" if owner else "its policies"
-            hidden[(str(schema), str(name))] = (
-                f"row-level security ({why}) can hide rows from role {role}"
-                + (" and row_security is off" if setting == "off" else "")
-            )
-        return hidden
-
     def tables_with_triggers(
         self, conn: Connection, tables: Sequence[TableLike], event_name: str
     ) -> set[str]:

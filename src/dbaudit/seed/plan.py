@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from dbaudit.config import Settings
 from dbaudit.errors import SeedError
+from dbaudit.graphs import strongly_connected, topological
 from dbaudit.seed.api import ForeignKeyShape, LoadedSeeder, TableShape, choose_seeder
 from dbaudit.seed.records import CycleBreak, SeedPlan, SkippedTable, TablePlan
 from dbaudit.seed.schema import SeedSchema, SeedTable, is_system
@@ -300,82 +301,12 @@ def _edges(schema: SeedSchema, nodes: Sequence[str], ignore: set[tuple[str, int]
     return out
 
 
-def _components(nodes: Sequence[str], edges: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components (Tarjan), iterative."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    result: list[list[str]] = []
-    counter = 0
-    for root in nodes:
-        if root in index:
-            continue
-        work = [(root, iter(sorted(edges[root])))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            advanced = False
-            for child in children:
-                if child not in index:
-                    index[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(edges[child]))))
-                    advanced = True
-                    break
-                if child in on_stack:
-                    low[node] = min(low[node], index[child])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                result.append(sorted(component))
-    return result
-
-
-def _topological(nodes: Sequence[str], edges: dict[str, set[str]]) -> list[str] | None:
-    """Parents first, ties by name; ``None`` when ``edges`` still has a cycle."""
-    import heapq
-
-    remaining = {n: len(edges[n] & set(nodes)) for n in nodes}
-    children: dict[str, set[str]] = {n: set() for n in nodes}
-    for child in nodes:
-        for parent in edges[child]:
-            if parent in children:
-                children[parent].add(child)
-    ready = [n for n, count in remaining.items() if count == 0]
-    heapq.heapify(ready)
-    order: list[str] = []
-    while ready:
-        node = heapq.heappop(ready)
-        order.append(node)
-        for child in sorted(children[node]):
-            remaining[child] -= 1
-            if remaining[child] == 0:
-                heapq.heappush(ready, child)
-    return order if len(order) == len(nodes) else None
-
-
 def _order(
     schema: SeedSchema, nodes: Sequence[str], skipped: dict[str, str], cycles: list[CycleBreak]
 ) -> tuple[list[tuple[str, ...]], list[str], dict[str, list[str]]]:
     """Insertion groups (parents first), each group's mode, and the deferred foreign keys per table."""
     edges = _edges(schema, nodes, set())
-    components = _components(list(nodes), edges)
+    components = strongly_connected(list(nodes), edges)
     component_of = {n: i for i, comp in enumerate(components) for n in comp}
     condensed: dict[str, set[str]] = {str(i): set() for i in range(len(components))}
     for child, parents in edges.items():
@@ -383,7 +314,7 @@ def _order(
             if component_of[child] != component_of[parent]:
                 condensed[str(component_of[child])].add(str(component_of[parent]))
     names = {str(i): comp[0] for i, comp in enumerate(components)}
-    order = _topological(sorted(condensed, key=lambda c: names[c]), condensed) or []
+    order = topological(sorted(condensed, key=lambda c: names[c]), condensed) or []
     groups: list[tuple[str, ...]] = []
     modes: list[str] = []
     deferred: dict[str, list[str]] = {}
@@ -421,7 +352,7 @@ def _break_cycle(
         ignore.add((key, index))
         removed.append(f"{schema.tables[key].name}.{','.join(fk.columns)}")
         deferred.setdefault(key, []).append(",".join(fk.columns))
-        order = _topological(component, _edges(schema, component, ignore))
+        order = topological(component, _edges(schema, component, ignore))
         if order is not None:
             break
     label = tuple(schema.tables[k].name for k in component)

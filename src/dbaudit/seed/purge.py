@@ -32,10 +32,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from dbaudit.config import Settings
 from dbaudit.dialects import Dialect, Reference
 from dbaudit.errors import SeedError
+from dbaudit.graphs import strongly_connected, topological
 from dbaudit.seed import ledger as ledger_mod
 from dbaudit.seed.connection import connect, lock_scope, open_engine, refuse_if_protected
 from dbaudit.seed.ledger import LedgerSet, LedgerTables
-from dbaudit.seed.plan import _components, _topological
 from dbaudit.seed.records import BlockingReference, PurgeReport, PurgeResult, RefusedTable
 from dbaudit.seed.schema import SeedSchema, SeedTable, reflect_schema
 
@@ -409,7 +409,7 @@ def _delete_in_order(
         )
         if child is not None and parent is not None and child != parent:
             edges[child].add(parent)
-    cyclic = {n for comp in _components(nodes, edges) if len(comp) > 1 for n in comp}
+    cyclic = {n for comp in strongly_connected(nodes, edges) if len(comp) > 1 for n in comp}
     # Cycles and self-references through nullable keys: the doomed rows let go of each other first (they
     # are the seed's own rows).
     for key in nodes:
@@ -429,14 +429,14 @@ def _delete_in_order(
                 edges[key].discard(fk.parent)
     # Groups that still form a cycle (no nullable key to break it) are deleted together: in one statement
     # (PostgreSQL) or with the checks deferred to the commit.
-    groups = _components(nodes, edges)
+    groups = strongly_connected(nodes, edges)
     group_of = {n: i for i, comp in enumerate(groups) for n in comp}
     condensed: dict[str, set[str]] = {str(i): set() for i in range(len(groups))}
     for child, parents in edges.items():
         for parent in parents:
             if group_of[child] != group_of[parent]:
                 condensed[str(group_of[child])].add(str(group_of[parent]))
-    order = _topological(sorted(condensed), condensed) or sorted(condensed)
+    order = topological(sorted(condensed), condensed) or sorted(condensed)
     watched = dialect.tables_with_triggers(conn, [schema.tables[k] for k in nodes], "DELETE")
     cascades = dialect.counts_writes_per_table and any(
         r.ondelete in ("CASCADE", "SET NULL", "SET DEFAULT") for r in references
