@@ -81,8 +81,8 @@ def test_a_violated_constraint_names_table_row_and_constraint(
         " CONSTRAINT qty_rule CHECK (qty % 1000 = 999))"
     )
     settings = settings_for(sqlite_database, tmp_path)
-    with pytest.raises(SeedError) as caught:
-        seed(settings, missing=True, rows=3, seed=1)
+    with pytest.raises(SeedError) as caught:  # --strict: all or nothing
+        seed(settings, missing=True, rows=3, seed=1, strict=True)
     message = str(caught.value)
     assert (
         "odd" in message
@@ -103,8 +103,8 @@ def test_a_violated_constraint_names_table_row_and_constraint_on_postgres(
         " CONSTRAINT qty_rule CHECK (qty % 1000 = 999))"
     )
     settings = settings_for(pg_schema, tmp_path, schemas=(pg_schema.schema,))
-    with pytest.raises(SeedError) as caught:
-        seed(settings, missing=True, rows=3, seed=1)
+    with pytest.raises(SeedError) as caught:  # --strict: all or nothing
+        seed(settings, missing=True, rows=3, seed=1, strict=True)
     message = str(caught.value)
     assert "odd" in message and "qty_rule" in message and "row {id=" in message
     assert "nothing was committed" in message

@@ -225,7 +225,7 @@ def test_one_unfillable_table_is_skipped_and_the_run_goes_on(
 def test_an_insert_error_still_rolls_the_whole_run_back(
     sqlite_database: TestDatabase, tmp_path: Path
 ) -> None:
-    """A constraint the seeder cannot know about is a database error, not a plan decision: nothing is kept."""
+    """With --strict, a constraint the seeder cannot know about rolls the whole run back: nothing is kept."""
     from dbaudit.errors import SeedError
 
     db = sqlite_database
@@ -237,7 +237,7 @@ def test_an_insert_error_still_rolls_the_whole_run_back(
     )
     before = fingerprint(db.engine)
     with pytest.raises(SeedError, match="streets are closed"):
-        seed(settings_for(db, tmp_path), missing=True, rows=3)
+        seed(settings_for(db, tmp_path), missing=True, rows=3, strict=True)
     assert fingerprint(db.engine) == before
 
 

@@ -360,6 +360,11 @@ def check(
     help="Let rows that triggers insert into other tables in (recorded and purged with the rest).",
 )
 @click.option(
+    "--strict",
+    is_flag=True,
+    help="All or nothing: a table that cannot be filled rolls the whole run back (exit 2).",
+)
+@click.option(
     "--lock-timeout",
     "lock_timeout",
     type=click.FloatRange(min=0, min_open=True, max=86_400),
@@ -377,9 +382,14 @@ def seed(
     assume_yes: bool,
     tenant: str | None,
     allow_trigger_inserts: bool,
+    strict: bool,
     **options: Any,
-) -> None:
-    """Fill empty tables with realistic mock rows, marked and recorded so `dbaudit purge` can remove them."""
+) -> int:
+    """Fill empty tables with realistic mock rows, marked and recorded so `dbaudit purge` can remove them.
+
+    Exit 0 when every target table was filled, 1 when some were skipped (each listed with its reason code and
+    the database's own message), 2 when the run could not start (or, with --strict, stopped).
+    """
     from dbaudit.render.seed_text import render_plan, render_seed_report
     from dbaudit.seed import PlanRequest, plan_seed, run_seed
     from dbaudit.seed.plan import parse_rows_options, parse_table_list
@@ -393,6 +403,7 @@ def seed(
         rows_per_table=per_table,
         seed=seed_value,
         tenant=tenant,
+        strict=strict,
     )
     settings = settings_from(**options)
     if not dry_run and not assume_yes:
@@ -404,6 +415,7 @@ def seed(
         settings, request, dry_run=dry_run, force=force, allow_trigger_inserts=allow_trigger_inserts
     )
     emit(render_seed_report(report) if fmt == "text" else as_json(report), None)
+    return EXIT_FINDINGS if report.plan.skipped else EXIT_OK
 
 
 @cli.command()

@@ -295,6 +295,10 @@ class Dialect:
     def defer_constraints(self, conn: Connection) -> None:
         raise SeedError("this database cannot defer foreign-key checks")
 
+    def check_deferred_keys(self, conn: Connection, tables: Sequence[TableLike]) -> str | None:
+        """Run the deferred foreign-key checks of ``tables`` now; what is wrong, or ``None``."""
+        return None
+
     def allocate_ids(self, conn: Connection, table: TableLike, column: str, count: int) -> list[int]:
         """``count`` new values for an integer key the database normally numbers."""
         current = conn.execute(select(func.max(table.sa.c[column]))).scalar()

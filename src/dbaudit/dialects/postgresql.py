@@ -262,6 +262,11 @@ class PostgresDialect(Dialect):
     def defer_constraints(self, conn: Connection) -> None:
         conn.execute(text("SET CONSTRAINTS ALL DEFERRED"))
 
+    def check_deferred_keys(self, conn: Connection, tables: Sequence[TableLike]) -> str | None:
+        # The deferred checks run as the mode switches back (an error is raised here, in the savepoint).
+        conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+        return None
+
     def allocate_ids(self, conn: Connection, table: TableLike, column: str, count: int) -> list[int]:
         sequence = table.sequences.get(column)
         if sequence is None:

@@ -184,6 +184,16 @@ class SQLiteDialect(Dialect):
     def defer_constraints(self, conn: Connection) -> None:
         conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
 
+    def check_deferred_keys(self, conn: Connection, tables: Sequence[TableLike]) -> str | None:
+        # SQLite checks deferred keys only at COMMIT: ask for the violations of these tables now.
+        for table in tables:
+            bad = conn.execute(
+                text('SELECT "table", "parent" FROM pragma_foreign_key_check(:t)'), {"t": table.name}
+            ).first()
+            if bad is not None:
+                return f"a row of {bad[0]} refers to no row of {bad[1]}"
+        return None
+
     row_locks = False
     defers_every_foreign_key = True
     write_isolation_level = None  # one writer at a time: the immediate transaction sees everything

@@ -53,7 +53,7 @@ def _tail(plan: SeedPlan) -> list[str]:
         ]
     if plan.skipped:
         lines += ["", "Skipped:"]
-        lines += [f"- {text(s.table)}: {text(s.reason)}" for s in plan.skipped]
+        lines += [f"- {text(s.table)}: {text(s.reason)} [{s.code}]" for s in plan.skipped]
     if plan.warnings:
         lines += ["", "Warnings:"]
         lines += [f"- {text(w)}" for w in plan.warnings]

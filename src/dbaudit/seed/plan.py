@@ -37,6 +37,8 @@ class PlanRequest:
     rows_per_table: Mapping[str, int] = field(default_factory=dict)
     seed: int = 0
     tenant: str | None = None
+    strict: bool = False
+    """All or nothing: a table that cannot be filled rolls the whole run back (exit 2)."""
 
     def __post_init__(self) -> None:
         counts = [("rows", self.rows)] + [(f"rows for {t}", n) for t, n in self.rows_per_table.items()]
@@ -166,6 +168,7 @@ def plan_tables(
         reason = _unfillable(schema.tables[key])
         if schema.tables[key].hidden:
             reason = f"not seeded: {schema.tables[key].hidden}, so it may not be empty"
+            reason = "not seeded: " + reason.removeprefix("not seeded: ")
         if reason:
             skipped[key] = reason
     cycles: list[CycleBreak] = []

@@ -38,10 +38,54 @@ class CycleBreak:
     detail: str
 
 
+#: Why a table was not filled, as codes a script can act on (README, "When a table cannot be filled").
+REASON_CODES = {
+    "rejected-by-server": "the database refused a row (its own message and the row are in the reason)",
+    "unsatisfiable-check": "a CHECK constraint no row can satisfy",
+    "unsupported-type": "a NOT NULL column of a type dbaudit cannot generate, without a default",
+    "no-parent-rows": "a required foreign key into a table with no row to point at",
+    "parent-skipped": "a required parent table was skipped itself",
+    "excluded-parent": "a required parent table is excluded (--exclude) and has no rows",
+    "cycle-unbreakable": "a foreign-key cycle with no nullable or deferrable key",
+    "trigger-side-effects": "the table's triggers change existing rows or write elsewhere",
+    "row-level-security": "row-level security may hide its rows: it may not be empty",
+    "not-understood": "any other reason",
+}
+
+_PREFIXES = (
+    ("the server rejected", "rejected-by-server"),
+    ("unsatisfiable check", "unsatisfiable-check"),
+    ("column ", "unsupported-type"),
+    ("no rows in ", "no-parent-rows"),
+    ("no rows left in ", "no-parent-rows"),
+    ("needs rows in ", "parent-skipped"),
+    ("in a cycle with ", "parent-skipped"),
+    ("excluded", "excluded-parent"),
+    ("foreign-key cycle", "cycle-unbreakable"),
+    ("trigger side effects", "trigger-side-effects"),
+    ("not seeded: row-level security", "row-level-security"),
+)
+
+
+def reason_code(reason: str) -> str:
+    """The code of a skip reason (its first words say which)."""
+    lowered = reason.lower()
+    for prefix, code in _PREFIXES:
+        if lowered.startswith(prefix):
+            return code
+    return "not-understood"
+
+
 @dataclass(frozen=True)
 class SkippedTable:
     table: str
     reason: str
+    code: str = ""
+    """One of :data:`REASON_CODES` (derived from the reason when not given)."""
+
+    def __post_init__(self) -> None:
+        if not self.code:
+            object.__setattr__(self, "code", reason_code(self.reason))
 
 
 @dataclass(frozen=True)

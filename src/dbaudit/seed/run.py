@@ -11,6 +11,7 @@ tables that needed it) and the run goes on.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import os
@@ -134,9 +135,6 @@ def run_seed(
                 plan = with_late_skips(plan, late_skips)
                 if dry_run:
                     transaction.rollback()
-            if made_ledger and not results:
-                with conn.begin():
-                    ledger_mod.drop_if_empty(conn, ledger_mod.ledger_tables(None))
         except DBAPIError as exc:
             if dialect.is_lock_wait(exc):
                 raise SeedError(
@@ -151,6 +149,10 @@ def run_seed(
         except PendingRollbackError as exc:
             raise SeedError("the connection was lost while seeding", "nothing was committed") from exc
         finally:
+            if made_ledger and not conn.invalidated:
+                # Made before the run's transaction (MySQL): gone again when the run committed nothing.
+                with contextlib.suppress(DBAPIError), conn.begin():
+                    ledger_mod.drop_if_empty(conn, ledger_mod.ledger_tables(None))
             if locked:  # a session-level lock (MySQL) outlives the transaction; the others end with it
                 dialect.release_lock(conn, database)
     return SeedReport(
@@ -241,9 +243,10 @@ def execute_plan(
 
     Each table (each cycle inserted together) is written inside a savepoint with its ledger rows.  A table
     that turns out to have no parent row for a required foreign key is found while its rows are generated;
-    a table whose insert makes triggers change existing rows, or write rows the run cannot account for, is
-    rolled back to its savepoint.  Either is skipped with the reason (and so are the tables that needed it),
-    and the run goes on.  Any other error from the database while inserting aborts the whole run.
+    a table whose rows the server rejects, or whose insert makes triggers change existing rows or write rows
+    the run cannot account for, is rolled back to its savepoint.  Either is skipped with the reason (and so
+    are the tables that needed it), and the run goes on, unless ``request.strict``.  A lost connection or a
+    server timeout aborts the whole run.
     """
     state = RunState(
         conn=conn,
@@ -277,6 +280,7 @@ def execute_plan(
                             _insert(conn, dialect, table, rows)
                         guard.after(before, [(table, rows)])
                 except UnfillableTable as exc:
+                    _skip_or_abort(request, table.key, exc)
                     state.skipped[table.key] = exc.reason
                     continue
                 state.created[table.key] = rows
@@ -302,10 +306,12 @@ def execute_plan(
                         dialect.defer_constraints(conn)
                         for _tp, table, rows in made:
                             _insert(conn, dialect, table, rows)
+                        _check_deferred(conn, dialect, [t for _tp, t, _r in made])
                     else:
                         _insert_together(conn, dialect, made)
                     guard.after(before, [(t, r) for _tp, t, r in made])
             except UnfillableTable as exc:
+                _skip_or_abort(request, exc.table, exc)
                 for tp in members:  # a cycle inserted together is filled whole or not at all
                     state.created.pop(tp.table, None)
                     state.skipped[tp.table] = (
@@ -328,6 +334,26 @@ def execute_plan(
     return results, skipped
 
 
+def _skip_or_abort(request: PlanRequest, key: str, exc: UnfillableTable) -> None:
+    """``--strict``: a table that cannot be filled rolls the whole run back."""
+    if request.strict:
+        raise SeedError(f"--strict: {key} cannot be filled ({exc.reason})", "nothing was committed") from exc
+
+
+def _check_deferred(conn: Connection, dialect: Dialect, tables: list[SeedTable]) -> None:
+    """The deferred foreign keys of a cycle checked now, inside its savepoint, not at the commit: a bad
+    row skips the cycle instead of failing the whole run."""
+    try:
+        with conn.begin_nested():
+            problem = dialect.check_deferred_keys(conn, tables)
+    except DBAPIError as exc:
+        if dialect.is_connection_lost(exc) or dialect.is_timeout(exc):
+            raise
+        problem = dialect.describe_error(exc)
+    if problem:
+        raise UnfillableTable(tables[0].key, f"the server rejected a row of the cycle: {problem}")
+
+
 def _insert_together(
     conn: Connection, dialect: Dialect, made: list[tuple[TablePlan, SeedTable, TableRows]]
 ) -> None:
@@ -335,10 +361,11 @@ def _insert_together(
         with conn.begin_nested():
             dialect.insert_together(conn, [(t, r.columns, r.tuples()) for _tp, t, r in made])
     except DBAPIError as exc:
+        if dialect.is_connection_lost(exc) or dialect.is_timeout(exc):
+            raise
         names = ", ".join(t.key for _tp, t, _r in made)
-        raise SeedError(
-            f"inserting the cycle {names} failed: {dialect.describe_error(exc)}",
-            "nothing was committed",
+        raise UnfillableTable(
+            made[0][1].key, f"the server rejected a row of the cycle {names}: {dialect.describe_error(exc)}"
         ) from exc
 
 
@@ -496,9 +523,7 @@ def _insert(conn: Connection, dialect: Dialect, table: SeedTable, rows: TableRow
             ) from exc
         row = _failing_row(conn, dialect, table, columns, tuples, exc, probe=not atomic)
         where = f"; row {row}" if row else ""
-        raise SeedError(
-            f"inserting into {table.key} failed: {scrub(message)}{where}", "nothing was committed"
-        ) from exc
+        raise UnfillableTable(table.key, f"the server rejected a row: {scrub(message)}{where}") from exc
 
 
 def _failing_row(
