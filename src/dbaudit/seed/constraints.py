@@ -117,6 +117,15 @@ class Ordering:
     strict: bool = False
 
 
+@dataclass(frozen=True)
+class Exclusion:
+    """A PostgreSQL exclusion constraint: ``elements`` are ``(column, operator)`` (None: an expression)."""
+
+    name: str
+    definition: str
+    elements: tuple[tuple[str | None, str], ...]
+
+
 @dataclass
 class CheckRules:
     """Everything parsed from a table's CHECK constraints (and its columns' domain checks)."""
@@ -129,6 +138,7 @@ class CheckRules:
     """CHECKs with a part only the database can judge (by name, else text): candidates are shown to it."""
     checks: list[ParsedCheck] = field(default_factory=list)
     """Every CHECK, parsed: rows are verified against all of them before they are inserted."""
+    exclusions: list[Exclusion] = field(default_factory=list)
 
     def rule(self, column: str) -> ColumnRule:
         return self.columns.setdefault(column, ColumnRule())

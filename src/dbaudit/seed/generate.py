@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Connection
 
 from dbaudit.errors import SeedError
@@ -29,7 +29,15 @@ from dbaudit.seed.predicates import UNSURE, passes
 from dbaudit.seed.schema import ForeignKeyInfo, SeedSchema, SeedTable, only
 from dbaudit.seed.server_check import check_verdicts
 from dbaudit.seed.solve import CheckModel, RowFixer, check_model
-from dbaudit.seed.values import ColumnSpec, GenContext, Pools, fit_text, generate_column, max_length
+from dbaudit.seed.values import (
+    ColumnSpec,
+    GenContext,
+    Pools,
+    disjoint_ranges,
+    fit_text,
+    generate_column,
+    max_length,
+)
 
 NULL_SHARE = 0.1
 EXISTING_KEY_LIMIT = 10_000
@@ -127,6 +135,8 @@ class RunState:
     _existing: dict[tuple[str, tuple[str, ...], Any], list[tuple[Any, ...]]] = field(default_factory=dict)
     tenant_fallbacks: set[str] = field(default_factory=set)
     check_models: dict[str, CheckModel] = field(default_factory=dict)
+    range_after: dict[tuple[str, str], Any] = field(default_factory=dict)
+    """Where the last range made for an exclusion constraint ends (the next one starts after it)."""
     accepted: dict[str, set[str]] = field(default_factory=dict)
     """Rows (as text of their values) the database found to satisfy the table's CHECKs Python cannot judge."""
     skipped: dict[str, str] = field(default_factory=dict)
@@ -298,6 +308,8 @@ def own_columns(
                 data[name][index] = _conform(value, table.columns[name], data[name][index])
             elif name in fk_columns:
                 data.setdefault(name, [None] * n)[index] = value
+    if table.rules.exclusions:
+        _exclusions(state, table, data, n)
     rows = TableRows(table, data, n, marker)
     _apply_orderings(rows, rng)
     _mark(rows)
@@ -332,7 +344,49 @@ _KNOWN = {
     "cidr",
     "macaddr",
     "tsvector",
+    "range",
 }
+
+
+def _exclusions(state: RunState, table: SeedTable, data: dict[str, list[Any]], n: int) -> None:
+    """Rows that no exclusion constraint can find in conflict: one range compared with ``&&`` per
+    constraint made disjoint from the others and from the table's rows (then no row excludes another)."""
+    for exclusion in table.rules.exclusions:
+        overlaps = [c for c, op in exclusion.elements if op == "&&"]
+        supported = (
+            overlaps
+            and all(c is not None and op in ("=", "&&") for c, op in exclusion.elements)
+            and all(c in table.columns and table.columns[c].kind == "range" for c in overlaps)
+        )
+        if not supported:
+            raise UnfillableTable(
+                table.key,
+                f"exclusion constraint {exclusion.name} ({exclusion.definition}) is not one dbaudit can "
+                "satisfy (it makes ranges compared with && disjoint)",
+            )
+        column = str(overlaps[0])
+        item = table.columns[column].item
+        assert item is not None
+        key = (table.key, f"range:{column}")
+        after = state.range_after.get(key)
+        if after is None and table.has_rows:
+            col = table.sa.c[column]
+            after = state.conn.execute(only(select(func.max(func.upper(col))), table)).scalar()
+        values = disjoint_ranges(item, n, after)
+        data[column] = values
+        if values:
+            state.range_after[key] = _range_upper(values[-1], item.kind)
+
+
+def _range_upper(value: str, kind: str) -> Any:
+    upper = value.rstrip(")]").split(",")[-1].strip('"')
+    if kind == "int":
+        return int(upper)
+    if kind == "decimal":
+        return decimal.Decimal(upper)
+    if kind == "date":
+        return dt.date.fromisoformat(upper)
+    return dt.datetime.fromisoformat(upper).replace(tzinfo=None)
 
 
 def _plain_tenant(state: RunState, name: str, spec: ColumnSpec) -> Any:

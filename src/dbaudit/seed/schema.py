@@ -31,6 +31,7 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import Label
 
 from dbaudit.seed.constraints import CheckRules, parse_checks
+from dbaudit.seed.postgres_extras import refine_postgres
 from dbaudit.seed.values import ColumnSpec, classify
 
 LEDGER_TABLE = "dbaudit_ledger"
@@ -182,6 +183,7 @@ def reflect_schema(
         _sqlite_table_options(conn, tables)
     if dialect == "postgresql":
         _partitions(conn, tables)
+        refine_postgres(conn, tables)  # dbaudit.seed.postgres_extras: domain lengths, exclusion constraints
     probe_tables(conn, list(tables.values()))
     return SeedSchema(dialect=dialect, tables=tables, metadata=metadata)
 

@@ -352,12 +352,10 @@ class RowFixer:
         if rules.add([*pins, *branch]) is not None:
             return False
         for atom in branch:
-            if isinstance(atom, Opaque):
-                continue
+            if isinstance(atom, (Opaque, ColumnCompare)):
+                continue  # a pair of columns: either side may move (see _relate)
             for column in atom.columns:
                 if column in self.fixed and column in row and evaluate(atom, row) is False:
-                    if isinstance(atom, ColumnCompare) and any(c not in self.fixed for c in atom.columns):
-                        continue
                     return False
                 fk = self.fk_of.get(column)
                 if fk is not None and not isinstance(atom, IsNull) and not self._candidates(fk, [atom], row):

@@ -68,6 +68,16 @@ _KIND_BY_CLASS = {
 }
 
 
+_RANGE_ITEMS = {
+    "INT4RANGE": "int",
+    "INT8RANGE": "int",
+    "NUMRANGE": "decimal",
+    "DATERANGE": "date",
+    "TSRANGE": "datetime",
+    "TSTZRANGE": "datetime",
+}
+
+
 def classify(column_name: str, sa_type: Any, dialect: str) -> ColumnSpec:
     """A :class:`ColumnSpec` (without nullability and rules) for a reflected SQLAlchemy type."""
     spec = ColumnSpec(name=column_name, kind="unknown")
@@ -75,6 +85,10 @@ def classify(column_name: str, sa_type: Any, dialect: str) -> ColumnSpec:
     if type(sa_type).__name__ == "DOMAIN" and inner is not None:
         return classify(column_name, inner, dialect)
     name = type(sa_type).__name__.upper()
+    if name in _RANGE_ITEMS:
+        spec.kind = "range"
+        spec.item = ColumnSpec(name=column_name, kind=_RANGE_ITEMS[name], timezone=name == "TSTZRANGE")
+        return spec
     if name in _KIND_BY_CLASS:
         spec.kind = _KIND_BY_CLASS[name]
         return spec
@@ -539,6 +553,54 @@ def _arrays(spec: ColumnSpec, n: int, ctx: GenContext) -> list[Any]:
     return out
 
 
+RANGE_STEP: dict[str, Any] = {
+    "int": 10,
+    "decimal": decimal.Decimal(10),
+    "date": dt.timedelta(days=1),
+    "datetime": dt.timedelta(hours=1),
+}
+RANGE_START: dict[str, Any] = {
+    "int": 1,
+    "decimal": decimal.Decimal(1),
+    "date": dt.date(2020, 1, 1),
+    "datetime": dt.datetime(2020, 1, 1),
+}
+
+
+def range_text(item: ColumnSpec, low: Any, high: Any) -> str:
+    """A PostgreSQL range literal ``[low,high)``."""
+    if item.timezone and isinstance(low, dt.datetime):
+        low, high = low.replace(tzinfo=UTC), high.replace(tzinfo=UTC)
+    return f"[{low},{high})" if not isinstance(low, dt.datetime) else f'["{low}","{high}")'
+
+
+def disjoint_ranges(item: ColumnSpec, n: int, after: Any = None) -> list[str]:
+    """``n`` ranges that overlap neither each other nor anything up to ``after`` (an exclusion's ``&&``)."""
+    step = RANGE_STEP[item.kind]
+    start = RANGE_START[item.kind]
+    if after is not None:
+        if isinstance(after, dt.datetime) and item.kind == "datetime":
+            start = max(start, after.replace(tzinfo=None) + step)
+        elif (isinstance(after, dt.date) and item.kind == "date") or isinstance(
+            after, (int, decimal.Decimal)
+        ):
+            start = max(start, after + step)
+    return [range_text(item, start + step * (2 * i), start + step * (2 * i + 1)) for i in range(n)]
+
+
+def _ranges(spec: ColumnSpec, n: int, ctx: GenContext) -> list[Any]:
+    assert spec.item is not None
+    item = spec.item
+    step = RANGE_STEP[item.kind]
+    offsets = ints_between(ctx.rng, 0, 500, n)
+    widths = ints_between(ctx.rng, 1, 5, n)
+    start = RANGE_START[item.kind]
+    return [
+        range_text(item, start + step * o, start + step * (o + w))
+        for o, w in zip(offsets, widths, strict=True)
+    ]
+
+
 def _inets(spec: ColumnSpec, n: int, ctx: GenContext) -> list[Any]:
     r = ctx.rng.randint
     return [f"10.{r(0, 255)}.{r(0, 255)}.{r(1, 254)}" for _ in range(n)]
@@ -580,6 +642,7 @@ _KIND_GENERATORS: dict[str, Callable[[ColumnSpec, int, GenContext], list[Any]]] 
     "cidr": _cidrs,
     "macaddr": _macs,
     "tsvector": _tsvectors,
+    "range": _ranges,
 }
 
 GENERATABLE = frozenset(_KIND_GENERATORS) | {"str"}
@@ -667,7 +730,8 @@ def pattern_example(spec: ColumnSpec, ctx: GenContext, word: str) -> str:
             return value
         if best is None or len(value) < len(best):
             best = value
-    return best or ""
+    # Nothing fitted: cut to the column's length (the row is then judged, and dropped, not sent as too long).
+    return (best or "")[: limit or None]
 
 
 def _one_pattern(pattern: tuple[str, str, bool], ctx: GenContext, word: str) -> str:
