@@ -10,15 +10,30 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import (
+    Integer,
+    cast,
+    column,
+    false,
+    literal,
+    literal_column,
+    select,
+    text,
+    union_all,
+    values,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.elements import Grouping
+from sqlalchemy.types import UserDefinedType
 
 from dbaudit.seed.predicates import ParsedCheck
 from dbaudit.seed.schema import SeedTable
 
 #: Bound values per statement (SQLite's historic limit is 999).
 PARAMETER_BUDGET = {"sqlite": 999}
+#: Rows per statement where they are a UNION ALL (SQLite allows 500 terms in one compound SELECT).
+ROW_LIMIT = 400
 DEFAULT_BUDGET = 20_000
 _INDEX = "dbaudit_row"
 
@@ -54,6 +69,8 @@ def check_verdicts(
     columns = [c.name for c in table.sa.columns]
     budget = PARAMETER_BUDGET.get(conn.dialect.name, DEFAULT_BUDGET)
     per_statement = max(1, budget // (len(columns) + 1))
+    if conn.dialect.name != "postgresql":
+        per_statement = min(per_statement, ROW_LIMIT)
     out: list[list[bool]] = []
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
@@ -91,53 +108,73 @@ def _evaluate(
     rows: Sequence[Mapping[str, Any]],
     checks: list[ParsedCheck],
 ) -> list[list[bool]]:
-    dialect = conn.dialect
-    quote = dialect.identifier_preparer.quote
-    name = dialect.name
-    placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
-    casts = _postgres_types(conn, table) if name == "postgresql" else {}
-    processors = {}
-    for column in table.sa.columns:
-        try:
-            processors[column.name] = column.type.bind_processor(dialect)
-        except (NotImplementedError, AttributeError, TypeError):
-            processors[column.name] = None
-    params: list[Any] = []
-    tuples = []
-    row_word = "ROW" if name == "mysql" and not getattr(dialect, "is_mariadb", False) else ""
-    for index, row in enumerate(rows):
-        cells = [placeholder]
-        params.append(index)
-        for name_ in columns:
-            value = row.get(name_)
-            processor = processors.get(name_)
-            if value is not None and processor is not None:
-                value = processor(value)
-            params.append(value)
-            cast = casts.get(name_)
-            cells.append(f"CAST({placeholder} AS {cast})" if cast else placeholder)
-        tuples.append(f"{row_word}({', '.join(cells)})")
-    names = ", ".join([_INDEX, *(quote(c) for c in columns)])
-    tests = ", ".join(f"({_expression(check, quote)}) IS NOT FALSE" for check in checks)
-    body = ", ".join(tuples)
-    if placeholder != "?":
-        tests = tests.replace("%", "%%")  # drivers with %s placeholders read a lone % as one
-    sql = (
-        f"WITH dbaudit_candidates ({names}) AS (VALUES {body}) "
-        f"SELECT {_INDEX}, {tests} FROM dbaudit_candidates"
-    )
-    result = conn.exec_driver_sql(sql, tuple(params)).all()
-    verdicts: list[list[bool]] = [[False] * len(checks) for _ in rows]
-    for found in result:
-        verdicts[int(found[0])] = [bool(v) for v in found[1:]]
+    """One SELECT for the table's own CHECKs, one per domain column for its domain's CHECKs."""
+    verdicts: list[list[bool]] = [[True] * len(checks) for _ in rows]
+    groups: dict[str | None, list[int]] = {}
+    for position, check in enumerate(checks):
+        groups.setdefault(check.domain_column, []).append(position)
+    for domain_column, positions in groups.items():
+        wanted = [checks[p] for p in positions]
+        for index, answers in _select(conn, table, columns, rows, wanted, domain_column):
+            for position, answer in zip(positions, answers, strict=True):
+                verdicts[index][position] = answer
     return verdicts
 
 
-def _expression(check: ParsedCheck, quote: Any) -> str:
-    """The CHECK's text; a domain's CHECK reads ``VALUE``, given as the column's value in a subquery."""
-    if check.domain_column is None:
-        return check.text
-    return f"SELECT ({check.text}) FROM (SELECT {quote(check.domain_column)} AS value) AS dbaudit_domain"
+def _select(
+    conn: Connection,
+    table: SeedTable,
+    columns: list[str],
+    rows: Sequence[Mapping[str, Any]],
+    checks: list[ParsedCheck],
+    domain_column: str | None,
+) -> list[tuple[int, list[bool]]]:
+    """The candidates as a VALUES list (a UNION ALL of one-row SELECTs where VALUES cannot name its columns),
+    cast to the columns' types on PostgreSQL, and each CHECK's verdict over them.  A domain's CHECK reads
+    ``VALUE``: its column alone is given under that name."""
+    dialect = conn.dialect
+    sa_columns = {c.name: c for c in table.sa.columns}
+    index = column(_INDEX, Integer)
+    source: Any
+    if dialect.name == "postgresql":
+        listed = values(index, *(column(c, sa_columns[c].type) for c in columns), name="dbaudit_candidates")
+        source = listed.data([(i, *(row.get(c) for c in columns)) for i, row in enumerate(rows)])
+    else:
+        source = union_all(
+            *(
+                select(
+                    literal(i, Integer).label(_INDEX),
+                    *(literal(row.get(c), sa_columns[c].type).label(c) for c in columns),
+                )
+                for i, row in enumerate(rows)
+            )
+        ).subquery("dbaudit_candidates")
+    types = _postgres_types(conn, table) if dialect.name == "postgresql" else {}
+
+    def typed(name: str) -> Any:
+        found = types.get(name)
+        return cast(source.c[name], _Named(found)) if found else source.c[name]
+
+    if domain_column is None:
+        shown = [typed(c).label(c) for c in columns]
+    else:
+        shown = [typed(domain_column).label("value")]
+    candidates = select(source.c[_INDEX].label(_INDEX), *shown).subquery("dbaudit_row")
+    tests = [Grouping(literal_column(check.text)).is_not(false()) for check in checks]
+    statement = select(candidates.c[_INDEX], *tests).select_from(candidates)
+    return [(int(found[0]), [bool(v) for v in found[1:]]) for found in conn.execute(statement)]
+
+
+class _Named(UserDefinedType[Any]):
+    """A type known by its name only (PostgreSQL's ``format_type``), to cast to."""
+
+    cache_ok = True
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        return self.spec
 
 
 _TYPES_SQL = text(
