@@ -76,9 +76,12 @@ def test_force_replaces_earlier_mock_rows(sqlite_database: TestDatabase, tmp_pat
 def test_a_violated_constraint_names_table_row_and_constraint(
     sqlite_database: TestDatabase, tmp_path: Path
 ) -> None:
+    # A trigger, not a CHECK: the seeder shows candidate rows to the database for CHECKs it cannot judge
+    # itself and never sends a row it knows is rejected.
+    sqlite_database.execute("CREATE TABLE odd (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL)")
     sqlite_database.execute(
-        "CREATE TABLE odd (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL,"
-        " CONSTRAINT qty_rule CHECK (qty % 1000 = 999))"
+        "CREATE TRIGGER odd_qty BEFORE INSERT ON odd WHEN NEW.qty % 1000 <> 999"
+        " BEGIN SELECT RAISE(ABORT, 'qty_rule: qty must end in 999'); END"
     )
     settings = settings_for(sqlite_database, tmp_path)
     with pytest.raises(SeedError) as caught:  # --strict: all or nothing
@@ -98,10 +101,13 @@ def test_a_violated_constraint_names_table_row_and_constraint_on_postgres(
     pg_schema: TestDatabase, tmp_path: Path
 ) -> None:
     """PostgreSQL loads each table with one COPY and no savepoint: the error still names the row."""
+    pg_schema.execute("CREATE TABLE odd (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL)")
     pg_schema.execute(
-        "CREATE TABLE odd (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL,"
-        " CONSTRAINT qty_rule CHECK (qty % 1000 = 999))"
+        "CREATE FUNCTION odd_qty() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        " IF NEW.qty % 1000 <> 999 THEN RAISE EXCEPTION 'qty_rule: qty must end in 999'; END IF;"
+        " RETURN NEW; END $$"
     )
+    pg_schema.execute("CREATE TRIGGER odd_qty BEFORE INSERT ON odd FOR EACH ROW EXECUTE FUNCTION odd_qty()")
     settings = settings_for(pg_schema, tmp_path, schemas=(pg_schema.schema,))
     with pytest.raises(SeedError) as caught:  # --strict: all or nothing
         seed(settings, missing=True, rows=3, seed=1, strict=True)

@@ -221,8 +221,13 @@ class Dialect:
 
     def domains(
         self, conn: Connection, schema: str | None
-    ) -> dict[str, tuple[list[tuple[str | None, str]], bool]]:
-        """Domain name -> (its CHECKs, whether it is NOT NULL); engines without domains have none."""
+    ) -> dict[str, tuple[list[tuple[str | None, str]], bool, str]]:
+        """Domain name -> (its CHECKs, whether it is NOT NULL, its base type as the server writes it);
+        engines without domains have none."""
+        return {}
+
+    def exclusion_constraints(self, conn: Connection, schema: str | None) -> dict[str, list[tuple[str, str]]]:
+        """Exclusion constraints by table: (name, definition)."""
         return {}
 
     def partition_layout(self, conn: Connection, schema: str | None) -> PartitionLayout:

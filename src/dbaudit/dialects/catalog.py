@@ -50,6 +50,10 @@ class PhysicalTable:
     """CHECKs the inspection misses (MariaDB's column-level ones)."""
     extra_uniques: list[tuple[str, ...]] = field(default_factory=list)
     """Unique keys the inspection misses (SQLite's column-level UNIQUE)."""
+    domain_bases: dict[str, str] = field(default_factory=dict)
+    """Column -> the base type of its domain as the server writes it (``character varying(15)``)."""
+    exclusions: list[tuple[str, str]] = field(default_factory=list)
+    """Exclusion constraints (PostgreSQL ``EXCLUDE USING ...``): name and definition."""
     without_rowid: bool = False
     replaces_on_conflict: bool = False
 
@@ -200,6 +204,7 @@ def _physical(
     extra_checks = dialect.column_checks(conn, schema)
     extra_uniques = dialect.column_uniques(conn, schema, [t.name for t in tables])
     options = dialect.table_options(conn, schema)
+    exclusions = dialect.exclusion_constraints(conn, schema)
     # Keys declared on partitions: read for the partitions themselves, reported on their top-level table.
     partition_keys: dict[str, list[ForeignKey]] = {}
     if children:
@@ -233,12 +238,15 @@ def _physical(
         )
         checks: dict[str, list[tuple[str | None, str]]] = {}
         not_null: set[str] = set()
+        bases: dict[str, str] = {}
         for info in columns[key]:
             domain = domains.get(getattr(info["type"], "name", None) or "") if domains else None
             if type(info["type"]).__name__ == "DOMAIN" and domain is not None:
                 checks[str(info["name"])] = list(domain[0])
                 if domain[1]:
                     not_null.add(str(info["name"]))
+                if domain[2]:
+                    bases[str(info["name"])] = domain[2]
         bounds = layout.bounds.get(table.name)
         own_keys = {
             (fk.columns, fk.referred_schema, fk.referred_table, fk.referred_columns)
@@ -269,6 +277,8 @@ def _physical(
                 for u in extra_uniques.get(table.name, [])
                 if u not in {x.columns for x in table.unique_constraints}
             ],
+            domain_bases=bases,
+            exclusions=list(exclusions.get(table.name, [])),
             without_rowid=bool(option.get("without_rowid")),
             replaces_on_conflict=bool(option.get("replaces_on_conflict")),
         )

@@ -195,11 +195,26 @@ class PostgresDialect(Dialect):
 
     def domains(
         self, conn: Connection, schema: str | None
-    ) -> dict[str, tuple[list[tuple[str | None, str]], bool]]:
+    ) -> dict[str, tuple[list[tuple[str | None, str]], bool, str]]:
         found = {}
         for domain in inspect(conn).get_domains(schema=schema or "*"):  # type: ignore[attr-defined]
             checks = [(c.get("name"), str(c["check"])) for c in domain.get("constraints", [])]
-            found[str(domain["name"])] = (checks, bool(domain.get("nullable") is False))
+            base = str(domain.get("type") or "")
+            found[str(domain["name"])] = (checks, bool(domain.get("nullable") is False), base)
+        return found
+
+    def exclusion_constraints(self, conn: Connection, schema: str | None) -> dict[str, list[tuple[str, str]]]:
+        rows = conn.execute(
+            text(
+                "SELECT c.relname, x.conname, pg_get_constraintdef(x.oid) FROM pg_constraint x"
+                " JOIN pg_class c ON c.oid = x.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE x.contype = 'x' AND n.nspname = :schema ORDER BY x.conname"
+            ),
+            {"schema": schema},
+        )
+        found: dict[str, list[tuple[str, str]]] = {}
+        for table, name, definition in rows:
+            found.setdefault(str(table), []).append((str(name), str(definition)))
         return found
 
     def partition_layout(self, conn: Connection, schema: str | None) -> PartitionLayout:

@@ -1,28 +1,39 @@
-"""CHECK constraints of common shapes, parsed with sqlglot into rules the value generators respect.
+"""CHECK constraints as rules the value generators respect.
 
-Understood shapes (combined with AND, in any parenthesisation, with casts around either side):
-``col IN (...)``, ``col = ANY (ARRAY[...])``, ``col = 'x' OR col = 'y'``, ``col BETWEEN a AND b``,
-``col <op> literal`` (and the mirrored form), ``col <op> other_col`` (an ordering between two columns),
-``length(col) <op> n`` / ``char_length`` / ``octet_length``, ``col LIKE 'pattern'``, ``col <> literal``,
-``col NOT IN (...)``, ``col IS NOT NULL`` and MariaDB's ``json_valid(col)``.  A literal may be negative and
-cast, as each engine spells it: PostgreSQL's ``'-5'::integer`` and ``(0)::numeric``, ``CAST(-5 AS SIGNED)``,
-``-(5)``.  Anything else is kept as *unparsed* text: the database still enforces it and a violation names
-the constraint.
+Every CHECK (of a table, or of a PostgreSQL domain a column uses) is parsed by :mod:`dbaudit.seed.predicates`
+into a predicate over the row.  A CHECK that is one conjunction (no ``OR`` left once ``NOT`` is pushed down)
+narrows its columns' :class:`ColumnRule` directly, so plain generation already satisfies it: bounds
+(``BETWEEN``, comparisons with constants, casts and negative numbers included, ``now()`` plus or minus an
+interval), ``IN`` / ``= ANY (ARRAY[...])`` (also of ``upper``/``lower``/``trim`` of the column), lengths,
+``LIKE``/``GLOB``/regular-expression patterns, ``IS NOT NULL``, JSON types, array lengths.  Orderings
+(``a < b``) and ``a <> b`` between two columns are kept apart for the row generator.  CHECKs with alternatives
+are kept whole in :attr:`CheckRules.checks`: :mod:`dbaudit.seed.solve` picks one branch per row.  A CHECK with
+a part Python cannot judge (a function of the schema) is listed in :attr:`CheckRules.unparsed`: candidate rows
+are shown to the database before they are inserted (:mod:`dbaudit.seed.server_check`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import functools
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlglot
-from sqlglot import expressions as exp
-
-_READ = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
+from dbaudit.seed.predicates import (
+    CASE_FUNCTIONS,
+    LENGTH_FUNCTIONS,
+    ArrayLength,
+    Atom,
+    ColumnCompare,
+    Compare,
+    InSet,
+    IsNull,
+    JsonType,
+    Match,
+    ParsedCheck,
+    Term,
+    parse_check,
+    resolve,
+)
 
 
 @dataclass
@@ -40,6 +51,15 @@ class ColumnRule:
     like: str | None = None
     not_null: bool = False
     json: bool = False
+    patterns: list[tuple[str, str, bool]] = field(default_factory=list)
+    """Patterns the value must match besides :attr:`like`: ``(kind, pattern, ignore_case)``, kind "like",
+    "glob" or "regex" (Python syntax)."""
+    must_null: bool = False
+    json_type: str | None = None
+    min_items: int | None = None
+    max_items: int | None = None
+    in_checks: bool = False
+    """Some CHECK reads this column: its text must not be changed after generation (no marker prefix)."""
 
     def narrow_choices(self, values: list[Any]) -> None:
         if self.choices is None:
@@ -55,9 +75,34 @@ class ColumnRule:
         if self.high is None or _gt(self.high, value) or (value == self.high and not inclusive):
             self.high, self.high_inclusive = value, inclusive
 
+    def copy(self) -> ColumnRule:
+        return ColumnRule(
+            choices=None if self.choices is None else list(self.choices),
+            excluded=set(self.excluded),
+            low=self.low,
+            low_inclusive=self.low_inclusive,
+            high=self.high,
+            high_inclusive=self.high_inclusive,
+            min_length=self.min_length,
+            max_length=self.max_length,
+            like=self.like,
+            not_null=self.not_null,
+            json=self.json,
+            patterns=list(self.patterns),
+            must_null=self.must_null,
+            json_type=self.json_type,
+            min_items=self.min_items,
+            max_items=self.max_items,
+            in_checks=self.in_checks,
+        )
+
 
 def _gt(a: Any, b: Any) -> bool:
     try:
+        if isinstance(a, dt.date) or isinstance(b, dt.date):
+            from dbaudit.seed.predicates import compare
+
+            return compare(a, ">", b)
         return bool(a > b)
     except TypeError:
         return False
@@ -72,6 +117,15 @@ class Ordering:
     strict: bool = False
 
 
+@dataclass(frozen=True)
+class Exclusion:
+    """A PostgreSQL exclusion constraint: ``elements`` are ``(column, operator)`` (None: an expression)."""
+
+    name: str
+    definition: str
+    elements: tuple[tuple[str | None, str], ...]
+
+
 @dataclass
 class CheckRules:
     """Everything parsed from a table's CHECK constraints (and its columns' domain checks)."""
@@ -81,13 +135,13 @@ class CheckRules:
     distinct: list[tuple[str, str]] = field(default_factory=list)
     """Pairs of columns that must differ within a row (``a <> b``: an asset does not depend on itself)."""
     unparsed: list[str] = field(default_factory=list)
+    """CHECKs with a part only the database can judge (by name, else text): candidates are shown to it."""
+    checks: list[ParsedCheck] = field(default_factory=list)
+    """Every CHECK, parsed: rows are verified against all of them before they are inserted."""
+    exclusions: list[Exclusion] = field(default_factory=list)
 
     def rule(self, column: str) -> ColumnRule:
         return self.columns.setdefault(column, ColumnRule())
-
-
-class _Unparsed(Exception):
-    pass
 
 
 def parse_checks(
@@ -96,6 +150,7 @@ def parse_checks(
     column_names: set[str],
     rules: CheckRules | None = None,
     value_column: str | None = None,
+    domain: str | None = None,
 ) -> CheckRules:
     """Parse ``(name, sqltext)`` CHECK constraints into :class:`CheckRules`.
 
@@ -106,265 +161,161 @@ def parse_checks(
     if value_column:
         lookup["value"] = value_column
     for name, text in checks:
-        collected = _parse_one(text, dialect, tuple(sorted(lookup.items())))
-        if collected is None:
+        parsed = parse_check(text, dialect, lookup, name=name, domain_column=value_column)
+        if domain is not None:
+            parsed = ParsedCheck(
+                parsed.name, parsed.text, parsed.predicate, value_column, domain, parsed.alternatives
+            )
+        rules.checks.append(parsed)
+        if not parsed.exact:
             rules.unparsed.append(name or text)
+        for column in parsed.columns:
+            rules.rule(column).in_checks = True
+        alternatives = parsed.alternatives
+        if alternatives is None:
             continue
-        for col, rule in collected.columns.items():
-            _merge(rules.rule(col), rule)
-        rules.orderings.extend(collected.orderings)
-        rules.distinct.extend(collected.distinct)
+        if len(alternatives) == 1:
+            for atom in alternatives[0]:
+                _base_atom(rules, atom)
+            continue
+        chained = _choice_chain(alternatives)
+        if chained is not None:
+            column, values = chained
+            rules.rule(column).narrow_choices(values)
     return rules
 
 
-@functools.lru_cache(maxsize=4096)
-def _parse_one(text: str, dialect: str, lookup_items: tuple[tuple[str, str], ...]) -> CheckRules | None:
-    """One CHECK text as rules, or ``None`` when its shape is not understood (memoised).
-
-    Schemas repeat a few shapes over and over.
-
-    Callers merge the result into their own rules and never change it.
-    """
-    try:
-        tree = sqlglot.parse_one(text, read=_READ.get(dialect, dialect))
-    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
-        return None
-    collected = CheckRules()
-    try:
-        _conjunction(tree, collected, dict(lookup_items))  # type: ignore[arg-type]
-    except _Unparsed:
-        return None
-    return collected
-
-
-def _merge(into: ColumnRule, rule: ColumnRule) -> None:
-    if rule.choices is not None:
-        into.narrow_choices(rule.choices)
-    into.excluded |= rule.excluded
-    if rule.low is not None:
-        into.set_low(rule.low, rule.low_inclusive)
-    if rule.high is not None:
-        into.set_high(rule.high, rule.high_inclusive)
-    if rule.min_length is not None:
-        into.min_length = max(into.min_length or 0, rule.min_length)
-    if rule.max_length is not None:
-        into.max_length = min(into.max_length or rule.max_length, rule.max_length)
-    into.like = rule.like or into.like
-    into.not_null = into.not_null or rule.not_null
-    into.json = into.json or rule.json
-
-
-def _strip(node: exp.Expression) -> exp.Expression:
-    while isinstance(node, (exp.Paren, exp.Cast, exp.TryCast)):
-        node = node.this
-    return node
-
-
-def _column(node: exp.Expression, lookup: dict[str, str]) -> str | None:
-    node = _strip(node)
-    if isinstance(node, exp.Column) and not node.table:
-        return lookup.get(str(node.name).lower())
-    return None
-
-
-#: Cast targets whose quoted operand is a number: PostgreSQL stores ``CHECK (x >= -5)`` as
-#: ``(x >= '-5'::integer)``, the negative number as a string cast to the column's type.
-_NUMBER_TYPES = exp.DataType.NUMERIC_TYPES - {exp.DataType.Type.BIT}
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-def _number(text: str) -> int | decimal.Decimal:
-    """``"-5"`` -> -5, ``"0.5"`` / ``"1e3"`` -> Decimal; anything else (``'NaN'``, ``'$1'``): _Unparsed."""
-    text = text.strip()
-    if not _NUMBER.fullmatch(text):
-        raise _Unparsed
-    if any(ch in text for ch in ".eE"):
-        return decimal.Decimal(text)
-    return int(text)
-
-
-def _literal(node: exp.Expression) -> Any:
-    """A Python value for a literal, else raise _Unparsed.
-
-    Parentheses and casts may wrap it on any level (``(0)::numeric``, ``CAST(-5 AS SIGNED)``,
-    ``('-0.5'::numeric)::double precision``), and a minus sign may stand before it (``-(5)``): a quoted
-    number cast to a numeric type is that number; a string cast to a date or timestamp is that date.
-    """
-    target = None
-    while isinstance(node, (exp.Paren, exp.Cast, exp.TryCast)):
-        if isinstance(node, (exp.Cast, exp.TryCast)) and target is None:
-            target = node.to.this
-        node = node.this
-    if isinstance(node, exp.Neg):
-        value = _literal(node.this)
-        if isinstance(value, bool) or not isinstance(value, (int, decimal.Decimal)):
-            raise _Unparsed
-        return -value
-    if isinstance(node, exp.Boolean):
-        return bool(node.this)
-    if not isinstance(node, exp.Literal):
-        raise _Unparsed
-    if not node.is_string:
-        return _number(node.this)
-    text = node.this
-    if target in _NUMBER_TYPES:
-        return _number(text)
-    if target in (exp.DataType.Type.DATE,):
-        return dt.date.fromisoformat(text[:10])
-    if target in (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ, exp.DataType.Type.DATETIME):
-        try:
-            return dt.datetime.fromisoformat(text)
-        except ValueError:
-            raise _Unparsed from None
-    return text
-
-
-_FLIP = {exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE, exp.EQ: exp.EQ, exp.NEQ: exp.NEQ}
-
-
-def _conjunction(node: exp.Expression, rules: CheckRules, lookup: dict[str, str]) -> None:
-    node = node.this if isinstance(node, exp.Paren) else node
-    if isinstance(node, exp.And):
-        _conjunction(node.this, rules, lookup)
-        _conjunction(node.expression, rules, lookup)
-        return
-    if isinstance(node, exp.Or):
-        chained, values = _equality_chain(node, lookup)
-        rules.rule(chained).narrow_choices(values)
-        return
-    if isinstance(node, exp.Not):
-        inner = _strip(node.this)
-        if isinstance(inner, exp.Is) and isinstance(_strip(inner.expression), exp.Null):
-            column = _column(inner.this, lookup)
-            if column:
-                rules.rule(column).not_null = True
-                return
-        if isinstance(inner, exp.In):
-            column = _column(inner.this, lookup)
-            if column:
-                rules.rule(column).excluded |= {_literal(e) for e in inner.expressions}
-                return
-        raise _Unparsed
-    if isinstance(node, exp.In):
-        column = _column(node.this, lookup)
-        if column is None or not node.expressions:
-            raise _Unparsed
-        rules.rule(column).narrow_choices([_literal(e) for e in node.expressions])
-        return
-    if isinstance(node, exp.Between):
-        column = _column(node.this, lookup)
-        if column is None:
-            raise _Unparsed
-        rule = rules.rule(column)
-        rule.set_low(_literal(node.args["low"]), True)
-        rule.set_high(_literal(node.args["high"]), True)
-        return
-    if isinstance(node, exp.Like):
-        column = _column(node.this, lookup)
-        pattern = _literal(node.expression)
-        if column is None or not isinstance(pattern, str):
-            raise _Unparsed
-        rules.rule(column).like = pattern
-        return
-    if isinstance(node, exp.Anonymous) and node.name.lower() == "json_valid" and node.expressions:
-        column = _column(node.expressions[0], lookup)
-        if column is None:
-            raise _Unparsed
-        rules.rule(column).json = True
-        return
-    if isinstance(node, tuple(_FLIP)):
-        _comparison(node, rules, lookup)
-        return
-    raise _Unparsed
-
-
-def _equality_chain(node: exp.Expression, lookup: dict[str, str]) -> tuple[str, list[Any]]:
-    """``a = 1 OR a = 2 OR a IN (3)`` -> ("a", [1, 2, 3])."""
-    node = _strip(node)
-    if isinstance(node, exp.Or):
-        left_col, left = _equality_chain(node.this, lookup)
-        right_col, right = _equality_chain(node.expression, lookup)
-        if left_col != right_col:
-            raise _Unparsed
-        return left_col, left + right
-    if isinstance(node, exp.EQ):
-        column = _column(node.this, lookup)
-        if column is None:
-            raise _Unparsed
-        return column, [_literal(node.expression)]
-    if isinstance(node, exp.In):
-        column = _column(node.this, lookup)
-        if column is None:
-            raise _Unparsed
-        return column, [_literal(e) for e in node.expressions]
-    raise _Unparsed
-
-
-def _length_of(node: exp.Expression, lookup: dict[str, str]) -> str | None:
-    node = _strip(node)
-    if isinstance(node, exp.Length):
-        return _column(node.this, lookup)
-    if isinstance(node, exp.Anonymous) and node.name.lower() in {"char_length", "octet_length", "len"}:
-        return _column(node.expressions[0], lookup) if node.expressions else None
-    return None
-
-
-def _comparison(node: exp.Expression, rules: CheckRules, lookup: dict[str, str]) -> None:
-    kind: Any = type(node)
-    left, right = node.this, node.expression
-    if _column(left, lookup) is None and _length_of(left, lookup) is None:
-        left, right, kind = right, left, _FLIP[kind]
-    column = _column(left, lookup)
-    if column is not None and kind is exp.EQ and isinstance(_strip(right), exp.Any):
-        array = _strip(_strip(right).this)
-        if not isinstance(array, exp.Array):
-            raise _Unparsed
-        rules.rule(column).narrow_choices([_literal(e) for e in array.expressions])
-        return
-    other = _column(right, lookup)
-    if column is not None and other is not None:
-        if kind in (exp.LT, exp.LTE):
-            rules.orderings.append(Ordering(column, other, kind is exp.LT))
-        elif kind in (exp.GT, exp.GTE):
-            rules.orderings.append(Ordering(other, column, kind is exp.GT))
-        elif kind is exp.NEQ:
-            rules.distinct.append((column, other))
+def _choice_chain(alternatives: list[tuple[Atom, ...]]) -> tuple[str, list[Any]] | None:
+    """``a = 1 OR a = 2 OR a IN (3)`` -> ("a", [1, 2, 3]); else ``None``."""
+    column = None
+    values: list[Any] = []
+    for branch in alternatives:
+        if len(branch) != 1:
+            return None
+        (atom,) = branch
+        if isinstance(atom, Compare) and atom.op == "=" and atom.term.plain:
+            found, more = atom.term.column, [atom.value]
+        elif isinstance(atom, InSet) and not atom.negated and atom.term.plain:
+            found, more = atom.term.column, list(atom.values)
         else:
-            raise _Unparsed
+            return None
+        if column not in (None, found):
+            return None
+        column = found
+        values += more
+    return (column, values) if column is not None else None
+
+
+def _base_atom(rules: CheckRules, atom: Atom) -> None:
+    """Fold one atom of a CHECK without alternatives into the table's rules."""
+    if isinstance(atom, ColumnCompare):
+        if atom.left.plain and atom.right.plain:
+            left, right = atom.left.column, atom.right.column
+            if atom.op in ("<", "<="):
+                rules.orderings.append(Ordering(left, right, atom.op == "<"))
+            elif atom.op in (">", ">="):
+                rules.orderings.append(Ordering(right, left, atom.op == ">"))
+            elif atom.op == "<>":
+                rules.distinct.append((left, right))
         return
-    length_col = _length_of(left, lookup)
-    if length_col is not None:
-        number = _literal(right)
-        if not isinstance(number, int):
-            raise _Unparsed
-        rule = rules.rule(length_col)
-        if kind is exp.GT:
-            rule.min_length = max(rule.min_length or 0, number + 1)
-        elif kind is exp.GTE:
-            rule.min_length = max(rule.min_length or 0, number)
-        elif kind is exp.LT:
-            rule.max_length = number - 1
-        elif kind is exp.LTE:
-            rule.max_length = number
-        elif kind is exp.EQ:
-            rule.min_length = rule.max_length = number
-        return
+    column = getattr(atom, "column", None) or getattr(getattr(atom, "term", None), "column", None)
     if column is None:
-        raise _Unparsed
-    value = _literal(right)
-    rule = rules.rule(column)
-    if kind is exp.EQ:
-        rule.narrow_choices([value])
-    elif kind is exp.NEQ:
-        rule.excluded.add(value)
-    elif kind is exp.GT:
-        rule.set_low(value, False)
-    elif kind is exp.GTE:
-        rule.set_low(value, True)
-    elif kind is exp.LT:
-        rule.set_high(value, False)
-    elif kind is exp.LTE:
-        rule.set_high(value, True)
+        return
+    apply_atom(rules.rule(column), atom)
+
+
+def apply_atom(rule: ColumnRule, atom: Atom) -> None:
+    """Narrow ``rule`` by one single-column atom (what cannot shape generation is left to verification)."""
+    if isinstance(atom, IsNull):
+        if atom.negated:
+            rule.not_null = True
+        else:
+            rule.must_null = True
+        return
+    if isinstance(atom, JsonType):
+        if not atom.negated:
+            if atom.types == ("valid",):
+                rule.json = True
+            elif len(atom.types) == 1:
+                rule.json_type = atom.types[0]
+        return
+    if isinstance(atom, ArrayLength):
+        if atom.op != "<>":
+            _length_bound(rule, atom.op, atom.value, items=True)
+        return
+    if isinstance(atom, Match):
+        if atom.negated or not _shaping(atom.term):
+            return
+        if atom.kind == "like" and rule.like is None and not atom.ignore_case:
+            rule.like = atom.pattern
+        else:
+            rule.patterns.append((atom.kind, atom.pattern, atom.ignore_case))
+        return
+    if isinstance(atom, InSet):
+        term = atom.term
+        if term.funcs and term.funcs[-1] in LENGTH_FUNCTIONS:
+            numbers = [v for v in atom.values if isinstance(v, int)]
+            if numbers and not atom.negated:
+                _length_bound(rule, ">=", min(numbers))
+                _length_bound(rule, "<=", max(numbers))
+            return
+        if not _shaping(term):
+            return
+        if atom.negated:
+            rule.excluded |= {v for v in atom.values if v is not None}
+        else:
+            rule.narrow_choices([v for v in atom.values if v is not None and _fixpoint(term, v)])
+        return
+    if isinstance(atom, Compare):
+        term = atom.term
+        if term.funcs and term.funcs[-1] in LENGTH_FUNCTIONS:
+            if isinstance(atom.value, int) and not isinstance(atom.value, bool):
+                _length_bound(rule, atom.op, atom.value)
+            return
+        if not _shaping(term):
+            return
+        value = resolve(atom.value, atom.op)
+        if value is None:
+            return
+        if atom.op == "=":
+            rule.narrow_choices([value] if _fixpoint(term, value) else [])
+        elif atom.op == "<>":
+            rule.excluded.add(value)
+        elif term.plain:
+            if atom.op == ">":
+                rule.set_low(value, False)
+            elif atom.op == ">=":
+                rule.set_low(value, True)
+            elif atom.op == "<":
+                rule.set_high(value, False)
+            elif atom.op == "<=":
+                rule.set_high(value, True)
+
+
+def _shaping(term: Term) -> bool:
+    """A term whose value is the column's own (maybe through ``upper``/``lower``/``trim``)."""
+    return all(f in CASE_FUNCTIONS for f in term.funcs)
+
+
+def _fixpoint(term: Term, value: Any) -> bool:
+    """Whether ``value`` itself satisfies ``f(value) = value`` (``upper(x) = 'SC'``: 'SC' does)."""
+    if term.plain:
+        return True
+    try:
+        return bool(term.apply(value) == value)
+    except TypeError:
+        return False
+
+
+def _length_bound(rule: ColumnRule, op: str, value: int, items: bool = False) -> None:
+    low_name, high_name = ("min_items", "max_items") if items else ("min_length", "max_length")
+    low, high = getattr(rule, low_name), getattr(rule, high_name)
+    if op in (">", ">=", "="):
+        bound = value + 1 if op == ">" else value
+        setattr(rule, low_name, max(low or 0, bound))
+    if op in ("<", "<=", "="):
+        bound = value - 1 if op == "<" else value
+        setattr(rule, high_name, bound if high is None else min(high, bound))
 
 
 def like_example(pattern: str, fill: str) -> str:

@@ -6,6 +6,7 @@ sameseed, schema and existing data give the same rows, whatever else the run doe
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 import hashlib
@@ -16,16 +17,27 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Connection
 
 from dbaudit.dialects import Dialect
 from dbaudit.errors import SeedError
 from dbaudit.seed.api import LoadedSeeder, SeederContext
-from dbaudit.seed.constraints import Ordering
+from dbaudit.seed.constraints import ColumnRule, Ordering
 from dbaudit.seed.plan import shape_of
+from dbaudit.seed.predicates import UNSURE, passes
 from dbaudit.seed.schema import ForeignKeyInfo, SeedSchema, SeedTable, only
-from dbaudit.seed.values import ColumnSpec, GenContext, Pools, fit_text, generate_column, max_length
+from dbaudit.seed.server_check import check_verdicts
+from dbaudit.seed.solve import CheckModel, RowFixer, check_model
+from dbaudit.seed.values import (
+    ColumnSpec,
+    GenContext,
+    Pools,
+    disjoint_ranges,
+    fit_text,
+    generate_column,
+    max_length,
+)
 
 NULL_SHARE = 0.1
 EXISTING_KEY_LIMIT = 10_000
@@ -122,9 +134,20 @@ class RunState:
 
     _existing: dict[tuple[str, tuple[str, ...], Any], list[tuple[Any, ...]]] = field(default_factory=dict)
     tenant_fallbacks: set[str] = field(default_factory=set)
+    check_models: dict[str, CheckModel] = field(default_factory=dict)
+    range_after: dict[tuple[str, str], Any] = field(default_factory=dict)
+    """Where the last range made for an exclusion constraint ends (the next one starts after it)."""
+    accepted: dict[str, set[str]] = field(default_factory=dict)
+    """Rows (as text of their values) the database found to satisfy the table's CHECKs Python cannot judge."""
     skipped: dict[str, str] = field(default_factory=dict)
     """Tables skipped while running (table key -> reason), so their dependents can name them."""
     """Parents with no row of the run's tenant and no shared row, whose other rows were used instead."""
+
+    def checks_of(self, table: SeedTable) -> CheckModel:
+        """The table's CHECKs as the generator uses them (analysed once per run)."""
+        if table.key not in self.check_models:
+            self.check_models[table.key] = check_model(table)
+        return self.check_models[table.key]
 
     def existing_keys(self, parent: SeedTable, referred: tuple[str, ...]) -> list[tuple[Any, ...]]:
         """Up to 10,000 existing parent keys, in a reproducible order, scoped to this run's tenant.
@@ -224,6 +247,9 @@ def own_columns(
 
     ``total`` is the whole table's row count when it is generated in chunks.
     """
+    unsatisfiable = state.checks_of(table).unsatisfiable
+    if unsatisfiable:
+        raise UnfillableTable(table.key, unsatisfiable)
     rng = state.rng(table.key)
     shape = shape_of(table, state.schema)
     parent_keys: dict[tuple[str, ...], Sequence[tuple[Any, ...]]] = {
@@ -262,7 +288,7 @@ def own_columns(
         if name in table.sequences or (spec.kind == "int" and name in single_uniques):
             data[name] = allocate_numbers(state, table, name, spec, n)
             continue
-        if spec.kind not in _KNOWN:
+        if spec.kind not in _KNOWN or spec.rule.must_null:
             data[name] = [None] * n
             continue
         tenant_value = _plain_tenant(state, name, spec)
@@ -282,6 +308,8 @@ def own_columns(
                 data[name][index] = _conform(value, table.columns[name], data[name][index])
             elif name in fk_columns:
                 data.setdefault(name, [None] * n)[index] = value
+    if table.rules.exclusions:
+        _exclusions(state, table, data, n)
     rows = TableRows(table, data, n, marker)
     _apply_orderings(rows, rng)
     _mark(rows)
@@ -316,7 +344,49 @@ _KNOWN = {
     "cidr",
     "macaddr",
     "tsvector",
+    "range",
 }
+
+
+def _exclusions(state: RunState, table: SeedTable, data: dict[str, list[Any]], n: int) -> None:
+    """Rows that no exclusion constraint can find in conflict: one range compared with ``&&`` per
+    constraint made disjoint from the others and from the table's rows (then no row excludes another)."""
+    for exclusion in table.rules.exclusions:
+        overlaps = [c for c, op in exclusion.elements if op == "&&"]
+        supported = (
+            overlaps
+            and all(c is not None and op in ("=", "&&") for c, op in exclusion.elements)
+            and all(c in table.columns and table.columns[c].kind == "range" for c in overlaps)
+        )
+        if not supported:
+            raise UnfillableTable(
+                table.key,
+                f"exclusion constraint {exclusion.name} ({exclusion.definition}) is not one dbaudit can "
+                "satisfy (it makes ranges compared with && disjoint)",
+            )
+        column = str(overlaps[0])
+        item = table.columns[column].item
+        assert item is not None
+        key = (table.key, f"range:{column}")
+        after = state.range_after.get(key)
+        if after is None and table.has_rows:
+            col = table.sa.c[column]
+            after = state.conn.execute(only(select(func.max(func.upper(col))), table)).scalar()
+        values = disjoint_ranges(item, n, after)
+        data[column] = values
+        if values:
+            state.range_after[key] = _range_upper(values[-1], item.kind)
+
+
+def _range_upper(value: str, kind: str) -> Any:
+    upper = value.rstrip(")]").split(",")[-1].strip('"')
+    if kind == "int":
+        return int(upper)
+    if kind == "decimal":
+        return decimal.Decimal(upper)
+    if kind == "date":
+        return dt.date.fromisoformat(upper)
+    return dt.datetime.fromisoformat(upper).replace(tzinfo=None)
 
 
 def _plain_tenant(state: RunState, name: str, spec: ColumnSpec) -> Any:
@@ -552,9 +622,11 @@ def foreign_keys(state: RunState, rows: TableRows, deferred: set[tuple[str, ...]
             chosen = _spread(candidates, n, rng, fk.nullable)
         for position, column in enumerate(fk.columns):
             rows.data[column] = [None if key is None else key[position] for key in chosen]
+    satisfy_checks(state, rows)
     _keep_distinct(state, rows, rng, deferred)
     _dedupe(state, rows, rng, deferred)
     _mark(rows)
+    verify_checks(state, rows)
     rows.data = {k: rows.data[k] for k in table.columns if k in rows.data}
 
 
@@ -750,3 +822,138 @@ def marker_spec(kind: str, column: str | None, prefix: str) -> dict[str, Any]:
 
 def marker_text(marker: dict[str, Any]) -> str:
     return json.dumps(marker, sort_keys=True)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# CHECK constraints
+
+SERVER_ROUNDS = 4
+"""Candidates per row shown to the database for the CHECKs Python cannot judge, before the row is dropped."""
+
+
+def _fixer(state: RunState, rows: TableRows, model: CheckModel) -> RowFixer:
+    table = rows.table
+    gen = GenContext(rng=state.rng(table.key, "checks"), pools=state.pools, table=table.name)
+
+    def make_value(column: str, rule: ColumnRule) -> Any:
+        spec = table.columns[column]
+        if spec.kind not in _KNOWN:
+            return None
+        return generate_column(dataclasses.replace(spec, rule=rule), 1, gen)[0]
+
+    fixed = {name for name, spec in table.columns.items() if spec.skip or spec.kind not in _KNOWN}
+    fixed |= set(table.sequences)
+    if rows.marker.get("column"):
+        fixed.add(rows.marker["column"])
+    return RowFixer(table, model.checks, gen.rng, make_value, state.parent_keys, fixed)
+
+
+def satisfy_checks(state: RunState, rows: TableRows) -> None:
+    """Make every row satisfy the table's CHECKs, or drop it; never keep a row the database would reject.
+
+    Rows a CHECK rejects in Python get a branch per CHECK with alternatives and new values for the columns
+    it constrains; rows with a CHECK only the database can judge are shown to it (a SELECT over the
+    candidates) and drawn again up to :data:`SERVER_ROUNDS` times.  A table left with no row is unfillable.
+    """
+    table = rows.table
+    model = state.checks_of(table)
+    if not model.checks or rows.count == 0:
+        return
+    fixer = _fixer(state, rows, model)
+    columns = rows.columns
+    candidates = [{c: rows.data[c][i] for c in columns} for i in range(rows.count)]
+    alive = [True] * rows.count
+    failures: dict[str, int] = {}
+    changed: set[str] = set()
+    for i, row in enumerate(candidates):
+        index = fixer.failing(row)
+        if index is None:
+            continue
+        before = dict(row)
+        if not fixer.fix(row):
+            alive[i] = False
+            label = model.checks[fixer.failing(row) or index].label
+            failures[label] = failures.get(label, 0) + 1
+        changed |= {c for c in columns if row[c] is not before[c] and row[c] != before[c]}
+    if model.server:
+        changed |= _ask_server(state, table, model, fixer, candidates, alive, failures)
+    kept = [i for i in range(rows.count) if alive[i]]
+    rows.data = {c: [candidates[i][c] for i in kept] for c in columns}
+    before_count, rows.count = rows.count, len(kept)
+    rows.settled = {key for key in rows.settled if not set(key) & changed}
+    if not kept and before_count:
+        label = max(failures, key=lambda k: failures[k]) if failures else "?"
+        raise UnfillableTable(
+            table.key, f"unsatisfiable CHECK {label}: none of {before_count} candidate rows satisfies it"
+        )
+
+
+def _ask_server(
+    state: RunState,
+    table: SeedTable,
+    model: CheckModel,
+    fixer: RowFixer,
+    candidates: list[dict[str, Any]],
+    alive: list[bool],
+    failures: dict[str, int],
+) -> set[str]:
+    changed: set[str] = set()
+    accepted = state.accepted.setdefault(table.key, set())
+    pending = [
+        i
+        for i, row in enumerate(candidates)
+        if alive[i] and any(passes(c.predicate, row) is UNSURE for c in model.server)
+    ]
+    for round_ in range(SERVER_ROUNDS):
+        if not pending:
+            break
+        verdicts = check_verdicts(state.conn, table, [candidates[i] for i in pending], model.server)
+        again = []
+        for i, verdict in zip(pending, verdicts, strict=True):
+            if all(verdict):
+                accepted.add(_row_text(candidates[i]))
+                continue
+            failed = [c for c, ok in zip(model.server, verdict, strict=True) if not ok]
+            if round_ == SERVER_ROUNDS - 1:
+                alive[i] = False
+                failures[failed[0].label] = failures.get(failed[0].label, 0) + 1
+                continue
+            row = candidates[i]
+            for check in failed:
+                fixer.reroll(row, check.columns)
+                changed.update(check.columns)
+            if not fixer.fix(row):
+                alive[i] = False
+                continue
+            again.append(i)
+        pending = again
+    return changed
+
+
+def verify_checks(state: RunState, rows: TableRows) -> None:
+    """The last look before insert: drop rows that later steps (unique keys drawn again) left failing a CHECK,
+    by Python's verdict or, for rows the database has not judged yet, the database's."""
+    table = rows.table
+    model = state.checks_of(table)
+    if not model.checks or rows.count == 0:
+        return
+    columns = rows.columns
+    candidates = [{c: rows.data[c][i] for c in columns} for i in range(rows.count)]
+    keep = [
+        i
+        for i, row in enumerate(candidates)
+        if all(passes(c.predicate, row) is not False for c in model.checks)
+    ]
+    if model.server:
+        accepted = state.accepted.get(table.key, set())
+        unjudged = [i for i in keep if _row_text(candidates[i]) not in accepted]
+        if unjudged:
+            verdicts = check_verdicts(state.conn, table, [candidates[i] for i in unjudged], model.server)
+            rejected = {i for i, verdict in zip(unjudged, verdicts, strict=True) if not all(verdict)}
+            keep = [i for i in keep if i not in rejected]
+    if len(keep) != rows.count:
+        rows.keep(keep)
+
+
+def _row_text(row: dict[str, Any]) -> str:
+    return repr(sorted(row.items()))

@@ -92,7 +92,7 @@ def choose_marker(table: SeedTable, settings: Settings) -> tuple[str, str | None
         if column.skip or column.kind != "str" or name in fk_columns:
             continue
         rule = column.rule
-        if rule.choices or rule.like or rule.excluded or rule.json or rule.min_length:
+        if rule.choices or rule.like or rule.excluded or rule.json or rule.min_length or rule.in_checks:
             continue
         limit = max_length(column)
         if limit is not None and limit < len(settings.mock_prefix) + 8:

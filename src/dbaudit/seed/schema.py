@@ -26,6 +26,7 @@ from dbaudit.config import Settings
 from dbaudit.dialects import Dialect
 from dbaudit.dialects.catalog import PhysicalTable
 from dbaudit.model import Table as ModelTable
+from dbaudit.seed.catalog_text import apply_base_type, parse_exclusion
 from dbaudit.seed.constraints import CheckRules, parse_checks
 from dbaudit.seed.values import ColumnSpec, classify
 
@@ -234,6 +235,8 @@ def _seed_table(
             )
         if column.name in physical.domain_not_null:
             spec.nullable = False
+        if column.name in physical.domain_bases:
+            apply_base_type(spec, physical.domain_bases[column.name])
         if info.computed is not None:
             spec.skip = True
         elif info.identity:
@@ -242,6 +245,7 @@ def _seed_table(
             else:
                 spec.skip = True
         specs[column.name] = spec
+    rules.exclusions.extend(parse_exclusion(name, definition) for name, definition in physical.exclusions)
     for name, rule in rules.columns.items():
         if name in specs:
             specs[name].rule = rule

@@ -14,6 +14,7 @@ import json
 import random
 import re
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +68,16 @@ _KIND_BY_CLASS = {
 }
 
 
+_RANGE_ITEMS = {
+    "INT4RANGE": "int",
+    "INT8RANGE": "int",
+    "NUMRANGE": "decimal",
+    "DATERANGE": "date",
+    "TSRANGE": "datetime",
+    "TSTZRANGE": "datetime",
+}
+
+
 def classify(column_name: str, sa_type: Any, dialect: str) -> ColumnSpec:
     """A :class:`ColumnSpec` (without nullability and rules) for a reflected SQLAlchemy type."""
     spec = ColumnSpec(name=column_name, kind="unknown")
@@ -74,6 +85,10 @@ def classify(column_name: str, sa_type: Any, dialect: str) -> ColumnSpec:
     if type(sa_type).__name__ == "DOMAIN" and inner is not None:
         return classify(column_name, inner, dialect)
     name = type(sa_type).__name__.upper()
+    if name in _RANGE_ITEMS:
+        spec.kind = "range"
+        spec.item = ColumnSpec(name=column_name, kind=_RANGE_ITEMS[name], timezone=name == "TSTZRANGE")
+        return spec
     if name in _KIND_BY_CLASS:
         spec.kind = _KIND_BY_CLASS[name]
         return spec
@@ -283,9 +298,8 @@ def generate_column(spec: ColumnSpec, n: int, ctx: GenContext) -> list[Any]:
     rule = spec.rule
     rng = ctx.rng
     if rule.choices:
-        choices = [c for c in rule.choices if c not in rule.excluded] or list(rule.choices)
-        if spec.kind == "bool":
-            choices = [bool(c) for c in choices]
+        converted = [as_kind(c, spec) for c in rule.choices]
+        choices = [c for c in converted if c not in rule.excluded and within(c, rule)] or converted
         return picks(rng, choices, n)
     kind = spec.kind
     if kind == "str":
@@ -297,6 +311,54 @@ def generate_column(spec: ColumnSpec, n: int, ctx: GenContext) -> list[Any]:
     if rule.excluded:
         values = [v if v not in rule.excluded else _bump(v) for v in values]
     return values
+
+
+def as_kind(value: Any, spec: ColumnSpec) -> Any:
+    """A CHECK's constant as the column holds it (``(x)::text IN ('1', '2')`` on an integer column: 1, 2)."""
+    kind = spec.kind
+    try:
+        if kind == "bool" and not isinstance(value, bool):
+            if isinstance(value, str):
+                return value.strip().lower() in ("t", "true", "y", "yes", "on", "1")
+            return bool(value)
+        if (
+            kind in ("int", "year")
+            and isinstance(value, (str, decimal.Decimal))
+            and not isinstance(value, bool)
+        ):
+            return int(str(value).strip())
+        if kind == "decimal" and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return decimal.Decimal(str(value).strip())
+        if kind == "float" and isinstance(value, (str, decimal.Decimal)):
+            return float(value)
+        if kind == "date" and isinstance(value, str):
+            return dt.date.fromisoformat(value.strip()[:10])
+        if kind == "datetime" and isinstance(value, str):
+            return dt.datetime.fromisoformat(value.strip())
+        if kind in ("str", "enum") and not isinstance(value, str) and value is not None:
+            return str(value)
+    except (ValueError, decimal.InvalidOperation):
+        return value
+    return value
+
+
+def within(value: Any, rule: ColumnRule) -> bool:
+    """Whether ``value`` keeps the rule's bounds and lengths (a value that cannot be compared does)."""
+    from dbaudit.seed.predicates import compare
+
+    try:
+        if rule.low is not None and not compare(value, ">=" if rule.low_inclusive else ">", rule.low):
+            return False
+        if rule.high is not None and not compare(value, "<=" if rule.high_inclusive else "<", rule.high):
+            return False
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, str):
+        if rule.min_length is not None and len(value) < rule.min_length:
+            return False
+        if rule.max_length is not None and len(value) > rule.max_length:
+            return False
+    return True
 
 
 def _bump(value: Any) -> Any:
@@ -444,6 +506,17 @@ def _uuids(spec: ColumnSpec, n: int, ctx: GenContext) -> list[Any]:
 def _jsons(spec: ColumnSpec, n: int, ctx: GenContext) -> list[Any]:
     words = ctx.pools.get("word")
     rng = ctx.rng
+    wanted = spec.rule.json_type
+    if wanted == "array":
+        return [[rng.choice(words), rng.randint(1, 100)] for _ in range(n)]
+    if wanted == "string":
+        return picks(rng, words, n)
+    if wanted == "number":
+        return ints_between(rng, 1, 1000, n)
+    if wanted == "boolean":
+        return [rng.random() < 0.5 for _ in range(n)]
+    if wanted == "null":
+        return [None] * n
     return [
         {"label": rng.choice(words), "value": rng.randint(1, 100), "tags": [rng.choice(words)]}
         for _ in range(n)
@@ -469,13 +542,63 @@ def _sets(spec: ColumnSpec, n: int, ctx: GenContext) -> list[Any]:
 def _arrays(spec: ColumnSpec, n: int, ctx: GenContext) -> list[Any]:
     assert spec.item is not None
     rng = ctx.rng
-    sizes = [rng.randint(0, 3) for _ in range(n)]
+    low = spec.rule.min_items or 0
+    high = spec.rule.max_items if spec.rule.max_items is not None else max(3, low)
+    sizes = [rng.randint(low, max(low, high)) for _ in range(n)]
     flat = generate_column(spec.item, sum(sizes), ctx) if spec.item.kind != "unknown" else []
     out, at = [], 0
     for size in sizes:
         out.append(flat[at : at + size])
         at += size
     return out
+
+
+RANGE_STEP: dict[str, Any] = {
+    "int": 10,
+    "decimal": decimal.Decimal(10),
+    "date": dt.timedelta(days=1),
+    "datetime": dt.timedelta(hours=1),
+}
+RANGE_START: dict[str, Any] = {
+    "int": 1,
+    "decimal": decimal.Decimal(1),
+    "date": dt.date(2020, 1, 1),
+    "datetime": dt.datetime(2020, 1, 1),
+}
+
+
+def range_text(item: ColumnSpec, low: Any, high: Any) -> str:
+    """A PostgreSQL range literal ``[low,high)``."""
+    if item.timezone and isinstance(low, dt.datetime):
+        low, high = low.replace(tzinfo=UTC), high.replace(tzinfo=UTC)
+    return f"[{low},{high})" if not isinstance(low, dt.datetime) else f'["{low}","{high}")'
+
+
+def disjoint_ranges(item: ColumnSpec, n: int, after: Any = None) -> list[str]:
+    """``n`` ranges that overlap neither each other nor anything up to ``after`` (an exclusion's ``&&``)."""
+    step = RANGE_STEP[item.kind]
+    start = RANGE_START[item.kind]
+    if after is not None:
+        if isinstance(after, dt.datetime) and item.kind == "datetime":
+            start = max(start, after.replace(tzinfo=None) + step)
+        elif (isinstance(after, dt.date) and item.kind == "date") or isinstance(
+            after, (int, decimal.Decimal)
+        ):
+            start = max(start, after + step)
+    return [range_text(item, start + step * (2 * i), start + step * (2 * i + 1)) for i in range(n)]
+
+
+def _ranges(spec: ColumnSpec, n: int, ctx: GenContext) -> list[Any]:
+    assert spec.item is not None
+    item = spec.item
+    step = RANGE_STEP[item.kind]
+    offsets = ints_between(ctx.rng, 0, 500, n)
+    widths = ints_between(ctx.rng, 1, 5, n)
+    start = RANGE_START[item.kind]
+    return [
+        range_text(item, start + step * o, start + step * (o + w))
+        for o, w in zip(offsets, widths, strict=True)
+    ]
 
 
 def _inets(spec: ColumnSpec, n: int, ctx: GenContext) -> list[Any]:
@@ -519,6 +642,7 @@ _KIND_GENERATORS: dict[str, Callable[[ColumnSpec, int, GenContext], list[Any]]] 
     "cidr": _cidrs,
     "macaddr": _macs,
     "tsvector": _tsvectors,
+    "range": _ranges,
 }
 
 GENERATABLE = frozenset(_KIND_GENERATORS) | {"str"}
@@ -533,7 +657,9 @@ def _strings(spec: ColumnSpec, n: int, ctx: GenContext) -> list[str]:
         return picks(rng, pools.get(kind), n)
 
     values: list[str]
-    if spec.rule.json:
+    if spec.rule.patterns:
+        return [pattern_example(spec, ctx, value) for value in _plain_words(n, ctx)]
+    if spec.rule.json or spec.rule.json_type:
         values = [json.dumps(v) for v in _jsons(spec, n, ctx)]
     elif category == "email":
         first = [x.lower().replace(" ", "") for x in pools.get("first_name")]
@@ -579,6 +705,104 @@ def _strings(spec: ColumnSpec, n: int, ctx: GenContext) -> list[str]:
         return values
     limit = max_length(spec)
     return [fit_text(v, spec, limit) for v in values]
+
+
+def _plain_words(n: int, ctx: GenContext) -> list[str]:
+    return picks(ctx.rng, ctx.pools.get("word"), n)
+
+
+#: Characters a regular expression's ``.`` and negated classes are drawn from: no control characters.
+_REGEX_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_"
+PATTERN_TRIES = 8
+
+
+def pattern_example(spec: ColumnSpec, ctx: GenContext, word: str) -> str:
+    """A string matching the column's patterns (LIKE, GLOB, regular expressions) within its length: drawn
+    from the first, candidates that miss the others are drawn again a few times (verification judges last)."""
+    rule = spec.rule
+    patterns = ([("like", rule.like, False)] if rule.like else []) + rule.patterns
+    limit = max_length(spec)
+    best: str | None = None
+    for _ in range(PATTERN_TRIES):
+        value = _one_pattern(patterns[0], ctx, word)
+        fits = (limit is None or len(value) <= limit) and len(value) >= (rule.min_length or 0)
+        if fits and all(_matches(p, value) for p in patterns[1:]):
+            return value
+        if best is None or len(value) < len(best):
+            best = value
+    # Nothing fitted: cut to the column's length (the row is then judged, and dropped, not sent as too long).
+    return (best or "")[: limit or None]
+
+
+def _one_pattern(pattern: tuple[str, str, bool], ctx: GenContext, word: str) -> str:
+    kind, text, _ignore_case = pattern
+    if kind == "like":
+        return like_example(text, word)
+    if kind == "glob":
+        return glob_example(text, word, ctx.rng)
+    return _xeger(ctx.rng).xeger(text)  # type: ignore[no-any-return]
+
+
+_XEGERS: weakref.WeakKeyDictionary[random.Random, Any] = weakref.WeakKeyDictionary()
+
+
+def _xeger(rng: random.Random) -> Any:
+    """rstr's generator drawing from ``rng`` (the run's seed decides the strings), printable letters only."""
+    import rstr
+
+    if rng not in _XEGERS:
+        _XEGERS[rng] = rstr.Rstr(rng, printable=_REGEX_ALPHABET, whitespace=" ")
+    return _XEGERS[rng]
+
+
+def _matches(pattern: tuple[str, str, bool], value: str) -> bool:
+    from dbaudit.seed.predicates import Match, Term
+
+    regex = Match(Term("_"), pattern[0], pattern[1], ignore_case=pattern[2]).regex()
+    if regex is None:
+        return True
+    return bool(regex.search(value) if pattern[0] == "regex" else regex.fullmatch(value))
+
+
+def glob_example(pattern: str, fill: str, rng: random.Random) -> str:
+    """A string matching the GLOB ``pattern``: ``*`` becomes ``fill``, ``?`` a letter, ``[...]`` one of its
+    characters."""
+    out: list[str] = []
+    used_fill = False
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "*":
+            if not used_fill:
+                out.append(fill)
+                used_fill = True
+        elif ch == "?":
+            out.append((fill or "x")[0])
+        elif ch == "[" and pattern.find("]", i + 2) != -1:
+            end = pattern.find("]", i + 2)
+            out.append(_class_member(pattern[i + 1 : end], rng))
+            i = end
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _class_member(body: str, rng: random.Random) -> str:
+    negated = body.startswith("^")
+    if negated:
+        body = body[1:]
+    members: set[str] = set()
+    i = 0
+    while i < len(body):
+        if i + 2 < len(body) and body[i + 1] == "-":
+            members.update(chr(c) for c in range(ord(body[i]), ord(body[i + 2]) + 1))
+            i += 3
+        else:
+            members.add(body[i])
+            i += 1
+    pool = sorted(set(_REGEX_ALPHABET) - members) if negated else sorted(members)
+    return rng.choice(pool) if pool else "x"
 
 
 def _needs_fit(spec: ColumnSpec) -> bool:
