@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from dbaudit.config import load_settings
+from dbaudit.dialects import dialect_for
 from dbaudit.seed.schema import reflect_schema
 from dbaudit.seed.solve import check_model
 from tests.conftest import corpus_file
@@ -33,8 +35,9 @@ def test_every_corpus_check_parses_and_no_real_table_is_unsatisfiable(
         "pg_database" if dialect == "postgresql" else "sqlite_database"
     )
     load_sql(db, path)
+    settings = load_settings({"url": db.url, "schemas": schemas}, environ={})
     with db.engine.connect() as conn:
-        schema = reflect_schema(conn, schemas, ())
+        schema = reflect_schema(conn, dialect_for(db.engine.dialect.name), settings)
         conn.rollback()
     checks = [c for t in schema.tables.values() for c in t.rules.checks]
     understood = sum(1 for c in checks if c.exact)
