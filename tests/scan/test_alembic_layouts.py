@@ -399,6 +399,142 @@ def test_a_file_without_revision_id_in_a_version_folder_is_a_diagnostic(tmp_path
     assert [s.path for s in result.sources] == ["db/versions/a.py"]
 
 
+# ------------------------------------------------------------------- options as Alembic's Config reads them
+
+#: One revision in each of these folders; each case below says which of them its configuration reads.
+CONFIG_TREE = {
+    f"{folder}/{name}.py": revision(name)
+    for folder, name in [
+        ("db/versions", "d1"),
+        ("a", "a1"),
+        ("b", "b1"),
+        ("c", "c1"),
+        ("x/db/versions", "x1"),
+        ("t/versions", "t1"),
+        ("v1", "v1"),
+        ("v2", "v2"),
+        ("r/versions", "r1"),
+        ("r/versions/2024", "r2"),
+        ("pkg/sub/migrations/versions", "p1"),
+        ("other/versions", "o1"),
+    ]
+}
+TOML_LOCATIONS = '[tool.alembic]\nscript_location = "%(here)s/t"\nversion_locations = ["%(here)s/v1", "v2"]\n'
+TOML_SCRIPT = '[tool.alembic]\nscript_location = "t"\n'
+TOML_RECURSIVE = "[tool.alembic]\nrecursive_version_locations = true\n"
+UP = "alembic upgrade head"
+AB = [("a", ("a/a1.py", "b/b1.py"), UP)]
+
+CONFIG_CASES = {
+    "here is the ini's folder": (
+        "[alembic]\nscript_location = %(here)s/db\n",
+        None,
+        [("db/versions", ("db/versions/d1.py",), UP)],
+    ),
+    "no separator: commas and runs of spaces": (
+        "[alembic]\nscript_location = db\nversion_locations = %(here)s/a, %(here)s/b  c\n",
+        None,
+        [("a", ("a/a1.py", "b/b1.py", "c/c1.py"), UP)],
+    ),
+    "newline": (
+        "[alembic]\nscript_location = db\npath_separator = newline\nversion_locations =\n  a\n  %(here)s/b\n",
+        None,
+        AB,
+    ),
+    "os": (
+        "[alembic]\nscript_location = db\npath_separator = os\nversion_locations = a" + os.pathsep + "b\n",
+        None,
+        AB,
+    ),
+    "space": ("[alembic]\nscript_location = db\npath_separator = space\nversion_locations = a b\n", None, AB),
+    "colon": ("[alembic]\nscript_location = db\npath_separator = :\nversion_locations = a:b\n", None, AB),
+    "older separator name": (
+        "[alembic]\nscript_location = db\nversion_path_separator = ;\nversion_locations = a;b\n",
+        None,
+        AB,
+    ),
+    "recursive": (
+        "[alembic]\nscript_location = r\nrecursive_version_locations = true\n",
+        None,
+        [("r/versions", ("r/versions/r1.py", "r/versions/2024/r2.py"), UP)],
+    ),
+    "True is not true to Alembic": (
+        "[alembic]\nscript_location = r\nrecursive_version_locations = True\n",
+        None,
+        [
+            ("r/versions", ("r/versions/r1.py",), UP),
+            ("r/versions/2024", ("r/versions/2024/r2.py",), UP),
+        ],
+    ),
+    "DEFAULT interpolation": (
+        "[DEFAULT]\nbase = %(here)s/x\n[alembic]\nscript_location = %(base)s/db\n",
+        None,
+        [("x/db/versions", ("x/db/versions/x1.py",), UP)],
+    ),
+    "package form and a named section": (
+        "[alembic]\nscript_location = pkg.sub:migrations\n\n[other]\nscript_location = other\n",
+        None,
+        [
+            ("pkg/sub/migrations/versions", ("pkg/sub/migrations/versions/p1.py",), UP),
+            ("other/versions", ("other/versions/o1.py",), "alembic -n other upgrade head"),
+        ],
+    ),
+    "[tool.alembic] when the ini has no script_location": (
+        "[alembic]\nsqlalchemy.url = sqlite://\n",
+        TOML_LOCATIONS,
+        [("v1", ("v1/v1.py", "v2/v2.py"), UP)],
+    ),
+    "the ini's script_location wins": (
+        "[alembic]\nscript_location = db\n",
+        TOML_SCRIPT,
+        [("db/versions", ("db/versions/d1.py",), UP)],
+    ),
+    "[tool.alembic] version_locations when the ini has none": (
+        "[alembic]\nscript_location = db\n",
+        TOML_LOCATIONS,
+        [("v1", ("v1/v1.py", "v2/v2.py"), UP)],
+    ),
+    "the ini's version_locations win": (
+        "[alembic]\nscript_location = db\npath_separator = space\nversion_locations = a b\n",
+        TOML_LOCATIONS,
+        AB,
+    ),
+    "[tool.alembic] recursive when the ini is silent": (
+        "[alembic]\nscript_location = r\n",
+        TOML_RECURSIVE,
+        [("r/versions", ("r/versions/r1.py", "r/versions/2024/r2.py"), UP)],
+    ),
+    "the ini's recursive wins": (
+        "[alembic]\nscript_location = r\nrecursive_version_locations = false\n",
+        TOML_RECURSIVE,
+        [
+            ("r/versions", ("r/versions/r1.py",), UP),
+            ("r/versions/2024", ("r/versions/2024/r2.py",), UP),
+        ],
+    ),
+    "[tool.alembic] applies to a named section too": (
+        "[alembic]\nscript_location = db\n\n[other]\nscript_location = r\n",
+        TOML_RECURSIVE,
+        [
+            ("db/versions", ("db/versions/d1.py",), UP),
+            ("r/versions", ("r/versions/r1.py", "r/versions/2024/r2.py"), "alembic -n other upgrade head"),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize(("ini", "toml", "expected"), CONFIG_CASES.values(), ids=CONFIG_CASES.keys())
+def test_options_are_read_as_alembic_reads_them(
+    ini: str, toml: str | None, expected: list[tuple[str, tuple[str, ...], str]]
+) -> None:
+    files = {**CONFIG_TREE, "alembic.ini": ini}
+    if toml is not None:
+        files["pyproject.toml"] = toml
+    found = discover(MemoryTree(dict(files)), Settings())
+    assert found.diagnostics == []
+    assert [(t.key, t.files, t.command) for t in found.trees] == expected
+
+
 # --------------------------------------------------------------------------- held to Alembic's own Config
 
 
