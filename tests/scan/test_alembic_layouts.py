@@ -4,7 +4,7 @@ Flask-Migrate and Flask-Alembic, one history per dialect or a legacy one, and wh
 from __future__ import annotations
 
 import os
-import warnings
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,6 @@ from dbaudit.model import ScanResult
 from dbaudit.reflect import reflect_database
 from dbaudit.scan import MemoryTree
 from dbaudit.scan.discovery import discover
-from dbaudit.scan.migrations import _ROOT, AlembicOptions
 from tests.conftest import TestDatabase as Database
 from tests.gaps_support import snapshot, state, table
 from tests.scan.support import scan, source, write_project
@@ -144,15 +143,16 @@ def test_version_locations_with_every_separator(separator_line: str, joined: str
     assert found.diagnostics == []
 
 
-def test_a_separator_alembic_rejects_is_a_diagnostic_on_its_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("option", ["path_separator", "version_path_separator"])
+def test_a_separator_alembic_rejects_is_a_diagnostic_on_its_line(tmp_path: Path, option: str) -> None:
     files = {
-        "alembic.ini": "[alembic]\nscript_location = db\npath_separator = comma\nversion_locations = db/v\n",
+        "alembic.ini": f"[alembic]\nscript_location = db\n{option} = comma\nversion_locations = db/v\n",
         "db/v/a.py": revision("a", table_name="roles"),
     }
     result = scan(tmp_path, files, with_models=False)
     assert result.sources == ()
     where = diagnostics(result)
-    assert "'comma' is not a valid value for path_separator" in where["alembic.ini:3"]
+    assert f"'comma' is not a valid value for {option};" in where["alembic.ini:3"]
 
 
 def test_recursive_version_locations_reads_sub_folders_as_one_history() -> None:
@@ -535,69 +535,42 @@ def test_options_are_read_as_alembic_reads_them(
     assert [(t.key, t.files, t.command) for t in found.trees] == expected
 
 
-# --------------------------------------------------------------------------- held to Alembic's own Config
+def test_tool_alembic_values_alembic_cannot_use_are_diagnostics_on_their_line() -> None:
+    files = {
+        "one/pyproject.toml": "[tool.alembic]\nscript_location = 3\n",
+        "two/pyproject.toml": '[tool.alembic]\nscript_location = "db"\nversion_locations = "db/v"\n',
+        "three/pyproject.toml": '[project]\nname = "x"\n[tool.alembic]\nscript_location = "%(nope)s/db"\n',
+        "two/db/v/a.py": revision("a"),
+    }
+    found = discover(MemoryTree(dict(files)), Settings())
+    where = {str(d.location): d.message for d in found.diagnostics}
+    assert "script_location in [tool.alembic] must be a string" in where["one/pyproject.toml:2"]
+    assert "version_locations in [tool.alembic] must be a list of paths" in where["two/pyproject.toml:3"]
+    assert "unknown substitution %(nope)s in script_location" in where["three/pyproject.toml:4"]
+    assert found.trees == []
 
 
-INIS = [
-    "[alembic]\nscript_location = %(here)s/db\n",
-    "[alembic]\nscript_location = db\nversion_locations = %(here)s/a, %(here)s/b  c\n",
-    "[alembic]\nscript_location = db\npath_separator = newline\nversion_locations =\n  a\n  %(here)s/b\n",
-    "[alembic]\nscript_location = db\npath_separator = os\nversion_locations = a" + os.pathsep + "b\n",
-    "[alembic]\nscript_location = db\npath_separator = space\nversion_locations = a b\n",
-    "[alembic]\nscript_location = db\npath_separator = :\nversion_locations = a:b\n",
-    "[alembic]\nscript_location = db\nversion_path_separator = ;\nversion_locations = a;b\n",
-    "[alembic]\nscript_location = db\nrecursive_version_locations = true\n",
-    "[alembic]\nscript_location = db\nrecursive_version_locations = True\n",
-    "[DEFAULT]\nbase = %(here)s/x\n[alembic]\nscript_location = %(base)s/db\n",
-    "[alembic]\nsqlalchemy.url = sqlite://\n",
-    "[alembic]\nscript_location = pkg.sub:migrations\n\n[other]\nscript_location = other\n",
-]
-TOMLS = [
-    None,
-    '[tool.alembic]\nscript_location = "%(here)s/t"\nversion_locations = ["%(here)s/v1", "v2"]\n',
-    "[tool.alembic]\nrecursive_version_locations = true\n",
-]
-
-
-@pytest.mark.parametrize("ini", INIS)
-@pytest.mark.parametrize("toml", TOMLS)
-@pytest.mark.parametrize("section", ["alembic", "other"])
-def test_options_are_read_as_alembics_config_reads_them(
-    tmp_path: Path, ini: str, toml: str | None, section: str
+def test_alembic_reads_copies_that_are_removed_and_never_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import configparser
-
-    from alembic.config import Config
-
-    (tmp_path / "alembic.ini").write_text(ini, encoding="utf-8")
-    toml_file = None
-    if toml is not None:
-        toml_file = tmp_path / "pyproject.toml"
-        toml_file.write_text(toml, encoding="utf-8")
-    theirs = Config(str(tmp_path / "alembic.ini"), toml_file=toml_file, ini_section=section)
-    parser = configparser.ConfigParser({"here": _ROOT})
-    parser.read_string(ini)
-    tomllib = pytest.importorskip("tomllib")
-    table = tomllib.loads(toml)["tool"]["alembic"] if toml else None
-    ours = AlembicOptions(parser if parser.has_section(section) else None, table, _ROOT, section)
-    here = tmp_path.as_posix()
-
-    def normal(value: object) -> object:
-        if isinstance(value, str):
-            return value.replace(here, _ROOT)
-        if isinstance(value, list):
-            return [normal(v) for v in value]
-        return value
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Alembic's own deprecation notice for the older separators
-        if not theirs.file_config.has_section(section):
-            theirs.file_config.add_section(section)  # what Alembic does for a missing -n section: nothing
-        assert normal(theirs.get_alembic_option("script_location")) == ours.get("script_location")
-        assert normal(theirs.get_version_locations_list()) == ours.version_locations()
-        assert theirs.get_alembic_boolean_option("recursive_version_locations") == ours.boolean(
-            "recursive_version_locations"
-        )
+    """Alembic's Config reads the scanned text from a private temporary folder: gone after the scan, and
+    its path in no diagnostic (Alembic and configparser name the file they read in their messages)."""
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    files = {
+        "alembic.ini": "[alembic]\nscript_location = %(here)s/db\n",
+        "db/versions/a.py": revision("a"),
+        "broken/alembic.ini": "[alembic]\nscript_location migrations\n",
+        "dup/alembic.ini": "[alembic]\nscript_location = db\n[alembic]\nscript_location = db\n",
+    }
+    found = discover(MemoryTree(dict(files)), Settings())
+    assert [t.key for t in found.trees] == ["db/versions"]
+    messages = {str(d.location): d.message for d in found.diagnostics}
+    assert "parsing errors: 'broken/alembic.ini'" in messages["broken/alembic.ini:2"]
+    assert "While reading from 'dup/alembic.ini' [line  3]" in messages["dup/alembic.ini:3"]
+    assert not any(str(temporary) in m or "dbaudit-alembic-" in m for m in messages.values())
+    assert list(temporary.iterdir()) == []
 
 
 def test_revision_files_are_listed_as_alembic_lists_them(tmp_path: Path) -> None:
