@@ -138,7 +138,7 @@ class StagedConfig:
         return EnvironmentOptions(self._in_tree(script), self._in_tree(locations), bool(recursive))
 
     def _in_tree(self, value: Any) -> Any:
-        """``value`` with the temporary folder ``%(here)s`` became replaced by the tree's."""
+        """``value`` with the temporary folder that ``%(here)s`` stood for replaced by the tree folder's."""
         if isinstance(value, str):
             return value.replace(self._here, self._tree_here)
         if isinstance(value, list):
