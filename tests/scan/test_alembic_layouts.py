@@ -4,7 +4,7 @@ Flask-Migrate and Flask-Alembic, one history per dialect or a legacy one, and wh
 from __future__ import annotations
 
 import os
-import warnings
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,6 @@ from dbaudit.model import ScanResult
 from dbaudit.reflect import reflect_database
 from dbaudit.scan import MemoryTree
 from dbaudit.scan.discovery import discover
-from dbaudit.scan.migrations import _ROOT, AlembicOptions
 from tests.conftest import TestDatabase as Database
 from tests.gaps_support import snapshot, state, table
 from tests.scan.support import scan, source, write_project
@@ -144,15 +143,16 @@ def test_version_locations_with_every_separator(separator_line: str, joined: str
     assert found.diagnostics == []
 
 
-def test_a_separator_alembic_rejects_is_a_diagnostic_on_its_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("option", ["path_separator", "version_path_separator"])
+def test_a_separator_alembic_rejects_is_a_diagnostic_on_its_line(tmp_path: Path, option: str) -> None:
     files = {
-        "alembic.ini": "[alembic]\nscript_location = db\npath_separator = comma\nversion_locations = db/v\n",
+        "alembic.ini": f"[alembic]\nscript_location = db\n{option} = comma\nversion_locations = db/v\n",
         "db/v/a.py": revision("a", table_name="roles"),
     }
     result = scan(tmp_path, files, with_models=False)
     assert result.sources == ()
     where = diagnostics(result)
-    assert "'comma' is not a valid value for path_separator" in where["alembic.ini:3"]
+    assert f"'comma' is not a valid value for {option};" in where["alembic.ini:3"]
 
 
 def test_recursive_version_locations_reads_sub_folders_as_one_history() -> None:
@@ -399,69 +399,178 @@ def test_a_file_without_revision_id_in_a_version_folder_is_a_diagnostic(tmp_path
     assert [s.path for s in result.sources] == ["db/versions/a.py"]
 
 
-# --------------------------------------------------------------------------- held to Alembic's own Config
+# ------------------------------------------------------------------- options as Alembic's Config reads them
+
+#: One revision in each of these folders; each case below says which of them its configuration reads.
+CONFIG_TREE = {
+    f"{folder}/{name}.py": revision(name)
+    for folder, name in [
+        ("db/versions", "d1"),
+        ("a", "a1"),
+        ("b", "b1"),
+        ("c", "c1"),
+        ("x/db/versions", "x1"),
+        ("t/versions", "t1"),
+        ("v1", "v1"),
+        ("v2", "v2"),
+        ("r/versions", "r1"),
+        ("r/versions/2024", "r2"),
+        ("pkg/sub/migrations/versions", "p1"),
+        ("other/versions", "o1"),
+    ]
+}
+TOML_LOCATIONS = '[tool.alembic]\nscript_location = "%(here)s/t"\nversion_locations = ["%(here)s/v1", "v2"]\n'
+TOML_SCRIPT = '[tool.alembic]\nscript_location = "t"\n'
+TOML_RECURSIVE = "[tool.alembic]\nrecursive_version_locations = true\n"
+UP = "alembic upgrade head"
+AB = [("a", ("a/a1.py", "b/b1.py"), UP)]
+
+CONFIG_CASES = {
+    "here is the ini's folder": (
+        "[alembic]\nscript_location = %(here)s/db\n",
+        None,
+        [("db/versions", ("db/versions/d1.py",), UP)],
+    ),
+    "no separator: commas and runs of spaces": (
+        "[alembic]\nscript_location = db\nversion_locations = %(here)s/a, %(here)s/b  c\n",
+        None,
+        [("a", ("a/a1.py", "b/b1.py", "c/c1.py"), UP)],
+    ),
+    "newline": (
+        "[alembic]\nscript_location = db\npath_separator = newline\nversion_locations =\n  a\n  %(here)s/b\n",
+        None,
+        AB,
+    ),
+    "os": (
+        "[alembic]\nscript_location = db\npath_separator = os\nversion_locations = a" + os.pathsep + "b\n",
+        None,
+        AB,
+    ),
+    "space": ("[alembic]\nscript_location = db\npath_separator = space\nversion_locations = a b\n", None, AB),
+    "colon": ("[alembic]\nscript_location = db\npath_separator = :\nversion_locations = a:b\n", None, AB),
+    "older separator name": (
+        "[alembic]\nscript_location = db\nversion_path_separator = ;\nversion_locations = a;b\n",
+        None,
+        AB,
+    ),
+    "recursive": (
+        "[alembic]\nscript_location = r\nrecursive_version_locations = true\n",
+        None,
+        [("r/versions", ("r/versions/r1.py", "r/versions/2024/r2.py"), UP)],
+    ),
+    "True is not true to Alembic": (
+        "[alembic]\nscript_location = r\nrecursive_version_locations = True\n",
+        None,
+        [
+            ("r/versions", ("r/versions/r1.py",), UP),
+            ("r/versions/2024", ("r/versions/2024/r2.py",), UP),
+        ],
+    ),
+    "DEFAULT interpolation": (
+        "[DEFAULT]\nbase = %(here)s/x\n[alembic]\nscript_location = %(base)s/db\n",
+        None,
+        [("x/db/versions", ("x/db/versions/x1.py",), UP)],
+    ),
+    "package form and a named section": (
+        "[alembic]\nscript_location = pkg.sub:migrations\n\n[other]\nscript_location = other\n",
+        None,
+        [
+            ("pkg/sub/migrations/versions", ("pkg/sub/migrations/versions/p1.py",), UP),
+            ("other/versions", ("other/versions/o1.py",), "alembic -n other upgrade head"),
+        ],
+    ),
+    "[tool.alembic] when the ini has no script_location": (
+        "[alembic]\nsqlalchemy.url = sqlite://\n",
+        TOML_LOCATIONS,
+        [("v1", ("v1/v1.py", "v2/v2.py"), UP)],
+    ),
+    "the ini's script_location wins": (
+        "[alembic]\nscript_location = db\n",
+        TOML_SCRIPT,
+        [("db/versions", ("db/versions/d1.py",), UP)],
+    ),
+    "[tool.alembic] version_locations when the ini has none": (
+        "[alembic]\nscript_location = db\n",
+        TOML_LOCATIONS,
+        [("v1", ("v1/v1.py", "v2/v2.py"), UP)],
+    ),
+    "the ini's version_locations win": (
+        "[alembic]\nscript_location = db\npath_separator = space\nversion_locations = a b\n",
+        TOML_LOCATIONS,
+        AB,
+    ),
+    "[tool.alembic] recursive when the ini is silent": (
+        "[alembic]\nscript_location = r\n",
+        TOML_RECURSIVE,
+        [("r/versions", ("r/versions/r1.py", "r/versions/2024/r2.py"), UP)],
+    ),
+    "the ini's recursive wins": (
+        "[alembic]\nscript_location = r\nrecursive_version_locations = false\n",
+        TOML_RECURSIVE,
+        [
+            ("r/versions", ("r/versions/r1.py",), UP),
+            ("r/versions/2024", ("r/versions/2024/r2.py",), UP),
+        ],
+    ),
+    "[tool.alembic] applies to a named section too": (
+        "[alembic]\nscript_location = db\n\n[other]\nscript_location = r\n",
+        TOML_RECURSIVE,
+        [
+            ("db/versions", ("db/versions/d1.py",), UP),
+            ("r/versions", ("r/versions/r1.py", "r/versions/2024/r2.py"), "alembic -n other upgrade head"),
+        ],
+    ),
+}
 
 
-INIS = [
-    "[alembic]\nscript_location = %(here)s/db\n",
-    "[alembic]\nscript_location = db\nversion_locations = %(here)s/a, %(here)s/b  c\n",
-    "[alembic]\nscript_location = db\npath_separator = newline\nversion_locations =\n  a\n  %(here)s/b\n",
-    "[alembic]\nscript_location = db\npath_separator = os\nversion_locations = a" + os.pathsep + "b\n",
-    "[alembic]\nscript_location = db\npath_separator = space\nversion_locations = a b\n",
-    "[alembic]\nscript_location = db\npath_separator = :\nversion_locations = a:b\n",
-    "[alembic]\nscript_location = db\nversion_path_separator = ;\nversion_locations = a;b\n",
-    "[alembic]\nscript_location = db\nrecursive_version_locations = true\n",
-    "[alembic]\nscript_location = db\nrecursive_version_locations = True\n",
-    "[DEFAULT]\nbase = %(here)s/x\n[alembic]\nscript_location = %(base)s/db\n",
-    "[alembic]\nsqlalchemy.url = sqlite://\n",
-    "[alembic]\nscript_location = pkg.sub:migrations\n\n[other]\nscript_location = other\n",
-]
-TOMLS = [
-    None,
-    '[tool.alembic]\nscript_location = "%(here)s/t"\nversion_locations = ["%(here)s/v1", "v2"]\n',
-    "[tool.alembic]\nrecursive_version_locations = true\n",
-]
-
-
-@pytest.mark.parametrize("ini", INIS)
-@pytest.mark.parametrize("toml", TOMLS)
-@pytest.mark.parametrize("section", ["alembic", "other"])
-def test_options_are_read_as_alembics_config_reads_them(
-    tmp_path: Path, ini: str, toml: str | None, section: str
+@pytest.mark.parametrize(("ini", "toml", "expected"), CONFIG_CASES.values(), ids=CONFIG_CASES.keys())
+def test_options_are_read_as_alembic_reads_them(
+    ini: str, toml: str | None, expected: list[tuple[str, tuple[str, ...], str]]
 ) -> None:
-    import configparser
-
-    from alembic.config import Config
-
-    (tmp_path / "alembic.ini").write_text(ini, encoding="utf-8")
-    toml_file = None
+    files = {**CONFIG_TREE, "alembic.ini": ini}
     if toml is not None:
-        toml_file = tmp_path / "pyproject.toml"
-        toml_file.write_text(toml, encoding="utf-8")
-    theirs = Config(str(tmp_path / "alembic.ini"), toml_file=toml_file, ini_section=section)
-    parser = configparser.ConfigParser({"here": _ROOT})
-    parser.read_string(ini)
-    tomllib = pytest.importorskip("tomllib")
-    table = tomllib.loads(toml)["tool"]["alembic"] if toml else None
-    ours = AlembicOptions(parser if parser.has_section(section) else None, table, _ROOT, section)
-    here = tmp_path.as_posix()
+        files["pyproject.toml"] = toml
+    found = discover(MemoryTree(dict(files)), Settings())
+    assert found.diagnostics == []
+    assert [(t.key, t.files, t.command) for t in found.trees] == expected
 
-    def normal(value: object) -> object:
-        if isinstance(value, str):
-            return value.replace(here, _ROOT)
-        if isinstance(value, list):
-            return [normal(v) for v in value]
-        return value
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Alembic's own deprecation notice for the older separators
-        if not theirs.file_config.has_section(section):
-            theirs.file_config.add_section(section)  # what Alembic does for a missing -n section: nothing
-        assert normal(theirs.get_alembic_option("script_location")) == ours.get("script_location")
-        assert normal(theirs.get_version_locations_list()) == ours.version_locations()
-        assert theirs.get_alembic_boolean_option("recursive_version_locations") == ours.boolean(
-            "recursive_version_locations"
-        )
+def test_tool_alembic_values_alembic_cannot_use_are_diagnostics_on_their_line() -> None:
+    files = {
+        "one/pyproject.toml": "[tool.alembic]\nscript_location = 3\n",
+        "two/pyproject.toml": '[tool.alembic]\nscript_location = "db"\nversion_locations = "db/v"\n',
+        "three/pyproject.toml": '[project]\nname = "x"\n[tool.alembic]\nscript_location = "%(nope)s/db"\n',
+        "two/db/v/a.py": revision("a"),
+    }
+    found = discover(MemoryTree(dict(files)), Settings())
+    where = {str(d.location): d.message for d in found.diagnostics}
+    assert "script_location in [tool.alembic] must be a string" in where["one/pyproject.toml:2"]
+    assert "version_locations in [tool.alembic] must be a list of paths" in where["two/pyproject.toml:3"]
+    assert "unknown substitution %(nope)s in script_location" in where["three/pyproject.toml:4"]
+    assert found.trees == []
+
+
+def test_alembic_reads_copies_that_are_removed_and_never_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alembic's Config reads the scanned text from a private temporary folder: gone after the scan, and
+    its path in no diagnostic (Alembic and configparser name the file they read in their messages)."""
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    files = {
+        "alembic.ini": "[alembic]\nscript_location = %(here)s/db\n",
+        "db/versions/a.py": revision("a"),
+        "broken/alembic.ini": "[alembic]\nscript_location migrations\n",
+        "dup/alembic.ini": "[alembic]\nscript_location = db\n[alembic]\nscript_location = db\n",
+    }
+    found = discover(MemoryTree(dict(files)), Settings())
+    assert [t.key for t in found.trees] == ["db/versions"]
+    messages = {str(d.location): d.message for d in found.diagnostics}
+    assert "parsing errors: 'broken/alembic.ini'" in messages["broken/alembic.ini:2"]
+    assert "While reading from 'dup/alembic.ini' [line  3]" in messages["dup/alembic.ini:3"]
+    assert not any(str(temporary) in m or "dbaudit-alembic-" in m for m in messages.values())
+    assert list(temporary.iterdir()) == []
 
 
 def test_revision_files_are_listed_as_alembic_lists_them(tmp_path: Path) -> None:

@@ -1,11 +1,12 @@
 """Where a project keeps its Alembic revisions, read the way Alembic reads its configuration.
 
-Options are read by the rules of Alembic's ``Config`` (:class:`AlembicOptions`): ``[alembic]`` and the named
-sections of an ini file (``alembic -n NAME``), ``[tool.alembic]`` in ``pyproject.toml``, ``%(here)s``,
-``path_separator`` and the older ``version_path_separator``, ``recursive_version_locations``; the text comes
-from the scanned tree, not from disk.  Alembic's ``ScriptDirectory`` is not used either: it imports a
-package-form ``script_location`` (``pkg:path``) and executes every revision file to list them.  Here the
-package is looked up among the tree's folders and revision files are only listed, as Alembic lists them.
+Options are read by Alembic's own ``Config`` (:mod:`dbaudit.scan.alembic_config`), over the text of the
+scanned tree: ``[alembic]`` and the named sections of an ini file (``alembic -n NAME``), ``[tool.alembic]`` in
+``pyproject.toml``, ``%(here)s``, ``path_separator`` and the older ``version_path_separator``,
+``recursive_version_locations``.  Which sections and tables there are, and on which line an option stands,
+is read here.  Alembic's ``ScriptDirectory`` is not used: it imports a package-form ``script_location``
+(``pkg:path``) and executes every revision file to list them.  Here the package is looked up among the
+tree's folders and revision files are only listed, as Alembic lists them.
 
 Layouts without an ini are read too: Flask-Migrate (``alembic.ini`` beside ``env.py``, its
 ``script_location`` set in code), Flask-Alembic (revisions straight in ``migrations/`` or in the folder its
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import ast
 import configparser
-import os
 import posixpath
 import re
 import shlex
@@ -32,15 +32,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from dbaudit.model import Diagnostic, SourceLocation
+from dbaudit.scan.alembic_config import TREE_ROOT, ConfigFiles, ConfigProblem, StagedConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-#: ``%(here)s`` stands for this absolute folder plus the config file's folder in the tree; an absolute path
-#: anywhere else lies outside the scanned tree.
-_ROOT = "/dbaudit-scanned-tree"
 
 #: Alembic lists every ``.py`` file of a version folder except ``__init__*`` and editor lock files (``.#x``).
 _REVISION_FILE = re.compile(r"(?!\.#|__init__).*\.py\Z")
@@ -48,7 +45,6 @@ _REVISION_ID = re.compile(rb"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
 _TOML_LINE = re.compile(r"at line (\d+)")
 
 Reader = Callable[[str], "str | Diagnostic"]
-_ParsedIni = tuple[configparser.ConfigParser, configparser.RawConfigParser, str]
 
 
 @dataclass(frozen=True)
@@ -106,112 +102,7 @@ class _Tree:
         return any(_REVISION_ID.search(self.python.get(p, b"")) for p in self.revisions_in(folder))
 
 
-# ------------------------------------------------------------------------------------------- Alembic config
-
-
-class OptionError(ValueError):
-    """A configuration value Alembic would refuse (a bad separator, a TOML value of the wrong type)."""
-
-    def __init__(self, message: str, option: str) -> None:
-        super().__init__(message)
-        self.option = option
-
-
-#: ``path_separator`` values, as Alembic maps them; "os" is the separator of the machine running it.
-_SEPARATORS = {"space": " ", "newline": "\n", "os": os.pathsep, ":": ":", ";": ";"}
-#: Without ``path_separator``, Alembic splits ``version_locations`` on commas and spaces.
-_LEGACY_SPLIT = re.compile(r", *|(?: +)")
-
-
-class AlembicOptions:
-    """The options of one Alembic environment, read as :class:`alembic.config.Config` reads them.
-
-    The same rules, restated: an option of the ini section (``[alembic]``, or the one ``alembic -n NAME``
-    names) wins over ``[tool.alembic]``; ini values are interpolated with ``%(here)s`` (the file's folder)
-    and TOML strings ``%``-substituted with it; separators apply to ini values only; an ini boolean is true
-    when it reads ``true``, a TOML one must be a boolean.  Restated rather than imported because importing
-    ``alembic`` imports SQLAlchemy, which a scan must not pay for (``tests/test_startup.py``); a differential
-    test holds these rules to Alembic's own ``Config`` (``tests/scan/test_alembic_layouts.py``).
-    """
-
-    def __init__(
-        self,
-        parser: configparser.ConfigParser | None,
-        toml: Mapping[str, Any] | None,
-        here: str,
-        section: str = "alembic",
-    ) -> None:
-        self.parser = parser
-        self.toml = dict(toml or {})
-        self.here = here
-        self.section = section
-
-    def _ini(self, name: str) -> str | None:
-        if self.parser is not None and self.parser.has_option(self.section, name):
-            return self.parser.get(self.section, name)
-        return None
-
-    def _toml_value(self, name: str) -> Any:
-        value = self.toml.get(name)
-        args = {"here": self.here}
-        if isinstance(value, str):
-            return value % args
-        if isinstance(value, list):
-            if value and isinstance(value[0], dict):
-                return [{k: v % args for k, v in item.items()} for item in value]
-            return [v % args for v in value]
-        if isinstance(value, dict):
-            return {k: v % args for k, v in value.items()}
-        if value is None or isinstance(value, int):
-            return value
-        raise OptionError(f"unsupported TOML value type for key: {name!r}", name)
-
-    def get(self, name: str) -> Any:
-        """An option's value (``Config.get_alembic_option``)."""
-        value = self._ini(name)
-        return value if value is not None else self._toml_value(name)
-
-    def boolean(self, name: str) -> bool:
-        """``Config.get_alembic_boolean_option``."""
-        value = self._ini(name)
-        if value is not None:
-            return value == "true"
-        found = self.toml.get(name, False)
-        if not isinstance(found, bool):
-            raise OptionError(f"boolean value expected for TOML parameter {name!r}", name)
-        return found
-
-    def _separator(self, *names: str) -> str | None:
-        for name in names:
-            value = self._ini(name)
-            if value is None:
-                continue
-            if value not in _SEPARATORS:
-                raise OptionError(
-                    f"{value!r} is not a valid value for {name}; expected 'space', 'newline', 'os', ':', ';'",
-                    name,
-                )
-            return _SEPARATORS[value]
-        return None
-
-    def version_locations(self) -> list[str] | None:
-        """``Config.get_version_locations_list``."""
-        value = self._ini("version_locations")
-        if value:
-            separator = self._separator("path_separator", "version_path_separator")
-            if separator is None:
-                return _LEGACY_SPLIT.split(value)
-            return [x.strip() for x in value.split(separator) if x]
-        found = self._toml_value("version_locations")
-        if found is not None and not isinstance(found, list):
-            raise OptionError(
-                "version_locations in [tool.alembic] must be a list of paths", "version_locations"
-            )
-        return found
-
-
-def _here(folder: str) -> str:
-    return f"{_ROOT}/{folder}" if folder else _ROOT
+# ------------------------------------------------------------------------------- where an option stands
 
 
 def _option_line(text: str, section: str, option: str) -> int | None:
@@ -249,9 +140,10 @@ def _toml_line(text: str, option: str) -> int | None:
 class _Reading:
     """Collects environments and diagnostics while the tree's configuration is read."""
 
-    def __init__(self, tree: _Tree, read_text: Reader) -> None:
+    def __init__(self, tree: _Tree, read_text: Reader, configs: ConfigFiles) -> None:
         self.tree = tree
         self.read_text = read_text
+        self.configs = configs
         self.diagnostics: list[Diagnostic] = []
         self.environments: list[_Environment] = []
         self.configured_folders: set[str] = set()
@@ -273,9 +165,9 @@ class _Reading:
         value = value.strip().replace("\\", "/")
         if not value:
             return None
-        in_tree = value == _ROOT or value.startswith(_ROOT + "/")
+        in_tree = value == TREE_ROOT or value.startswith(TREE_ROOT + "/")
         if in_tree:  # %(here)s made it absolute
-            relative = value[len(_ROOT) :].lstrip("/")
+            relative = value[len(TREE_ROOT) :].lstrip("/")
         elif value.startswith("/") or re.match(r"[A-Za-z]:/", value):
             self.problem(f"{what} {value!r} lies outside the scanned tree", where.path, where.line)
             return None
@@ -323,27 +215,35 @@ class _Reading:
 
     # -------------------------------------------------------------------------------- config files
 
-    def parse_ini(self, path: str) -> _ParsedIni | None:
-        text = self.text(path)
-        if isinstance(text, Diagnostic):
-            self.diagnostics.append(text)
+    def stage(
+        self, folder: str, ini: str | None, toml: tuple[str, str] | None
+    ) -> tuple[StagedConfig, configparser.RawConfigParser | None, str] | None:
+        """The config files of one folder handed to Alembic's ``Config`` (which must be able to read the
+        ini), with a raw reading of the ini, in which ``[DEFAULT]`` is a plain section: which sections set
+        an option themselves.  ``None`` and a diagnostic when they cannot be read."""
+        text = ""
+        if ini is not None:
+            read = self.text(ini)
+            if isinstance(read, Diagnostic):
+                self.diagnostics.append(read)
+                return None
+            text = read
+        try:
+            staged = self.configs.stage(folder, (ini, text) if ini is not None else None, toml)
+            staged.check()
+        except ConfigProblem as exc:
+            where = ini if ini is not None else toml[0] if toml else None
+            self.problem(f"cannot read Alembic configuration: {exc}", where, exc.line)
             return None
-        folder = posixpath.dirname(path)
-        parser = configparser.ConfigParser({"here": _here(folder)})
-        # a second, raw reading in which [DEFAULT] is a plain section: which sections set an option themselves
+        if ini is None:
+            return staged, None, text
         raw = configparser.RawConfigParser(default_section="\x00none", strict=False)
         try:
-            parser.read_string(text, source=path)
-            raw.read_string(text, source=path)
-        except configparser.Error as exc:
-            line = getattr(exc, "lineno", None)
-            errors = getattr(exc, "errors", None)
-            if line is None and errors:
-                line = errors[0][0]
-            message = str(exc).splitlines()[0]
-            self.problem(f"cannot read Alembic configuration: {message}", path, line)
+            raw.read_string(text, source=ini)
+        except configparser.Error as exc:  # Alembic's stricter reading took it: not expected
+            self.problem(f"cannot read Alembic configuration: {str(exc).splitlines()[0]}", ini, None)
             return None
-        return parser, raw, text
+        return staged, raw, text
 
     def read_toml(self, path: str) -> tuple[dict[str, Any], str] | None:
         """``[tool.alembic]`` of a ``pyproject.toml``, or ``None`` when it has none."""
@@ -376,7 +276,7 @@ class _Reading:
 
     def environment(
         self,
-        config: AlembicOptions,
+        config: StagedConfig,
         folder: str,
         line_of: Callable[[str], SourceLocation],
         section: str,
@@ -389,12 +289,22 @@ class _Reading:
             else f"alembic -n {shlex.quote(section)} upgrade head"
         )
         try:
-            script = config.get("script_location")
-            locations = config.version_locations()
-            recursive = config.boolean("recursive_version_locations")
-        except (configparser.Error, ValueError, TypeError, KeyError) as exc:
-            where = line_of(_failing_option(exc))
-            self.problem(f"cannot read Alembic configuration: {_first_line(exc)}", where.path, where.line)
+            options = config.options(section)
+        except ConfigProblem as exc:
+            where = line_of(exc.option or "script_location")
+            self.problem(f"cannot read Alembic configuration: {exc}", where.path, where.line)
+            return
+        script, locations = options.script_location, options.version_locations
+        # Alembic takes a TOML value of another type as it is, and fails later on: said here, on its line
+        if script is not None and not isinstance(script, str):
+            where = line_of("script_location")
+            self.problem("script_location in [tool.alembic] must be a string", where.path, where.line)
+            return
+        if locations is not None and not isinstance(locations, list):
+            where = line_of("version_locations")
+            self.problem(
+                "version_locations in [tool.alembic] must be a list of paths", where.path, where.line
+            )
             return
         where = line_of("script_location")
         if script is None:
@@ -408,45 +318,26 @@ class _Reading:
                 return
             script_dir: str | None = folder  # Flask-Migrate sets script_location to the ini's own folder
         else:
-            script_dir = self.locate(str(script), folder, where, "script_location")
+            script_dir = self.locate(script, folder, where, "script_location")
             if script_dir is None:
                 return
         folders: list[str] = []
         if locations:
             where = line_of("version_locations")
             for value in locations:
-                found = self.locate(value, folder, where, "version location")
+                found = self.locate(str(value), folder, where, "version location")
                 if found is not None:
                     folders.append(found)
         elif script_dir is not None:
             versions = posixpath.join(script_dir, "versions") if script_dir else "versions"
             if self.tree.has(versions):
                 folders.append(versions)
-        self.add(_Environment(tuple(dict.fromkeys(folders)), recursive, command, line_of("script_location")))
+        origin = line_of("script_location")
+        self.add(_Environment(tuple(dict.fromkeys(folders)), options.recursive, command, origin))
 
     def add(self, environment: _Environment) -> None:
         self.environments.append(environment)
         self.configured_folders.update(environment.folders)
-
-
-def _failing_option(exc: BaseException) -> str:
-    option = getattr(exc, "option", None)
-    if isinstance(option, str):
-        return option
-    text = str(exc)
-    for name in (
-        "path_separator",
-        "version_path_separator",
-        "recursive_version_locations",
-        "version_locations",
-    ):
-        if name in text:
-            return name
-    return "script_location"
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
 
 
 def _read_configs(reading: _Reading, configured: Iterable[str], configured_origin: str | None) -> None:
@@ -494,10 +385,12 @@ def _read_ini(
     ``script_location``), with the ``[tool.alembic]`` table beside it; or of ``[tool.alembic]`` alone."""
     folder = posixpath.dirname(ini) if ini else toml_folder
     table, toml_text = toml if toml else (None, "")
-    parsed = reading.parse_ini(ini) if ini else None
-    if ini and parsed is None:
+    read = reading.stage(
+        folder, ini, (toml_path or "pyproject.toml", toml_text) if table is not None else None
+    )
+    if read is None:
         return
-    parser, raw, text = parsed if parsed else (None, None, "")
+    config, raw, text = read
     env_py = posixpath.join(folder, "env.py") if folder else "env.py"
     flask_migrate = env_py in reading.tree.files_in.get(folder, [])
 
@@ -526,9 +419,6 @@ def _read_ini(
             return
         sections = [only_section]
     for section in sections:
-        local_parser = parser
-        if local_parser is not None and not local_parser.has_section(section):
-            local_parser = None
 
         def line_of(option: str, section: str = section) -> SourceLocation:
             if ini and raw is not None and raw.has_option(section, option):
@@ -539,7 +429,6 @@ def _read_ini(
                 return SourceLocation(ini, _option_line(text, section, option))
             return SourceLocation(toml_path or "pyproject.toml", _toml_line(toml_text, option))
 
-        config = AlembicOptions(local_parser, table, _here(folder), section)
         reading.environment(config, folder, line_of, section, flask_migrate)
 
 
@@ -753,8 +642,9 @@ def find_revision_trees(
     tables, the configured ``alembic_locations``, Flask-Alembic settings, and, when none of those names any,
     from folders laid out like Alembic's.  ``python`` holds the bytes of the tree's Python files; what cannot
     be read or does not exist is a diagnostic with its file and line."""
-    reading = _Reading(_Tree(paths, python), read_text)
-    _read_configs(reading, configured, configured_origin)
+    with ConfigFiles() as configs:
+        reading = _Reading(_Tree(paths, python), read_text, configs)
+        _read_configs(reading, configured, configured_origin)
     _flask_alembic(reading)
     if not reading.environments:
         _guess(reading)
