@@ -11,7 +11,7 @@ from dbaudit.diff.output import render_check, render_diff
 from dbaudit.errors import ConfigError
 from dbaudit.model import Finding, SourceLocation
 from tests.diff_support import E, P, history_base, history_head, make_audit
-from tests.test_render import check_golden
+from tests.golden_support import check_golden
 
 ALL_GATES = GatePolicy(fail_under=80, fail_on=("newly-empty", "new-uncovered", "stale"))
 

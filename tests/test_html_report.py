@@ -18,6 +18,7 @@ from dbaudit.model import Audit, Coverage, DatabaseSnapshot, Finding, ScanResult
 from dbaudit.render import RenderOptions, render
 from tests.conftest import TestDatabase as Database
 from tests.gaps_support import migration_app_case, snapshot, state, table
+from tests.golden_support import check_golden
 
 BROWSER = next(
     (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None
@@ -65,6 +66,11 @@ def test_page_is_self_contained(migration_app) -> None:
     assert html.startswith("<!DOCTYPE html>") and "<style>" in html and "<script>" in html
     assert not re.search(r"<link\b|<script\s+src|<img\b|@import|url\(", html)
     assert not re.search(r"(src|href)=\"(https?:)?//", html)
+
+
+def test_page_golden(migration_app) -> None:
+    """The page of the migration app (gaps, guidance, order, findings), golden (DBAUDIT_UPDATE_GOLDEN=1)."""
+    check_golden("migration_app.html", render(audit_of(*migration_app), "html"))
 
 
 def test_page_has_status_colours_coverage_bar_and_every_section(migration_app) -> None:
