@@ -202,8 +202,8 @@ def scan(path: Path | None, fmt: str, output: Path | None, template_dir: Path | 
     Static analysis only: no database is needed and the project's code is never imported or run.
     PATH defaults to the project root (the nearest folder with pyproject.toml, dbaudit.toml or alembic.ini).
     """
+    from dbaudit.render.scan import render_scan
     from dbaudit.scan import scan_sources
-    from dbaudit.scan.report import render_scan
 
     settings = settings_from(project_root=path, template_dir=template_dir)
     result = scan_sources(settings.project_root, settings)

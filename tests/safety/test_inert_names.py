@@ -43,9 +43,9 @@ from dbaudit.model import (
 )
 from dbaudit.render import render
 from dbaudit.render.filters import code, md_cell, md_text
+from dbaudit.render.scan import render_scan
 from dbaudit.render.seed_text import render_plan, render_purge_report, render_seed_report
 from dbaudit.scan import MemoryTree, scan_tree
-from dbaudit.scan.report import render_scan
 from dbaudit.seed.records import (
     BlockingReference,
     CycleBreak,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dbaudit.model import Diagnostic, Finding, ScanResult, Severity, SourceLocation, TableDeclaration
-from dbaudit.scan.report import render_scan
+from dbaudit.render.scan import render_scan
 from tests.golden_support import check_golden
 from tests.sample_audit import sample_audit
 

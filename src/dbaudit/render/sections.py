@@ -57,7 +57,7 @@ _GAPS = "dbaudit.render.gaps_context"
 SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("status", "1", "Table Population Status", "dbaudit.render.status:status_context"),
     SectionSpec(
-        "coverage", "2", "Existing Seeding Mechanisms & Coverage", "dbaudit.scan.report:coverage_context"
+        "coverage", "2", "Existing Seeding Mechanisms & Coverage", "dbaudit.render.scan:coverage_context"
     ),
     SectionSpec("gaps", "3", "Gap Analysis & Recommended Seed Scripts", f"{_GAPS}:gaps_context"),
     SectionSpec("next_steps", "4", "Next Steps", f"{_GAPS}:next_steps_context"),
