@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from dbaudit.cli import main
-from dbaudit.diff.github import error_annotation, escape_data, escape_property
 from dbaudit.model import Finding, SourceLocation
+from dbaudit.render.github import error_annotation, escape_data, escape_property
 from tests.diff_support import history_base, history_head, save
 
 

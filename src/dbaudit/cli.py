@@ -286,11 +286,11 @@ def diff(
     """
     import os
 
-    from dbaudit.diff import GatePolicy, parse_fail_on, render_diff
-    from dbaudit.diff.github import in_github_actions, publish
-    from dbaudit.diff.output import render_diff_markdown
+    from dbaudit.diff import GatePolicy, parse_fail_on
     from dbaudit.diff.run import run_diff
     from dbaudit.gitbaseline import repository_prefix
+    from dbaudit.render.diff import render_diff, render_diff_markdown
+    from dbaudit.render.github import in_github_actions, publish
 
     policy = GatePolicy(fail_under=fail_under, fail_on_drop=fail_on_drop, fail_on=parse_fail_on(fail_on))
     settings = settings_from(template_dir=template_dir, **options)
@@ -330,15 +330,15 @@ def check(
     """Gate one audit on its seeding coverage: exit 1 when it is under --fail-under."""
     import os
 
-    from dbaudit.diff.github import append_step_summary, in_github_actions
-    from dbaudit.diff.output import render_check
     from dbaudit.diff.run import run_check
+    from dbaudit.render.diff import render_check
+    from dbaudit.render.github import append_step_summary, in_github_actions
 
     settings = settings_from(template_dir=template_dir, **options)
     result = run_check(settings, fail_under, audit=audit_file)
-    emit(render_check(result.audit, result.gates, fmt, settings.template_dir), output)
+    emit(render_check(result.check, fmt, settings.template_dir), output)
     if in_github_actions(os.environ):
-        append_step_summary(render_check(result.audit, result.gates, "md", settings.template_dir), os.environ)
+        append_step_summary(render_check(result.check, "md", settings.template_dir), os.environ)
     return EXIT_OK if result.passed else EXIT_FINDINGS
 
 

@@ -25,9 +25,7 @@ from markdown_it import MarkdownIt
 from dbaudit.audit import join_audit
 from dbaudit.config import Settings
 from dbaudit.diff import coverage_change, diff_audits
-from dbaudit.diff.gates import GatePolicy, check_audit, evaluate_gates
-from dbaudit.diff.github import error_annotation, publish
-from dbaudit.diff.output import render_check, render_diff_markdown
+from dbaudit.diff.gates import GatePolicy, check_coverage, evaluate_gates
 from dbaudit.model import (
     Audit,
     Column,
@@ -42,7 +40,9 @@ from dbaudit.model import (
     View,
 )
 from dbaudit.render import render
+from dbaudit.render.diff import render_check, render_diff_markdown
 from dbaudit.render.filters import code, md_cell, md_text
+from dbaudit.render.github import error_annotation, publish
 from dbaudit.render.scan import render_scan
 from dbaudit.render.seed_text import render_plan, render_purge_report, render_seed_report
 from dbaudit.scan import MemoryTree, scan_tree
@@ -282,7 +282,7 @@ def test_diff_markdown_step_summary_and_annotations_keep_names_inert(tmp_path: P
 
 def test_check_markdown_keeps_names_inert(tmp_path: Path) -> None:
     _, audit = model_audits(tmp_path, leave_out=(SCRIPT_SUBSHELL, SCRIPT_NEWLINE))
-    markdown = render_check(audit, check_audit(audit, 100), "md")
+    markdown = render_check(check_coverage(audit, 100), "md")
     check_markdown(markdown, [FENCE_BREAK, SUBSHELL, BACKTICKS, LONG_NAME])
 
 

@@ -61,7 +61,7 @@ SECTIONS: tuple[SectionSpec, ...] = (
     ),
     SectionSpec("gaps", "3", "Gap Analysis & Recommended Seed Scripts", f"{_GAPS}:gaps_context"),
     SectionSpec("next_steps", "4", "Next Steps", f"{_GAPS}:next_steps_context"),
-    SectionSpec("changes", "5", "Changes since the previous audit", "dbaudit.diff.changes:changes_context"),
+    SectionSpec("changes", "5", "Changes since the previous audit", "dbaudit.render.changes:changes_context"),
     SectionSpec("order", "6", "Running the Seeders: Execution Order", f"{_GAPS}:order_context"),
     SectionSpec("findings", None, "Findings", f"{_GAPS}:findings_context"),
 )
