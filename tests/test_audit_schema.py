@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dbaudit.audit_schema import audit_json_schema, render_schema
 from dbaudit.diff import coverage_change
-from dbaudit.diff.schema import audit_json_schema, render_schema
 from dbaudit.model import SCHEMA_VERSION, Audit, to_dict
 from tests.diff_support import history_base, history_head
 from tests.golden_support import check_golden

@@ -183,12 +183,16 @@ def report(
     Never writes to the database: everything runs in a read-only transaction.
     """
     from dbaudit.audit import build_audit
+    from dbaudit.audit_file import load_audit
     from dbaudit.render import RenderOptions, render
 
     settings = settings_from(
         exact=exact, counts=False if no_counts else None, template_dir=template_dir, **options
     )
-    audit = build_audit(settings, scan=scan, baseline=baseline)
+    # a baseline that cannot be read fails before the database work, not after
+    previous = load_audit(baseline) if baseline is not None else None
+    label = baseline.name if baseline is not None else None
+    audit = build_audit(settings, scan=scan, baseline=previous, baseline_label=label)
     text = render(audit, fmt, RenderOptions(template_dir=settings.template_dir, only=only, min_rows=min_rows))
     emit(text, output)
 
@@ -288,7 +292,7 @@ def diff(
 
     from dbaudit.diff import GatePolicy, parse_fail_on
     from dbaudit.diff.run import run_diff
-    from dbaudit.gitbaseline import repository_prefix
+    from dbaudit.gitrepo import repository_prefix
     from dbaudit.render.diff import render_diff, render_diff_markdown
     from dbaudit.render.github import in_github_actions, publish
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dbaudit.diff.compare import audit_label, figures, uncovered_tables
+from dbaudit.compare import audit_label, figures, uncovered_tables
 from dbaudit.errors import BaselineError, ConfigError
 from dbaudit.model import (
     Audit,

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dbaudit.diff.baseline import load_audit
-from dbaudit.diff.compare import diff_audits
+from dbaudit.audit_file import load_audit
+from dbaudit.compare import diff_audits
 from dbaudit.diff.gates import GatePolicy, check_coverage, evaluate_gates
 from dbaudit.errors import ConfigError
 from dbaudit.model import Audit, AuditDiff, CoverageCheck, GateResult, any_failed
@@ -80,7 +80,7 @@ def run_diff(
             "give a saved audit (dbaudit diff AUDIT.json) or a git ref (dbaudit diff --base-ref origin/main)",
         )
     if base_ref is not None:
-        from dbaudit.gitbaseline import commit_of
+        from dbaudit.gitrepo import commit_of
 
         commit_of(settings.project_root, base_ref)  # a wrong ref fails now, not after a whole audit
     head_audit = load_audit(head) if head is not None else fresh_audit(settings)
@@ -88,7 +88,7 @@ def run_diff(
         base_audit = load_audit(base)
         base_label = str(base)
     else:
-        from dbaudit.gitbaseline import baseline_at_ref
+        from dbaudit.diff.gitbaseline import baseline_at_ref
 
         assert base_ref is not None
         base_audit, base_label = baseline_at_ref(settings, base_ref, head_audit, baseline_path)

@@ -2,7 +2,8 @@
 
 :func:`diff_audits` is pure: two :class:`~dbaudit.model.Audit` records in, one
 :class:`~dbaudit.model.AuditDiff` out, no database and no files, so a saved baseline and a fresh audit diff
-the same way as two saved ones.
+the same way as two saved ones.  It serves ``dbaudit diff`` and section 5 of the report
+(:func:`coverage_change`), so it sits beside the audit, below both.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ``src/dbaudit/audit.schema.json`` is this function's output, committed; a test keeps the two equal, so the
 published schema never drifts from :mod:`dbaudit.model`.  Regenerate it with
-``python -m dbaudit.diff.schema > src/dbaudit/audit.schema.json``.
+``python -m dbaudit.audit_schema > src/dbaudit/audit.schema.json``.
 """
 
 from __future__ import annotations
