@@ -6,7 +6,7 @@ the seeder's own tests pin what it records.
 
 from __future__ import annotations
 
-from dbaudit.render.seed_text import render_plan, render_purge_report, render_seed_report
+from dbaudit.render.seed_text import render_plan, render_purge_report, render_seed_json, render_seed_report
 from dbaudit.seed.records import (
     BlockingReference,
     CycleBreak,
@@ -19,7 +19,6 @@ from dbaudit.seed.records import (
     TablePlan,
     TableResult,
 )
-from dbaudit.seed.summary import as_json
 from tests.golden_support import check_golden
 
 
@@ -90,16 +89,16 @@ def blocked_purge() -> PurgeReport:
 
 def test_seed_plan_golden() -> None:
     check_golden("seed_plan.txt", render_plan(sample_plan()))
-    check_golden("seed_plan.json", as_json(sample_plan()))
+    check_golden("seed_plan.json", render_seed_json(sample_plan()))
 
 
 def test_seed_report_golden() -> None:
     check_golden("seed_report.txt", render_seed_report(sample_report()))
-    check_golden("seed_report.json", as_json(sample_report()))
+    check_golden("seed_report.json", render_seed_json(sample_report()))
 
 
 def test_purge_report_golden() -> None:
     check_golden("purge_report.txt", render_purge_report(sample_purge()))
-    check_golden("purge_report.json", as_json(sample_purge()))
+    check_golden("purge_report.json", render_seed_json(sample_purge()))
     check_golden("purge_blocked.txt", render_purge_report(blocked_purge()))
     check_golden("purge_empty.txt", render_purge_report(PurgeReport(dry_run=True)))

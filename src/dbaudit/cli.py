@@ -384,10 +384,9 @@ def seed(
     **options: Any,
 ) -> None:
     """Fill empty tables with realistic mock rows, marked and recorded so `dbaudit purge` can remove them."""
-    from dbaudit.render.seed_text import render_plan, render_seed_report
+    from dbaudit.render.seed_text import render_plan, render_seed_json, render_seed_report
     from dbaudit.seed import PlanRequest, plan_seed, run_seed
     from dbaudit.seed.plan import parse_rows_options, parse_table_list
-    from dbaudit.seed.summary import as_json
 
     default_rows, per_table = parse_rows_options(rows)
     request = PlanRequest(
@@ -407,7 +406,7 @@ def seed(
     report = run_seed(
         settings, request, dry_run=dry_run, force=force, allow_trigger_inserts=allow_trigger_inserts
     )
-    emit(render_seed_report(report) if fmt == "text" else as_json(report), None)
+    emit(render_seed_report(report) if fmt == "text" else render_seed_json(report), None)
 
 
 @cli.command()
@@ -433,10 +432,9 @@ def purge(
     the seed), 2 when the purge was refused as a whole (nothing deleted) or could not run.
     """
     from dbaudit.errors import SeedError
-    from dbaudit.render.seed_text import render_purge_report
+    from dbaudit.render.seed_text import render_purge_report, render_seed_json
     from dbaudit.seed import purge as purge_rows
     from dbaudit.seed.plan import parse_table_list
-    from dbaudit.seed.summary import as_json
 
     settings = settings_from(**options)
     selected = parse_table_list(tables) or None
@@ -446,7 +444,7 @@ def purge(
         emit(render_purge_report(purge_rows(settings, tables=selected, run_id=run_id, dry_run=True)), None)
         click.confirm("Delete these mock rows?", abort=True)
     report = purge_rows(settings, tables=selected, run_id=run_id, dry_run=dry_run)
-    emit(render_purge_report(report) if fmt == "text" else as_json(report), None)
+    emit(render_purge_report(report) if fmt == "text" else render_seed_json(report), None)
     if report.blocked:
         tables_named = ", ".join(sorted({b.table for b in report.blocked}))
         raise SeedError(f"purge refused: real rows in {tables_named} reference mock rows (listed above)")
