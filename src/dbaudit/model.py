@@ -335,6 +335,18 @@ class Recommendation:
 
 
 @dataclass(frozen=True)
+class StepDependency:
+    """Why a step of the execution order runs after an earlier one."""
+
+    seeder: str
+    """The earlier step (one of :attr:`ExecutionStep.after`)."""
+    writes: tuple[str, ...] = ()
+    """Required parent tables of the step's tables that the earlier step writes."""
+    migration_order: bool = False
+    """Both are migrations, and the earlier one comes first in the migration history."""
+
+
+@dataclass(frozen=True)
 class ExecutionStep:
     seeder: str
     """Existing source path or recommended seeder name."""
@@ -344,6 +356,8 @@ class ExecutionStep:
     after: tuple[str, ...] = ()
     """Seeders this step must run after (they provide required parents)."""
     note: str | None = None
+    reasons: tuple[StepDependency, ...] = ()
+    """Why the step runs after each of :attr:`after` that has a reason, decided when the order was planned."""
 
 
 @dataclass(frozen=True)

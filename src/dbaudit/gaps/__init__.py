@@ -25,6 +25,7 @@ from dbaudit.gaps.convention import (
 from dbaudit.gaps.domains import group_domains
 from dbaudit.gaps.graph import SchemaGraph
 from dbaudit.gaps.order import Cycle, Job, plan_order
+from dbaudit.gaps.rationale import with_reasons
 from dbaudit.gaps.recommend import draft_recommendations, finish
 from dbaudit.markdown import code
 from dbaudit.model import (
@@ -131,7 +132,7 @@ def analyse_gaps(
     return GapAnalysis(
         recommendations=recommendations,
         guidance=guidance,
-        execution_order=tuple(steps),
+        execution_order=with_reasons(steps, graph),
         cycles=tuple(c.path for c in order.cycles if not c.between_seeders),
         findings=findings,
     )

@@ -1,7 +1,8 @@
 """Sections 3 (gap analysis), 4 (next steps), 6 (execution order) and the findings, shaped for the templates.
 
 Each ``*_context(audit, options)`` returns the plain data its template lays out, or ``None`` to leave the
-section out.  All wording that depends on the data is decided here, so the templates stay dumb.
+section out.  All wording that depends on the data is decided here, so the templates stay dumb.  Everything
+comes from the model: the execution order's rationale was decided when the order was planned.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import shlex
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from dbaudit.gaps.graph import SchemaGraph
 from dbaudit.markdown import Markdown, code, fence, one_line, prose
 from dbaudit.model import Audit, ExecutionStep, Finding, Recommendation, Severity, SourceKind
 
@@ -184,18 +184,17 @@ def next_steps_context(audit: Audit, options: RenderOptions) -> dict[str, Any] |
 # Section 6
 
 
-def _reason(graph: SchemaGraph, step: ExecutionStep, by_name: dict[str, ExecutionStep]) -> str | None:
-    """Why ``step`` runs where it does: the steps it follows and the required parents they write."""
+def _reason(step: ExecutionStep) -> str | None:
+    """Why ``step`` runs where it does: the steps it follows and, as planned, what they provide."""
     if not step.after:
         return None
-    parents = {p for t in step.tables if t in graph.tables for p in graph.parents(t, required_only=True)}
+    because = {d.seeder: d for d in step.reasons}
     parts = []
     for before in step.after:
-        earlier = by_name[before]
-        provided = [t for t in earlier.tables if t in parents and t not in step.tables]
-        if provided:
-            why = f" (writes {_codes(provided)})"
-        elif (earlier.command or "").startswith("alembic ") and (step.command or "").startswith("alembic "):
+        dependency = because.get(before)
+        if dependency is not None and dependency.writes:
+            why = f" (writes {_codes(dependency.writes)})"
+        elif dependency is not None and dependency.migration_order:
             why = " (earlier in the migration history)"
         else:
             why = ""
@@ -211,8 +210,6 @@ def order_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None
     """Section 6: every seeder, existing and recommended, in an order that respects required parents."""
     if audit.database is None or not audit.execution_order:
         return None
-    by_name = {s.seeder: s for s in audit.execution_order}
-    graph = SchemaGraph(audit.database)
     steps = []
     rationale = []
     for number, step in enumerate(audit.execution_order, start=1):
@@ -228,7 +225,7 @@ def order_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None
                 "after": [_short(a) for a in step.after],
             }
         )
-        reason = _reason(graph, step, by_name)
+        reason = _reason(step)
         if reason:
             rationale.append(Markdown(reason))
     cycles = [prose(f.message) for f in audit.findings if f.kind in ("fk-cycle", "seeder-cycle")]
