@@ -63,3 +63,15 @@ def test_a_template_using_an_unknown_field_fails_loudly(tmp_path: Path) -> None:
     (tmp_path / "md" / "status.md.j2").write_text("{{ section.data.no_such_field }}\n")
     with pytest.raises(ConfigError, match="template"):
         render(sample_audit(), "md", RenderOptions(template_dir=tmp_path))
+
+
+def test_inline_content_is_one_source_for_markdown_and_html() -> None:
+    from dbaudit.render.inline import Code, Inline, Name, Prose, Strong
+
+    line = Inline(
+        "Run ", Code("a`b"), " then ", Strong(("now",)), " on ", Name("x<y*"), ": ", Prose("`t` **ok**")
+    )
+    assert line == "Run ``a`b`` then **now** on x&lt;y\\*: `t` **ok**"
+    assert line.__html__() == (
+        "Run <code>a`b</code> then <strong>now</strong> on x&lt;y*: <code>t</code> <strong>ok</strong>"
+    )
