@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from dbaudit.config import Settings
 from dbaudit.gaps import analyse_gaps, uncovered_empty_tables
 from dbaudit.gaps.classify import classify
-from dbaudit.gaps.convention import command_like, detect_convention, mock_marker, purge_flag, session_style
+from dbaudit.gaps.convention import command_like, detect_convention
 from dbaudit.gaps.graph import Edge, SchemaGraph
 from dbaudit.gaps.order import Job, plan_order
 from dbaudit.model import (
@@ -31,6 +31,7 @@ from dbaudit.model import (
     TableStatus,
     TableWrite,
 )
+from dbaudit.scan.conventions import mock_marker, purge_flag, session_style
 from tests.gaps_support import by_table, migration_app_case, script, snapshot, state, table
 
 

@@ -283,6 +283,22 @@ class Diagnostic:
 
 
 @dataclass(frozen=True)
+class SourceConventions:
+    """How one seed script writes and marks its rows, as its text shows: what new seeders should copy."""
+
+    path: str
+    """The seed script (a :attr:`SeedSource.path`)."""
+    session_style: str | None = None
+    """``async SQLAlchemy session``, ``sync SQLAlchemy session``, ``SQLAlchemy Core``, ``raw SQL``..."""
+    mock_column: str | None = None
+    """The configured mock column, when the script sets it true (``is_mock=True``)."""
+    mock_prefix: str | None = None
+    """The configured mock prefix, when the script writes it in a string (``'MOCK: demo'``)."""
+    purge_flags: tuple[str, ...] = ()
+    """Command-line flags that purge earlier rows (``--force``), quoted in the script, each time it does."""
+
+
+@dataclass(frozen=True)
 class ScanResult:
     root: str
     sources: tuple[SeedSource, ...] = ()
@@ -291,6 +307,8 @@ class ScanResult:
     diagnostics: tuple[Diagnostic, ...] = ()
     revision_heads: tuple[str, ...] = ()
     files_scanned: int = 0
+    conventions: tuple[SourceConventions, ...] = ()
+    """The conventions of the seed scripts that write rows, in the order of :attr:`sources`."""
 
     def sources_for(self, table: str) -> tuple[SeedSource, ...]:
         return tuple(s for s in self.sources if table in s.tables)
