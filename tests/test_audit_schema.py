@@ -45,6 +45,7 @@ def test_real_audits_validate(validator: jsonschema.Draft202012Validator) -> Non
         validator.validate(json.loads(json.dumps(to_dict(audit))))
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.from_type(Audit).map(lambda a: replace(a, schema_version=SCHEMA_VERSION)))
 def test_any_audit_the_model_can_hold_validates(audit: Audit) -> None:

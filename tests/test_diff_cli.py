@@ -237,6 +237,7 @@ def test_workflow_command_escaping() -> None:
     assert error_annotation(Finding("stale-reference", "m")) is None
 
 
+@pytest.mark.slow
 def test_github_outputs_from_a_real_process(audits: tuple[Path, Path], tmp_path: Path) -> None:
     base, head = audits
     summary = tmp_path / "summary.md"

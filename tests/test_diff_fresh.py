@@ -61,6 +61,7 @@ def diff_json(project: tuple[History, str], ref: str, capsys: pytest.CaptureFixt
     return code, json.loads(out)
 
 
+@pytest.mark.slow
 def test_scan_of_a_ref_without_a_saved_audit(
     project: tuple[History, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -123,6 +124,7 @@ def test_committed_audit_against_a_fresh_audit(
     assert diff["new_tables"] == ["payments"] and diff["new_uncovered_tables"] == ["payments"]
 
 
+@pytest.mark.slow
 def test_nothing_in_the_checkout_changes(
     project: tuple[History, str], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -50,6 +50,7 @@ def _dirty_the_checkout(history: History) -> None:
         (["--fail-on", "stale"], 1),
     ],
 )
+@pytest.mark.slow
 def test_base_ref_with_a_committed_audit(
     history: History, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], expected: int
 ) -> None:

@@ -238,6 +238,7 @@ def graphs(draw: st.DrawFn) -> tuple[list[Job], list[Edge]]:
     return draw(st.permutations(result)), edges
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(graphs())
 def test_order_never_runs_a_seeder_before_the_providers_of_its_required_parents(
@@ -321,6 +322,7 @@ def snapshots(draw: st.DrawFn) -> DatabaseSnapshot:
     return snapshot(*states)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(snapshots(), st.booleans())
 def test_any_schema_gets_one_recommendation_per_gap_and_a_valid_order(

@@ -12,6 +12,9 @@ from dbaudit.gaps.graph import SchemaGraph
 from dbaudit.model import Audit, Recommendation
 from dbaudit.render import render
 
+# slow: builds and seeds the example application once for the module
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> Audit:

@@ -136,6 +136,7 @@ def console_messages(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
 
 
+@pytest.mark.slow
 @needs_browser
 def test_console_check_catches_a_broken_page(tmp_path: Path) -> None:
     """The harness itself: a page with a script error is caught, so a clean run below means something."""
@@ -145,6 +146,7 @@ def test_console_check_catches_a_broken_page(tmp_path: Path) -> None:
     assert any("notDefined" in line for line in console_messages(result.stderr))
 
 
+@pytest.mark.slow
 @needs_browser
 def test_page_runs_without_console_errors_and_sorts(migration_app, tmp_path: Path) -> None:
     page = tmp_path / "audit.html"
@@ -159,6 +161,7 @@ def test_page_runs_without_console_errors_and_sorts(migration_app, tmp_path: Pat
     assert sorted_names[:2] == ["assets", "users"]  # 6 rows, then 3: sorted by the browser, by row count
 
 
+@pytest.mark.slow
 @needs_browser
 def test_screenshot_shows_the_status_table(migration_app, tmp_path: Path) -> None:
     from PIL import Image
@@ -180,6 +183,7 @@ def test_screenshot_shows_the_status_table(migration_app, tmp_path: Path) -> Non
     assert (0x1A, 0x7F, 0x37) in present
 
 
+@pytest.mark.slow
 def test_report_command_writes_the_html_page(sqlite_database: Database, tmp_path: Path) -> None:
     import sys
 

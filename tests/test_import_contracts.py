@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -38,6 +40,7 @@ def test_the_import_contracts_hold() -> None:
     assert "0 broken" in done.stdout
 
 
+@pytest.mark.slow
 def test_the_contracts_catch_a_renderer_reading_the_scanner_and_a_cycle(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")

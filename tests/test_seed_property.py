@@ -21,6 +21,9 @@ from sqlalchemy import inspect, text
 
 from tests.seed_support import purge_all, seed, settings_for
 
+# slow: property tests: many random schemas, each seeded and purged on a database
+pytestmark = pytest.mark.slow
+
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
 

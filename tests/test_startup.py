@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import PROJECT_ROOT
 
 DATABASE_LIBRARIES = ("sqlalchemy", "psycopg2", "pymysql")
@@ -44,6 +46,7 @@ def test_help_imports_no_database_library(tmp_path: Path) -> None:
     assert database_modules(imported_modules("--help", cwd=tmp_path)) == []
 
 
+@pytest.mark.slow
 def test_scan_imports_no_database_library(tmp_path: Path) -> None:
     project = tmp_path / "project"
     (project / "scripts").mkdir(parents=True)
@@ -58,6 +61,7 @@ def test_scan_imports_no_database_library(tmp_path: Path) -> None:
     assert database_modules(modules) == []
 
 
+@pytest.mark.slow
 def test_report_does_import_the_driver_it_uses(tmp_path: Path) -> None:
     """The check above can fail: a command that does talk to a database shows up in the same listing."""
     database = tmp_path / "app.db"

@@ -205,6 +205,7 @@ _ANY_TEXT = st.text(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(_ANY_TEXT)
 def test_any_text_stays_one_code_span_one_text_and_one_cell(value: str) -> None:
@@ -334,6 +335,7 @@ def test_seed_and_purge_summaries_keep_names_inert() -> None:
 # End to end: a SQLite database whose tables have the names, and a project whose files do
 
 
+@pytest.mark.slow
 def test_every_output_keeps_names_inert_end_to_end_on_sqlite(
     sqlite_database: TestDatabase,
     tmp_path: Path,

@@ -137,6 +137,7 @@ def _markers(root: Path) -> list[Path]:
     return [p for p in root.rglob(MARKER_NAME) if not p.is_symlink()]
 
 
+@pytest.mark.slow
 def test_scan_survives_hostile_files_and_never_executes_them(tmp_path: Path) -> None:
     project = tmp_path / "project"
     marker = tmp_path / MARKER_NAME
@@ -259,6 +260,7 @@ FILE_BYTES = st.one_of(
     sql=SQL_SCRIPTS,
     fixture=st.one_of(st.text(max_size=80), st.just('[{"model": "app.user", "fields": {}}]')),
 )
+@pytest.mark.slow
 def test_scanner_fuzz_never_crashes(script: bytes, revision: str, sql: str, fixture: str) -> None:
     from dbaudit.config import Settings
     from dbaudit.model import ScanResult

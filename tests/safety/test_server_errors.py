@@ -55,6 +55,7 @@ def assert_not_misnamed(error: DbauditError) -> None:
 @pytest.mark.parametrize(
     ("option", "setting"), [("statement_timeout", "statement_timeout"), ("lock_timeout", "lock_timeout")]
 )
+@pytest.mark.slow
 def test_a_catalog_read_past_the_urls_time_limit_says_it_timed_out(
     option: str,
     setting: str,
