@@ -45,6 +45,7 @@ def test_git_tree_lists_and_reads_a_commit_without_checking_it_out(history: Hist
     assert not (history.project / "db/seed_legacy.sql").exists()
 
 
+@pytest.mark.slow
 def test_git_tree_skips_folders_symlinks_and_large_files(history: History) -> None:
     (history.project / "node_modules/pkg").mkdir(parents=True)
     (history.project / "node_modules/pkg/seed.sql").write_text("INSERT INTO x VALUES (1);\n")

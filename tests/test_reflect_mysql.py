@@ -120,6 +120,7 @@ def test_estimates_come_from_information_schema(shop: Database) -> None:
     assert {s.count.method for s in probes.values()} == {CountMethod.PROBE}
 
 
+@pytest.mark.slow
 def test_views_are_listed_apart(shop: Database) -> None:
     snapshot = reflect(shop.url)
     assert [(v.name, v.kind) for v in snapshot.views] == [("customer_names", TableKind.VIEW)]

@@ -230,6 +230,7 @@ def test_a_second_concurrent_run_refuses_clearly(any_database: TestDatabase, tmp
     assert db.scalar("SELECT count(*) FROM item") == 2
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_read_only_database_refuses_to_seed(pg_database: TestDatabase, tmp_path: Path) -> None:
     pg_database.execute("CREATE TABLE item (id serial PRIMARY KEY, name text)")

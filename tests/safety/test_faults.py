@@ -390,6 +390,7 @@ def test_read_only_server_reports_but_seed_refuses(
     assert pg_database.scalar("SELECT count(*) FROM gap") == 0
 
 
+@pytest.mark.slow
 def test_a_rejected_row_is_not_called_a_lost_connection(any_database: TestDatabase) -> None:
     """MariaDB reports a CHECK violation as the driver's OperationalError, as it does a lost connection: the
     seeder names it by the server's own codes (a rejected row), not by the exception class."""

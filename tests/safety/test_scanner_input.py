@@ -253,6 +253,7 @@ FILE_BYTES = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     script=FILE_BYTES,
@@ -260,7 +261,6 @@ FILE_BYTES = st.one_of(
     sql=SQL_SCRIPTS,
     fixture=st.one_of(st.text(max_size=80), st.just('[{"model": "app.user", "fields": {}}]')),
 )
-@pytest.mark.slow
 def test_scanner_fuzz_never_crashes(script: bytes, revision: str, sql: str, fixture: str) -> None:
     from dbaudit.config import Settings
     from dbaudit.model import ScanResult

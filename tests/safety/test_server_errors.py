@@ -51,11 +51,11 @@ def assert_not_misnamed(error: DbauditError) -> None:
 # End to end: the catalog read of `report` waits on a lock past the URL's time limit
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.parametrize(
     ("option", "setting"), [("statement_timeout", "statement_timeout"), ("lock_timeout", "lock_timeout")]
 )
-@pytest.mark.slow
 def test_a_catalog_read_past_the_urls_time_limit_says_it_timed_out(
     option: str,
     setting: str,
