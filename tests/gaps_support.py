@@ -22,6 +22,8 @@ from dbaudit.model import (
     TableStatus,
     TableWrite,
 )
+from dbaudit.scan import FileSystemTree
+from dbaudit.scan.conventions import record_conventions
 
 # ------------------------------------------------------------------------------------------------------------
 # building blocks
@@ -118,23 +120,24 @@ def migration_app_case(tmp_path: Path) -> tuple[DatabaseSnapshot, ScanResult, Se
         "    session.add(Asset(name='MOCK: app', is_mock=True))\n    await session.commit()\n",
         encoding="utf-8",
     )
-    scan = ScanResult(
-        root=str(tmp_path),
-        sources=(
-            script(
-                "app/scripts/init_db.py",
-                "client_accounts",
-                "users",
-                "engagements",
-                "assets",
-                run="docker exec backend python app/scripts/init_db.py --force",
-            ),
-            SeedSource(
-                "alembic/versions/a1_roles.py",
-                SourceKind.REVISION,
-                (TableWrite("users", "alembic-bulk-insert"),),
-                revision=RevisionInfo("a1", is_data=True),
-            ),
+    sources = (
+        script(
+            "app/scripts/init_db.py",
+            "client_accounts",
+            "users",
+            "engagements",
+            "assets",
+            run="docker exec backend python app/scripts/init_db.py --force",
+        ),
+        SeedSource(
+            "alembic/versions/a1_roles.py",
+            SourceKind.REVISION,
+            (TableWrite("users", "alembic-bulk-insert"),),
+            revision=RevisionInfo("a1", is_data=True),
         ),
     )
-    return snapshot(*tables), scan, Settings(project_root=tmp_path)
+    conf = Settings(project_root=tmp_path)
+    # what the scanner reads from the seed script's text, as a scan of the folder would record it
+    conventions = record_conventions(FileSystemTree(tmp_path), sources, conf)
+    scan = ScanResult(root=str(tmp_path), sources=sources, conventions=conventions)
+    return snapshot(*tables), scan, conf

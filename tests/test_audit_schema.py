@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -12,10 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dbaudit.audit_schema import audit_json_schema, render_schema
 from dbaudit.diff import coverage_change
-from dbaudit.diff.schema import audit_json_schema, render_schema
 from dbaudit.model import SCHEMA_VERSION, Audit, to_dict
 from tests.diff_support import history_base, history_head
+from tests.golden_support import check_golden
 from tests.sample_audit import sample_audit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,11 +33,9 @@ def validator() -> jsonschema.Draft202012Validator:
 
 
 def test_the_committed_schema_is_generated_from_the_model() -> None:
-    if os.environ.get("DBAUDIT_UPDATE_GOLDEN") == "1":
-        SCHEMA_FILE.write_text(render_schema(), encoding="utf-8")
-    assert json.loads(SCHEMA_FILE.read_text(encoding="utf-8")) == audit_json_schema(), (
-        "the model changed: regenerate with DBAUDIT_UPDATE_GOLDEN=1 and review the diff"
-    )
+    """The model changed when this fails: regenerate with DBAUDIT_UPDATE_GOLDEN=1 and review the diff."""
+    check_golden(SCHEMA_FILE, render_schema())
+    assert json.loads(SCHEMA_FILE.read_text(encoding="utf-8")) == audit_json_schema()
 
 
 def test_real_audits_validate(validator: jsonschema.Draft202012Validator) -> None:
@@ -47,6 +45,7 @@ def test_real_audits_validate(validator: jsonschema.Draft202012Validator) -> Non
         validator.validate(json.loads(json.dumps(to_dict(audit))))
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.from_type(Audit).map(lambda a: replace(a, schema_version=SCHEMA_VERSION)))
 def test_any_audit_the_model_can_hold_validates(audit: Audit) -> None:

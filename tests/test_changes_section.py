@@ -6,8 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from dbaudit.diff import coverage_change, load_audit
-from dbaudit.diff.changes import changes_context
 from dbaudit.render import render
+from dbaudit.render.changes import changes_context
 from tests.diff_support import history_base, history_head, save
 
 

@@ -49,6 +49,7 @@ def test_a_usage_error_exits_2_with_one_message(capsys: pytest.CaptureFixture[st
     assert "No such option" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_report_without_any_url_says_how_to_give_one(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     result = subprocess.run(

@@ -25,6 +25,9 @@ from dbaudit.errors import DbauditError
 from dbaudit.model import Audit, TableStatus
 from dbaudit.resources import examples_dir
 
+# slow: runs `dbaudit demo`, which builds and seeds the example application
+pytestmark = pytest.mark.slow
+
 EXAMPLE_ROOT = examples_dir() / EXAMPLE
 EXPECTED: dict[str, Any] = json.loads((EXAMPLE_ROOT / "EXPECTED.json").read_text(encoding="utf-8"))
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from dbaudit.cli import main
-from dbaudit.diff.github import error_annotation, escape_data, escape_property
 from dbaudit.model import Finding, SourceLocation
+from dbaudit.render.github import error_annotation, escape_data, escape_property
 from tests.diff_support import history_base, history_head, save
 
 
@@ -237,6 +237,7 @@ def test_workflow_command_escaping() -> None:
     assert error_annotation(Finding("stale-reference", "m")) is None
 
 
+@pytest.mark.slow
 def test_github_outputs_from_a_real_process(audits: tuple[Path, Path], tmp_path: Path) -> None:
     base, head = audits
     summary = tmp_path / "summary.md"

@@ -61,6 +61,7 @@ def diff_json(project: tuple[History, str], ref: str, capsys: pytest.CaptureFixt
     return code, json.loads(out)
 
 
+@pytest.mark.slow
 def test_scan_of_a_ref_without_a_saved_audit(
     project: tuple[History, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -90,6 +91,7 @@ def test_scan_of_a_ref_without_a_saved_audit(
     assert diff_json(project, history.c1, capsys, "--fail-under", "90")[0] == 0  # up, so not failed
 
 
+@pytest.mark.slow
 def test_the_ref_itself_has_no_changes(
     project: tuple[History, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -123,6 +125,7 @@ def test_committed_audit_against_a_fresh_audit(
     assert diff["new_tables"] == ["payments"] and diff["new_uncovered_tables"] == ["payments"]
 
 
+@pytest.mark.slow
 def test_nothing_in_the_checkout_changes(
     project: tuple[History, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -138,6 +141,7 @@ def test_nothing_in_the_checkout_changes(
     assert git(history.repo, "status", "--porcelain", "--untracked-files=all") == status
 
 
+@pytest.mark.slow
 def test_check_on_a_fresh_audit(project: tuple[History, str], capsys: pytest.CaptureFixture[str]) -> None:
     history, url = project
     base = ["check", "--url", url, "--project", str(history.project)]
@@ -146,6 +150,7 @@ def test_check_on_a_fresh_audit(project: tuple[History, str], capsys: pytest.Cap
     assert code == 1 and "coverage 60.0% (3/5 tables) is under 61%" in out
 
 
+@pytest.mark.slow
 def test_report_with_a_baseline_has_section_5(
     project: tuple[History, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -40,6 +40,7 @@ def _dirty_the_checkout(history: History) -> None:
     (history.repo / "scratch.txt").write_text("untracked\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
@@ -92,6 +93,7 @@ def test_the_same_delta_as_from_saved_files(
     assert files_doc == git_doc
 
 
+@pytest.mark.slow
 def test_baseline_path_option(history: History, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (history.project / "audits").mkdir()
     save(history_head(), history.project / "audits" / "main.json")
@@ -146,6 +148,7 @@ def test_unknown_ref_and_no_repository_are_exit_2(
     assert code == 2 and "not inside a git repository" in err
 
 
+@pytest.mark.slow
 def test_working_tree_and_index_are_unchanged(
     history: History, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from dbaudit.diff import GatePolicy, check_audit, diff_audits, evaluate_gates
-from dbaudit.diff.output import render_check, render_diff
+from dbaudit.diff import GatePolicy, check_coverage, diff_audits, evaluate_gates
 from dbaudit.errors import ConfigError
 from dbaudit.model import Finding, SourceLocation
+from dbaudit.render.diff import render_check, render_diff
 from tests.diff_support import E, P, history_base, history_head, make_audit
-from tests.test_render import check_golden
+from tests.golden_support import check_golden
 
 ALL_GATES = GatePolicy(fail_under=80, fail_on=("newly-empty", "new-uncovered", "stale"))
 
@@ -28,7 +28,7 @@ def test_diff_markdown_of_a_drop_golden() -> None:
 
 def test_check_markdown_golden() -> None:
     audit = history_head()
-    check_golden("check_failed.md", render_check(audit, check_audit(audit, 80), "md"))
+    check_golden("check_failed.md", render_check(check_coverage(audit, 80), "md"))
 
 
 def test_cells_are_escaped() -> None:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from dbaudit.config import Settings
 from dbaudit.gaps import analyse_gaps, uncovered_empty_tables
 from dbaudit.gaps.classify import classify
-from dbaudit.gaps.convention import command_like, detect_convention, mock_marker, purge_flag, session_style
+from dbaudit.gaps.convention import command_like, detect_convention
 from dbaudit.gaps.graph import Edge, SchemaGraph
 from dbaudit.gaps.order import Job, plan_order
 from dbaudit.model import (
@@ -31,6 +31,7 @@ from dbaudit.model import (
     TableStatus,
     TableWrite,
 )
+from dbaudit.scan.conventions import mock_marker, purge_flag, session_style
 from tests.gaps_support import by_table, migration_app_case, script, snapshot, state, table
 
 
@@ -237,6 +238,7 @@ def graphs(draw: st.DrawFn) -> tuple[list[Job], list[Edge]]:
     return draw(st.permutations(result)), edges
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(graphs())
 def test_order_never_runs_a_seeder_before_the_providers_of_its_required_parents(
@@ -320,6 +322,7 @@ def snapshots(draw: st.DrawFn) -> DatabaseSnapshot:
     return snapshot(*states)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(snapshots(), st.booleans())
 def test_any_schema_gets_one_recommendation_per_gap_and_a_valid_order(

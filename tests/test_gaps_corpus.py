@@ -19,7 +19,8 @@ from dbaudit.reflect import reflect_database
 from tests.conftest import TestDatabase as Database
 from tests.conftest import corpus_file
 
-pytestmark = pytest.mark.postgres
+# slow: loads the Pagila corpus
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
 def load(db: Database, *parts: str) -> DatabaseSnapshot:

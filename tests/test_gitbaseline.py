@@ -11,8 +11,9 @@ import pytest
 from git import Repo
 
 from dbaudit.config import load_settings
+from dbaudit.diff.gitbaseline import GitTree, audit_at_ref
 from dbaudit.errors import BaselineError
-from dbaudit.gitbaseline import GitTree, audit_at_ref, git_info, open_repo, read_at_ref, repository_prefix
+from dbaudit.gitrepo import git_info, open_repo, read_at_ref, repository_prefix
 from tests.diff_support import history_base, history_head
 from tests.git_history import SEEDS, History, build_history, git, snapshot_of
 
@@ -44,6 +45,7 @@ def test_git_tree_lists_and_reads_a_commit_without_checking_it_out(history: Hist
     assert not (history.project / "db/seed_legacy.sql").exists()
 
 
+@pytest.mark.slow
 def test_git_tree_skips_folders_symlinks_and_large_files(history: History) -> None:
     (history.project / "node_modules/pkg").mkdir(parents=True)
     (history.project / "node_modules/pkg/seed.sql").write_text("INSERT INTO x VALUES (1);\n")
@@ -118,7 +120,7 @@ def test_git_info_outside_a_repository_does_not_load_gitpython(tmp_path: Path) -
     if any((d / ".git").exists() or (d / "HEAD").exists() for d in (project, *project.parents)):
         pytest.skip("the temporary folder lies inside a git repository")
     code = (
-        "import sys; from pathlib import Path; from dbaudit.gitbaseline import git_info; "
+        "import sys; from pathlib import Path; from dbaudit.gitrepo import git_info; "
         "print(git_info(Path(sys.argv[1])), 'git' in sys.modules)"
     )
     done = subprocess.run(

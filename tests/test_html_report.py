@@ -18,6 +18,7 @@ from dbaudit.model import Audit, Coverage, DatabaseSnapshot, Finding, ScanResult
 from dbaudit.render import RenderOptions, render
 from tests.conftest import TestDatabase as Database
 from tests.gaps_support import migration_app_case, snapshot, state, table
+from tests.golden_support import check_golden
 
 BROWSER = next(
     (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None
@@ -65,6 +66,11 @@ def test_page_is_self_contained(migration_app) -> None:
     assert html.startswith("<!DOCTYPE html>") and "<style>" in html and "<script>" in html
     assert not re.search(r"<link\b|<script\s+src|<img\b|@import|url\(", html)
     assert not re.search(r"(src|href)=\"(https?:)?//", html)
+
+
+def test_page_golden(migration_app) -> None:
+    """The page of the migration app (gaps, guidance, order, findings), golden (DBAUDIT_UPDATE_GOLDEN=1)."""
+    check_golden("migration_app.html", render(audit_of(*migration_app), "html"))
 
 
 def test_page_has_status_colours_coverage_bar_and_every_section(migration_app) -> None:
@@ -130,6 +136,7 @@ def console_messages(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
 
 
+@pytest.mark.slow
 @needs_browser
 def test_console_check_catches_a_broken_page(tmp_path: Path) -> None:
     """The harness itself: a page with a script error is caught, so a clean run below means something."""
@@ -139,6 +146,7 @@ def test_console_check_catches_a_broken_page(tmp_path: Path) -> None:
     assert any("notDefined" in line for line in console_messages(result.stderr))
 
 
+@pytest.mark.slow
 @needs_browser
 def test_page_runs_without_console_errors_and_sorts(migration_app, tmp_path: Path) -> None:
     page = tmp_path / "audit.html"
@@ -153,6 +161,7 @@ def test_page_runs_without_console_errors_and_sorts(migration_app, tmp_path: Pat
     assert sorted_names[:2] == ["assets", "users"]  # 6 rows, then 3: sorted by the browser, by row count
 
 
+@pytest.mark.slow
 @needs_browser
 def test_screenshot_shows_the_status_table(migration_app, tmp_path: Path) -> None:
     from PIL import Image
@@ -174,6 +183,7 @@ def test_screenshot_shows_the_status_table(migration_app, tmp_path: Path) -> Non
     assert (0x1A, 0x7F, 0x37) in present
 
 
+@pytest.mark.slow
 def test_report_command_writes_the_html_page(sqlite_database: Database, tmp_path: Path) -> None:
     import sys
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ from dbaudit.model import Audit, from_dict, to_dict
 st.register_type_strategy(float, st.floats(allow_nan=False, allow_infinity=False))
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.from_type(Audit))
 def test_audit_round_trips_through_json(audit: Audit) -> None:
@@ -21,6 +23,7 @@ def test_audit_round_trips_through_json(audit: Audit) -> None:
     assert to_dict(from_dict(Audit, data)) == data
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.from_type(model.ScanResult))
 def test_scan_result_round_trips_with_locations(scan: model.ScanResult) -> None:

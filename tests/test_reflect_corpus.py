@@ -12,6 +12,9 @@ from dbaudit.reflect import reflect_database
 from tests.conftest import TestDatabase as Database
 from tests.conftest import corpus_file
 
+# slow: loads the Chinook and Pagila corpora
+pytestmark = pytest.mark.slow
+
 #: Chinook 1.4.5: rows per table (lower-cased names; the dialect scripts spell them differently).
 CHINOOK_ROWS = {
     "album": 347,

@@ -165,6 +165,7 @@ CLI_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(CLI_CASES))
 def test_cli_reports_connection_errors_in_one_line(case: str, tmp_path: Path) -> None:
     url, says = CLI_CASES[case]
@@ -178,6 +179,7 @@ def test_cli_reports_connection_errors_in_one_line(case: str, tmp_path: Path) ->
     assert SECRET not in result.stderr
 
 
+@pytest.mark.slow
 def test_cli_wrong_password_and_unknown_schema(
     mysql_user_with_password: tuple[str, str], tmp_path: Path
 ) -> None:

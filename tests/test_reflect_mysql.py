@@ -94,6 +94,7 @@ def test_every_table_gets_its_status_and_count_method(shop: Database) -> None:
     assert found["readings"].count.value == 500
 
 
+@pytest.mark.slow
 def test_report_json_gives_every_status_and_count_method(shop: Database, tmp_path: Path) -> None:
     document = report_json(shop.url, tmp_path)
     assert document["database"]["dialect"] == "mariadb"
@@ -105,6 +106,7 @@ def test_report_json_gives_every_status_and_count_method(shop: Database, tmp_pat
     assert status_and_method(document) == expected
 
 
+@pytest.mark.slow
 def test_estimates_come_from_information_schema(shop: Database) -> None:
     found = states(reflect(shop.url, exact_threshold=100))
     readings = found["readings"].count
@@ -118,6 +120,7 @@ def test_estimates_come_from_information_schema(shop: Database) -> None:
     assert {s.count.method for s in probes.values()} == {CountMethod.PROBE}
 
 
+@pytest.mark.slow
 def test_views_are_listed_apart(shop: Database) -> None:
     snapshot = reflect(shop.url)
     assert [(v.name, v.kind) for v in snapshot.views] == [("customer_names", TableKind.VIEW)]
@@ -164,6 +167,7 @@ def limited_user(shop: Database, mysql_admin: Engine) -> Iterator[str]:
             conn.execute(text(f"DROP USER IF EXISTS '{user}'@'%'"))
 
 
+@pytest.mark.slow
 def test_a_table_the_user_may_not_read_is_unreadable(limited_user: str) -> None:
     found = states(reflect(limited_user))
     assert found["secret"].status is TableStatus.UNREADABLE
@@ -185,6 +189,7 @@ def test_the_report_transaction_is_read_only(shop: Database) -> None:
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_a_probe_that_runs_out_of_time_marks_only_that_table_unreadable(shop: Database) -> None:
     locker = create_engine(shop.url)
     locked = threading.Event()

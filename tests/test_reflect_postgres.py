@@ -24,7 +24,8 @@ from tests.conftest import PG_URL, _with_search_path, corpus_file, unique_name
 from tests.conftest import TestDatabase as Database
 from tests.reflect_support import reflect, report_json, states, status_and_method
 
-pytestmark = pytest.mark.postgres
+# slow: builds a schema with 5,000,000 rows once for the module
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 BIG_ROWS = 5_000_000
 

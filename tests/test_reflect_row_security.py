@@ -87,6 +87,7 @@ def grant_select(db: Database, *roles: str) -> None:
         db.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{db.schema}" TO "{role}"')
 
 
+@pytest.mark.slow
 def test_a_table_whose_rows_a_policy_hides_is_unreadable_not_empty(
     pg_schema: Database, roles: dict[str, str], tmp_path: Path
 ) -> None:
@@ -116,6 +117,7 @@ def test_a_table_whose_rows_a_policy_hides_is_unreadable_not_empty(
     assert superuser.count == RowCount(CountMethod.EXACT, populated=True, value=TENANT_ROWS)
 
 
+@pytest.mark.slow
 def test_the_owner_reads_past_the_policy_until_it_is_forced_then_only_bypassrls_does(
     pg_schema: Database, roles: dict[str, str], pg_admin: Engine
 ) -> None:

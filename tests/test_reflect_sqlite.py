@@ -74,6 +74,7 @@ def shop(sqlite_database: Database) -> Database:
     return sqlite_database
 
 
+@pytest.mark.slow
 def test_every_table_gets_its_status_and_count_method(shop: Database) -> None:
     snapshot = reflect(shop.url)
     found = states(snapshot)
@@ -92,6 +93,7 @@ def test_every_table_gets_its_status_and_count_method(shop: Database) -> None:
     assert probes["readings"].count.value is None and probes["readings"].count.populated is True
 
 
+@pytest.mark.slow
 def test_report_json_gives_every_status_and_count_method(shop: Database, tmp_path: Path) -> None:
     document = report_json(shop.url, tmp_path)
     probed = {"empty_things", 'odd "name" here'}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -11,19 +10,8 @@ import pytest
 from dbaudit.errors import ConfigError
 from dbaudit.model import Audit
 from dbaudit.render import RenderOptions, render
+from tests.golden_support import check_golden
 from tests.sample_audit import sample_audit
-
-GOLDEN = Path(__file__).parent / "golden"
-
-
-def check_golden(name: str, text: str) -> None:
-    """Compare ``text`` with ``tests/golden/<name>``; DBAUDIT_UPDATE_GOLDEN=1 rewrites the file instead."""
-    path = GOLDEN / name
-    if os.environ.get("DBAUDIT_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.is_file(), f"golden file {name} missing: run with DBAUDIT_UPDATE_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs: DBAUDIT_UPDATE_GOLDEN=1 to accept"
 
 
 def test_markdown_golden() -> None:
@@ -32,6 +20,10 @@ def test_markdown_golden() -> None:
 
 def test_markdown_only_empty_golden() -> None:
     check_golden("sample_audit_only_empty.md", render(sample_audit(), "md", RenderOptions(only="empty")))
+
+
+def test_html_golden() -> None:
+    check_golden("sample_audit.html", render(sample_audit(), "html"))
 
 
 def test_json_is_the_model_with_schema_version() -> None:
@@ -71,3 +63,15 @@ def test_a_template_using_an_unknown_field_fails_loudly(tmp_path: Path) -> None:
     (tmp_path / "md" / "status.md.j2").write_text("{{ section.data.no_such_field }}\n")
     with pytest.raises(ConfigError, match="template"):
         render(sample_audit(), "md", RenderOptions(template_dir=tmp_path))
+
+
+def test_inline_content_is_one_source_for_markdown_and_html() -> None:
+    from dbaudit.render.inline import Code, Inline, Name, Prose, Strong
+
+    line = Inline(
+        "Run ", Code("a`b"), " then ", Strong(("now",)), " on ", Name("x<y*"), ": ", Prose("`t` **ok**")
+    )
+    assert line == "Run ``a`b`` then **now** on x&lt;y\\*: `t` **ok**"
+    assert line.__html__() == (
+        "Run <code>a`b</code> then <strong>now</strong> on x&lt;y*: <code>t</code> <strong>ok</strong>"
+    )

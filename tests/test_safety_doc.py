@@ -13,8 +13,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 SAFETY = ROOT / "docs" / "SAFETY.md"
 NODE_ID = re.compile(r"`(tests/[\w./-]+\.py)::([\w:]+)(?:\[[^\]`]*\])?`")
@@ -82,8 +80,14 @@ def _all_node_ids() -> list[tuple[str, str]]:
     return sorted(set(NODE_ID.findall(SAFETY.read_text(encoding="utf-8"))))
 
 
-@pytest.mark.parametrize(("path", "name"), _all_node_ids(), ids=lambda v: str(v))
-def test_every_named_test_exists(path: str, name: str) -> None:
-    test_file = ROOT / path
-    assert test_file.is_file(), f"SAFETY.md names {path}, which does not exist"
-    assert name in defined_tests(test_file), f"SAFETY.md names {path}::{name}, which is not defined there"
+def test_every_named_test_exists() -> None:
+    """One check over every test SAFETY.md names, reporting every missing one at once."""
+    missing = []
+    for path, name in _all_node_ids():
+        test_file = ROOT / path
+        if not test_file.is_file():
+            missing.append(f"SAFETY.md names {path}, which does not exist")
+        elif name not in defined_tests(test_file):
+            missing.append(f"SAFETY.md names {path}::{name}, which is not defined there")
+    assert _all_node_ids(), "SAFETY.md names no test"
+    assert not missing, "\n".join(missing)

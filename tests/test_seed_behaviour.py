@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_same_seed_on_two_fresh_copies_gives_identical_rows(tmp_path: Path) -> None:
     from tests.conftest import TestDatabase
 
@@ -40,6 +41,7 @@ def test_same_seed_on_two_fresh_copies_gives_identical_rows(tmp_path: Path) -> N
     assert all(not value.endswith(":0") for value in prints[0].values())
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_same_seed_on_two_fresh_postgres_copies_gives_identical_rows(
     pg_database: TestDatabase, pg_schema: TestDatabase, tmp_path: Path
@@ -52,6 +54,7 @@ def test_same_seed_on_two_fresh_postgres_copies_gives_identical_rows(
     assert prints[0] == prints[1]
 
 
+@pytest.mark.slow
 def test_dry_run_inserts_then_rolls_back(sqlite_database: TestDatabase, tmp_path: Path) -> None:
     load_sql(sqlite_database, corpus_file("chinook", "chinook_sqlite_schema.sql"))
     before = fingerprint(sqlite_database.engine)
@@ -117,6 +120,7 @@ def test_a_violated_constraint_names_table_row_and_constraint_on_postgres(
     assert pg_schema.scalar("SELECT count(*) FROM odd") == 0
 
 
+@pytest.mark.slow
 def test_cycle_through_a_nullable_key_is_filled_after_both_sides_exist(
     any_database: TestDatabase, tmp_path: Path
 ) -> None:
@@ -146,6 +150,7 @@ def test_cycle_through_a_nullable_key_is_filled_after_both_sides_exist(
     assert db.scalar("SELECT count(*) FROM team") == 0
 
 
+@pytest.mark.slow
 def test_self_reference_is_filled_as_a_tree(sqlite_database: TestDatabase, tmp_path: Path) -> None:
     sqlite_database.execute(
         "CREATE TABLE employee (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
@@ -204,6 +209,7 @@ def test_project_seeders_are_loaded_and_checked(sqlite_database: TestDatabase, t
     assert names == [f"MOCK:Widget {i}" for i in range(4)]
 
 
+@pytest.mark.slow
 def test_a_second_concurrent_run_refuses_clearly(any_database: TestDatabase, tmp_path: Path) -> None:
     db = any_database
     db.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, name VARCHAR(30))")
@@ -232,6 +238,7 @@ def test_a_second_concurrent_run_refuses_clearly(any_database: TestDatabase, tmp
     assert db.scalar("SELECT count(*) FROM item") == 2
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_read_only_database_refuses_to_seed(pg_database: TestDatabase, tmp_path: Path) -> None:
     pg_database.execute("CREATE TABLE item (id serial PRIMARY KEY, name text)")
@@ -242,6 +249,7 @@ def test_read_only_database_refuses_to_seed(pg_database: TestDatabase, tmp_path:
         seed(settings_for(pg_database, tmp_path), missing=True, rows=2)
 
 
+@pytest.mark.slow
 def test_cli_refuses_without_yes_when_there_is_no_terminal(
     sqlite_database: TestDatabase, tmp_path: Path
 ) -> None:
@@ -275,8 +283,8 @@ def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.postgres
 @pytest.mark.slow
+@pytest.mark.postgres
 @pytest.mark.parametrize("kill", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "Ctrl-C"])
 def test_a_seed_killed_while_inserting_leaves_the_database_unchanged(
     pg_database: TestDatabase, pg_admin: object, tmp_path: Path, kill: signal.Signals
@@ -347,6 +355,7 @@ def test_sqlite_file_written_by_another_connection_is_untouched(
         reader.close()
 
 
+@pytest.mark.slow
 def test_purge_touches_only_rows_in_the_ledger_that_still_carry_the_mark(
     any_database: TestDatabase, tmp_path: Path
 ) -> None:
@@ -373,6 +382,7 @@ def test_purge_touches_only_rows_in_the_ledger_that_still_carry_the_mark(
         assert sorted(r[0] for r in conn.execute(text("SELECT id FROM memo"))) == [kept_memo, 1000]
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_large_tables_stream_in_chunks_with_the_same_guarantees(
     pg_database: TestDatabase, pg_schema: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -435,6 +445,7 @@ def test_bundled_seeders_reference_association_and_event_log(
     assert times == sorted(times) and len(set(times)) == 30
 
 
+@pytest.mark.slow
 def test_cycle_without_a_nullable_key(any_database: TestDatabase, tmp_path: Path) -> None:
     """PostgreSQL defers deferrable keys, SQLite defers every key to COMMIT, MariaDB reports the cycle."""
     db = any_database

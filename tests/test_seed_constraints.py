@@ -110,6 +110,7 @@ CREATE TABLE readings (
 """
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_seed_fills_a_postgres_table_with_negative_and_cast_bounds(
     pg_schema: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
@@ -132,6 +133,7 @@ def test_seed_fills_a_postgres_table_with_negative_and_cast_bounds(
         assert -9000000000 <= big < -8000000000
 
 
+@pytest.mark.slow
 @pytest.mark.mysql
 def test_seed_fills_a_mariadb_table_with_negative_bounds(
     mysql_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]

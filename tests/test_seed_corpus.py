@@ -12,6 +12,9 @@ from sqlalchemy import text
 from tests.conftest import corpus_file
 from tests.seed_support import counts, fingerprint, load_sql, purge_all, seed, settings_for
 
+# slow: loads the Chinook and Pagila corpora into every database
+pytestmark = pytest.mark.slow
+
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
 

@@ -38,6 +38,9 @@ from tests.safety.purge_support import (
 )
 from tests.safety.runner import Run
 
+# slow: property tests: many random schemas, each seeded and purged on a database
+pytestmark = pytest.mark.slow
+
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
 

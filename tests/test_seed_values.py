@@ -93,6 +93,7 @@ CREATE TABLE pair (left_id uuid NOT NULL REFERENCES everything (id), pos int NOT
 """
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_postgres_types_and_constraints(pg_schema: TestDatabase, tmp_path: Path) -> None:
     pg_schema.execute(PG_TYPES)
@@ -125,6 +126,7 @@ def _columns(db: TestDatabase, table: str) -> list[str]:
         return list(conn.execute(text(f"SELECT * FROM {table} LIMIT 0")).keys())
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_column_dbaudit_cannot_fill_makes_only_its_table_unseedable(
     pg_schema: TestDatabase, tmp_path: Path
@@ -140,6 +142,7 @@ def test_column_dbaudit_cannot_fill_makes_only_its_table_unseedable(
     assert skipped.table == "odd" and "value" in skipped.reason and "cannot generate" in skipped.reason
 
 
+@pytest.mark.slow
 @pytest.mark.mysql
 def test_mysql_types_and_constraints(mysql_database: TestDatabase, tmp_path: Path) -> None:
     mysql_database.execute(
@@ -177,6 +180,7 @@ def test_sqlite_affinities(sqlite_database: TestDatabase, tmp_path: Path) -> Non
     purge_all(settings)
 
 
+@pytest.mark.slow
 def test_names_give_realistic_values(sqlite_database: TestDatabase, tmp_path: Path) -> None:
     sqlite_database.execute(
         "CREATE TABLE person (id INTEGER PRIMARY KEY, first_name TEXT NOT NULL, last_name TEXT NOT NULL,"

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import PROJECT_ROOT
 
 DATABASE_LIBRARIES = ("sqlalchemy", "psycopg2", "pymysql")
@@ -64,6 +66,7 @@ def plain_project(root: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_scan_imports_no_database_library(tmp_path: Path) -> None:
     modules = imported_modules("scan", str(plain_project(tmp_path / "project")), cwd=tmp_path)
     assert "dbaudit.scan.migrations" in modules
@@ -71,6 +74,7 @@ def test_scan_imports_no_database_library(tmp_path: Path) -> None:
     assert "alembic" not in modules
 
 
+@pytest.mark.slow
 def test_scan_of_revisions_without_an_alembic_configuration_imports_no_alembic(tmp_path: Path) -> None:
     """Folders laid out like Alembic's (``env.py`` beside ``versions/``) are found without Alembic."""
     project = plain_project(tmp_path / "project")
@@ -108,6 +112,7 @@ def module_names(project: Path) -> set[str]:
     return names
 
 
+@pytest.mark.slow
 def test_scan_of_an_alembic_project_imports_alembic_and_nothing_of_the_project(tmp_path: Path) -> None:
     """Alembic's configuration is read with Alembic's ``Config`` (which imports SQLAlchemy); the project's
     package named by ``script_location``, its ``env.py`` and its revisions are never imported, and nothing
@@ -140,6 +145,7 @@ def test_scan_of_an_alembic_project_imports_alembic_and_nothing_of_the_project(t
     assert extra <= {"dbaudit", *sys.stdlib_module_names}, sorted(extra)
 
 
+@pytest.mark.slow
 def test_report_does_import_the_driver_it_uses(tmp_path: Path) -> None:
     """The check above can fail: a command that does talk to a database shows up in the same listing."""
     database = tmp_path / "app.db"

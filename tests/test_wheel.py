@@ -74,3 +74,10 @@ def test_dbaudit_demo_markdown_from_the_wheel(installed: Path, tmp_path: Path) -
     for table in EXPECTED["tables"]:
         assert table in report
     assert "init_db.py" in report
+
+
+def test_the_installed_package_is_typed(installed: Path, tmp_path: Path) -> None:
+    """``py.typed`` travels in the wheel, so type checkers of projects that use dbaudit read its hints."""
+    code = "import importlib.resources as r; print(r.files('dbaudit').joinpath('py.typed').is_file())"
+    proc = run(installed / "python", "-c", code, cwd=tmp_path)
+    assert proc.stdout.strip() == "True"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
+from dataclasses import replace
 
 from dbaudit import __version__
 from dbaudit.config import Settings
@@ -81,23 +81,21 @@ def build_audit(
     settings: Settings,
     *,
     scan: bool = True,
-    baseline: Path | None = None,
+    baseline: Audit | None = None,
+    baseline_label: str | None = None,
     now: str | None = None,
 ) -> Audit:
     """Audit the configured database and project.
 
-    ``scan=False`` skips the static scan (sections 2-6 then rest on the database alone).  ``baseline`` is a
-    saved JSON audit: the result then carries the changes since it (section 5).
+    ``scan=False`` skips the static scan (sections 2-6 then rest on the database alone).  ``baseline`` is an
+    earlier audit (:func:`dbaudit.audit_file.load_audit` reads a saved one): the result then carries the
+    changes since it (section 5), the baseline named ``baseline_label``.
     """
-    from dbaudit.gitbaseline import git_info
+    from dbaudit.compare import coverage_change
+    from dbaudit.gitrepo import git_info
     from dbaudit.reflect import reflect_database
     from dbaudit.scan import scan_sources
 
-    previous = None
-    if baseline is not None:  # a baseline that cannot be read fails before the database work, not after
-        from dbaudit.diff import load_audit
-
-        previous = load_audit(baseline)
     with stage("Reflecting the database and counting rows"):
         snapshot = reflect_database(settings)
     log.info("reflected %d tables, %d views from %s", len(snapshot.tables), len(snapshot.views), snapshot.url)
@@ -107,11 +105,6 @@ def build_audit(
             scan_result = scan_sources(settings.project_root, settings)
         log.info("scanned %d files, %d seed sources", scan_result.files_scanned, len(scan_result.sources))
     audit = join_audit(snapshot, scan_result, settings, now=now, git=git_info(settings.project_root))
-    if previous is not None and baseline is not None:
-        from dataclasses import replace
-
-        from dbaudit.diff import coverage_change
-
-        change = coverage_change(previous, audit, baseline_label=baseline.name)
-        audit = replace(audit, changes=change)
+    if baseline is not None:
+        audit = replace(audit, changes=coverage_change(baseline, audit, baseline_label=baseline_label))
     return audit

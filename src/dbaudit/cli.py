@@ -183,12 +183,16 @@ def report(
     Never writes to the database: everything runs in a read-only transaction.
     """
     from dbaudit.audit import build_audit
+    from dbaudit.audit_file import load_audit
     from dbaudit.render import RenderOptions, render
 
     settings = settings_from(
         exact=exact, counts=False if no_counts else None, template_dir=template_dir, **options
     )
-    audit = build_audit(settings, scan=scan, baseline=baseline)
+    # a baseline that cannot be read fails before the database work, not after
+    previous = load_audit(baseline) if baseline is not None else None
+    label = baseline.name if baseline is not None else None
+    audit = build_audit(settings, scan=scan, baseline=previous, baseline_label=label)
     text = render(audit, fmt, RenderOptions(template_dir=settings.template_dir, only=only, min_rows=min_rows))
     emit(text, output)
 
@@ -202,8 +206,8 @@ def scan(path: Path | None, fmt: str, output: Path | None, template_dir: Path | 
     Static analysis only: no database is needed and the project's code is never imported or run.
     PATH defaults to the project root (the nearest folder with pyproject.toml, dbaudit.toml or alembic.ini).
     """
+    from dbaudit.render.scan import render_scan
     from dbaudit.scan import scan_sources
-    from dbaudit.scan.report import render_scan
 
     settings = settings_from(project_root=path, template_dir=template_dir)
     result = scan_sources(settings.project_root, settings)
@@ -286,11 +290,11 @@ def diff(
     """
     import os
 
-    from dbaudit.diff import GatePolicy, parse_fail_on, render_diff
-    from dbaudit.diff.github import in_github_actions, publish
-    from dbaudit.diff.output import render_diff_markdown
+    from dbaudit.diff import GatePolicy, parse_fail_on
     from dbaudit.diff.run import run_diff
-    from dbaudit.gitbaseline import repository_prefix
+    from dbaudit.gitrepo import repository_prefix
+    from dbaudit.render.diff import render_diff, render_diff_markdown
+    from dbaudit.render.github import in_github_actions, publish
 
     policy = GatePolicy(fail_under=fail_under, fail_on_drop=fail_on_drop, fail_on=parse_fail_on(fail_on))
     settings = settings_from(template_dir=template_dir, **options)
@@ -330,15 +334,15 @@ def check(
     """Gate one audit on its seeding coverage: exit 1 when it is under --fail-under."""
     import os
 
-    from dbaudit.diff.github import append_step_summary, in_github_actions
-    from dbaudit.diff.output import render_check
     from dbaudit.diff.run import run_check
+    from dbaudit.render.diff import render_check
+    from dbaudit.render.github import append_step_summary, in_github_actions
 
     settings = settings_from(template_dir=template_dir, **options)
     result = run_check(settings, fail_under, audit=audit_file)
-    emit(render_check(result.audit, result.gates, fmt, settings.template_dir), output)
+    emit(render_check(result.check, fmt, settings.template_dir), output)
     if in_github_actions(os.environ):
-        append_step_summary(render_check(result.audit, result.gates, "md", settings.template_dir), os.environ)
+        append_step_summary(render_check(result.check, "md", settings.template_dir), os.environ)
     return EXIT_OK if result.passed else EXIT_FINDINGS
 
 
@@ -390,10 +394,9 @@ def seed(
     Exit 0 when every target table was filled, 1 when some were skipped (each listed with its reason code and
     the database's own message), 2 when the run could not start (or, with --strict, stopped).
     """
-    from dbaudit.render.seed_text import render_plan, render_seed_report
+    from dbaudit.render.seed_text import render_plan, render_seed_json, render_seed_report
     from dbaudit.seed import PlanRequest, plan_seed, run_seed
     from dbaudit.seed.plan import parse_rows_options, parse_table_list
-    from dbaudit.seed.summary import as_json
 
     default_rows, per_table = parse_rows_options(rows)
     request = PlanRequest(
@@ -414,7 +417,7 @@ def seed(
     report = run_seed(
         settings, request, dry_run=dry_run, force=force, allow_trigger_inserts=allow_trigger_inserts
     )
-    emit(render_seed_report(report) if fmt == "text" else as_json(report), None)
+    emit(render_seed_report(report) if fmt == "text" else render_seed_json(report), None)
     return EXIT_FINDINGS if report.plan.skipped else EXIT_OK
 
 
@@ -441,10 +444,9 @@ def purge(
     the seed), 2 when the purge was refused as a whole (nothing deleted) or could not run.
     """
     from dbaudit.errors import SeedError
-    from dbaudit.render.seed_text import render_purge_report
+    from dbaudit.render.seed_text import render_purge_report, render_seed_json
     from dbaudit.seed import purge as purge_rows
     from dbaudit.seed.plan import parse_table_list
-    from dbaudit.seed.summary import as_json
 
     settings = settings_from(**options)
     selected = parse_table_list(tables) or None
@@ -454,7 +456,7 @@ def purge(
         emit(render_purge_report(purge_rows(settings, tables=selected, run_id=run_id, dry_run=True)), None)
         click.confirm("Delete these mock rows?", abort=True)
     report = purge_rows(settings, tables=selected, run_id=run_id, dry_run=dry_run)
-    emit(render_purge_report(report) if fmt == "text" else as_json(report), None)
+    emit(render_purge_report(report) if fmt == "text" else render_seed_json(report), None)
     if report.blocked:
         tables_named = ", ".join(sorted({b.table for b in report.blocked}))
         raise SeedError(f"purge refused: real rows in {tables_named} reference mock rows (listed above)")

@@ -17,7 +17,9 @@ import enum
 import sys
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, TypeVar, Union
 
 #: Version of the JSON document ``dbaudit report --format json`` writes.  The major number changes only when a
@@ -284,6 +286,22 @@ class Diagnostic:
 
 
 @dataclass(frozen=True)
+class SourceConventions:
+    """How one seed script writes and marks its rows, as its text shows: what new seeders should copy."""
+
+    path: str
+    """The seed script (a :attr:`SeedSource.path`)."""
+    session_style: str | None = None
+    """``async SQLAlchemy session``, ``sync SQLAlchemy session``, ``SQLAlchemy Core``, ``raw SQL``..."""
+    mock_column: str | None = None
+    """The configured mock column, when the script sets it true (``is_mock=True``)."""
+    mock_prefix: str | None = None
+    """The configured mock prefix, when the script writes it in a string (``'MOCK: demo'``)."""
+    purge_flags: tuple[str, ...] = ()
+    """Command-line flags that purge earlier rows (``--force``), quoted in the script, each time it does."""
+
+
+@dataclass(frozen=True)
 class ScanResult:
     root: str
     sources: tuple[SeedSource, ...] = ()
@@ -292,6 +310,8 @@ class ScanResult:
     diagnostics: tuple[Diagnostic, ...] = ()
     revision_heads: tuple[str, ...] = ()
     files_scanned: int = 0
+    conventions: tuple[SourceConventions, ...] = ()
+    """The conventions of the seed scripts that write rows, in the order of :attr:`sources`."""
 
     def sources_for(self, table: str) -> tuple[SeedSource, ...]:
         return tuple(s for s in self.sources if table in s.tables)
@@ -336,6 +356,18 @@ class Recommendation:
 
 
 @dataclass(frozen=True)
+class StepDependency:
+    """Why a step of the execution order runs after an earlier one."""
+
+    seeder: str
+    """The earlier step (one of :attr:`ExecutionStep.after`)."""
+    writes: tuple[str, ...] = ()
+    """Required parent tables of the step's tables that the earlier step writes."""
+    migration_order: bool = False
+    """Both are migrations, and the earlier one comes first in the migration history."""
+
+
+@dataclass(frozen=True)
 class ExecutionStep:
     seeder: str
     """Existing source path or recommended seeder name."""
@@ -345,6 +377,8 @@ class ExecutionStep:
     after: tuple[str, ...] = ()
     """Seeders this step must run after (they provide required parents)."""
     note: str | None = None
+    reasons: tuple[StepDependency, ...] = ()
+    """Why the step runs after each of :attr:`after` that has a reason, decided when the order was planned."""
 
 
 @dataclass(frozen=True)
@@ -413,6 +447,149 @@ class Audit:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Audit:
         return from_dict(cls, data)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Two audits compared, and the CI gates over the comparison
+
+
+@dataclass(frozen=True)
+class CoverageFigures:
+    """Coverage of one audit: ``covered`` of ``tables`` application tables receive seed data."""
+
+    covered: int
+    tables: int
+
+    @property
+    def ratio(self) -> Fraction:
+        return Fraction(self.covered, self.tables) if self.tables else Fraction(1)
+
+    @property
+    def percent(self) -> float:
+        return float(self.ratio * 100)
+
+
+@dataclass(frozen=True)
+class SourceChange:
+    """A seed source added, removed or changed (its content digest differs), with the tables it writes."""
+
+    path: str
+    change: str
+    """``added``, ``removed`` or ``changed``."""
+    tables_before: tuple[str, ...] = ()
+    tables_after: tuple[str, ...] = ()
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables the source writes now, or wrote before it was removed."""
+        return self.tables_after if self.change != "removed" else self.tables_before
+
+
+@dataclass(frozen=True)
+class AuditDiff:
+    """What changed between a baseline audit and a newer one.  ``to_dict`` gives its JSON form."""
+
+    base_label: str
+    head_label: str
+    before: CoverageFigures | None = None
+    """``None`` when that audit has no coverage (it ran without a scan)."""
+    after: CoverageFigures | None = None
+    newly_covered: tuple[str, ...] = ()
+    newly_uncovered: tuple[str, ...] = ()
+    """Tables covered before, still present, no longer covered."""
+    sources_added: tuple[SourceChange, ...] = ()
+    sources_removed: tuple[SourceChange, ...] = ()
+    sources_changed: tuple[SourceChange, ...] = ()
+    newly_empty: tuple[str, ...] = ()
+    """Tables populated in the baseline and empty now."""
+    new_tables: tuple[str, ...] = ()
+    new_uncovered_tables: tuple[str, ...] = ()
+    """New application tables that no source seeds."""
+    removed_tables: tuple[str, ...] = ()
+    new_findings: tuple[Finding, ...] = ()
+    resolved_findings: tuple[Finding, ...] = ()
+
+    @property
+    def coverage_delta(self) -> float | None:
+        """Percentage points gained (positive) or lost; ``None`` when either side has no coverage."""
+        if self.before is None or self.after is None:
+            return None
+        return self.after.percent - self.before.percent
+
+    @property
+    def coverage_dropped(self) -> bool:
+        return self.before is not None and self.after is not None and self.after.ratio < self.before.ratio
+
+    @property
+    def coverage_improved(self) -> bool:
+        return self.before is not None and self.after is not None and self.after.ratio > self.before.ratio
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing changed that the diff tracks (coverage figures equal, no lists filled)."""
+        lists = (
+            self.newly_covered,
+            self.newly_uncovered,
+            self.sources_added,
+            self.sources_removed,
+            self.sources_changed,
+            self.newly_empty,
+            self.new_tables,
+            self.removed_tables,
+            self.new_findings,
+            self.resolved_findings,
+        )
+        return not any(lists) and self.before == self.after
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = to_dict(self)
+        for side in ("before", "after"):
+            figures = getattr(self, side)
+            if figures is not None:
+                data[side]["percent"] = round(figures.percent, 2)
+        data["coverage_delta"] = None if self.coverage_delta is None else round(self.coverage_delta, 2)
+        return data
+
+
+class Outcome(str, enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    gate: str
+    """``fail-under``, ``drop``, ``newly-empty``, ``new-uncovered`` or ``stale``."""
+    outcome: Outcome
+    message: str
+    items: tuple[str, ...] = ()
+    """The tables or findings that made the gate fail."""
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome is Outcome.FAILED
+
+
+@dataclass(frozen=True)
+class CoverageCheck:
+    """``dbaudit check``: one audit's seeding coverage, gated on a threshold."""
+
+    label: str
+    """The audit's commit, or when it was generated."""
+    coverage: CoverageFigures | None
+    uncovered: tuple[str, ...] = ()
+    """Application tables no source seeds."""
+    gates: tuple[GateResult, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return not any_failed(self.gates)
+
+
+def any_failed(results: Iterable[GateResult]) -> bool:
+    """Whether one of the gates failed."""
+    return any(result.failed for result in results)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -497,3 +674,184 @@ def _convert(tp: Any, value: Any) -> Any:
     if isinstance(tp, type) and not isinstance(value, tp):
         raise TypeError(f"expected {tp.__name__}, got {type(value).__name__}: {value!r}")
     return value
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Seeding: the plan of a run, its report, and the report of a purge (``dbaudit.seed`` returns them).
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """One table the run fills."""
+
+    table: str
+    rows: int
+    seeder: str
+    marker: str
+    """``is_mock = TRUE``, ``MOCK: prefix in <column>`` or ``ledger only``."""
+    reason: str
+    """``empty``, ``requested`` or ``required parent of <table>``."""
+    parents_reused: tuple[str, ...] = ()
+    """Parent tables whose existing rows the new rows point at."""
+    parents_created: tuple[str, ...] = ()
+    """Parent tables filled by this run first."""
+    deferred: tuple[str, ...] = ()
+    """Foreign-key columns inserted as NULL and set once the other side of a cycle exists."""
+    group: int = 0
+    """Insertion group: tables of one foreign-key cycle share a group."""
+
+
+@dataclass(frozen=True)
+class CycleBreak:
+    tables: tuple[str, ...]
+    method: str
+    """``nullable``, ``deferred``, ``one-statement`` or ``unbreakable``."""
+    detail: str
+
+
+#: Why a table was not filled, as codes a script can act on (README, "When a table cannot be filled").
+REASON_CODES = {
+    "rejected-by-server": "the database refused a row (its own message and the row are in the reason)",
+    "unsatisfiable-check": "a CHECK constraint no row can satisfy",
+    "unsupported-type": "a NOT NULL column of a type dbaudit cannot generate, without a default",
+    "no-parent-rows": "a required foreign key into a table with no row to point at",
+    "parent-skipped": "a required parent table was skipped itself",
+    "excluded-parent": "a required parent table is excluded (--exclude) and has no rows",
+    "cycle-unbreakable": "a foreign-key cycle with no nullable or deferrable key",
+    "trigger-side-effects": "the table's triggers change existing rows or write elsewhere",
+    "row-level-security": "row-level security may hide its rows: it may not be empty",
+    "not-understood": "any other reason",
+}
+
+_PREFIXES = (
+    ("the server rejected", "rejected-by-server"),
+    ("unsatisfiable check", "unsatisfiable-check"),
+    ("column ", "unsupported-type"),
+    ("no rows in ", "no-parent-rows"),
+    ("no rows left in ", "no-parent-rows"),
+    ("needs rows in ", "parent-skipped"),
+    ("in a cycle with ", "parent-skipped"),
+    ("excluded", "excluded-parent"),
+    ("foreign-key cycle", "cycle-unbreakable"),
+    ("trigger side effects", "trigger-side-effects"),
+    ("not seeded: row-level security", "row-level-security"),
+)
+
+
+def reason_code(reason: str) -> str:
+    """The code of a skip reason (its first words say which)."""
+    lowered = reason.lower()
+    for prefix, code in _PREFIXES:
+        if lowered.startswith(prefix):
+            return code
+    return "not-understood"
+
+
+@dataclass(frozen=True)
+class SkippedTable:
+    table: str
+    reason: str
+    code: str = ""
+    """One of :data:`REASON_CODES` (derived from the reason when not given)."""
+
+    def __post_init__(self) -> None:
+        if not self.code:
+            object.__setattr__(self, "code", reason_code(self.reason))
+
+
+@dataclass(frozen=True)
+class SeedPlan:
+    """What a run will do, in insertion order."""
+
+    dialect: str
+    seed: int
+    tables: tuple[TablePlan, ...] = ()
+    skipped: tuple[SkippedTable, ...] = ()
+    cycles: tuple[CycleBreak, ...] = ()
+    group_modes: tuple[str, ...] = ()
+    """Per group: ``order`` (deferred columns updated after the group), ``deferred`` or ``one-statement``."""
+    tenant: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    def table(self, name: str) -> TablePlan | None:
+        for plan in self.tables:
+            if plan.table == name:
+                return plan
+        return None
+
+
+@dataclass(frozen=True)
+class TableResult:
+    table: str
+    inserted: int
+    marker: str
+    seeder: str
+    parents_reused: tuple[str, ...] = ()
+    parents_created: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    """The outcome of ``dbaudit seed``: nothing was committed when ``dry_run``."""
+
+    run_id: str
+    plan: SeedPlan
+    results: tuple[TableResult, ...] = ()
+    dry_run: bool = False
+    purged_first: int = 0
+    """Earlier mock rows removed by ``--force`` before seeding."""
+    undo_command: str = ""
+
+    @property
+    def total_rows(self) -> int:
+        return sum(r.inserted for r in self.results)
+
+
+@dataclass(frozen=True)
+class BlockingReference:
+    """A real row that points at a mock row: purging would cascade into it or fail."""
+
+    table: str
+    key: str
+    references: str
+    via: str
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    table: str
+    deleted: int
+    kept_unmarked: int = 0
+    """Ledger entries whose row no longer carries the mark (the application adopted it): left alone."""
+    already_gone: int = 0
+    kept_changed: int = 0
+    """Rows of a table without a mark whose content changed since the seed: kept, with their ledger rows."""
+
+
+@dataclass(frozen=True)
+class RefusedTable:
+    """A table whose mock rows purge could not judge safely: left alone, with its ledger entries."""
+
+    table: str
+    reason: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    results: tuple[PurgeResult, ...] = ()
+    blocked: tuple[BlockingReference, ...] = ()
+    dry_run: bool = False
+    runs: tuple[str, ...] = ()
+    ledger_dropped: bool = False
+    refused: tuple[RefusedTable, ...] = ()
+
+    @property
+    def total_deleted(self) -> int:
+        return sum(r.deleted for r in self.results)
+
+    @property
+    def complete(self) -> bool:
+        """Every selected ledger entry was handled: nothing kept back with its ledger entries."""
+        return not self.blocked and not self.refused and not any(r.kept_changed for r in self.results)

@@ -63,6 +63,7 @@ def test_a_sqlite_url_to_a_missing_file_is_refused_and_creates_nothing(
     assert sorted(p.name for p in isolated.rglob("*")) == before, "a file or folder was created"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
 def test_in_memory_sqlite_urls_stay_allowed(
     url: str, isolated: Path, capfd: pytest.CaptureFixture[str]
@@ -115,6 +116,7 @@ def one_commit(isolated: Path) -> Path:
     return isolated
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "ref",
     [
@@ -140,6 +142,7 @@ def test_a_ref_that_names_no_commit_is_exit_2(
     assert "internal error" not in line
 
 
+@pytest.mark.slow
 def test_every_spelling_git_accepts_resolves(one_commit: Path, capfd: pytest.CaptureFixture[str]) -> None:
     head = save(history_head(), one_commit.parent / "head.json")
     for ref in ("HEAD@{0}", "main@{0}", "HEAD^{commit}", "main"):
@@ -180,6 +183,7 @@ def test_a_deeply_nested_baseline_is_exit_2(
 # Row counts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "rows",
     ["1e20", "-1", "0", "tags=0", "99999999999999999999999", "10000000000", "1000001", "9" * 5000, "2.5", ""],

@@ -122,6 +122,7 @@ def dbaudit_tables(db: TestDatabase) -> list[str]:
         return [r[0] for r in rows]
 
 
+@pytest.mark.slow
 def test_connection_killed_during_report_exits_2_with_one_clean_line(
     pg_database: TestDatabase, pg_admin: Engine, tmp_path: Path
 ) -> None:
@@ -136,6 +137,7 @@ def test_connection_killed_during_report_exits_2_with_one_clean_line(
     assert DUMMY_PASSWORD not in run.stdout + run.stderr
 
 
+@pytest.mark.slow
 def test_connection_killed_during_seed_commits_nothing(
     pg_database: TestDatabase, pg_admin: Engine, tmp_path: Path
 ) -> None:
@@ -196,6 +198,7 @@ def kill_mariadb_while_waiting(
     return run
 
 
+@pytest.mark.slow
 def test_mariadb_connection_killed_during_report_exits_2(
     mysql_database: TestDatabase, mysql_admin: Engine, tmp_path: Path
 ) -> None:
@@ -210,6 +213,7 @@ def test_mariadb_connection_killed_during_report_exits_2(
     assert_says_connection_lost(line)
 
 
+@pytest.mark.slow
 def test_mariadb_connection_killed_during_seed_commits_nothing(
     mysql_database: TestDatabase, mysql_admin: Engine, tmp_path: Path
 ) -> None:
@@ -242,6 +246,7 @@ def count_mysql(db: TestDatabase, table: str) -> int:
     return int(db.scalar(f"SELECT count(*) FROM `{table}`"))  # type: ignore[call-overload]
 
 
+@pytest.mark.slow
 def test_lock_timeout_is_named_and_other_tables_still_reported(
     pg_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -263,6 +268,7 @@ def test_lock_timeout_is_named_and_other_tables_still_reported(
     assert "timed out" in reason or "timeout" in reason, held["reason"]
 
 
+@pytest.mark.slow
 def test_statement_timeout_is_named(
     pg_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -284,6 +290,7 @@ def test_statement_timeout_is_named(
     assert "timed out" in reason or "timeout" in reason, churned["reason"]
 
 
+@pytest.mark.slow
 def test_mariadb_lock_wait_times_out_as_unreadable(
     mysql_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -332,6 +339,7 @@ def reader_role(pg_admin: Engine) -> Iterator[str]:
             conn.execute(text(f'DROP ROLE "{role}"'))
 
 
+@pytest.mark.slow
 def test_tables_the_role_may_not_read_are_unreadable_the_rest_reported(
     pg_schema: TestDatabase, reader_role: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -357,6 +365,7 @@ def test_tables_the_role_may_not_read_are_unreadable_the_rest_reported(
     assert "🔒" in hidden_line and "Unreadable" in hidden_line, hidden_line
 
 
+@pytest.mark.slow
 def test_read_only_server_reports_but_seed_refuses(
     pg_database: TestDatabase, pg_admin: Engine, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -381,6 +390,7 @@ def test_read_only_server_reports_but_seed_refuses(
     assert pg_database.scalar("SELECT count(*) FROM gap") == 0
 
 
+@pytest.mark.slow
 def test_a_rejected_row_is_not_called_a_lost_connection(any_database: TestDatabase) -> None:
     """MariaDB reports a CHECK violation as the driver's OperationalError, as it does a lost connection: the
     seeder names it by the server's own codes (a rejected row), not by the exception class."""

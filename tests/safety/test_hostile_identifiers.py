@@ -80,6 +80,7 @@ def statuses(report_json: str) -> dict[str, str]:
     return {state["table"]["name"]: state["status"] for state in data["database"]["tables"]}
 
 
+@pytest.mark.slow
 def test_report_gives_the_right_status_for_every_hostile_table(
     hostile_db: HostileDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -107,6 +108,7 @@ def test_report_gives_the_right_status_for_every_hostile_table(
     )
 
 
+@pytest.mark.slow
 def test_markdown_and_html_reports_escape_hostile_names(
     hostile_db: HostileDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -138,6 +140,7 @@ def _prose(markdown: str) -> str:
     return re.sub(r"`[^`\n]*`", "", re.sub(r"(?ms)^```.*?^```", "", markdown))
 
 
+@pytest.mark.slow
 def test_diff_and_check_gate_hostile_schemas(
     hostile_db: HostileDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -151,6 +154,7 @@ def test_diff_and_check_gate_hostile_schemas(
         assert "<script>" not in _prose(run.stdout), run.describe()
 
 
+@pytest.mark.slow
 def test_seed_then_purge_on_hostile_tables_returns_them_unchanged(
     hostile_db: HostileDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -246,6 +250,7 @@ def test_scan_finds_writes_to_hostile_tables(tmp_path: Path, capfd: pytest.Captu
     assert {PARENT, CHILD, MIXED, GRANDCHILD, BACKTICK, UNICODE} <= written, written
 
 
+@pytest.mark.slow
 def test_commands_on_hostile_names_print_no_python_warnings(
     sqlite_database: TestDatabase, tmp_path: Path
 ) -> None:

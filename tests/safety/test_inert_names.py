@@ -25,38 +25,36 @@ from markdown_it import MarkdownIt
 from dbaudit.audit import join_audit
 from dbaudit.config import Settings
 from dbaudit.diff import coverage_change, diff_audits
-from dbaudit.diff.gates import GatePolicy, check_audit, evaluate_gates
-from dbaudit.diff.github import error_annotation, publish
-from dbaudit.diff.output import render_check, render_diff_markdown
+from dbaudit.diff.gates import GatePolicy, check_coverage, evaluate_gates
 from dbaudit.model import (
     Audit,
+    BlockingReference,
     Column,
     CountMethod,
+    CycleBreak,
     DatabaseSnapshot,
     ForeignKey,
     GitInfo,
+    PurgeReport,
+    PurgeResult,
     RowCount,
+    SeedPlan,
+    SeedReport,
+    SkippedTable,
     Table,
+    TablePlan,
+    TableResult,
     TableState,
     TableStatus,
     View,
 )
 from dbaudit.render import render
+from dbaudit.render.diff import render_check, render_diff_markdown
 from dbaudit.render.filters import code, md_cell, md_text
+from dbaudit.render.github import error_annotation, publish
+from dbaudit.render.scan import render_scan
 from dbaudit.render.seed_text import render_plan, render_purge_report, render_seed_report
 from dbaudit.scan import MemoryTree, scan_tree
-from dbaudit.scan.report import render_scan
-from dbaudit.seed.records import (
-    BlockingReference,
-    CycleBreak,
-    PurgeReport,
-    PurgeResult,
-    SeedPlan,
-    SeedReport,
-    SkippedTable,
-    TablePlan,
-    TableResult,
-)
 from tests.safety.hostile import (
     BACKTICKS,
     CARRIAGE,
@@ -205,6 +203,7 @@ _ANY_TEXT = st.text(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(_ANY_TEXT)
 def test_any_text_stays_one_code_span_one_text_and_one_cell(value: str) -> None:
@@ -282,7 +281,7 @@ def test_diff_markdown_step_summary_and_annotations_keep_names_inert(tmp_path: P
 
 def test_check_markdown_keeps_names_inert(tmp_path: Path) -> None:
     _, audit = model_audits(tmp_path, leave_out=(SCRIPT_SUBSHELL, SCRIPT_NEWLINE))
-    markdown = render_check(audit, check_audit(audit, 100), "md")
+    markdown = render_check(check_coverage(audit, 100), "md")
     check_markdown(markdown, [FENCE_BREAK, SUBSHELL, BACKTICKS, LONG_NAME])
 
 
@@ -334,6 +333,7 @@ def test_seed_and_purge_summaries_keep_names_inert() -> None:
 # End to end: a SQLite database whose tables have the names, and a project whose files do
 
 
+@pytest.mark.slow
 def test_every_output_keeps_names_inert_end_to_end_on_sqlite(
     sqlite_database: TestDatabase,
     tmp_path: Path,

@@ -16,6 +16,9 @@ from sqlalchemy import event
 
 from tests.seed_support import fingerprint, purge_all, seed, settings_for
 
+# slow: seeds and purges thousands of rows to count statements
+pytestmark = pytest.mark.slow
+
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
 

@@ -78,6 +78,7 @@ def _no_backends(admin: Engine, role: str) -> bool:
         ).first()
 
 
+@pytest.mark.slow
 def test_report_needs_only_select_and_writes_nothing(
     pg_schema: TestDatabase,
     pg_admin: Engine,

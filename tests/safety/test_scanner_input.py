@@ -137,6 +137,7 @@ def _markers(root: Path) -> list[Path]:
     return [p for p in root.rglob(MARKER_NAME) if not p.is_symlink()]
 
 
+@pytest.mark.slow
 def test_scan_survives_hostile_files_and_never_executes_them(tmp_path: Path) -> None:
     project = tmp_path / "project"
     marker = tmp_path / MARKER_NAME
@@ -252,6 +253,7 @@ FILE_BYTES = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     script=FILE_BYTES,

@@ -218,6 +218,7 @@ def _bookkeeping_text(engine: Engine) -> str:
     return "\n".join(chunks)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_no_password_in_any_output(
     target: Target,
@@ -282,6 +283,7 @@ def _failing_urls(target: Target) -> dict[str, str]:
     return shown
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["option", "env", "database_url", "pyproject", "alembic"])
 def test_no_password_when_commands_fail(
     target: Target,

@@ -41,6 +41,7 @@ def _rows(db: TestDatabase, table: str) -> list[tuple[object, ...]]:
         return sorted(tuple(r) for r in conn.execute(text(f"SELECT * FROM {table}")))
 
 
+@pytest.mark.slow
 def test_purge_refuses_while_real_rows_reference_mock_rows(
     any_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -97,6 +98,7 @@ def _protect_in_database(project: Path, db: TestDatabase) -> None:
     db.execute("INSERT INTO dbaudit_protected (reason) VALUES ('production copy')")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protect", [_protect_by_config, _protect_in_database], ids=["config", "database"])
 def test_protected_environment_refuses_seed_and_purge(
     any_database: TestDatabase, protect: object, tmp_path: Path, capfd: pytest.CaptureFixture[str]
@@ -167,6 +169,7 @@ def test_no_loss_property_runs_at_least_200_examples_in_ci_on_every_dialect(
         assert int(value) >= 200, f".ci/run lowers the property examples to {value}"
 
 
+@pytest.mark.slow
 def test_purge_touches_only_rows_the_ledger_lists_that_still_carry_their_mark(
     any_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -51,6 +51,7 @@ def assert_not_misnamed(error: DbauditError) -> None:
 # End to end: the catalog read of `report` waits on a lock past the URL's time limit
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.parametrize(
     ("option", "setting"), [("statement_timeout", "statement_timeout"), ("lock_timeout", "lock_timeout")]

@@ -64,6 +64,7 @@ def diagnosed(scan: dict[str, Any]) -> dict[str, str]:
     return {d["location"]["path"]: d["message"] for d in scan["diagnostics"] if d.get("location")}
 
 
+@pytest.mark.slow
 def test_scan_names_pipes_sockets_and_devices_and_finishes(tmp_path: Path) -> None:
     project = tmp_path / "project"
     expected = special_project(project)
@@ -79,6 +80,7 @@ def test_scan_names_pipes_sockets_and_devices_and_finishes(tmp_path: Path) -> No
     assert written == {"widgets"}, "the good seed script is still scanned"
 
 
+@pytest.mark.slow
 def test_report_names_a_pipe_among_the_seed_sources(tmp_path: Path) -> None:
     project = tmp_path / "project"
     special_project(project)

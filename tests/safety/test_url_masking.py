@@ -11,6 +11,7 @@ from __future__ import annotations
 import string
 from urllib.parse import quote
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +27,7 @@ def _assert_hidden(text: str) -> None:
     assert HEAD not in text and TAIL not in text, text
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(scheme=SCHEMES, middle=MIDDLES, encoded=st.booleans(), as_query=st.booleans())
 def test_no_part_of_a_password_survives_masking(

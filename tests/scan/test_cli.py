@@ -42,6 +42,7 @@ def test_scan_defaults_to_the_project_root(
     ]
 
 
+@pytest.mark.slow
 def test_report_section_two_of_the_example(tmp_path: Path) -> None:
     from dbaudit.demo import run_demo
     from dbaudit.render import render

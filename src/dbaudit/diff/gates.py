@@ -7,13 +7,21 @@ of regression each and fail when it appears, whatever happened to the percentage
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dbaudit.diff.compare import AuditDiff, CoverageFigures, figures
+from dbaudit.compare import audit_label, figures, uncovered_tables
 from dbaudit.errors import BaselineError, ConfigError
-from dbaudit.model import Audit, Finding
+from dbaudit.model import (
+    Audit,
+    AuditDiff,
+    CoverageCheck,
+    CoverageFigures,
+    Finding,
+    GateResult,
+    Outcome,
+    any_failed,
+)
 
 #: The regressions ``--fail-on`` can name.
 FAIL_ON_CHOICES: tuple[str, ...] = ("newly-empty", "new-uncovered", "stale")
@@ -23,12 +31,6 @@ FAIL_ON_CHOICES: tuple[str, ...] = ("newly-empty", "new-uncovered", "stale")
 STALE_FINDING_KINDS: frozenset[str] = frozenset({"stale-reference", "unknown-table", "seeded-but-empty"})
 
 
-class Outcome(str, enum.Enum):
-    PASSED = "passed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
 @dataclass(frozen=True)
 class GatePolicy:
     """Which gates run.  The defaults are what a pull request gets with no options: coverage must not drop."""
@@ -36,20 +38,6 @@ class GatePolicy:
     fail_under: float | None = None
     fail_on_drop: bool = True
     fail_on: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class GateResult:
-    gate: str
-    """``fail-under``, ``drop``, ``newly-empty``, ``new-uncovered`` or ``stale``."""
-    outcome: Outcome
-    message: str
-    items: tuple[str, ...] = ()
-    """The tables or findings that made the gate fail."""
-
-    @property
-    def failed(self) -> bool:
-        return self.outcome is Outcome.FAILED
 
 
 def parse_fail_on(values: Iterable[str]) -> tuple[str, ...]:
@@ -67,10 +55,6 @@ def parse_fail_on(values: Iterable[str]) -> tuple[str, ...]:
 def check_fail_under(value: float | None) -> None:
     if value is not None and not 0 <= value <= 100:
         raise ConfigError(f"--fail-under {value:g} is not a percentage", "give a number from 0 to 100")
-
-
-def any_failed(results: Iterable[GateResult]) -> bool:
-    return any(result.failed for result in results)
 
 
 def evaluate_gates(diff: AuditDiff, policy: GatePolicy) -> tuple[GateResult, ...]:
@@ -96,6 +80,16 @@ def check_audit(audit: Audit, fail_under: float) -> tuple[GateResult, ...]:
             "run the audit with the scan, or pass an audit saved by 'dbaudit report --format json'",
         )
     return (_fail_under(current, fail_under, improved=False),)
+
+
+def check_coverage(audit: Audit, fail_under: float) -> CoverageCheck:
+    """``dbaudit check``: the gate of :func:`check_audit` with what its report shows."""
+    return CoverageCheck(
+        label=audit_label(audit),
+        coverage=figures(audit),
+        uncovered=uncovered_tables(audit),
+        gates=check_audit(audit, fail_under),
+    )
 
 
 def _fail_under(after: CoverageFigures | None, threshold: float, *, improved: bool) -> GateResult:
@@ -165,5 +159,19 @@ def _stale(diff: AuditDiff) -> GateResult:
         )
     return GateResult("stale", Outcome.PASSED, "no new stale references or seeded-but-empty tables")
 
+
+__all__ = [
+    "FAIL_ON_CHOICES",
+    "STALE_FINDING_KINDS",
+    "GatePolicy",
+    "GateResult",
+    "Outcome",
+    "any_failed",
+    "check_audit",
+    "check_coverage",
+    "evaluate_gates",
+    "is_stale",
+    "parse_fail_on",
+]
 
 _REGRESSION_GATES = {"newly-empty": _newly_empty, "new-uncovered": _new_uncovered, "stale": _stale}

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dbaudit.diff.baseline import load_audit
-from dbaudit.diff.compare import AuditDiff, diff_audits
-from dbaudit.diff.gates import GatePolicy, GateResult, any_failed, check_audit, evaluate_gates
+from dbaudit.audit_file import load_audit
+from dbaudit.compare import diff_audits
+from dbaudit.diff.gates import GatePolicy, check_coverage, evaluate_gates
 from dbaudit.errors import ConfigError
-from dbaudit.model import Audit
+from dbaudit.model import Audit, AuditDiff, CoverageCheck, GateResult, any_failed
 
 if TYPE_CHECKING:
     from dbaudit.config import Settings
@@ -36,14 +36,18 @@ class DiffRun:
 
 @dataclass(frozen=True)
 class CheckRun:
-    """A finished ``dbaudit check``: one audit and its gate results."""
+    """A finished ``dbaudit check``: one audit and what its gate found."""
 
     audit: Audit
-    gates: tuple[GateResult, ...]
+    check: CoverageCheck
+
+    @property
+    def gates(self) -> tuple[GateResult, ...]:
+        return self.check.gates
 
     @property
     def passed(self) -> bool:
-        return not any_failed(self.gates)
+        return self.check.passed
 
 
 def fresh_audit(settings: Settings) -> Audit:
@@ -76,7 +80,7 @@ def run_diff(
             "give a saved audit (dbaudit diff AUDIT.json) or a git ref (dbaudit diff --base-ref origin/main)",
         )
     if base_ref is not None:
-        from dbaudit.gitbaseline import commit_of
+        from dbaudit.gitrepo import commit_of
 
         commit_of(settings.project_root, base_ref)  # a wrong ref fails now, not after a whole audit
     head_audit = load_audit(head) if head is not None else fresh_audit(settings)
@@ -84,7 +88,7 @@ def run_diff(
         base_audit = load_audit(base)
         base_label = str(base)
     else:
-        from dbaudit.gitbaseline import baseline_at_ref
+        from dbaudit.diff.gitbaseline import baseline_at_ref
 
         assert base_ref is not None
         base_audit, base_label = baseline_at_ref(settings, base_ref, head_audit, baseline_path)
@@ -96,7 +100,7 @@ def run_diff(
 def run_check(settings: Settings, fail_under: float, *, audit: Path | None = None) -> CheckRun:
     """Gate one audit (a saved file, else a fresh audit) on its coverage."""
     current = load_audit(audit) if audit is not None else fresh_audit(settings)
-    return CheckRun(current, check_audit(current, fail_under))
+    return CheckRun(current, check_coverage(current, fail_under))
 
 
 def _working_tree_label(audit: Audit) -> str:

@@ -17,14 +17,14 @@ from dbaudit.gaps import classify as kinds
 from dbaudit.gaps.convention import (
     command_for,
     command_like,
+    conventions,
     detect_convention,
     implementation_guidance,
-    read_text,
-    source_root,
 )
 from dbaudit.gaps.domains import group_domains
 from dbaudit.gaps.graph import SchemaGraph
 from dbaudit.gaps.order import Cycle, Job, plan_order
+from dbaudit.gaps.rationale import with_reasons
 from dbaudit.gaps.recommend import draft_recommendations, finish
 from dbaudit.markdown import code
 from dbaudit.model import (
@@ -112,7 +112,7 @@ def analyse_gaps(
         for c in settings.tenant_columns
         if any(s.table.column(c) is not None for s in graph.tables.values())
     )
-    guidance = implementation_guidance(scan, settings, convention, tenant)
+    guidance = implementation_guidance(scan, convention, tenant)
 
     def new_command(seeder: str) -> str:
         return command_like(convention.pattern, convention.folder, seeder, guidance.purge_flag)
@@ -121,7 +121,7 @@ def analyse_gaps(
     if example is not None:
         guidance = dataclasses.replace(guidance, run_command=new_command(example.seeder))
 
-    jobs = _jobs(sources, recommendations, graph, scan, settings, guidance.purge_flag, new_command)
+    jobs = _jobs(sources, recommendations, graph, scan, guidance.purge_flag, new_command)
     order = plan_order(jobs, graph.edges)
     steps = list(order.steps)
     migrations = [i for i, step in enumerate(steps) if (step.command or "").startswith("alembic upgrade ")]
@@ -131,7 +131,7 @@ def analyse_gaps(
     return GapAnalysis(
         recommendations=recommendations,
         guidance=guidance,
-        execution_order=tuple(steps),
+        execution_order=with_reasons(steps, graph),
         cycles=tuple(c.path for c in order.cycles if not c.between_seeders),
         findings=findings,
     )
@@ -145,7 +145,6 @@ def _jobs(
     recommendations: tuple[Recommendation, ...],
     graph: SchemaGraph,
     scan: ScanResult | None,
-    settings: Settings,
     flag: str | None,
     new_command: Callable[[str], str],
 ) -> list[Job]:
@@ -157,12 +156,13 @@ def _jobs(
     for rec in recommendations:
         if rec.archetype == kinds.EXTEND:
             extended[rec.seeder] = extended.get(rec.seeder, ()) + rec.tables
-    root = source_root(scan, settings)
+    recorded = conventions(scan)
     jobs: list[Job] = []
     for source in sources:
         tables = written_tables(source, graph) + extended.pop(source.name, ())
         own_flag = None
-        if flag and source.kind is SourceKind.SCRIPT and flag in read_text(root, source.path):
+        own = recorded.get(source.path)
+        if flag and source.kind is SourceKind.SCRIPT and own is not None and flag in own.purge_flags:
             own_flag = flag
         runs_after: tuple[str, ...] = ()
         rank: tuple[int, ...] = (_KIND_RANK[source.kind],)

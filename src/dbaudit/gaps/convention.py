@@ -1,8 +1,8 @@
 """What the project's existing seeders do, so the advice can follow it: the implementation guidance.
 
-Everything here is read statically.  The scanner says which sources write rows and through which recogniser;
-for what it does not record (an async session, the mock marker, the purge flag) the seed scripts' text is read
-(never imported or run), from the scanned root when it is a folder on disk.
+Everything here comes from the scan result: which sources write rows, where they live, how they are named
+and run, and the conventions the scanner read from their text (:class:`~dbaudit.model.SourceConventions`:
+session style, mock marker, purge flag).  No file is read here.
 """
 
 from __future__ import annotations
@@ -10,25 +10,12 @@ from __future__ import annotations
 import re
 import shlex
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
-from dbaudit.config import Settings
-from dbaudit.model import ImplementationGuidance, ScanResult, SeedSource, SourceKind
-
-#: Seed scripts larger than this are not read for their style (the scanner reports them anyway).
-MAX_READ_BYTES = 2_000_000
+from dbaudit.model import ImplementationGuidance, ScanResult, SeedSource, SourceConventions, SourceKind
 
 _PREFIX = re.compile(r"^(seed|populate|load|fixture|init)s?_", re.IGNORECASE)
 _NAMED_UPGRADE = re.compile(r"(alembic -n \S+ upgrade |flask db upgrade )head")
-_PURGE_FLAG = re.compile(r"""["'](--(?:force|purge|clean|clear|reset|wipe|drop)[\w-]*)["']""")
-_ASYNC = re.compile(
-    r"\b(AsyncSession|async_sessionmaker|create_async_engine|AsyncEngine)\b|await\s+\w*(session|db)\."
-)
-_ORM = re.compile(r"\.(add|add_all|merge|bulk_save_objects|bulk_insert_mappings)\(")
-_CORE = re.compile(r"\b(insert\(|\.insert\(\)|\.execute\()")
-_RAW_SQL = re.compile(r"\bINSERT\s+INTO\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -72,78 +59,29 @@ def detect_convention(scan: ScanResult | None) -> Convention:
     )
 
 
-def source_root(scan: ScanResult | None, settings: Settings) -> Path | None:
-    if scan is not None and scan.root and Path(scan.root).is_dir():
-        return Path(scan.root)
-    root = settings.project_root
-    return root if root.is_dir() else None
-
-
-def read_text(root: Path | None, path: str) -> str:
-    """The text of a scanned file, or ``""`` when it cannot be read (the scanner has said why)."""
-    if root is None:
-        return ""
-    file = root / path
-    try:
-        if not file.is_file() or file.stat().st_size > MAX_READ_BYTES:
-            return ""
-        return file.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def session_style(sources: Iterable[SeedSource], texts: dict[str, str]) -> str | None:
-    """How the seed scripts write: an async or sync SQLAlchemy session, Core, or raw SQL."""
-    styles: Counter[str] = Counter()
-    for source in sources:
-        text = texts.get(source.path, "")
-        recognisers = " ".join(w.recogniser for w in source.writes).lower()
-        is_async = bool(_ASYNC.search(text))
-        if "orm" in recognisers or "session" in recognisers or _ORM.search(text):
-            styles["async SQLAlchemy session" if is_async else "sync SQLAlchemy session"] += 1
-        elif "core" in recognisers or (_CORE.search(text) and "sql" not in recognisers):
-            styles["SQLAlchemy Core (async connection)" if is_async else "SQLAlchemy Core"] += 1
-        elif "sql" in recognisers or _RAW_SQL.search(text):
-            styles["raw SQL"] += 1
-    return styles.most_common(1)[0][0] if styles else None
-
-
-def mock_marker(texts: Iterable[str], settings: Settings) -> str | None:
-    """``is_mock = TRUE``, ``MOCK: prefix`` or both (joined by `` + ``), as the seed scripts mark rows."""
-    column = re.compile(rf"""\b{re.escape(settings.mock_column)}\b["']?\s*[:=]+\s*(True|TRUE|true|1)\b""")
-    prefix = re.compile(rf"""["']{re.escape(settings.mock_prefix)}""")
-    uses_column = uses_prefix = False
-    for text in texts:
-        uses_column = uses_column or bool(column.search(text))
-        uses_prefix = uses_prefix or bool(prefix.search(text))
-    parts = []
-    if uses_column:
-        parts.append(f"{settings.mock_column} = TRUE")
-    if uses_prefix:
-        parts.append(f"{settings.mock_prefix} prefix")
-    return " + ".join(parts) or None
-
-
-def purge_flag(texts: Iterable[str]) -> str | None:
-    """The command-line flag the seed scripts take to purge their earlier mock rows (``--force``)."""
-    flags = Counter(m.group(1) for text in texts for m in _PURGE_FLAG.finditer(text))
-    return flags.most_common(1)[0][0] if flags else None
+def conventions(scan: ScanResult | None) -> dict[str, SourceConventions]:
+    """The scanner's record of each seed script's conventions, by path."""
+    return {c.path: c for c in scan.conventions} if scan is not None else {}
 
 
 def implementation_guidance(
     scan: ScanResult | None,
-    settings: Settings,
     convention: Convention,
     tenant_columns: tuple[str, ...],
 ) -> ImplementationGuidance:
-    """The guidance of section 3, derived from the existing seed scripts and the schema."""
-    found = scripts(scan)
-    root = source_root(scan, settings)
-    texts = {s.path: read_text(root, s.path) for s in found}
+    """The guidance of section 3, from the existing seed scripts' conventions and the schema."""
+    recorded = conventions(scan)
+    found = [recorded[s.path] for s in scripts(scan) if s.path in recorded]
+    styles = Counter(c.session_style for c in found if c.session_style)
+    flags = Counter(flag for c in found for flag in c.purge_flags)
+    column = next((c.mock_column for c in found if c.mock_column), None)
+    prefix = next((c.mock_prefix for c in found if c.mock_prefix), None)
+    marker = [f"{column} = TRUE"] if column else []
+    marker += [f"{prefix} prefix"] if prefix else []
     return ImplementationGuidance(
-        session_style=session_style(found, texts),
-        mock_marker=mock_marker(texts.values(), settings),
-        purge_flag=purge_flag(texts.values()),
+        session_style=styles.most_common(1)[0][0] if styles else None,
+        mock_marker=" + ".join(marker) or None,
+        purge_flag=flags.most_common(1)[0][0] if flags else None,
         seed_folder=convention.folder,
         tenant_columns=tenant_columns,
         pattern_source=convention.pattern.path if convention.pattern else None,

@@ -1,7 +1,9 @@
 """Sections 3 (gap analysis), 4 (next steps), 6 (execution order) and the findings, shaped for the templates.
 
 Each ``*_context(audit, options)`` returns the plain data its template lays out, or ``None`` to leave the
-section out.  All wording that depends on the data is decided here, so the templates stay dumb.
+section out.  All wording that depends on the data is decided here, so the templates stay dumb; it is
+:class:`~dbaudit.render.inline.Inline` content, which the Markdown and the HTML templates both lay out.
+Everything comes from the model: the execution order's rationale was decided when the order was planned.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ import shlex
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from dbaudit.gaps.graph import SchemaGraph
-from dbaudit.markdown import Markdown, code, fence, one_line, prose
-from dbaudit.model import Audit, ExecutionStep, Finding, Recommendation, Severity, SourceKind
+from dbaudit.markdown import code, fence, one_line
+from dbaudit.model import Audit, ExecutionStep, Finding, Severity, SourceKind
+from dbaudit.render.inline import Code, Inline, Part, Prose, Strong, codes
 
 if TYPE_CHECKING:
-    from dbaudit.render import RenderOptions
+    from dbaudit.render.options import RenderOptions
 
 REFERENCE = "reference"
 EXTEND = "extend"
@@ -36,36 +38,30 @@ FINDING_TITLES: dict[str, str] = {
 SEVERITY_ICONS = {Severity.ERROR: "⛔", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}
 
 
-def _code(value: str) -> str:
-    return code(value)
-
-
-def _codes(values: Sequence[str]) -> str:
-    return ", ".join(code(v) for v in values)
-
-
-def _seeder_label(rec: Recommendation) -> str:
-    return rec.seeder
-
-
 # ------------------------------------------------------------------------------------------------------------
 # Section 3
 
 
-def marker_phrase(marker: str | None) -> str | None:
+def marker_phrase(marker: str | None) -> Inline | None:
     """``is_mock = TRUE + MOCK: prefix`` -> ``\\`is_mock = TRUE\\` and a \\`MOCK:\\` name prefix``."""
     if not marker:
         return None
-    parts = []
-    for part in marker.split(" + "):
+    return Inline(*_marker_parts(marker))
+
+
+def _marker_parts(marker: str) -> list[Part]:
+    parts: list[Part] = []
+    for index, part in enumerate(marker.split(" + ")):
+        if index:
+            parts.append(" and ")
         if part.endswith(" prefix"):
-            parts.append(f"a {code(part[: -len(' prefix')])} prefix")
+            parts += ["a ", Code(part[: -len(" prefix")]), " prefix"]
         else:
-            parts.append(code(part))
-    return " and ".join(parts)
+            parts.append(Code(part))
+    return parts
 
 
-def guidance_lines(audit: Audit) -> list[str]:
+def guidance_lines(audit: Audit) -> list[Inline]:
     """The numbered *Implementation Guidance* under the gap table, from what the existing seeders do."""
     guidance, recs = audit.guidance, audit.recommendations
     if guidance is None:
@@ -75,44 +71,71 @@ def guidance_lines(audit: Audit) -> list[str]:
         pattern = next((s.path for s in audit.scan.sources if s.kind is SourceKind.SCRIPT and s.writes), None)
     lines = []
     reference = [t for r in recs if r.archetype == REFERENCE for t in r.tables]
-    revisions = (
-        ' or create small Alembic "data-only" revisions for immutable reference data '
-        f"(e.g. {_codes(reference[:2])})"
+    revisions: list[Part] = (
+        [
+            ' or create small Alembic "data-only" revisions for immutable reference data (e.g. ',
+            *codes(reference[:2]),
+            ")",
+        ]
         if reference
-        else ""
+        else []
     )
     if pattern:
         name = pattern.rsplit("/", 1)[-1]
         style = f" ({guidance.session_style})" if guidance.session_style else ""
-        lines.append(f"Follow the existing {code(name)} pattern{style}{revisions}.")
+        lines.append(Inline("Follow the existing ", Code(name), f" pattern{style}", *revisions, "."))
     else:
         lines.append(
-            f"No seed script exists yet: write one per domain with the application's own models{revisions}."
+            Inline(
+                "No seed script exists yet: write one per domain with the application's own models",
+                *revisions,
+                ".",
+            )
         )
     if guidance.tenant_columns:
-        cols = " & ".join(_code(c) for c in guidance.tenant_columns)
         lines.append(
-            f"Include {cols} in every row, taken from an existing tenant, for multi-tenant isolation."
+            Inline(
+                "Include ",
+                *codes(guidance.tenant_columns, " & "),
+                " in every row, taken from an existing tenant, for multi-tenant isolation.",
+            )
         )
-    marker = marker_phrase(guidance.mock_marker)
-    flag = f" ({code(guidance.purge_flag)})" if guidance.purge_flag else ""
-    if marker:
+    flag: list[Part] = [" (", Code(guidance.purge_flag), ")"] if guidance.purge_flag else []
+    if guidance.mock_marker:
         lines.append(
-            f"Mark all mock rows with {marker} to allow easy purge{flag}, as the existing seeders do."
+            Inline(
+                "Mark all mock rows with ",
+                *_marker_parts(guidance.mock_marker),
+                " to allow easy purge",
+                *flag,
+                ", as the existing seeders do.",
+            )
         )
     else:
         lines.append(
-            "Mark all mock rows (`is_mock = TRUE` where the table has such a column, else a `MOCK:` prefix) "
-            "so they can be purged again (`dbaudit purge` removes exactly those)."
+            Inline(
+                "Mark all mock rows (",
+                Code("is_mock = TRUE"),
+                " where the table has such a column, else a ",
+                Code("MOCK:"),
+                " prefix) so they can be purged again (",
+                Code("dbaudit purge"),
+                " removes exactly those).",
+            )
         )
     if guidance.seed_folder:
         lines.append(
-            f"Organise seed scripts under {code(guidance.seed_folder)} with a clear naming convention "
-            "(`seed_<domain>.py`)."
+            Inline(
+                "Organise seed scripts under ",
+                Code(guidance.seed_folder),
+                " with a clear naming convention (",
+                Code("seed_<domain>.py"),
+                ").",
+            )
         )
     if guidance.run_command:
-        lines.append(f"Document how to run them ({code(guidance.run_command)}).")
-    return [Markdown(line) for line in lines]
+        lines.append(Inline("Document how to run them (", Code(guidance.run_command), ")."))
+    return lines
 
 
 def gaps_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None:
@@ -121,7 +144,7 @@ def gaps_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None:
         return None
     recs = audit.recommendations
     return {
-        "rows": [[" / ".join(r.tables), prose(r.text)] for r in recs],
+        "rows": [[" / ".join(r.tables), Inline(Prose(r.text))] for r in recs],
         "count": sum(len(r.tables) for r in recs),
         "guidance": guidance_lines(audit),
     }
@@ -136,71 +159,91 @@ def next_steps_context(audit: Audit, options: RenderOptions) -> dict[str, Any] |
     if audit.database is None:
         return None
     recs = audit.recommendations
-    steps = []
+    steps: list[Inline] = []
     reference = [r for r in recs if r.archetype == REFERENCE]
     rest = [r for r in recs if r.archetype != REFERENCE]
     if reference:
-        tables = _codes([t for r in reference for t in r.tables])
         steps.append(
-            f"**Prioritise reference data** ({tables}) via data-only Alembic revisions so it is guaranteed "
-            "in every environment."
+            Inline(
+                Strong(("Prioritise reference data",)),
+                " (",
+                *codes([t for r in reference for t in r.tables]),
+                ") via data-only Alembic revisions so it is guaranteed in every environment.",
+            )
         )
     coverage = audit.coverage
-    extended = _codes(list(dict.fromkeys(r.seeder for r in rest if r.archetype == EXTEND)))
+    extended = list(dict.fromkeys(r.seeder for r in rest if r.archetype == EXTEND))
     rest = [r for r in rest if r.archetype != EXTEND]
     if rest or extended:
-        parts = [f"Extend {extended}"] if extended else []
+        what: list[Part] = ["Extend ", *codes(extended)] if extended else []
         if rest:
-            seeders = _codes(list(dict.fromkeys(r.seeder for r in rest)))
-            parts.append(f"{'build' if parts else 'Build'} the remaining domain-specific seeders ({seeders})")
-        what = " and ".join(parts)
+            seeders = codes(list(dict.fromkeys(r.seeder for r in rest)))
+            if what:
+                what.append(" and ")
+            what += [
+                f"{'build' if extended else 'Build'} the remaining domain-specific seeders (",
+                *seeders,
+                ")",
+            ]
         goal = "to achieve 100% table coverage"
         if coverage is not None:
             goal = (
                 f"to take coverage from {coverage.percent:.0f}% ({len(coverage.covered)}/"
                 f"{coverage.application_tables}) to 100%"
             )
-        steps.append(f"{what} {goal}.")
+        steps.append(Inline(*what, f" {goal}."))
     if recs:
         steps.append(
-            "Until then, `dbaudit seed --missing` fills every empty table with marked mock rows "
-            "(`dbaudit purge` takes them out again)."
+            Inline(
+                "Until then, ",
+                Code("dbaudit seed --missing"),
+                " fills every empty table with marked mock rows (",
+                Code("dbaudit purge"),
+                " takes them out again).",
+            )
         )
     if coverage is not None:
         floor = math.floor(coverage.percent)
         steps.append(
-            f"Add a CI step that keeps it there: `dbaudit check --fail-under {floor}` fails the build when "
-            "seeding coverage drops below today's level."
+            Inline(
+                "Add a CI step that keeps it there: ",
+                Code(f"dbaudit check --fail-under {floor}"),
+                " fails the build when seeding coverage drops below today's level.",
+            )
         )
     else:
         steps.append(
-            "Add a CI step that fails the build when seeding coverage drops: `dbaudit check --fail-under N` "
-            "(run `dbaudit report` with the project's sources scanned to see today's coverage)."
+            Inline(
+                "Add a CI step that fails the build when seeding coverage drops: ",
+                Code("dbaudit check --fail-under N"),
+                " (run ",
+                Code("dbaudit report"),
+                " with the project's sources scanned to see today's coverage).",
+            )
         )
-    return {"steps": [Markdown(step) for step in steps]}
+    return {"steps": steps}
 
 
 # ------------------------------------------------------------------------------------------------------------
 # Section 6
 
 
-def _reason(graph: SchemaGraph, step: ExecutionStep, by_name: dict[str, ExecutionStep]) -> str | None:
-    """Why ``step`` runs where it does: the steps it follows and the required parents they write."""
+def _reason(step: ExecutionStep) -> Inline | None:
+    """Why ``step`` runs where it does: the steps it follows and, as planned, what they provide."""
     if not step.after:
         return None
-    parents = {p for t in step.tables if t in graph.tables for p in graph.parents(t, required_only=True)}
-    parts = []
-    for before in step.after:
-        earlier = by_name[before]
-        provided = [t for t in earlier.tables if t in parents and t not in step.tables]
-        if provided:
-            why = f" (writes {_codes(provided)})"
-        elif (earlier.command or "").startswith("alembic ") and (step.command or "").startswith("alembic "):
-            why = " (earlier in the migration history)"
-        else:
-            why = ""
-        parts.append(f"{_code(_short(before))}{why}")
-    return f"{_code(_short(step.seeder))} runs after {', '.join(parts)}."
+    because = {d.seeder: d for d in step.reasons}
+    parts: list[Part] = [Code(_short(step.seeder)), " runs after "]
+    for index, before in enumerate(step.after):
+        if index:
+            parts.append(", ")
+        parts.append(Code(_short(before)))
+        dependency = because.get(before)
+        if dependency is not None and dependency.writes:
+            parts += [" (writes ", *codes(dependency.writes), ")"]
+        elif dependency is not None and dependency.migration_order:
+            parts.append(" (earlier in the migration history)")
+    return Inline(*parts, ".")
 
 
 def _short(seeder: str) -> str:
@@ -211,8 +254,6 @@ def order_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None
     """Section 6: every seeder, existing and recommended, in an order that respects required parents."""
     if audit.database is None or not audit.execution_order:
         return None
-    by_name = {s.seeder: s for s in audit.execution_order}
-    graph = SchemaGraph(audit.database)
     steps = []
     rationale = []
     for number, step in enumerate(audit.execution_order, start=1):
@@ -224,14 +265,14 @@ def order_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None
                 "existing": step.existing,
                 "tables": ", ".join(step.tables),
                 "command": step.command or f"python {shlex.quote(step.seeder)}",
-                "note": prose(step.note) if step.note else None,
+                "note": Inline(Prose(step.note)) if step.note else None,
                 "after": [_short(a) for a in step.after],
             }
         )
-        reason = _reason(graph, step, by_name)
+        reason = _reason(step)
         if reason:
-            rationale.append(Markdown(reason))
-    cycles = [prose(f.message) for f in audit.findings if f.kind in ("fk-cycle", "seeder-cycle")]
+            rationale.append(reason)
+    cycles = [Inline(Prose(f.message)) for f in audit.findings if f.kind in ("fk-cycle", "seeder-cycle")]
     return {
         "steps": steps,
         "script_block": fence(shell_script(steps), "bash"),
@@ -357,7 +398,7 @@ def findings_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | N
                     {
                         "icon": SEVERITY_ICONS[f.severity],
                         "severity": f.severity.value,
-                        "message": prose(f.message),
+                        "message": Inline(Prose(f.message)),
                         "location": str(f.location) if f.location else None,
                     }
                     for f in groups[title]

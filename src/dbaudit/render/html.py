@@ -1,17 +1,16 @@
 """``--format html``: the whole audit as one self-contained page (inline CSS and JavaScript, no network).
 
 For people who would rather look than read: status colours, a coverage bar, and every table sortable by a
-click on its header.  The data is shaped here; ``report_templates/audit.html.j2`` lays it out with
-autoescaping on, so a hostile table name is shown, never run.
+click on its header.  The data is shaped here, from the same section functions as the Markdown report: their
+wording is :class:`~dbaudit.render.inline.Inline` content, whose HTML the template prints without parsing
+Markdown.  ``report_templates/audit.html.j2`` lays it out with autoescaping on, so a hostile table name is
+shown, never run.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from markupsafe import Markup, escape
-
-from dbaudit.markdown import inline_spans, unescape
 from dbaudit.model import TableStatus
 from dbaudit.render import gaps_context
 from dbaudit.render.status import (
@@ -22,7 +21,7 @@ from dbaudit.render.status import (
 
 if TYPE_CHECKING:
     from dbaudit.model import Audit
-    from dbaudit.render import RenderOptions
+    from dbaudit.render.options import RenderOptions
 
 #: Colour, not emoji, carries the status on the page (headless and older systems lack emoji fonts).
 HTML_LABELS = {
@@ -31,49 +30,6 @@ HTML_LABELS = {
     TableStatus.SYSTEM: "System meta",
     TableStatus.UNREADABLE: "Unreadable",
 }
-
-
-def inline_markdown(text: str | None) -> Markup:
-    """The report's inline Markdown (code spans of any length, ``**bold**``, backslash escapes) as HTML;
-    everything else escaped.  Code spans are found first, as CommonMark does, so nothing inside one (a
-    name's ``**``) becomes markup."""
-    parts = []
-    for kind, value in inline_spans(text or ""):
-        parts.append(f"<code>{escape(value)}</code>" if kind == "code" else _text_html(value))
-    return Markup("".join(parts))  # built from escaped text only
-
-
-def _text_html(source: str) -> str:
-    """Inline text: ``**`` pairs (not backslash-escaped) as ``<strong>``, ``&lt;`` (how
-    :func:`dbaudit.markdown.text` writes ``<``) as ``<``, every character escaped."""
-    chars = unescape(source)
-    stars = [i for i in range(len(chars) - 1) if chars[i] == ("*", False) and chars[i + 1] == ("*", False)]
-    pairs: set[int] = set()
-    start = None
-    for index in stars:
-        if index in pairs or (start is not None and index < start + 2):
-            continue
-        if start is None:
-            start = index
-        else:
-            pairs.update((start, index))
-            start = None
-    out = []
-    position = 0
-    opened = False
-    while position < len(chars):
-        if position in pairs:
-            out.append("</strong>" if opened else "<strong>")
-            opened = not opened
-            position += 2
-            continue
-        if chars[position : position + 4] == [("&", False), ("l", False), ("t", False), (";", False)]:
-            out.append("&lt;")
-            position += 4
-            continue
-        out.append(str(escape(chars[position][0])))
-        position += 1
-    return "".join(out)
 
 
 def status_rows(audit: Audit, options: RenderOptions) -> list[dict[str, Any]]:
@@ -126,7 +82,6 @@ def html_context(audit: Audit, options: RenderOptions) -> dict[str, Any]:
     ]
     return {
         "header": header_context(audit),
-        "md": inline_markdown,
         "status": status_rows(audit, options),
         "coverage": None
         if coverage is None

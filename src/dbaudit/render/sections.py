@@ -1,20 +1,28 @@
 """The report's sections: which exist, in which order, and the Python function that shapes each one's data.
 
 A section is an entry in :data:`SECTIONS`: its number and title as in the reference audit, the template that
-lays it out (``report_templates/md/<key>.md.j2``) and a context function ``(audit, options) -> dict | None``
-given as ``"module:function"`` and imported only when a report is rendered.  ``None`` leaves the section out
-(no scan, no baseline...).  Adding a section is adding one entry, one function and one template.
+lays it out (``report_templates/md/<key>.md.j2``) and a context function ``(audit, options) -> dict | None``.
+``None`` leaves the section out (no scan, no baseline...).  Adding a section is adding one entry, one
+function and one template.
 """
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dbaudit.render import gaps_context
+from dbaudit.render.changes import changes_context
+from dbaudit.render.scan import coverage_context
+from dbaudit.render.status import header_context, status_context
+
 if TYPE_CHECKING:
     from dbaudit.model import Audit
-    from dbaudit.render import RenderOptions
+    from dbaudit.render.options import RenderOptions
+
+#: Shapes one section's data from the audit, or returns ``None`` to leave the section out.
+Builder = Callable[["Audit", "RenderOptions"], "dict[str, Any] | None"]
 
 
 @dataclass(frozen=True)
@@ -22,8 +30,7 @@ class SectionSpec:
     key: str
     number: str | None
     title: str
-    builder: str
-    """``"module:function"`` returning the section's data, or ``None`` to leave it out."""
+    build: Builder
 
     @property
     def template(self) -> str:
@@ -52,30 +59,22 @@ class Section:
         return self.spec.heading
 
 
-_GAPS = "dbaudit.render.gaps_context"
-
 SECTIONS: tuple[SectionSpec, ...] = (
-    SectionSpec("status", "1", "Table Population Status", "dbaudit.render.status:status_context"),
-    SectionSpec(
-        "coverage", "2", "Existing Seeding Mechanisms & Coverage", "dbaudit.scan.report:coverage_context"
-    ),
-    SectionSpec("gaps", "3", "Gap Analysis & Recommended Seed Scripts", f"{_GAPS}:gaps_context"),
-    SectionSpec("next_steps", "4", "Next Steps", f"{_GAPS}:next_steps_context"),
-    SectionSpec("changes", "5", "Changes since the previous audit", "dbaudit.diff.changes:changes_context"),
-    SectionSpec("order", "6", "Running the Seeders: Execution Order", f"{_GAPS}:order_context"),
-    SectionSpec("findings", None, "Findings", f"{_GAPS}:findings_context"),
+    SectionSpec("status", "1", "Table Population Status", status_context),
+    SectionSpec("coverage", "2", "Existing Seeding Mechanisms & Coverage", coverage_context),
+    SectionSpec("gaps", "3", "Gap Analysis & Recommended Seed Scripts", gaps_context.gaps_context),
+    SectionSpec("next_steps", "4", "Next Steps", gaps_context.next_steps_context),
+    SectionSpec("changes", "5", "Changes since the previous audit", changes_context),
+    SectionSpec("order", "6", "Running the Seeders: Execution Order", gaps_context.order_context),
+    SectionSpec("findings", None, "Findings", gaps_context.findings_context),
 )
 
 
 def build_context(audit: Audit, options: RenderOptions) -> dict[str, Any]:
     """Everything a top-level template needs: the audit, the header and the sections that apply."""
-    from dbaudit.render.status import header_context
-
     sections = []
     for spec in SECTIONS:
-        module_name, _, function = spec.builder.partition(":")
-        builder = getattr(importlib.import_module(module_name), function)
-        data = builder(audit, options)
+        data = spec.build(audit, options)
         if data is not None:
             sections.append(Section(spec, data))
     return {"audit": audit, "header": header_context(audit), "sections": sections}

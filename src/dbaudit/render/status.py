@@ -10,7 +10,7 @@ from dbaudit.model import CountMethod, RowCount, TableState, TableStatus
 
 if TYPE_CHECKING:
     from dbaudit.model import Audit
-    from dbaudit.render import RenderOptions
+    from dbaudit.render.options import RenderOptions
 
 STATUS_LABELS = {
     TableStatus.POPULATED: Markdown("✅ Populated"),

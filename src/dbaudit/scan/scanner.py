@@ -25,6 +25,7 @@ from dbaudit.model import (
     TableWrite,
 )
 from dbaudit.scan import dumps, fixtures
+from dbaudit.scan.conventions import record_conventions
 from dbaudit.scan.discovery import FIXTURE_SUFFIXES, Discovery, discover, in_folder
 from dbaudit.scan.files import decode, digest, parse_python, read
 from dbaudit.scan.flow import Evaluator
@@ -391,7 +392,8 @@ def scan_tree(tree: SourceTree, settings: Settings) -> ScanResult:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _Scan(tree, settings).run()
+        result = _Scan(tree, settings).run()
     finally:
         if enabled:
             gc.enable()
+    return dataclasses.replace(result, conventions=record_conventions(tree, result.sources, settings))

@@ -11,9 +11,7 @@ Seeders (which tables get which rows) are plug-ins: see :mod:`dbaudit.seed.api` 
 
 from __future__ import annotations
 
-from dbaudit.seed.plan import DEFAULT_ROWS, PlanRequest
-from dbaudit.seed.purge import purge
-from dbaudit.seed.records import (
+from dbaudit.model import (
     BlockingReference,
     CycleBreak,
     PurgeReport,
@@ -24,6 +22,8 @@ from dbaudit.seed.records import (
     TablePlan,
     TableResult,
 )
+from dbaudit.seed.plan import DEFAULT_ROWS, PlanRequest
+from dbaudit.seed.purge import purge
 from dbaudit.seed.run import plan_seed, run_seed
 
 __all__ = [

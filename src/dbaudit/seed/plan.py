@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from dbaudit.config import Settings
 from dbaudit.errors import SeedError
 from dbaudit.graphs import strongly_connected, topological
+from dbaudit.model import CycleBreak, SeedPlan, SkippedTable, TablePlan
 from dbaudit.seed.api import ForeignKeyShape, LoadedSeeder, TableShape, choose_seeder
-from dbaudit.seed.records import CycleBreak, SeedPlan, SkippedTable, TablePlan
 from dbaudit.seed.schema import SeedSchema, SeedTable, is_system
 from dbaudit.seed.values import GENERATABLE, max_length
 

@@ -33,10 +33,10 @@ from dbaudit.config import Settings
 from dbaudit.dialects import Dialect, Reference
 from dbaudit.errors import SeedError
 from dbaudit.graphs import strongly_connected, topological
+from dbaudit.model import BlockingReference, PurgeReport, PurgeResult, RefusedTable
 from dbaudit.seed import ledger as ledger_mod
 from dbaudit.seed.connection import connect, lock_scope, open_engine, refuse_if_protected
 from dbaudit.seed.ledger import LedgerSet, LedgerTables
-from dbaudit.seed.records import BlockingReference, PurgeReport, PurgeResult, RefusedTable
 from dbaudit.seed.schema import SeedSchema, SeedTable, reflect_schema
 
 MAX_LISTED = 20

@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from dbaudit.config import Settings
 from dbaudit.dialects import Dialect
 from dbaudit.errors import SeedError
+from dbaudit.model import SeedPlan, SeedReport, SkippedTable, TablePlan, TableResult
 from dbaudit.resources import seeders_dir
 from dbaudit.seed import ledger as ledger_mod
 from dbaudit.seed.api import LoadedSeeder, choose_seeder, load_seeders
@@ -44,7 +45,6 @@ from dbaudit.seed.generate import (
 )
 from dbaudit.seed.guard import InsertGuard
 from dbaudit.seed.plan import PlanRequest, choose_marker, plan_tables, shape_of
-from dbaudit.seed.records import SeedPlan, SeedReport, SkippedTable, TablePlan, TableResult
 from dbaudit.seed.schema import SeedSchema, SeedTable, has_rows, reflect_schema
 from dbaudit.seed.values import pools_for
 from dbaudit.urls import scrub

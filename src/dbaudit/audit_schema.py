@@ -2,7 +2,7 @@
 
 ``src/dbaudit/audit.schema.json`` is this function's output, committed; a test keeps the two equal, so the
 published schema never drifts from :mod:`dbaudit.model`.  Regenerate it with
-``python -m dbaudit.diff.schema > src/dbaudit/audit.schema.json``.
+``python -m dbaudit.audit_schema > src/dbaudit/audit.schema.json``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import ast
 import collections.abc
 import dataclasses
 import enum
+import functools
 import inspect
 import itertools
 import json
@@ -26,12 +27,9 @@ _PRIMITIVES: dict[Any, str] = {str: "string", int: "integer", float: "number", b
 
 def field_docs(cls: type) -> dict[str, str]:
     """The docstrings written under the fields of a dataclass (``x: int`` then ``\"\"\"...\"\"\"``)."""
-    try:
-        tree = ast.parse(inspect.getsource(cls))
-    except (OSError, TypeError):  # pragma: no cover - source not shipped
-        return {}
+    classes = _module_classes(cls.__module__)
     docs: dict[str, str] = {}
-    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+    body = classes[cls.__name__].body if cls.__name__ in classes else []
     for node, following in itertools.pairwise(body):
         if (
             isinstance(node, ast.AnnAssign)
@@ -42,6 +40,17 @@ def field_docs(cls: type) -> dict[str, str]:
         ):
             docs[node.target.id] = " ".join(following.value.value.split())
     return docs
+
+
+@functools.cache
+def _module_classes(module: str) -> dict[str, ast.ClassDef]:
+    """The top-level classes of ``module``'s source, parsed once (``inspect.getsource`` of a class parses the
+    whole module again on every call)."""
+    try:
+        tree = ast.parse(inspect.getsource(sys.modules[module]))
+    except (OSError, TypeError):  # pragma: no cover - source not shipped
+        return {}
+    return {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
 
 
 class _Builder:

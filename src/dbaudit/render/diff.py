@@ -1,22 +1,21 @@
-"""The diff as a pull-request comment (Markdown, through ``report_templates/diff.md.j2``) or as JSON.
+"""``dbaudit diff`` and ``dbaudit check``: the delta as a pull-request comment (Markdown, through
+``report_templates/diff.md.j2``) or JSON; one audit's gate (``check.md.j2``) or JSON.
 
-The data is shaped here; the template only lays it out, with the report's Jinja2 environment and filters
-(``md_cell`` escapes table cells, ``code`` makes inline code).
+The data is shaped here from the model's records (:class:`~dbaudit.model.AuditDiff`,
+:class:`~dbaudit.model.CoverageCheck`, :class:`~dbaudit.model.GateResult`); the templates only lay it out,
+with the report's Jinja2 environment and filters (``md_cell`` escapes table cells, ``code`` makes inline
+code).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateError
-
-from dbaudit.diff.compare import AuditDiff, CoverageFigures, audit_label, figures, uncovered_tables
-from dbaudit.diff.gates import GateResult, Outcome, any_failed
-from dbaudit.errors import ConfigError
 from dbaudit.markdown import Markdown, fence, one_line, prose, texts
-from dbaudit.model import Audit
+from dbaudit.model import AuditDiff, CoverageCheck, CoverageFigures, GateResult, Outcome, any_failed
+from dbaudit.render.jsondoc import to_json
+from dbaudit.render.templates import run_template
 
 DIFF_TEMPLATE = "diff.md.j2"
 
@@ -85,19 +84,7 @@ def render_diff_markdown(
     diff: AuditDiff, gates: tuple[GateResult, ...], template_dir: Path | None = None
 ) -> str:
     """The Markdown delta for a pull-request comment or a job summary."""
-    return _render_template(DIFF_TEMPLATE, diff_context(diff, gates), template_dir)
-
-
-def _render_template(name: str, context: dict[str, Any], template_dir: Path | None) -> str:
-    from dbaudit.render import environment
-
-    try:
-        return environment(template_dir).get_template(name).render(**context)
-    except TemplateError as exc:
-        raise ConfigError(
-            f"template {name} failed: {exc}",
-            "fix the template, or drop --template-dir to use the bundled ones",
-        ) from exc
+    return run_template(DIFF_TEMPLATE, diff_context(diff, gates), template_dir)
 
 
 def _gate_json(gate: GateResult) -> dict[str, Any]:
@@ -116,7 +103,7 @@ def render_diff_json(diff: AuditDiff, gates: tuple[GateResult, ...]) -> str:
         "gates": [_gate_json(g) for g in gates],
         "diff": diff.to_dict(),
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return to_json(document)
 
 
 def render_diff(
@@ -150,34 +137,32 @@ def _gate_items(gate: GateResult) -> Markdown:
     return texts(gate.items)
 
 
-def check_context(audit: Audit, gates: tuple[GateResult, ...]) -> dict[str, Any]:
+def check_context(check: CoverageCheck) -> dict[str, Any]:
     """Everything ``check.md.j2`` prints."""
-    failed = any_failed(gates)
+    failed = any_failed(check.gates)
     return {
         "passed": not failed,
         "status": "❌ gate failed" if failed else "✅ passed",
-        "coverage": format_figures(figures(audit)),
-        "audit": audit_label(audit),
-        "gates": _gate_rows(gates),
-        "uncovered": list(uncovered_tables(audit)),
+        "coverage": format_figures(check.coverage),
+        "audit": check.label,
+        "gates": _gate_rows(check.gates),
+        "uncovered": list(check.uncovered),
         # one name a line, so a line break in a name cannot pass for two tables
-        "uncovered_block": fence("".join(f"{one_line(name)}\n" for name in uncovered_tables(audit))),
+        "uncovered_block": fence("".join(f"{one_line(name)}\n" for name in check.uncovered)),
     }
 
 
-def render_check(
-    audit: Audit, gates: tuple[GateResult, ...], fmt: str, template_dir: Path | None = None
-) -> str:
+def render_check(check: CoverageCheck, fmt: str, template_dir: Path | None = None) -> str:
     """The result of ``dbaudit check`` as Markdown or JSON."""
     if fmt == "json":
-        current = figures(audit)
+        current = check.coverage
         document = {
-            "passed": not any_failed(gates),
-            "gates": [_gate_json(g) for g in gates],
+            "passed": not any_failed(check.gates),
+            "gates": [_gate_json(g) for g in check.gates],
             "coverage": None
             if current is None
             else {"covered": current.covered, "tables": current.tables, "percent": round(current.percent, 2)},
-            "uncovered": list(uncovered_tables(audit)),
+            "uncovered": list(check.uncovered),
         }
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    return _render_template(CHECK_TEMPLATE, check_context(audit, gates), template_dir)
+        return to_json(document)
+    return run_template(CHECK_TEMPLATE, check_context(check), template_dir)

@@ -1,124 +1,27 @@
 """Compare two audits: what a change did to seeding coverage, the tables and the seed sources.
 
-:func:`diff_audits` is pure: two :class:`~dbaudit.model.Audit` records in, one :class:`AuditDiff` out, no
-database and no files, so a saved baseline and a fresh audit diff the same way as two saved ones.
+:func:`diff_audits` is pure: two :class:`~dbaudit.model.Audit` records in, one
+:class:`~dbaudit.model.AuditDiff` out, no database and no files, so a saved baseline and a fresh audit diff
+the same way as two saved ones.  It serves ``dbaudit diff`` and section 5 of the report
+(:func:`coverage_change`), so it sits beside the audit, below both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from fractions import Fraction
-from typing import Any
 
 from dbaudit.coverage import is_application_table
 from dbaudit.model import (
     Audit,
+    AuditDiff,
     CoverageChange,
+    CoverageFigures,
     Finding,
     SeedSource,
+    SourceChange,
     TableState,
     TableStatus,
-    to_dict,
 )
-
-
-@dataclass(frozen=True)
-class CoverageFigures:
-    """Coverage of one audit: ``covered`` of ``tables`` application tables receive seed data."""
-
-    covered: int
-    tables: int
-
-    @property
-    def ratio(self) -> Fraction:
-        return Fraction(self.covered, self.tables) if self.tables else Fraction(1)
-
-    @property
-    def percent(self) -> float:
-        return float(self.ratio * 100)
-
-
-@dataclass(frozen=True)
-class SourceChange:
-    """A seed source added, removed or changed (its content digest differs), with the tables it writes."""
-
-    path: str
-    change: str
-    """``added``, ``removed`` or ``changed``."""
-    tables_before: tuple[str, ...] = ()
-    tables_after: tuple[str, ...] = ()
-
-    @property
-    def tables(self) -> tuple[str, ...]:
-        """The tables the source writes now, or wrote before it was removed."""
-        return self.tables_after if self.change != "removed" else self.tables_before
-
-
-@dataclass(frozen=True)
-class AuditDiff:
-    """What changed between a baseline audit and a newer one.  ``to_dict`` gives its JSON form."""
-
-    base_label: str
-    head_label: str
-    before: CoverageFigures | None = None
-    """``None`` when that audit has no coverage (it ran without a scan)."""
-    after: CoverageFigures | None = None
-    newly_covered: tuple[str, ...] = ()
-    newly_uncovered: tuple[str, ...] = ()
-    """Tables covered before, still present, no longer covered."""
-    sources_added: tuple[SourceChange, ...] = ()
-    sources_removed: tuple[SourceChange, ...] = ()
-    sources_changed: tuple[SourceChange, ...] = ()
-    newly_empty: tuple[str, ...] = ()
-    """Tables populated in the baseline and empty now."""
-    new_tables: tuple[str, ...] = ()
-    new_uncovered_tables: tuple[str, ...] = ()
-    """New application tables that no source seeds."""
-    removed_tables: tuple[str, ...] = ()
-    new_findings: tuple[Finding, ...] = ()
-    resolved_findings: tuple[Finding, ...] = ()
-
-    @property
-    def coverage_delta(self) -> float | None:
-        """Percentage points gained (positive) or lost; ``None`` when either side has no coverage."""
-        if self.before is None or self.after is None:
-            return None
-        return self.after.percent - self.before.percent
-
-    @property
-    def coverage_dropped(self) -> bool:
-        return self.before is not None and self.after is not None and self.after.ratio < self.before.ratio
-
-    @property
-    def coverage_improved(self) -> bool:
-        return self.before is not None and self.after is not None and self.after.ratio > self.before.ratio
-
-    @property
-    def is_empty(self) -> bool:
-        """Nothing changed that the diff tracks (coverage figures equal, no lists filled)."""
-        lists = (
-            self.newly_covered,
-            self.newly_uncovered,
-            self.sources_added,
-            self.sources_removed,
-            self.sources_changed,
-            self.newly_empty,
-            self.new_tables,
-            self.removed_tables,
-            self.new_findings,
-            self.resolved_findings,
-        )
-        return not any(lists) and self.before == self.after
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = to_dict(self)
-        for side in ("before", "after"):
-            figures = getattr(self, side)
-            if figures is not None:
-                data[side]["percent"] = round(figures.percent, 2)
-        data["coverage_delta"] = None if self.coverage_delta is None else round(self.coverage_delta, 2)
-        return data
 
 
 def diff_audits(

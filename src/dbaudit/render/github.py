@@ -1,7 +1,8 @@
-"""GitHub Actions: the job summary and ``::error`` annotations, in GitHub's workflow-command format.
+"""GitHub Actions output: the job summary and ``::error`` annotations, in GitHub's workflow-command format.
 
-Annotations go to standard error (the runner reads workflow commands from both streams), so standard output
-keeps carrying only the document, JSON included.
+The summary is the Markdown document the command printed (:mod:`dbaudit.render.diff`); annotations are
+written here from the findings.  Annotations go to standard error (the runner reads workflow commands from
+both streams), so standard output keeps carrying only the document, JSON included.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from dbaudit.model import Audit, SeedSource
 
 if TYPE_CHECKING:
-    from dbaudit.render import RenderOptions
+    from dbaudit.render.options import RenderOptions
 
 
 def _figures(value: float, covered: int, tables: int) -> str:

@@ -1,5 +1,8 @@
 """Reading a saved audit back: the JSON document is a contract, versioned by ``schema_version``.
 
+It sits next to the model (and its JSON Schema, :mod:`dbaudit.audit_schema`) so that every command that
+reads an audit (``report --baseline``, ``diff``, ``check --audit``) reads it the same way, below them all.
+
 A reader accepts any document of its own major version or older (fields missing from an older document take
 their defaults, unknown fields of a newer minor are ignored) and refuses a newer major with a message naming
 the dbaudit release that wrote it.

@@ -1,18 +1,19 @@
-"""Shaping scan results for the templates: ``dbaudit scan`` and section 2 of ``dbaudit report``."""
+"""Scan results shaped for the templates: the ``dbaudit scan`` document, and section 2 of the report."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbaudit.errors import ConfigError
 from dbaudit.markdown import code, codes, prose
 from dbaudit.model import SCHEMA_VERSION, ScanResult, SeedSource, SourceKind, TableWrite, to_dict
+from dbaudit.render.jsondoc import to_json
+from dbaudit.render.templates import run_template
 
 if TYPE_CHECKING:
     from dbaudit.model import Audit
-    from dbaudit.render import RenderOptions
+    from dbaudit.render.options import RenderOptions
 
 SCAN_FORMATS = ("md", "json")
 _KIND_LABELS = {
@@ -100,21 +101,10 @@ def scan_context(scan: ScanResult) -> dict[str, Any]:
 def render_scan(scan: ScanResult, fmt: str, template_dir: Path | None = None) -> str:
     """``dbaudit scan`` output: Markdown from ``scan.md.j2``, or JSON (the model plus ``schema_version``)."""
     if fmt == "json":
-        data = {"schema_version": SCHEMA_VERSION, **to_dict(scan)}
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return to_json({"schema_version": SCHEMA_VERSION, **to_dict(scan)})
     if fmt != "md":
         raise ConfigError(f"unknown format {fmt!r}", f"choose one of {', '.join(SCAN_FORMATS)}")
-    import jinja2
-
-    from dbaudit.render import environment
-
-    try:
-        return environment(template_dir).get_template("scan.md.j2").render(scan=scan_context(scan))
-    except jinja2.TemplateError as exc:
-        raise ConfigError(
-            f"template scan.md.j2 failed: {exc}",
-            "fix the template, or drop --template-dir to use the bundled one",
-        ) from exc
+    return run_template("scan.md.j2", {"scan": scan_context(scan)}, template_dir)
 
 
 def coverage_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | None:
