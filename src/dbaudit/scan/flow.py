@@ -15,6 +15,7 @@ from dbaudit.scan.recognisers import RECOGNISERS, by_trigger
 from dbaudit.scan.sql import UNRESOLVED_PREFIX, SqlParseError, SqlWrite, analyse_sql, looks_like_write
 from dbaudit.scan.values import (
     CallSite,
+    ClassRef,
     FunctionRef,
     Hit,
     ObjectOf,
@@ -50,6 +51,46 @@ def _names_main(tree: ast.Module) -> bool:
     return False
 
 
+def runs_itself(tree: ast.Module) -> bool:
+    """The module does something when run: a ``__main__`` block or a call at top level."""
+    for stmt in tree.body:
+        if isinstance(stmt, ast.If) and "__main__" in ast.unparse(stmt.test):
+            return True
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, (ast.Call, ast.Await)):
+            return True
+    return False
+
+
+def has_entry(ctx: ModuleContext) -> bool:
+    """The module says itself how it runs: top-level calls, a ``__main__`` block, ``main()``, commands."""
+    return bool(ctx.commands) or "main" in ctx.functions or runs_itself(ctx.tree)
+
+
+def _fixture(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any("fixture" in ast.unparse(d) for d in node.decorator_list)
+
+
+def public_callables(ctx: ModuleContext) -> list[tuple[str, Value | None]]:
+    """Public functions and public methods of public classes of a module, each with what ``self``/``cls``
+    is: what a user calls by hand from a shell.  Test fixtures are not."""
+    out: list[tuple[str, Value | None]] = []
+    for qualname, node in ctx.functions.items():
+        owner, _, name = qualname.rpartition(".")
+        if name.startswith("_") or owner.startswith("_") or _fixture(node):
+            continue
+        self_value: Value | None = None
+        if owner:
+            kinds = {ast.unparse(d) for d in node.decorator_list}
+            if "staticmethod" in kinds:
+                self_value = None
+            elif "classmethod" in kinds:
+                self_value = ClassRef(ctx.path, owner)
+            else:
+                self_value = ObjectOf(ctx.path, owner)
+        out.append((qualname, self_value))
+    return out
+
+
 class Evaluator(SqlHits):
     """Project-wide state of the evaluation: caches, placeholders, diagnostics."""
 
@@ -69,20 +110,43 @@ class Evaluator(SqlHits):
 
     # -------------------------------------------------------------------------------------- entry points
 
-    def module_entry(self, ctx: ModuleContext) -> list[Hit]:
-        """Writes reached from a script's module top level (``if __name__ == "__main__":`` included), and
-        from its ``main()`` when nothing at top level decides what runs (a console-script entry point)."""
+    def module_entry(self, ctx: ModuleContext, by_hand: bool = False) -> list[Hit]:
+        """Writes reached from a script's entry points: its module top level (``if __name__ == "__main__":``
+        included), its ``main()`` when nothing at top level decides what runs (a console-script entry point),
+        and every function registered as a command (click, typer, Flask CLI, Flask-Script).
+
+        ``by_hand``: the user named this module as a seed source; when it has no entry point of its own, its
+        public functions and the public methods of its classes are what a user calls (``flask shell``)."""
         frame = Frame(self, ctx, {}, module_level=True)
         frame.run(ctx.tree.body, False)
         if "main" in ctx.functions and not _names_main(ctx.tree):
-            frame.invoke(FunctionRef(ctx.path, "main"), [], {}, False, None)
+            self.root(frame, FunctionRef(ctx.path, "main"), "main()")
+        for name in ctx.commands:
+            self.root(frame, FunctionRef(ctx.path, name), f"{name}() (command)")
+        if by_hand and not has_entry(ctx):
+            for name, self_value in public_callables(ctx):
+                self.root(frame, FunctionRef(ctx.path, name), f"{name}() (called by hand)", self_value)
         return frame.hits
+
+    def root(self, frame: Frame, ref: FunctionRef, label: str, self_value: Value | None = None) -> None:
+        """Evaluate entry point ``ref`` and record its writes in ``frame``, the hop naming the entry."""
+        node = self.function_node(ref)
+        if node is None:
+            return
+        bound: tuple[tuple[str, Value], ...] = ()
+        params = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+        if self_value is not None and params:
+            bound = ((params[0], self_value),)
+        result = self.invoke(ref, bound)
+        frame.record(result.hits, False, (ref.path, node.lineno, label))
 
     def function_entry(self, ctx: ModuleContext, name: str) -> list[Hit]:
         """Writes reached from module-level function ``name`` (a revision's ``upgrade``)."""
         if name not in ctx.functions:
             return []
-        return list(self.invoke(FunctionRef(ctx.path, name), ()).hits)
+        frame = Frame(self, ctx, {}, module_level=True)
+        self.root(frame, FunctionRef(ctx.path, name), f"{name}()")
+        return frame.hits
 
     # ------------------------------------------------------------------------------------------- calls
 

@@ -22,6 +22,7 @@ from dbaudit.scan.values import (
     FunctionRef,
     Functions,
     Hit,
+    Hop,
     Instance,
     Instances,
     Loaded,
@@ -97,6 +98,8 @@ class Frame(StringBuilding):
         self.hits: list[Hit] = []
         self.returns: list[Value | None] = []
         self.imports: dict[str, object] = {}
+        self.line = 0
+        """Line of the call being dispatched (the hop recorded for the writes a callee makes)."""
 
     # ------------------------------------------------------------------------------------- statements
 
@@ -409,8 +412,10 @@ class Frame(StringBuilding):
 
     # -------------------------------------------------------------------------------------------- calls
 
-    def record(self, hits: Iterable[Hit], cond: bool) -> None:
+    def record(self, hits: Iterable[Hit], cond: bool, hop: Hop | None = None) -> None:
         for hit in hits:
+            if hop is not None:
+                hit = dataclasses.replace(hit, via=(hop, *hit.via))
             self.hits.append(
                 dataclasses.replace(hit, conditional=True) if cond and not hit.conditional else hit
             )
@@ -445,6 +450,7 @@ class Frame(StringBuilding):
         kwargs: dict[str, Value | None] = {}
         for kw in node.keywords:
             kwargs[kw.arg or "**"] = self.eval(kw.value, cond)
+        self.line = node.lineno
 
         recognisers = self.ev.triggers.get(name)
         if recognisers:
@@ -623,5 +629,5 @@ class Frame(StringBuilding):
             if key in names and value is not None:
                 bound[key] = value
         result = self.ev.invoke(ref, tuple(sorted(bound.items(), key=lambda kv: kv[0])))
-        self.record(result.hits, cond)
+        self.record(result.hits, cond, (self.ctx.path, self.line, f"{ref.qualname.split('@')[0]}()"))
         return result

@@ -48,6 +48,8 @@ class ModuleContext:
     decorated: dict[str, list[str]] = field(default_factory=dict)
     """Decorator object name -> functions it decorates (``@app.command()`` registers with ``app``)."""
     star_imports: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+    """Top-level functions registered as commands (click, typer, Flask CLI, Flask-Script), in order."""
 
     @property
     def package(self) -> str:
@@ -87,6 +89,26 @@ def add_import(imports: dict[str, Import], stmt: ast.Import | ast.ImportFrom, pa
     return stars
 
 
+_COMMAND_DECORATORS = frozenset({"command", "group", "callback"})
+_NOT_COMMANDS = frozenset({"click", "typer"})
+
+
+def is_command(decorator: ast.expr) -> bool:
+    """``@cli.command()``, ``@click.group()``, ``@app.cli.command("init")``, ``@manager.command``,
+    ``@manager.option(...)`` (Flask-Script), ``@cli_group()``: the function runs when a user types it."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    if isinstance(target, ast.Attribute):
+        if target.attr in _COMMAND_DECORATORS:
+            return True
+        # Flask-Script's @manager.option registers a command; click's and typer's option only decorates one
+        base = target.value
+        return target.attr == "option" and not (isinstance(base, ast.Name) and base.id in _NOT_COMMANDS)
+    if isinstance(target, ast.Name):
+        name = target.id
+        return name in ("command", "group") or name.endswith(("_command", "_group"))
+    return False
+
+
 def build_context(parsed: ParsedModule) -> ModuleContext:
     ctx = ModuleContext(parsed.path, parsed.tree, parsed.digest)
     package = ctx.package
@@ -97,6 +119,8 @@ def build_context(parsed: ParsedModule) -> ModuleContext:
                 ctx.star_imports.extend(add_import(ctx.imports, stmt, package))
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 ctx.functions[stmt.name] = stmt
+                if any(is_command(d) for d in stmt.decorator_list):
+                    ctx.commands.append(stmt.name)
                 for deco in stmt.decorator_list:
                     target = deco.func if isinstance(deco, ast.Call) else deco
                     while isinstance(target, ast.Attribute):

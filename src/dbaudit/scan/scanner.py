@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import gc
 import posixpath
 import re
@@ -26,7 +25,7 @@ from dbaudit.model import (
 from dbaudit.scan import fixtures
 from dbaudit.scan.discovery import FIXTURE_SUFFIXES, AlembicSetup, GlobSet, alembic_setups, in_folder
 from dbaudit.scan.files import decode, digest, parse_python, read
-from dbaudit.scan.flow import Evaluator
+from dbaudit.scan.flow import Evaluator, runs_itself
 from dbaudit.scan.project import ModuleContext, Project, module_name
 from dbaudit.scan.revisions import heads, revision_info
 from dbaudit.scan.sql import analyse_sql
@@ -88,6 +87,8 @@ class _Scan:
         mapped = GlobSet(self.settings.fixture_map.keys())
         seeds = [p for p in self.paths if p not in revision_set and (globs.match(p) or mapped.match(p))]
         seed_set = set(seeds)
+        # a file the configuration names by its path (no wildcard) is a seed source on the user's word
+        named = set(self.settings.seed_globs) | set(getattr(self.settings, "extend_seed_globs", ()))
 
         project = Project(self.tree, python, TableIndex({}, {}, {}, (), ()))
         indexed = []
@@ -121,7 +122,7 @@ class _Scan:
                 if ctx is None:
                     continue
                 try:
-                    hits = evaluator.module_entry(ctx)
+                    hits = evaluator.module_entry(ctx, by_hand=path in named)
                 except RecursionError:
                     self.diagnostics.append(_too_deep(path))
                     continue
@@ -306,7 +307,7 @@ class _Scan:
         target = self.make_target(path, makefiles)
         if target:
             return target
-        if not _runs_itself(ctx.tree):
+        if not runs_itself(ctx.tree):
             return None
         folder = posixpath.dirname(path)
         if path.endswith(".py") and posixpath.join(folder, "__init__.py") in self.pathset:
@@ -325,16 +326,6 @@ class _Scan:
 
 def _too_deep(path: str) -> Diagnostic:
     return Diagnostic("code nested too deeply to analyse; skipped", SourceLocation(path, None))
-
-
-def _runs_itself(tree: ast.Module) -> bool:
-    """The module does something when run: a ``__main__`` block or a call at top level."""
-    for stmt in tree.body:
-        if isinstance(stmt, ast.If) and "__main__" in ast.unparse(stmt.test):
-            return True
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, (ast.Call, ast.Await)):
-            return True
-    return False
 
 
 def _in_upgrade_order(sources: list[SeedSource], infos: list[RevisionInfo]) -> list[SeedSource]:

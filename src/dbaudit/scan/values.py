@@ -139,6 +139,10 @@ class AlembicOp(Value):
     """Alembic's ``op`` or the connection ``op.get_bind()`` returns."""
 
 
+Hop = tuple[str, int, str]
+"""One step of the way to a write: ``(path, line, what)``, e.g. ``("app/cli.py", 12, "seed_users()")``."""
+
+
 @dataclass(frozen=True)
 class Hit:
     """One write found: ``table`` is ``None`` when its name could not be resolved (``dynamic`` says how)."""
@@ -149,6 +153,8 @@ class Hit:
     line: int
     conditional: bool = False
     dynamic: str | None = None
+    via: tuple[Hop, ...] = ()
+    """The calls that led here, outermost first (``scan --explain`` prints them)."""
 
 
 @dataclass
