@@ -18,9 +18,11 @@ from dbaudit.scan.values import (
     ClassRef,
     FunctionRef,
     Hit,
+    ModelClass,
     ObjectOf,
     Sql,
     SqlHits,
+    TableRef,
     Value,
 )
 
@@ -106,6 +108,7 @@ class Evaluator(SqlHits):
         self.nested: dict[FunctionRef, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.depth = 0
         self.last_returns: dict[FunctionRef, Value | None] = {}
+        self.relations: dict[tuple[ModelClass, str], tuple[ModelClass | None, TableRef | None] | None] = {}
         project.global_value = self.global_value
 
     # -------------------------------------------------------------------------------------- entry points

@@ -35,6 +35,7 @@ from dbaudit.scan.values import (
     Sql,
     Statement,
     TableObject,
+    TableRef,
     Value,
     element,
     join,
@@ -70,8 +71,18 @@ _DB_READ_CALLS = frozenset(
         "filter_by",
     }
 )
+_RELATIONSHIPS = frozenset({"relationship", "relation", "RelationshipProperty", "dynamic_loader"})
 _PASS_THROUGH = frozenset({"list", "tuple", "sorted", "reversed", "set", "iter"})
 _EXIT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
+
+
+def _model_of(value: Value | None) -> ModelClass | None:
+    """The model class whose methods run on ``value``: the class itself, an instance, a persistent row."""
+    if isinstance(value, ModelClass):
+        return value
+    if isinstance(value, (Instance, DbRead)):
+        return value.model
+    return None
 
 
 def _exits(body: list[ast.stmt]) -> bool:
@@ -344,7 +355,7 @@ class Frame(StringBuilding):
             if attr == "__tablename__":
                 return Sql((base.table[0],))
             if attr == "query":
-                return DbRead()
+                return DbRead(base)
             return None
         if isinstance(base, TableObject):
             if attr in ("name", "fullname") and base.table is not None:
@@ -360,9 +371,55 @@ class Frame(StringBuilding):
             if method is not None:
                 return method
             return self.class_value(base, attr, cond)
+        if isinstance(base, DbRead) and base.model is not None:
+            # a persistent object's relationship is persistent objects of the related class
+            related = self.relation(base.model, attr)
+            return DbRead(related[0]) if related is not None else DbRead()
         if isinstance(base, (Loaded, DbRead)):
             return base
         return None
+
+    def relation(self, model: ModelClass, attr: str) -> tuple[ModelClass | None, TableRef | None] | None:
+        """``attr`` of ``model`` when it is a relationship: the related class and the association table
+        (``secondary=``) it fills, each ``None`` when unknown."""
+        key = (model, attr)
+        if key in self.ev.relations:
+            return self.ev.relations[key]
+        self.ev.relations[key] = None  # cycle guard
+        found: tuple[ModelClass | None, TableRef | None] | None = None
+        expr = self.ev.project.class_attribute(model.path, model.name, attr) if model.path else None
+        context = self.ev.project.context(model.path) if model.path else None
+        if (
+            isinstance(expr, ast.Call)
+            and context is not None
+            and (dotted(expr.func) or "").rsplit(".", 1)[-1] in _RELATIONSHIPS
+        ):
+            frame = Frame(self.ev, context, {}, module_level=True)
+            target: ModelClass | None = None
+            if expr.args:
+                first = expr.args[0]
+                name = first.value if isinstance(first, ast.Constant) else None
+                if isinstance(name, str):
+                    target = self.ev.project.model(name.rsplit(".", 1)[-1])
+                else:
+                    value = frame.eval(first.body if isinstance(first, ast.Lambda) else first, False)
+                    target = value if isinstance(value, ModelClass) else None
+            secondary: TableRef | None = None
+            for kw in expr.keywords:
+                if kw.arg != "secondary":
+                    continue
+                node = kw.value.body if isinstance(kw.value, ast.Lambda) else kw.value
+                value = frame.eval(node, False)
+                if isinstance(value, Sql) and len(value.texts) == 1:
+                    schema, _, table = value.texts[0].rpartition(".")
+                    secondary = (table, schema or None)
+                elif isinstance(value, TableObject):
+                    secondary = value.table
+                elif isinstance(node, ast.Name) and node.id in self.ev.project.index.variables:
+                    secondary = self.ev.project.index.variables[node.id]
+            found = (target, secondary)
+        self.ev.relations[key] = found
+        return found
 
     def class_value(self, owner: ObjectOf | ClassRef, attr: str, cond: bool) -> Value | None:
         """The value a class body (or a project base class's) assigns to ``attr``."""
@@ -467,6 +524,11 @@ class Frame(StringBuilding):
                 if method is not None:
                     self_value = receiver if isinstance(receiver, ObjectOf) else None
                     return self.invoke(method, args, kwargs, cond, self_value)
+            model = _model_of(receiver)
+            if model is not None and model.path:
+                method = self.ev.project.method(model.path, model.name, name)
+                if method is not None:
+                    return self.invoke(method, args, kwargs, cond, receiver)
             if isinstance(receiver, Sql) and name == "format":
                 return self.format(receiver, node, args, kwargs)
             if isinstance(receiver, AlembicOp):
@@ -542,8 +604,24 @@ class Frame(StringBuilding):
     def accumulate(self, target: ast.expr, value: Value | None) -> None:
         """``objs.append(Model(...))`` grows a list of instances; ``user.roles.append(Role())`` a parent."""
         key = dotted(target)
-        if key is None or not isinstance(value, (Instance, Instances)):
+        if key is None or not isinstance(value, (Instance, Instances, DbRead)):
             return
+        if isinstance(value, DbRead) or (key not in self.env and "." in key):
+            owner, _, attr = key.rpartition(".")
+            parent = self.lookup(owner) if "." not in owner else self.env.get(owner)
+            if isinstance(parent, DbRead) and parent.model is not None:
+                # parent.children.append(child) on a persistent parent: the flush inserts the child, and
+                # the association row when the relationship has a secondary table
+                self.attach(parent.model, attr, value)
+                return
+            if isinstance(parent, Instance) and parent.model is not None and "." not in owner:
+                related = self.relation(parent.model, attr)
+                if related is not None and related[1] is not None:
+                    self.env[owner] = dataclasses.replace(
+                        parent, tables=tuple(dict.fromkeys((*parent.tables, related[1])))
+                    )
+            if isinstance(value, DbRead):
+                return
         if key in self.env or "." not in key:
             current = self.lookup(key)
             if isinstance(current, Pairs):
@@ -578,6 +656,8 @@ class Frame(StringBuilding):
         """``Model(...)``: an instance, with related instances built inline (``User(roles=[Role(...)])``)."""
         tables = [m.table for m in model.items] if isinstance(model, Models) else [model.table]
         loaded = any(isinstance(v, Loaded) for v in (*args, *kwargs.values()))
+        if isinstance(model, ModelClass) and model.path:
+            self.cascade(model, node, kwargs)
         inline = [*node.args, *(k.value for k in node.keywords)]
         for value_node, value in zip(inline, (*args, *kwargs.values()), strict=False):
             if not isinstance(value_node, (ast.Call, ast.List, ast.Tuple, ast.ListComp)):
@@ -586,7 +666,41 @@ class Frame(StringBuilding):
                 tables.extend(value.tables)
             elif isinstance(value, Instances):
                 tables.extend(t for item in value.items for t in item.tables)
-        return Instance(tuple(dict.fromkeys(tables)), "json-loop" if loaded else "orm")
+        return Instance(
+            tuple(dict.fromkeys(tables)),
+            "json-loop" if loaded else "orm",
+            model if isinstance(model, ModelClass) else None,
+        )
+
+    def cascade(self, model: ModelClass, node: ast.Call, kwargs: dict[str, Value | None]) -> None:
+        """``Child(parent=p)`` with ``p`` a persistent object: the backref puts the new row in ``p``'s session
+        (save-update cascade), so the flush inserts it; a collection given for a relationship with a
+        secondary table fills that table."""
+        for key, value in kwargs.items():
+            related = self.relation(model, key) if key != "**" else None
+            if related is None:
+                continue
+            if isinstance(value, DbRead) and value.model is not None:
+                self.record([Hit(model.table, "orm-cascade", self.ctx.path, node.lineno)], False)
+            if related[1] is not None and value is not None:
+                self.record([Hit(related[1], "orm-secondary", self.ctx.path, node.lineno)], False)
+
+    def attach(self, model: ModelClass, attr: str, value: Value | None) -> None:
+        """``persistent.children.append(child)``: the child's rows and the association row."""
+        related = self.relation(model, attr)
+        if related is None:
+            return
+        hits: list[Hit] = []
+        items = (
+            (value,) if isinstance(value, Instance) else value.items if isinstance(value, Instances) else ()
+        )
+        for item in items:
+            hits.extend(
+                Hit(table, "orm-relationship-append", self.ctx.path, self.line) for table in item.tables
+            )
+        if related[1] is not None:
+            hits.append(Hit(related[1], "orm-secondary", self.ctx.path, self.line))
+        self.record(hits, False)
 
     def invoke(
         self,

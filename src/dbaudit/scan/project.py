@@ -171,6 +171,7 @@ class Project:
                 self._by_name.setdefault(".".join(parts[i:]), []).append(path)
         self._names: dict[tuple[str, str], Value | None] = {}
         self._resolving: set[tuple[str, str]] = set()
+        self._model_paths: dict[str, str] | None = None
         self.global_value: Callable[[ModuleContext, str], Value | None] = lambda ctx, name: None
 
     def add_parsed(self, parsed: ParsedModule) -> ModuleContext:
@@ -220,7 +221,7 @@ class Project:
         table = self.index.by_path.get((path, name))
         if name in ctx.classes:
             if table is not None and name not in self.index.variables:
-                return ModelClass(name, table)
+                return ModelClass(name, table, path)
             return ClassRef(path, name)
         if name in ctx.functions:
             return FunctionRef(path, name)
@@ -235,8 +236,18 @@ class Project:
                 value = self.resolve(target, name, depth + 1)
                 if value is not None:
                     return value
+        return self.model(name)
+
+    def model(self, name: str) -> ModelClass | None:
+        """The model class ``name`` from the table index (the one module declaring it, if only one does)."""
         found = self.index.classes.get(name)
-        return ModelClass(name, found) if found else None
+        if found is None:
+            return None
+        if self._model_paths is None:
+            self._model_paths = {}
+            for path, declared in self.index.by_path:
+                self._model_paths[declared] = "" if declared in self._model_paths else path
+        return ModelClass(name, found, self._model_paths.get(name, ""))
 
     def _resolve_import(self, imp: Import, near: str, depth: int) -> Value | None:
         if imp.name is None:
@@ -252,8 +263,7 @@ class Project:
             value = self.resolve(target, imp.name, depth + 1)
             if value is not None:
                 return value
-        found = self.index.classes.get(imp.name)
-        return ModelClass(imp.name, found) if found else None
+        return self.model(imp.name)
 
     def function(self, ref: FunctionRef) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         ctx = self.context(ref.path)

@@ -443,15 +443,21 @@ class DatabaseRead(Recogniser):
 
     def recognise(self, site: CallSite) -> Outcome | None:
         name = site.name
+        first = site.arg(0)
+        model = first if isinstance(first, ModelClass) else None
         if name in ("select", "exists"):
             reads = _from_sqlalchemy(site) or site.origin == ""
         elif name == "query" or name.startswith("fetch"):
             reads = True
         elif name == "get":
-            reads = isinstance(site.arg(0), ModelClass) or isinstance(site.receiver, DbRead)
+            reads = model is not None or isinstance(site.receiver, DbRead)
         else:
             reads = isinstance(site.receiver, DbRead)
-        return Outcome(DbRead()) if reads else None
+        if not reads:
+            return None
+        if model is None and isinstance(site.receiver, DbRead):
+            model = site.receiver.model  # User.query.filter_by(...).first(): still rows of User
+        return Outcome(DbRead(model if name != "count" else None))
 
 
 RECOGNISERS: tuple[Recogniser, ...] = (

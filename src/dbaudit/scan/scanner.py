@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import gc
 import posixpath
 import re
@@ -190,6 +191,8 @@ class _Scan:
                 )
                 continue
             table, schema = hit.table
+            if any(fnmatch.fnmatchcase(table, p) for p in self.settings.system_tables):
+                continue  # bookkeeping (alembic_version...), not seed data: never an application table
             key = (table, schema, hit.recogniser, hit.path, hit.line)
             previous = writes.get(key)
             if previous is None or (previous.conditional and not hit.conditional):

@@ -127,6 +127,17 @@ def _class_facts(node: ast.ClassDef, path: str) -> ClassFacts:
                 "sa.orm.Mapped",
             ):
                 facts.has_columns = True
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
+            stmt.name == "__table_args__" or stmt.name.endswith("__auto_table_args")
+        ):
+            # computed table arguments: ``return auto_table_args(cls, schema="x")`` or ``({...}, {"schema": "x"})``
+            for ret in ast.walk(stmt):
+                if isinstance(ret, ast.Return) and ret.value is not None and facts.schema is None:
+                    found = _table_args_schema(ret.value)
+                    if found is None and isinstance(ret.value, ast.Call):
+                        found = const_str(_kw(ret.value, "schema"))
+                    facts.schema = found
+            continue
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == "__tablename__":
             if any("declared_attr" in (dotted(d) or "") for d in stmt.decorator_list) or any(
                 isinstance(d, ast.Attribute) and d.attr == "directive" for d in stmt.decorator_list

@@ -22,6 +22,8 @@ class Value:
 class ModelClass(Value):
     name: str
     table: TableRef
+    path: str = ""
+    """The module declaring the class (its methods and relationships are read there); empty if unknown."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Instance(Value):
     tables: tuple[TableRef, ...]
     origin: str = "orm"
     """``json-loop`` when built from rows of a loaded JSON/YAML file."""
+    model: ModelClass | None = None
+    """The class it was built from (its methods run on it: ``obj.save()``)."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,9 @@ class Loaded(Value):
 @dataclass(frozen=True)
 class DbRead(Value):
     """Something read from the database: a query, its rows, a count."""
+
+    model: ModelClass | None = None
+    """The model class of the rows read (``User.query.first()``): a persistent object of that class."""
 
 
 @dataclass(frozen=True)
@@ -253,7 +260,8 @@ def element(value: Value | None) -> Value | None:
     if isinstance(value, Instances) and value.items:
         tables = tuple(dict.fromkeys(t for item in value.items for t in item.tables))
         origin = "json-loop" if all(i.origin == "json-loop" for i in value.items) else "orm"
-        return Instance(tables, origin)
+        models = {i.model for i in value.items}
+        return Instance(tables, origin, models.pop() if len(models) == 1 else None)
     if isinstance(value, (Sql, Functions, Models, ModelClass)):
         return value
     if isinstance(value, Pairs):
