@@ -130,7 +130,7 @@ def _class_facts(node: ast.ClassDef, path: str) -> ClassFacts:
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
             stmt.name == "__table_args__" or stmt.name.endswith("__auto_table_args")
         ):
-            # computed table arguments: ``return auto_table_args(cls, schema="x")`` or ``({...}, {"schema": "x"})``
+            # computed: ``return auto_table_args(cls, schema="x")`` or ``({...}, {"schema": "x"})``
             for ret in ast.walk(stmt):
                 if isinstance(ret, ast.Return) and ret.value is not None and facts.schema is None:
                     found = _table_args_schema(ret.value)
