@@ -199,6 +199,8 @@ class Frame(StringBuilding):
             key = dotted(target)
             if key is not None:
                 self.env[key] = value
+                if value is not None and isinstance(target.value, ast.Name):
+                    self.assign_relation(target.value.id, target.attr, value)
         elif isinstance(target, ast.Subscript):  # waves[number] = MigrationWave(...)
             self.accumulate(target.value, value)
 
@@ -658,6 +660,10 @@ class Frame(StringBuilding):
         loaded = any(isinstance(v, Loaded) for v in (*args, *kwargs.values()))
         if isinstance(model, ModelClass) and model.path:
             self.cascade(model, node, kwargs)
+            init = self.ev.project.method(model.path, model.name, "__init__")
+            if init is not None:
+                # the model's own constructor runs: its side effects (User.__init__ -> self.follow(self))
+                self.call_function(init, args, kwargs, False, Instance((model.table,), "orm", model))
         inline = [*node.args, *(k.value for k in node.keywords)]
         for value_node, value in zip(inline, (*args, *kwargs.values()), strict=False):
             if not isinstance(value_node, (ast.Call, ast.List, ast.Tuple, ast.ListComp)):
@@ -684,6 +690,21 @@ class Frame(StringBuilding):
                 self.record([Hit(model.table, "orm-cascade", self.ctx.path, node.lineno)], False)
             if related[1] is not None and value is not None:
                 self.record([Hit(related[1], "orm-secondary", self.ctx.path, node.lineno)], False)
+
+    def assign_relation(self, owner: str, attr: str, value: Value) -> None:
+        """``obj.groups = [...]`` on a relationship with a secondary table: the flush of ``obj`` fills it."""
+        parent = self.env.get(owner)
+        if not isinstance(parent, (Instance, DbRead)) or parent.model is None:
+            return
+        related = self.relation(parent.model, attr)
+        if related is None or related[1] is None:
+            return
+        if isinstance(parent, DbRead):
+            self.record([Hit(related[1], "orm-secondary", self.ctx.path, self.line)], False)
+        else:
+            self.env[owner] = dataclasses.replace(
+                parent, tables=tuple(dict.fromkeys((*parent.tables, related[1])))
+            )
 
     def attach(self, model: ModelClass, attr: str, value: Value | None) -> None:
         """``persistent.children.append(child)``: the child's rows and the association row."""

@@ -333,6 +333,8 @@ class ExecuteSql(Recogniser):
         if isinstance(value, Sql):
             hits = site.sql_hits(value, site)
             return Outcome(None if hits else DbRead(), hits)
+        if isinstance(value, DbRead):
+            return Outcome(value)  # session.execute(select(User)): rows of User
         return Outcome(DbRead())
 
 
@@ -446,7 +448,7 @@ class DatabaseRead(Recogniser):
         first = site.arg(0)
         model = first if isinstance(first, ModelClass) else None
         if name in ("select", "exists"):
-            reads = _from_sqlalchemy(site) or site.origin == ""
+            reads = _from_sqlalchemy(site) or site.origin == "" or model is not None
         elif name == "query" or name.startswith("fetch"):
             reads = True
         elif name == "get":
