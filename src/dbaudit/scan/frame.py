@@ -560,6 +560,11 @@ class Frame(StringBuilding):
                 return receiver
         if isinstance(callee, (ModelClass, Models)):
             return self.construct(callee, node, args, kwargs)
+        if isinstance(func, ast.Name) and callee is None and func.id in ("zip", "enumerate"):
+            # for a, b in zip(names, values): the first target takes the first iterable's items
+            if func.id == "zip" and len(args) == 2:
+                return Pairs(element(args[0]), element(args[1]))
+            return Pairs(None, element(args[0])) if func.id == "enumerate" and args else None
         if isinstance(func, ast.Name) and func.id in _PASS_THROUGH and args and callee is None:
             return args[0] if isinstance(args[0], (Instances, Sql, Loaded, DbRead)) else None
         if isinstance(callee, (FunctionRef, Functions)):

@@ -280,16 +280,32 @@ class Project:
         if cls is None:
             return None
         for base in cls.bases:
-            base_name = base.id if isinstance(base, ast.Name) else None
-            if isinstance(base, ast.Subscript) and isinstance(base.value, ast.Name):
-                base_name = base.value.id
-            if base_name is None:
-                continue
-            resolved = self.resolve(path, base_name)
-            if isinstance(resolved, ClassRef):
-                found = self.method(resolved.path, resolved.name, name, depth + 1)
+            resolved = self.base_class(path, base)
+            if resolved is not None:
+                found = self.method(resolved[0], resolved[1], name, depth + 1)
                 if found:
                     return found
+        return None
+
+    def base_class(self, path: str, base: ast.expr) -> tuple[str, str] | None:
+        """(module path, class name) of a base class written ``Base``, ``Base[T]`` or ``module.Base``."""
+        if isinstance(base, ast.Subscript):
+            base = base.value
+        parts: list[str] = []
+        while isinstance(base, ast.Attribute):
+            parts.append(base.attr)
+            base = base.value
+        if not isinstance(base, ast.Name):
+            return None
+        resolved = self.resolve(path, base.id)
+        for part in reversed(parts):
+            if not isinstance(resolved, ModuleRef):
+                return None
+            resolved = self.resolve(resolved.path, part)
+        if isinstance(resolved, ClassRef):
+            return resolved.path, resolved.name
+        if isinstance(resolved, ModelClass) and resolved.path:
+            return resolved.path, resolved.name
         return None
 
     def class_attribute(self, path: str, class_name: str, name: str, depth: int = 0) -> ast.expr | None:
@@ -311,10 +327,9 @@ class Project:
             ):
                 return stmt.value
         for base in cls.bases:
-            if isinstance(base, ast.Name):
-                resolved = self.resolve(path, base.id)
-                if isinstance(resolved, ClassRef):
-                    found = self.class_attribute(resolved.path, resolved.name, name, depth + 1)
-                    if found is not None:
-                        return found
+            resolved = self.base_class(path, base)
+            if resolved is not None:
+                found = self.class_attribute(resolved[0], resolved[1], name, depth + 1)
+                if found is not None:
+                    return found
         return None

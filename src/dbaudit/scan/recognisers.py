@@ -38,6 +38,13 @@ def static_name(value: Value | None) -> str | None:
     return None
 
 
+def static_names(value: Value | None) -> tuple[str, ...]:
+    """Every name ``value`` may be, when all are known statically (``for t in ["a", "b"]``), else ``()``."""
+    if not isinstance(value, Sql) or any(UNRESOLVED_PREFIX in t or not t.strip() for t in value.texts):
+        return ()
+    return tuple(t.strip() for t in value.texts)
+
+
 class Recogniser:
     name: ClassVar[str]
     triggers: ClassVar[frozenset[str]]
@@ -180,9 +187,12 @@ class TableBuilder(Recogniser):
     def recognise(self, site: CallSite) -> Outcome | None:
         if site.name == "create_table" and not _is_alembic(site):
             return None
-        name = static_name(site.arg(0, "name"))
-        if name is not None:
-            return Outcome(TableObject((name, static_name(site.kwargs.get("schema")))))
+        value = site.arg(0, "name")
+        names = static_names(value)
+        if names:
+            schema = static_name(site.kwargs.get("schema"))
+            first, *rest = ((name, schema) for name in names)
+            return Outcome(TableObject(first, more=tuple(rest)))
         if site.args or "name" in site.kwargs:
             return Outcome(TableObject(None, site.source_of(0)))
         return None
@@ -227,7 +237,8 @@ class CoreTableInsert(Recogniser):
 
     def recognise(self, site: CallSite) -> Outcome | None:
         if isinstance(site.receiver, TableObject):
-            return Outcome(Statement(site.receiver.table, self.name, site.receiver.dynamic))
+            receiver = site.receiver
+            return Outcome(Statement(receiver.table, self.name, receiver.dynamic, receiver.more))
         return None
 
 
@@ -250,7 +261,7 @@ def _statement(site: CallSite, target: Value | None, recogniser: str) -> Outcome
         first, *rest = (m.table for m in target.items)
         return Outcome(Statement(first, recogniser, more=tuple(rest)))
     if isinstance(target, TableObject):
-        return Outcome(Statement(target.table, recogniser, target.dynamic))
+        return Outcome(Statement(target.table, recogniser, target.dynamic, target.more))
     if site.args and target is None:
         return Outcome(Statement(None, recogniser, site.source_of(0)))
     return None
@@ -268,7 +279,8 @@ class AlembicBulkInsert(Recogniser):
     def recognise(self, site: CallSite) -> Outcome | None:
         target = site.arg(0, "table")
         if isinstance(target, TableObject):
-            return Outcome(hits=[site.hit(target.table, self.name, target.dynamic)])
+            hits = [site.hit(target.table, self.name, target.dynamic)]
+            return Outcome(hits=hits + [site.hit(table, self.name) for table in target.more])
         if isinstance(target, ModelClass):
             return Outcome(hits=[site.hit(target.table, self.name)])
         if _is_alembic(site):

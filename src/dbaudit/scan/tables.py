@@ -104,6 +104,8 @@ class ModuleTables:
     classes: list[ClassFacts] = field(default_factory=list)
     tables: dict[str, tuple[str, str | None, int]] = field(default_factory=dict)
     """Variable name -> (table, schema, line) for ``x = Table("name", metadata, ...)``."""
+    mapped: dict[str, str] = field(default_factory=dict)
+    """Class name -> table variable, for classical mapping: ``registry.map_imperatively(User, users)``."""
 
 
 def _class_facts(node: ast.ClassDef, path: str) -> ClassFacts:
@@ -173,6 +175,13 @@ def module_tables(tree: ast.Module, path: str) -> ModuleTables:
     """Top-level classes and ``Table(...)`` assignments of one module (no deep walk)."""
     found = ModuleTables(path)
     for stmt in tree.body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            call = stmt.value
+            func = (dotted(call.func) or "").rsplit(".", 1)[-1]
+            if func in ("map_imperatively", "mapper") and len(call.args) >= 2:
+                cls, table = (dotted(a) for a in call.args[:2])
+                if cls and table:
+                    found.mapped[cls.rsplit(".", 1)[-1]] = table.rsplit(".", 1)[-1]
         if isinstance(stmt, ast.ClassDef):
             found.classes.append(_class_facts(stmt, path))
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
@@ -248,8 +257,10 @@ def build_index(modules: Iterable[ModuleTables]) -> TableIndex:
     variables: dict[str, tuple[str, str | None]] = {}
     declarations: list[TableDeclaration] = []
     by_path: dict[tuple[str, str], tuple[str, str | None]] = {}
+    mapped: dict[str, str] = {}
     for mod in modules:
         all_classes.extend(mod.classes)
+        mapped.update(mod.mapped)
         for var, (table, schema, line) in mod.tables.items():
             variables[var] = (table, schema)
             by_path[(mod.path, var)] = (table, schema)
@@ -310,6 +321,8 @@ def build_index(modules: Iterable[ModuleTables]) -> TableIndex:
                 return variables[ref]
         if facts.tablename:
             return facts.tablename, schema_of(facts)
+        if facts.name in mapped and mapped[facts.name] in variables:
+            return variables[mapped[facts.name]]
         if facts.table_kw:
             return facts.name.lower(), schema_of(facts)
         parents = list(ancestors(facts))
@@ -336,7 +349,7 @@ def build_index(modules: Iterable[ModuleTables]) -> TableIndex:
             ambiguous.add(facts.name)
         classes.setdefault(facts.name, result)
         inherited = any(table_of(p) == result for p in base_facts(facts))
-        if not inherited and not facts.table_ref:
+        if not inherited and not facts.table_ref and facts.name not in mapped:
             declarations.append(
                 TableDeclaration(result[0], facts.name, result[1], SourceLocation(facts.path, facts.line))
             )

@@ -33,6 +33,8 @@ class TableObject(Value):
     table: TableRef | None
     dynamic: str | None = None
     """Source text of the name expression when it could not be resolved."""
+    more: tuple[TableRef, ...] = ()
+    """Further possible tables: ``sa.table(name, ...)`` in a loop over several literal names."""
 
 
 @dataclass(frozen=True)
