@@ -170,6 +170,11 @@ class Evaluator(SqlHits):
         try:
             env: dict[str, Value] = dict(bound)
             params = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+            for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs):
+                if arg.arg not in env and arg.annotation is not None:
+                    typed = self.annotated(ctx, arg.annotation)
+                    if typed is not None:
+                        env[arg.arg] = typed
             self_name = params[0] if "." in ref.qualname and params else None
             owner = env.get(self_name) if self_name else None
             if isinstance(owner, ObjectOf):
@@ -195,6 +200,21 @@ class Evaluator(SqlHits):
         self._cache[key] = result
         self.last_returns[ref] = returns
         return result
+
+    def annotated(self, ctx: ModuleContext, annotation: ast.expr) -> Value | None:
+        """An object of the project class a parameter's annotation names (``db: PrefectDBInterface``,
+        injected by a decorator): its methods and properties can be followed."""
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            try:
+                annotation = ast.parse(annotation.value, mode="eval").body
+            except SyntaxError:
+                return None
+        if not isinstance(annotation, (ast.Name, ast.Attribute)):
+            return None
+        found = self.project.base_class(ctx.path, annotation)
+        if found is None or self.project.index.lookup(found[1], found[0]) is not None:
+            return None  # a model class: a new or a persistent row, nothing says which
+        return ObjectOf(found[0], found[1])
 
     def global_value(self, ctx: ModuleContext, name: str) -> Value | None:
         """Value of a module-level assignment, evaluated without following its writes."""

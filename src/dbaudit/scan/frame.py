@@ -72,8 +72,17 @@ _DB_READ_CALLS = frozenset(
     }
 )
 _RELATIONSHIPS = frozenset({"relationship", "relation", "RelationshipProperty", "dynamic_loader"})
+_SQL_KEEPS = frozenset(
+    {"bindparams", "params", "columns", "execution_options", "split", "splitlines", "rstrip", "lstrip"}
+)
 _PASS_THROUGH = frozenset({"list", "tuple", "sorted", "reversed", "set", "iter"})
 _EXIT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
+
+
+def _is_property(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(
+        (dotted(d) or "").rsplit(".", 1)[-1] in ("property", "cached_property") for d in node.decorator_list
+    )
 
 
 def _model_of(value: Value | None) -> ModelClass | None:
@@ -371,6 +380,9 @@ class Frame(StringBuilding):
         if isinstance(base, (ObjectOf, ClassRef)):
             method = self.ev.project.method(base.path, base.name, attr)
             if method is not None:
+                node = self.ev.function_node(method)
+                if isinstance(base, ObjectOf) and node is not None and _is_property(node):
+                    return self.invoke(method, [], {}, cond, base)
                 return method
             return self.class_value(base, attr, cond)
         if isinstance(base, DbRead) and base.model is not None:
@@ -533,6 +545,10 @@ class Frame(StringBuilding):
                     return self.invoke(method, args, kwargs, cond, receiver)
             if isinstance(receiver, Sql) and name == "format":
                 return self.format(receiver, node, args, kwargs)
+            if isinstance(receiver, Sql) and name in _SQL_KEEPS:
+                # text(...).bindparams(...), .columns(...), .execution_options(...): the same SQL; and
+                # SQL.split(";") looped over executes every statement of the text
+                return receiver
             if isinstance(receiver, AlembicOp):
                 return AlembicOp() if name == "get_bind" else None
             if name in ("append", "extend", "add", "insert") and args:
@@ -576,6 +592,8 @@ class Frame(StringBuilding):
                     objects.append(self.instantiate(ref, args, kwargs, cond))
                     continue
                 value = self.invoke(ref, args, kwargs, cond, None)
+                if isinstance(returned, Sql) and isinstance(value, Sql):
+                    returned = join([returned, value])  # a list of query builders, each called
                 returned = returned if returned is not None else value
             if objects:
                 return Objects(tuple(objects))

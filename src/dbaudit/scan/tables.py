@@ -210,7 +210,9 @@ def _apply_convention(expr: ast.expr | None, class_name: str) -> str | None:
                 return inner.upper() if func.attr == "upper" else inner.lower()
         name = (dotted(func) or "").lower()
         if expr.args and ("snake" in name or "underscore" in name):
-            inner = _apply_convention(expr.args[0], class_name)
+            # snake_case(cls.__name__), or a compiled regex's CAMEL_TO_SNAKE.sub("_", cls.__name__)
+            subject = expr.args[-1] if name.endswith(".sub") else expr.args[0]
+            inner = _apply_convention(subject, class_name)
             return snake_case(inner) if inner is not None else None
         if expr.args and "plural" in name:
             inner = _apply_convention(expr.args[0], class_name)
