@@ -524,7 +524,8 @@ class Frame(StringBuilding):
         self.line = node.lineno
 
         recognisers = self.ev.triggers.get(name)
-        if recognisers:
+        if recognisers and not (isinstance(func, ast.Name) and isinstance(callee, (FunctionRef, Functions))):
+            # (a project function that happens to be called query() or add() is followed, not recognised)
             site = CallSite(node, name, origin, receiver, args, kwargs, self.ctx.path, self.ev)
             for recogniser in recognisers:
                 outcome = recogniser.recognise(site)
