@@ -707,12 +707,13 @@ class Frame(StringBuilding):
         (save-update cascade), so the flush inserts it; a collection given for a relationship with a
         secondary table fills that table."""
         for key, value in kwargs.items():
-            related = self.relation(model, key) if key != "**" else None
-            if related is None:
+            if key == "**":
                 continue
             if isinstance(value, DbRead) and value.model is not None:
+                # only a relationship holds a model object (maybe a backref declared on the other class)
                 self.record([Hit(model.table, "orm-cascade", self.ctx.path, node.lineno)], False)
-            if related[1] is not None and value is not None:
+            related = self.relation(model, key)
+            if related is not None and related[1] is not None and value is not None:
                 self.record([Hit(related[1], "orm-secondary", self.ctx.path, node.lineno)], False)
 
     def assign_relation(self, owner: str, attr: str, value: Value) -> None:
@@ -732,9 +733,9 @@ class Frame(StringBuilding):
 
     def attach(self, model: ModelClass, attr: str, value: Value | None) -> None:
         """``persistent.children.append(child)``: the child's rows and the association row."""
+        # appending a new object to an attribute of a persistent row: a relationship collection, maybe a
+        # backref declared on the other class
         related = self.relation(model, attr)
-        if related is None:
-            return
         hits: list[Hit] = []
         items = (
             (value,) if isinstance(value, Instance) else value.items if isinstance(value, Instances) else ()
@@ -743,7 +744,7 @@ class Frame(StringBuilding):
             hits.extend(
                 Hit(table, "orm-relationship-append", self.ctx.path, self.line) for table in item.tables
             )
-        if related[1] is not None:
+        if related is not None and related[1] is not None:
             hits.append(Hit(related[1], "orm-secondary", self.ctx.path, self.line))
         self.record(hits, False)
 

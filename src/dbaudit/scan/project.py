@@ -265,6 +265,36 @@ class Project:
                 return value
         return self.model(imp.name)
 
+    def defining(self, path: str, name: str, depth: int = 0) -> tuple[str, ast.expr] | None:
+        """The module and the expression of the module-level assignment that defines ``name`` as seen from
+        module ``path`` (following imports)."""
+        ctx = self.context(path)
+        if ctx is None or depth > 8:
+            return None
+        if name in ctx.assigns:
+            return path, ctx.assigns[name]
+        imp = ctx.imports.get(name)
+        if imp is None or imp.name is None:
+            return None
+        target = self.find_module(imp.module, path)
+        return self.defining(target, imp.name, depth + 1) if target else None
+
+    def _model_class_of(self, path: str, name: str) -> tuple[str, str] | None:
+        """``db.Model`` where ``db = SQLAlchemy(model_class=Base)`` or ``declarative_base(cls=Base)``: the
+        project class every model inherits its methods from (``get``, ``create``...)."""
+        found = self.defining(path, name)
+        if found is None:
+            return None
+        where, expr = found
+        for node in ast.walk(expr):
+            if isinstance(node, ast.keyword) and node.arg in ("model_class", "cls"):
+                value = node.value
+                if isinstance(value, (ast.Name, ast.Attribute)):
+                    resolved = self.base_class(where, value)
+                    if resolved is not None:
+                        return resolved
+        return None
+
     def function(self, ref: FunctionRef) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         ctx = self.context(ref.path)
         return ctx.functions.get(ref.qualname) if ctx else None
@@ -298,6 +328,8 @@ class Project:
         if not isinstance(base, ast.Name):
             return None
         resolved = self.resolve(path, base.id)
+        if parts == ["Model"] and not isinstance(resolved, ModuleRef):
+            return self._model_class_of(path, base.id)
         for part in reversed(parts):
             if not isinstance(resolved, ModuleRef):
                 return None

@@ -156,8 +156,10 @@ def _class_facts(node: ast.ClassDef, path: str) -> ClassFacts:
                 facts.tablename_dynamic = text is None
             elif target.id == "__abstract__":
                 facts.abstract = isinstance(value, ast.Constant) and value.value is True
-            elif target.id == "__table_args__" and value is not None:
-                facts.schema = _table_args_schema(value)
+            elif (
+                target.id == "__table_args__" or target.id.endswith("__auto_table_args")
+            ) and value is not None:
+                facts.schema = _table_args_schema(value) or facts.schema
             elif target.id == "__table__" and value is not None:
                 call = table_call(value)
                 if call:
@@ -336,6 +338,10 @@ def build_index(modules: Iterable[ModuleTables]) -> TableIndex:
                 return name, schema_of(facts)
         if mapped_parent is not None:
             return table_of(mapped_parent)  # single-table inheritance
+        # a plain __tablename__ of an abstract base or mixin is inherited like any class attribute
+        inherited = next((p.tablename for p in parents if p.tablename), None)
+        if inherited and (facts.has_columns or flask_model(facts)):
+            return inherited, schema_of(facts)
         if facts.has_columns and flask_model(facts):
             return snake_case(facts.name), schema_of(facts)
         return None
