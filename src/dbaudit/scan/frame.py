@@ -380,8 +380,8 @@ class Frame(StringBuilding):
         if isinstance(base, (ObjectOf, ClassRef)):
             method = self.ev.project.method(base.path, base.name, attr)
             if method is not None:
-                node = self.ev.function_node(method)
-                if isinstance(base, ObjectOf) and node is not None and _is_property(node):
+                definition = self.ev.function_node(method)
+                if isinstance(base, ObjectOf) and definition is not None and _is_property(definition):
                     return self.invoke(method, [], {}, cond, base)
                 return method
             return self.class_value(base, attr, cond)

@@ -178,10 +178,10 @@ def module_tables(tree: ast.Module, path: str) -> ModuleTables:
     found = ModuleTables(path)
     for stmt in tree.body:
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-            call = stmt.value
-            func = (dotted(call.func) or "").rsplit(".", 1)[-1]
-            if func in ("map_imperatively", "mapper") and len(call.args) >= 2:
-                cls, table = (dotted(a) for a in call.args[:2])
+            mapping = stmt.value
+            func = (dotted(mapping.func) or "").rsplit(".", 1)[-1]
+            if func in ("map_imperatively", "mapper") and len(mapping.args) >= 2:
+                cls, table = (dotted(a) for a in mapping.args[:2])
                 if cls and table:
                     found.mapped[cls.rsplit(".", 1)[-1]] = table.rsplit(".", 1)[-1]
         if isinstance(stmt, ast.ClassDef):
