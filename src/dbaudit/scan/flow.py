@@ -13,6 +13,7 @@ from dbaudit.scan.frame import Frame
 from dbaudit.scan.project import ModuleContext, Project
 from dbaudit.scan.recognisers import RECOGNISERS, by_trigger
 from dbaudit.scan.sql import UNRESOLVED_PREFIX, SqlParseError, SqlWrite, analyse_sql, looks_like_write
+from dbaudit.scan.tables import dotted
 from dbaudit.scan.values import (
     CallSite,
     ClassRef,
@@ -108,6 +109,7 @@ class Evaluator(SqlHits):
         self.nested: dict[FunctionRef, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.depth = 0
         self.last_returns: dict[FunctionRef, Value | None] = {}
+        self._backrefs: dict[tuple[str, str], tuple[ModelClass | None, TableRef | None]] | None = None
         self.relations: dict[tuple[ModelClass, str], tuple[ModelClass | None, TableRef | None] | None] = {}
         project.global_value = self.global_value
 
@@ -200,6 +202,42 @@ class Evaluator(SqlHits):
         self._cache[key] = result
         self.last_returns[ref] = returns
         return result
+
+    def backrefs(self) -> dict[tuple[str, str], tuple[ModelClass | None, TableRef | None]]:
+        """(class name, attribute) -> (related class, secondary table) for the relationships that
+        ``backref=`` declares on the other side (``Event.acl_entries`` gives ``EventPrincipal.event``)."""
+        if self._backrefs is not None:
+            return self._backrefs
+        found: dict[tuple[str, str], tuple[ModelClass | None, TableRef | None]] = {}
+        for path, name in list(self.project.index.by_path):
+            ctx = self.project.context(path)
+            cls = ctx.classes.get(name) if ctx else None
+            if cls is None:
+                continue
+            for stmt in cls.body:
+                call = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+                if not isinstance(call, ast.Call) or not call.args:
+                    continue
+                if (dotted(call.func) or "").rsplit(".", 1)[-1] not in ("relationship", "relation"):
+                    continue
+                target = call.args[0]
+                target_name = target.value if isinstance(target, ast.Constant) else dotted(target)
+                backref = next((k.value for k in call.keywords if k.arg == "backref"), None)
+                if isinstance(backref, ast.Call) and backref.args:
+                    backref = backref.args[0]
+                if not isinstance(target_name, str) or not isinstance(backref, ast.Constant):
+                    continue
+                secondary = next((k.value for k in call.keywords if k.arg == "secondary"), None)
+                table: TableRef | None = None
+                if isinstance(secondary, ast.Constant) and isinstance(secondary.value, str):
+                    schema, _, plain = secondary.value.rpartition(".")
+                    table = (plain, schema or None)
+                elif isinstance(secondary, ast.Name):
+                    table = self.project.index.variables.get(secondary.id)
+                owner = self.project.model(name)
+                found.setdefault((target_name.rsplit(".", 1)[-1], str(backref.value)), (owner, table))
+        self._backrefs = found
+        return found
 
     def annotated(self, ctx: ModuleContext, annotation: ast.expr) -> Value | None:
         """An object of the project class a parameter's annotation names (``db: PrefectDBInterface``,

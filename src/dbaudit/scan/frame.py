@@ -326,8 +326,7 @@ class Frame(StringBuilding):
             self.bind(node.target, value)  # type: ignore[attr-defined]
             return value
         if kind is ast.Lambda:
-            self.eval(node.body, cond)  # type: ignore[attr-defined]
-            return None
+            return self.lambda_value(node, cond)  # type: ignore[arg-type]
         if kind is ast.Compare:
             self.eval(node.left, cond)  # type: ignore[attr-defined]
             for comparator in node.comparators:  # type: ignore[attr-defined]
@@ -337,6 +336,17 @@ class Frame(StringBuilding):
             self.eval(node.operand, cond)  # type: ignore[attr-defined]
             return None
         return None
+
+    def lambda_value(self, node: ast.Lambda, cond: bool) -> Value | None:
+        """A lambda is a function its receiver may call (``get_event=lambda p: p.event``)."""
+        self.eval(node.body, cond)  # what it does when called with unknown arguments
+        ref = FunctionRef(self.ctx.path, f"lambda@{node.lineno}:{node.col_offset}")
+        if ref not in self.ev.nested:
+            body: list[ast.stmt] = [ast.Return(node.body, lineno=node.lineno, col_offset=node.col_offset)]
+            definition = ast.FunctionDef(name="lambda", args=node.args, body=body, decorator_list=[])
+            definition.lineno, definition.col_offset = node.lineno, node.col_offset
+            self.ev.nested[ref] = definition
+        return ref
 
     def subscript(self, node: ast.Subscript, cond: bool) -> Value | None:
         base = self.eval(node.value, cond)
@@ -432,6 +442,8 @@ class Frame(StringBuilding):
                 elif isinstance(node, ast.Name) and node.id in self.ev.project.index.variables:
                     secondary = self.ev.project.index.variables[node.id]
             found = (target, secondary)
+        if found is None:
+            found = self.ev.backrefs().get((model.name, attr))
         self.ev.relations[key] = found
         return found
 
