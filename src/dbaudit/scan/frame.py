@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -75,6 +76,7 @@ _RELATIONSHIPS = frozenset({"relationship", "relation", "RelationshipProperty", 
 _SQL_KEEPS = frozenset(
     {"bindparams", "params", "columns", "execution_options", "split", "splitlines", "rstrip", "lstrip"}
 )
+_FACTORY = re.compile(r"^(?:create|make|new|build)_([a-z][a-z0-9_]*)$")
 _PASS_THROUGH = frozenset({"list", "tuple", "sorted", "reversed", "set", "iter"})
 _EXIT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
 
@@ -620,7 +622,23 @@ class Frame(StringBuilding):
                 self.invoke(value, [], {}, cond, None)
         if isinstance(func, ast.Name) and callee is None:
             self.registered(func.id, cond)
+            return self.factory(func.id, args, kwargs)
         return None
+
+    def factory(self, name: str, args: list[Value | None], kwargs: dict[str, Value | None]) -> Value | None:
+        """``create_user(...)`` imported from a module the tree does not hold: by its name, a new ``User``,
+        with the new objects handed to it attached (``create_user(email, data, Identity(...))``)."""
+        match = _FACTORY.match(name)
+        if match is None or not isinstance(self.ctx.imports.get(name) or self.imports.get(name), Import):
+            return None
+        model = self.ev.project.model("".join(part.title() for part in match.group(1).split("_")))
+        if model is None:
+            return None
+        tables = [model.table]
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, Instance):
+                tables.extend(value.tables)
+        return Instance(tuple(dict.fromkeys(tables)), "orm", model)
 
     def instantiate(
         self, cls: ClassRef, args: list[Value | None], kwargs: dict[str, Value | None], cond: bool
