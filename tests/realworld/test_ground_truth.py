@@ -35,13 +35,10 @@ Pair = tuple[str, str]
 
 @dataclass(frozen=True)
 class Limitation:
-    """A pair the scan is allowed to miss (or to add), with the pattern that causes it."""
+    """A pattern the scan does not follow, and the (source, table) pairs it therefore misses."""
 
-    source: str
-    table: str
     pattern: str
-    extra: bool = False
-    """``True`` for a pair the scan reports that the map does not hold (a precision loss)."""
+    missed: tuple[Pair, ...]
 
 
 @dataclass(frozen=True)
@@ -82,7 +79,19 @@ CASES: dict[str, Case] = {
         """
         # CreateTestData (classmethods called by hand and by tests), `ckan user add` / `ckan sysadmin add`
         extend_seed_globs = ["ckan/lib/create_test_data.py", "ckan/cli/user.py", "ckan/cli/sysadmin.py"]
-        """
+        """,
+        (
+            Limitation(
+                "a writer looked up by name at run time in code the copy does not hold "
+                "(logic.get_action('user_create'), get_action('api_token_create'): ckan/logic/action/ is "
+                "not in the copy)",
+                (
+                    ("ckan/cli/user.py", "user"),
+                    ("ckan/cli/user.py", "api_token"),
+                    ("ckan/cli/sysadmin.py", "user"),
+                ),
+            ),
+        ),
     ),
     "PrefectHQ__prefect": Case(
         """
@@ -100,7 +109,14 @@ CASES: dict[str, Case] = {
         """
         # the click groups `indico db/user/event/maint`
         extend_seed_globs = ["indico/cli/*.py"]
-        """
+        """,
+        (
+            Limitation(
+                "association rows of a relationship copied by setattr with attribute names computed at "
+                "run time (populate_from_attrs(p.event_role, get_simple_column_attrs(EventRole) | {...}))",
+                (("indico/cli/maintenance.py", "events.role_members"),),
+            ),
+        ),
     ),
     "nsidnev__fastapi-realworld-example-app": Case(
         """
@@ -166,17 +182,19 @@ def test_scan_matches_ground_truth(name: str, tmp_path: Path) -> None:
     result = scan_sources(project, _settings(project, case.config, tmp_path))
     expected = expected_pairs(name)
     found = found_pairs(result)
-    allowed_missing = {(lim.source, lim.table) for lim in case.limitations if not lim.extra}
-    allowed_extra = {(lim.source, lim.table) for lim in case.limitations if lim.extra}
+    allowed_missing = {pair for lim in case.limitations for pair in lim.missed}
     true_positive = expected & found
     precision = _ratio(len(true_positive), len(found))
     recall = _ratio(len(true_positive), len(expected))
     missing = sorted(expected - found - allowed_missing)
-    extra = sorted(found - expected - allowed_extra)
+    extra = sorted(found - expected)
     lines = [f"{name}: precision {precision:.2f}, recall {recall:.2f} ({len(true_positive)}/{len(expected)})"]
-    lines += [f"  known limitation: {lim.source} -> {lim.table}: {lim.pattern}" for lim in case.limitations]
+    for lim in case.limitations:
+        pairs = ", ".join(f"{source} -> {table}" for source, table in lim.missed)
+        lines.append(f"  known limitation: {lim.pattern}: {pairs}")
     lines += [f"  missed: {source} -> {table}" for source, table in missing]
     lines += [f"  not in the map: {source} -> {table}" for source, table in extra]
     report = "\n".join(lines)
     print(report)
     assert not missing and not extra, report
+    assert allowed_missing <= expected - found, f"a known limitation no longer applies: drop it\n{report}"
