@@ -558,6 +558,15 @@ class Frame(StringBuilding):
                 method = self.ev.project.method(model.path, model.name, name)
                 if method is not None:
                     return self.invoke(method, args, kwargs, cond, receiver)
+            if isinstance(receiver, Models):
+                # model = MODELS[name]; model.create_from_import(...): the method of each possible class
+                results = []
+                for each in receiver.items:
+                    method = self.ev.project.method(each.path, each.name, name) if each.path else None
+                    if method is not None:
+                        results.append(self.invoke(method, args, kwargs, cond, each))
+                if results:
+                    return join(results)
             if isinstance(receiver, Sql) and name == "format":
                 return self.format(receiver, node, args, kwargs)
             if isinstance(receiver, Sql) and name in _SQL_KEEPS:

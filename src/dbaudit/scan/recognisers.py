@@ -157,7 +157,10 @@ class OrmCreate(Recogniser):
 
     def recognise(self, site: CallSite) -> Outcome | None:
         if isinstance(site.receiver, ModelClass):
-            return Outcome(hits=[site.hit(site.receiver.table, self.name)])
+            model = site.receiver
+            return Outcome(Instance((model.table,), "orm", model), [site.hit(model.table, self.name)])
+        if isinstance(site.receiver, Models):
+            return Outcome(hits=[site.hit(model.table, self.name) for model in site.receiver.items])
         return None
 
 
