@@ -93,6 +93,7 @@ class _Scan:
 
         project = Project(self.tree, python, TableIndex({}, {}, {}, (), ()))
         indexed = []
+        local = []
         for path in python:
             data = read(self.tree, path)
             self.files_scanned += 1
@@ -109,7 +110,14 @@ class _Scan:
             project.add_parsed(parsed)
             if path not in revision_set:
                 indexed.append(module_tables(parsed.tree, path))
+            elif b"__tablename__" in data or b"Table(" in data:
+                local.append(module_tables(parsed.tree, path))
         index = build_index(indexed)
+        for tables in local:
+            # a revision's own ORM classes (a frozen copy of the model at that revision) name tables for that
+            # revision only: they are known by path, never declarations of the project
+            own = build_index([tables])
+            index.by_path.update(own.by_path)
         project.index = index
         self.findings.extend(index.findings)
         evaluator = Evaluator(project)
