@@ -722,7 +722,7 @@ class Frame(StringBuilding):
         tables = [m.table for m in model.items] if isinstance(model, Models) else [model.table]
         loaded = any(isinstance(v, Loaded) for v in (*args, *kwargs.values()))
         if isinstance(model, ModelClass) and model.path:
-            self.cascade(model, node, kwargs)
+            tables.extend(self.cascade(model, node, kwargs))
             init = self.ev.project.method(model.path, model.name, "__init__")
             if init is not None:
                 # the model's own constructor runs: its side effects (User.__init__ -> self.follow(self))
@@ -741,10 +741,11 @@ class Frame(StringBuilding):
             model if isinstance(model, ModelClass) else None,
         )
 
-    def cascade(self, model: ModelClass, node: ast.Call, kwargs: dict[str, Value | None]) -> None:
+    def cascade(self, model: ModelClass, node: ast.Call, kwargs: dict[str, Value | None]) -> list[TableRef]:
         """``Child(parent=p)`` with ``p`` a persistent object: the backref puts the new row in ``p``'s session
-        (save-update cascade), so the flush inserts it; a collection given for a relationship with a
-        secondary table fills that table."""
+        (save-update cascade), so the flush inserts it.  Returns the secondary tables the keywords fill
+        (``User(groups=[...])``): written when the new object is."""
+        secondary: list[TableRef] = []
         for key, value in kwargs.items():
             if key == "**":
                 continue
@@ -753,7 +754,8 @@ class Frame(StringBuilding):
                 self.record([Hit(model.table, "orm-cascade", self.ctx.path, node.lineno)], False)
             related = self.relation(model, key)
             if related is not None and related[1] is not None and value is not None:
-                self.record([Hit(related[1], "orm-secondary", self.ctx.path, node.lineno)], False)
+                secondary.append(related[1])
+        return secondary
 
     def assign_relation(self, owner: str, attr: str, value: Value) -> None:
         """``obj.groups = [...]`` on a relationship with a secondary table: the flush of ``obj`` fills it."""
