@@ -325,3 +325,258 @@ def test_relationship_flushes_fill_association_tables_and_attached_children(tmp_
         ("tokens", "orm-relationship-append", False),
     }
     assert source(result, "scripts/seed_update_only.py") is None
+
+
+# ------------------------------------------------------------------------------------------ call layers
+
+LAYERED = {
+    "app/db/mixins.py": """
+        class CRUDMixin:
+            @classmethod
+            def create(cls, **kw):
+                instance = cls(**kw)
+                return instance.save()
+
+            def save(self):
+                session.add(self)
+                session.commit()
+                return self
+
+            @classmethod
+            def get_or_create(cls, **kw):
+                found = session.query(cls).filter_by(**kw).first()
+                if found is None:
+                    found = cls(**kw)
+                    session.add(found)
+                return found
+        """,
+    "app/db/models.py": """
+        from sqlalchemy import Column, Integer
+        from flask_sqlalchemy import SQLAlchemy
+        from app.db.mixins import CRUDMixin
+        db = SQLAlchemy()
+
+        class UserAccount(CRUDMixin, db.Model):
+            id = Column(Integer, primary_key=True)
+
+        class Role(CRUDMixin, db.Model):
+            __tablename__ = "roles"
+            id = Column(Integer, primary_key=True)
+
+        class AuditEntry(CRUDMixin, db.Model):
+            id = Column(Integer, primary_key=True)
+        """,
+    "app/repositories/base.py": """
+        class Repository:
+            def __init__(self, model):
+                self.model = model
+
+            def create(self, **fields):
+                return self.model.create(**fields)
+        """,
+    "app/repositories/registry.py": """
+        from app.db.models import Role, UserAccount
+        from app.repositories.base import Repository
+
+        class Repositories:
+            def __init__(self):
+                self.users = Repository(UserAccount)
+                self.roles = Repository(Role)
+        """,
+    "app/services/accounts.py": """
+        from app.repositories.registry import Repositories
+
+        class AccountService:
+            def __init__(self):
+                self.repos = Repositories()
+
+            def register(self, name):
+                return self.repos.users.create(name=name)
+        """,
+    "app/services/factory.py": """
+        from app.services.accounts import AccountService
+
+        def make_accounts():
+            return AccountService()
+        """,
+}
+
+
+def test_a_six_hop_chain_through_service_repository_registry_factory_and_mixin(tmp_path: Path) -> None:
+    """command -> factory -> service -> registry of repositories -> generic repository holding a model class
+    -> ``Model.create(**kw)`` -> mixin ``save()``; also ``get_or_create``; table names by Flask-SQLAlchemy's
+    default (``UserAccount`` -> ``user_account``)."""
+    files = {
+        **LAYERED,
+        CLI: """
+            import click
+            from app.db.models import Role
+            from app.services.factory import make_accounts
+
+            @click.command()
+            def init():
+                accounts = make_accounts()
+                accounts.register("admin")
+                Role.get_or_create(name="admin")
+            """,
+    }
+    result = scan(tmp_path, files, with_models=False, seed_globs=(CLI,))
+    assert tables(result, CLI) == {"user_account", "roles"}
+    users = next(w for w in source(result, CLI).writes if w.table == "user_account")  # type: ignore[union-attr]
+    assert users.conditional is False
+
+
+def test_a_dict_mapping_names_to_model_classes(tmp_path: Path) -> None:
+    """zou's ``event_name_model_map[event].create_from_import(...)``: every class of the dict."""
+    files = {
+        **LAYERED,
+        CLI: """
+            import click
+            from app.db.models import AuditEntry, Role, UserAccount
+
+            MODELS = {"role": Role, "audit": AuditEntry}
+
+            @click.command()
+            def sync():
+                for name in ("role", "audit"):
+                    model = MODELS[name]
+                    model.create(name=name)
+            """,
+    }
+    result = scan(tmp_path, files, with_models=False, seed_globs=(CLI,))
+    assert tables(result, CLI) == {"roles", "audit_entry"}
+
+
+def test_a_module_of_functions_reached_from_a_command_elsewhere(tmp_path: Path) -> None:
+    """flaskbb: ``flaskbb/utils/populate.py`` (a default glob) has no entry point; ``flaskbb install`` in a
+    file no glob names calls it: that command's file is the source.  A seed module nothing calls is none."""
+    result = scan(
+        tmp_path,
+        {
+            "app/utils/populate.py": """
+            from app.models import User, Role
+            def create_default_users():
+                session.add(User())
+            def create_roles():
+                session.add(Role())
+            """,
+            "app/commands.py": """
+            import click
+            from app.utils import populate
+
+            @click.command()
+            def install():
+                populate.create_default_users()
+
+            @click.command()
+            def status():
+                print("ok")
+            """,
+            "app/utils/seed_unused.py": """
+            from app.models import Tag
+            def tags():
+                session.add(Tag())
+            """,
+        },
+    )
+    assert writes(result, "app/commands.py") == {("users", "orm-add", False)}
+    assert source(result, "app/utils/populate.py") is None
+    assert source(result, "app/utils/seed_unused.py") is None
+
+
+# ---------------------------------------------------------------------------------------- table names
+
+
+def test_tables_from_loop_variables_create_table_values_and_reflection(tmp_path: Path) -> None:
+    """octavia: ``for t in ["a", "b"]: op.bulk_insert(sa.table(t, ...))`` and a module-level list zipped with
+    values; ``op.create_table(...)``'s value; ``sa.Table(..., autoload_with=bind)`` and
+    ``metadata.reflect`` lookups (``md.tables["x"]``)."""
+    result = scan(
+        tmp_path,
+        {
+            "migrations/env.py": "",
+            "migrations/versions/b2_lookup.py": """
+            from alembic import op
+            import sqlalchemy as sa
+
+            revision = "b2"
+            down_revision = None
+            TABLES = ["protocol", "health_monitor_type"]
+            NAMES = ["UDP", "TCP"]
+
+            def upgrade():
+                for table in ["algorithm", "lb_topology"]:
+                    op.bulk_insert(sa.sql.table(table, sa.sql.column("name")), [{"name": "X"}])
+                for table, name in zip(TABLES, NAMES):
+                    op.bulk_insert(sa.sql.table(table, sa.sql.column("name")), [{"name": name}])
+                flavors = op.create_table("flavor", sa.Column("id", sa.Integer))
+                op.bulk_insert(flavors, [{"id": 1}])
+                bind = op.get_bind()
+                slots = sa.Table("amphora_build_slots", sa.MetaData(), autoload_with=bind)
+                op.execute(slots.insert().values(id=1))
+                md = sa.MetaData()
+                md.reflect(bind=bind)
+                op.execute(md.tables["spares_pool"].insert().values(id=1))
+
+            def downgrade():
+                for table in ["never", "counted"]:
+                    op.bulk_insert(sa.sql.table(table, sa.sql.column("name")), [{"name": "X"}])
+            """,
+        },
+    )
+    assert tables(result, "migrations/versions/b2_lookup.py") == {
+        "algorithm",
+        "lb_topology",
+        "protocol",
+        "health_monitor_type",
+        "flavor",
+        "amphora_build_slots",
+        "spares_pool",
+    }
+
+
+def test_table_names_from_naming_conventions(tmp_path: Path) -> None:
+    """Flask-SQLAlchemy's snake_case default (zou's models without ``__tablename__``), prefect's
+    ``CAMEL_TO_SNAKE.sub("_", cls.__name__).lower()`` from a regex defined elsewhere, an abstract base's plain
+    ``__tablename__`` and ``__auto_table_args`` schema (indico)."""
+    result = scan(
+        tmp_path,
+        {
+            "app/models.py": """
+            import sqlalchemy as sa
+            from sqlalchemy.orm import DeclarativeBase, declared_attr
+            from flask_sqlalchemy import SQLAlchemy
+            from app.naming import CAMEL_TO_SNAKE
+            db = SQLAlchemy()
+
+            class ProjectStatus(db.Model):
+                id = db.Column(db.Integer, primary_key=True)
+
+            class Base(DeclarativeBase):
+                @declared_attr.directive
+                def __tablename__(cls) -> str:
+                    return CAMEL_TO_SNAKE.sub("_", cls.__name__).lower()
+
+            class BlockSchemaReference(Base):
+                id = sa.Column(sa.Integer, primary_key=True)
+
+            class LogEntryBase(db.Model):
+                __abstract__ = True
+                __tablename__ = "logs"
+
+            class EventLogEntry(LogEntryBase):
+                __auto_table_args = {"schema": "events"}
+                id = db.Column(db.Integer, primary_key=True)
+            """,
+            "scripts/seed_names.py": """
+            from app.models import BlockSchemaReference, EventLogEntry, ProjectStatus
+            session.add_all([ProjectStatus(), BlockSchemaReference(), EventLogEntry()])
+            """,
+        },
+        with_models=False,
+    )
+    assert tables(result, "scripts/seed_names.py") == {
+        "project_status",
+        "block_schema_reference",
+        "events.logs",
+    }

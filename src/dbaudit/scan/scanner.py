@@ -24,9 +24,18 @@ from dbaudit.model import (
     TableWrite,
 )
 from dbaudit.scan import fixtures
+from dbaudit.scan.commands import (
+    COMMAND_HINTS,
+    SEED_WORDS,
+    is_test_code,
+    passes_through,
+    possible_sources,
+    project_commands,
+    seed_scripts,
+)
 from dbaudit.scan.discovery import FIXTURE_SUFFIXES, AlembicSetup, GlobSet, alembic_setups, in_folder
 from dbaudit.scan.files import decode, digest, parse_python, read
-from dbaudit.scan.flow import Evaluator, runs_itself
+from dbaudit.scan.flow import Evaluator, has_entry, runs_itself
 from dbaudit.scan.project import ModuleContext, Project, module_name
 from dbaudit.scan.revisions import heads, revision_info
 from dbaudit.scan.sql import analyse_sql
@@ -80,6 +89,7 @@ class _Scan:
         setups = self.alembic()
         version_dirs = [d for s in setups for d in s.version_dirs]
         python = [p for p in self.paths if p.endswith(".py")]
+        self.python = python
         revisions = [
             p for p in python if any(in_folder(p, d) for d in version_dirs) and not p.endswith("__init__.py")
         ]
@@ -94,6 +104,7 @@ class _Scan:
         project = Project(self.tree, python, TableIndex({}, {}, {}, (), ()))
         indexed = []
         local = []
+        with_commands: list[str] = []
         for path in python:
             data = read(self.tree, path)
             self.files_scanned += 1
@@ -101,6 +112,8 @@ class _Scan:
                 self.diagnostics.append(data)
                 continue
             is_source = path in revision_set or path in seed_set
+            if not is_source and any(hint in data for hint in COMMAND_HINTS):
+                with_commands.append(path)
             if not is_source and not any(hint in data for hint in INDEX_HINTS):
                 continue
             parsed = parse_python(path, data)
@@ -142,6 +155,7 @@ class _Scan:
                 found = self.data_file(path, index, makefiles)
             if found is not None and found.writes:
                 sources.append(found)
+        sources.extend(self.elsewhere(evaluator, project, seeds, named, with_commands, sources, makefiles))
         infos: list[RevisionInfo] = []
         revision_sources: list[SeedSource] = []
         for path in revisions:
@@ -172,6 +186,52 @@ class _Scan:
             revision_heads=heads(infos),
             files_scanned=self.files_scanned,
         )
+
+    # ------------------------------------------------------------------------------ outside the sources
+
+    def elsewhere(
+        self,
+        evaluator: Evaluator,
+        project: Project,
+        seeds: list[str],
+        named: set[str],
+        with_commands: list[str],
+        sources: list[SeedSource],
+        makefiles: dict[str, list[tuple[str, str]]],
+    ) -> list[SeedSource]:
+        """Commands outside the sources: the sources they make of seed modules with no entry point of their
+        own (a module of functions ``flaskbb install`` calls), and the possible-seed-source findings."""
+        helpers = set()
+        for path in seeds:
+            ctx = project.context(path) if path.endswith(".py") and path not in named else None
+            if ctx is not None and not has_entry(ctx) and not is_test_code(path):
+                helpers.add(path)
+        seed_set = set(seeds)
+        candidates = [p for p in with_commands if p not in seed_set]
+        if not helpers:
+            # only seeding-named commands can be findings: evaluate those alone
+            candidates = [p for p in candidates if SEED_WORDS.search(p) or _names_seeding_command(project, p)]
+        try:
+            commands = project_commands(evaluator, project, candidates)
+            scripts = seed_scripts(evaluator, project, (p for p in self.python if p not in seed_set))
+        except RecursionError:
+            return []
+        made: list[SeedSource] = []
+        by_path: dict[str, list[Hit]] = {}
+        for command in commands:
+            reaching = [hit for hit in command.hits if passes_through(hit, helpers)]
+            if reaching:
+                by_path.setdefault(command.path, []).extend(reaching)
+        for path, hits in sorted(by_path.items()):
+            ctx = project.context(path)
+            if ctx is None:
+                continue
+            found = self.source(path, SourceKind.SCRIPT, hits, ctx.digest, self.command(path, ctx, makefiles))
+            if found.writes:
+                made.append(found)
+        known = {s.path for s in sources} | {s.path for s in made}
+        self.findings.extend(possible_sources(c for c in (*commands, *scripts) if c.path not in known))
+        return made
 
     # ------------------------------------------------------------------------------------------ sources
 
@@ -333,6 +393,11 @@ class _Scan:
             folder = posixpath.dirname(folder)
         relative = path[len(folder) + 1 :] if folder else path
         return f"python {shlex.quote(relative)}"
+
+
+def _names_seeding_command(project: Project, path: str) -> bool:
+    ctx = project.context(path)
+    return ctx is not None and any(SEED_WORDS.search(name) for name in ctx.commands)
 
 
 def _too_deep(path: str) -> Diagnostic:
