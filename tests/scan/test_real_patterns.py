@@ -580,3 +580,93 @@ def test_table_names_from_naming_conventions(tmp_path: Path) -> None:
         "block_schema_reference",
         "events.logs",
     }
+
+
+# ------------------------------------------------------------------------------------- kinds of source
+
+QUERIES = """
+-- name: get-roles
+SELECT * FROM roles;
+
+-- name: create-role<!
+-- a docstring line
+INSERT INTO roles (name) VALUES (:name) RETURNING id;
+
+-- name: add-tags*!
+INSERT INTO tags (name) VALUES (:name) ON CONFLICT DO NOTHING;
+"""
+
+
+def test_named_query_files_count_where_a_seed_source_calls_them(tmp_path: Path) -> None:
+    """fastapi-realworld: aiosql ``-- name:`` blocks; the INSERT counts for the seed script that calls
+    ``queries.create_role(...)``, located in the ``.sql`` file; the file alone (even named like a seed) is no
+    source, and a query nothing seeding calls counts nowhere."""
+    result = scan(
+        tmp_path,
+        {
+            "app/db/sql/seed_queries.sql": QUERIES,
+            "app/db/queries.py": """
+            import pathlib
+            import aiosql
+            queries = aiosql.from_path(pathlib.Path(__file__).parent / "sql", "asyncpg")
+            """,
+            "scripts/seed_roles.py": """
+            import asyncio
+            from app.db.queries import queries
+
+            async def main():
+                await queries.get_roles(conn)
+                await queries.create_role(conn, name="admin")
+
+            asyncio.run(main())
+            """,
+        },
+    )
+    found = source(result, "scripts/seed_roles.py")
+    assert found is not None
+    assert {(w.table, w.recogniser) for w in found.writes} == {("roles", "sql-named-query")}
+    assert {str(w.location) for w in found.writes} == {"app/db/sql/seed_queries.sql:6"}
+    assert source(result, "app/db/sql/seed_queries.sql") is None
+    assert {s.path for s in result.sources} == {"scripts/seed_roles.py"}
+
+
+def test_upserts_in_every_dialect_insert_select_and_an_insert_in_a_cte(tmp_path: Path) -> None:
+    """prefect's upserts; ``INSERT IGNORE``, ``REPLACE``, ``MERGE`` (only a branch that inserts),
+    ``INSERT ... SELECT``, ``insert().from_select``, an INSERT inside a CTE; UPDATE, DELETE do not count."""
+    result = scan(
+        tmp_path,
+        {
+            "scripts/seed_upserts.py": """
+            from sqlalchemy import insert, select, text
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+            from app.models import User, Role, Tag, audit_log
+
+            def main():
+                conn.execute(text("INSERT INTO a (x) VALUES (1) ON CONFLICT (x) DO NOTHING"))
+                conn.execute(text("INSERT IGNORE INTO b (x) VALUES (1)"))
+                conn.execute(text("REPLACE INTO c (x) VALUES (1)"))
+                merge = "MERGE INTO d USING s ON d.id = s.id WHEN NOT MATCHED THEN INSERT (id) VALUES (s.id)"
+                conn.execute(text(merge))
+                conn.execute(text("MERGE INTO e USING s ON e.id = s.id WHEN MATCHED THEN UPDATE SET x = 1"))
+                conn.execute(text("INSERT INTO f (x) SELECT x FROM g"))
+                conn.execute(text("WITH w AS (INSERT INTO h (x) VALUES (1) RETURNING x) SELECT * FROM w"))
+                conn.execute(text("UPDATE i SET x = 1"))
+                conn.execute(text("DELETE FROM j"))
+                conn.execute(insert(Tag).from_select(["id"], select(User.id)))
+                stmt = pg_insert(Role).values(id=1)
+                conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={"id": 1}))
+                conn.execute(audit_log.insert().from_select(["id"], select(User.id)))
+            """
+        },
+    )
+    assert writes(result, "scripts/seed_upserts.py") == {
+        ("a", "sql-upsert", False),
+        ("b", "sql-upsert", False),
+        ("c", "sql-upsert", False),
+        ("d", "sql-merge", False),
+        ("f", "sql-insert", False),
+        ("h", "sql-insert", False),
+        ("tags", "core-insert", False),
+        ("roles", "core-upsert", False),
+        ("audit_log", "core-table-insert", False),
+    }

@@ -9,7 +9,9 @@ import ast
 import dataclasses
 
 from dbaudit.model import Diagnostic, SourceLocation
+from dbaudit.scan.files import decode, read
 from dbaudit.scan.frame import Frame
+from dbaudit.scan.named_queries import named_queries
 from dbaudit.scan.project import ModuleContext, Project
 from dbaudit.scan.recognisers import RECOGNISERS, by_trigger
 from dbaudit.scan.sql import UNRESOLVED_PREFIX, SqlParseError, SqlWrite, analyse_sql, looks_like_write
@@ -21,6 +23,7 @@ from dbaudit.scan.values import (
     Hit,
     ModelClass,
     ObjectOf,
+    QueryRef,
     Sql,
     SqlHits,
     TableRef,
@@ -109,6 +112,7 @@ class Evaluator(SqlHits):
         self.nested: dict[FunctionRef, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.depth = 0
         self.last_returns: dict[FunctionRef, Value | None] = {}
+        self._query_files: dict[str, dict[str, QueryRef]] = {}
         self._backrefs: dict[tuple[str, str], tuple[ModelClass | None, TableRef | None]] | None = None
         self.relations: dict[tuple[ModelClass, str], tuple[ModelClass | None, TableRef | None] | None] = {}
         project.global_value = self.global_value
@@ -238,6 +242,24 @@ class Evaluator(SqlHits):
                 found.setdefault((target_name.rsplit(".", 1)[-1], str(backref.value)), (owner, table))
         self._backrefs = found
         return found
+
+    def named_query(self, folder: str, name: str) -> QueryRef | None:
+        """Query ``name`` of the named-query ``.sql`` files in ``folder`` (or the file ``folder``)."""
+        if folder not in self._query_files:
+            found: dict[str, QueryRef] = {}
+            prefix = folder.rstrip("/") + "/" if folder else ""
+            for path in self.project.sql_paths:
+                if path != folder and not path.startswith(prefix):
+                    continue
+                data = read(self.project.tree, path)
+                text = data if isinstance(data, Diagnostic) else decode(path, data)
+                if isinstance(text, Diagnostic):
+                    self.diagnostics.append(text)
+                    continue
+                for query in named_queries(text).values():
+                    found.setdefault(query.name, QueryRef(path, query.name, query.line, query.sql))
+            self._query_files[folder] = found
+        return self._query_files[folder].get(name)
 
     def annotated(self, ctx: ModuleContext, annotation: ast.expr) -> Value | None:
         """An object of the project class a parameter's annotation names (``db: PrefectDBInterface``,

@@ -33,6 +33,8 @@ from dbaudit.scan.values import (
     ObjectOf,
     Objects,
     Pairs,
+    QueryFiles,
+    QueryRef,
     Sql,
     Statement,
     TableObject,
@@ -387,6 +389,8 @@ class Frame(StringBuilding):
             return None
         if isinstance(base, ModuleRef):
             return self.ev.project.resolve(base.path, attr)
+        if isinstance(base, QueryFiles):
+            return self.ev.named_query(base.folder, attr)
         if isinstance(base, ObjectOf) and base.attr(attr) is not None:
             return base.attr(attr)
         if isinstance(base, (ObjectOf, ClassRef)):
@@ -516,6 +520,8 @@ class Frame(StringBuilding):
             origin = self.origin(func.value)
             if isinstance(receiver, ModuleRef):
                 callee = self.ev.project.resolve(receiver.path, name)
+            elif isinstance(receiver, QueryFiles):
+                callee = self.ev.named_query(receiver.folder, name)
             elif isinstance(receiver, (ObjectOf, ClassRef)) and not self.ev.project.method(
                 receiver.path, receiver.name, name
             ):
@@ -600,6 +606,13 @@ class Frame(StringBuilding):
                 return receiver
         if isinstance(callee, (ModelClass, Models)):
             return self.construct(callee, node, args, kwargs)
+        if isinstance(callee, QueryRef):
+            # queries.create_user(conn, ...): the INSERT of the named query, located in its .sql file
+            site = CallSite(node, name, origin, receiver, args, kwargs, self.ctx.path, self.ev)
+            hits = self.ev(Sql((callee.sql,)), site, "sql-named-query")
+            located = [dataclasses.replace(h, path=callee.path, line=callee.line) for h in hits]
+            self.record(located, cond, (self.ctx.path, node.lineno, f"{callee.name}() (named query)"))
+            return DbRead()
         if isinstance(func, ast.Name) and callee is None and func.id in ("zip", "enumerate"):
             # for a, b in zip(names, values): the first target takes the first iterable's items
             if func.id == "zip" and len(args) == 2:

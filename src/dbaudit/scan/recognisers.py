@@ -8,7 +8,9 @@ call name are tried in order; the first that answers wins.  Adding a pattern is 
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import posixpath
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -23,6 +25,7 @@ from dbaudit.scan.values import (
     ModelClass,
     Models,
     Outcome,
+    QueryFiles,
     Sql,
     Statement,
     TableObject,
@@ -430,6 +433,25 @@ class LoadData(Recogniser):
         return None
 
 
+class NamedQueryFiles(Recogniser):
+    """``aiosql.from_path(Path(__file__).parent / "sql", "asyncpg")``: the folder of named-query files."""
+
+    name = "sql-named-query"
+    triggers = frozenset({"from_path"})
+
+    def recognise(self, site: CallSite) -> Outcome | None:
+        if not site.origin.startswith("aiosql") or not site.node.args:
+            return None
+        expr = site.node.args[0]
+        parts = [n.value for n in ast.walk(expr) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+        relative_to_module = any(isinstance(n, ast.Name) and n.id == "__file__" for n in ast.walk(expr))
+        if not parts and not relative_to_module:
+            return None
+        base = posixpath.dirname(site.path) if relative_to_module else ""
+        folder = posixpath.normpath(posixpath.join(base, *parts))
+        return Outcome(QueryFiles("" if folder == "." else folder))
+
+
 class DatabaseRead(Recogniser):
     """Reading the database: ``select(...)``, ``session.query(...)``, ``session.get(Model, pk)``..."""
 
@@ -499,6 +521,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     PandasToSql(),
     SqlText(),
     LoadData(),
+    NamedQueryFiles(),
     DatabaseRead(),
 )
 """Every recogniser, in the order they are tried."""

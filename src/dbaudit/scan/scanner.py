@@ -36,6 +36,7 @@ from dbaudit.scan.commands import (
 from dbaudit.scan.discovery import FIXTURE_SUFFIXES, AlembicSetup, GlobSet, alembic_setups, in_folder
 from dbaudit.scan.files import decode, digest, parse_python, read
 from dbaudit.scan.flow import Evaluator, has_entry, runs_itself
+from dbaudit.scan.named_queries import named_queries
 from dbaudit.scan.project import ModuleContext, Project, module_name
 from dbaudit.scan.revisions import heads, revision_info
 from dbaudit.scan.sql import analyse_sql
@@ -102,6 +103,7 @@ class _Scan:
         named = set(self.settings.seed_globs) | set(getattr(self.settings, "extend_seed_globs", ()))
 
         project = Project(self.tree, python, TableIndex({}, {}, {}, (), ()))
+        project.sql_paths = [p for p in self.paths if p.endswith(".sql")]
         indexed = []
         local = []
         with_commands: list[str] = []
@@ -294,6 +296,8 @@ class _Scan:
             self.diagnostics.append(text)
             return None
         writes: list[TableWrite] = []
+        if is_sql and named_queries(text):
+            return None  # query templates a program loads by name: they count where the program calls them
         if is_sql:
             try:
                 found = analyse_sql(text)

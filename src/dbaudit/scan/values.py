@@ -144,6 +144,23 @@ class DbRead(Value):
 
 
 @dataclass(frozen=True)
+class QueryFiles(Value):
+    """Named-query SQL files loaded by ``aiosql.from_path(folder, driver)`` (``folder`` in the tree)."""
+
+    folder: str
+
+
+@dataclass(frozen=True)
+class QueryRef(Value):
+    """One named query of such a file (``queries.create_user``), callable."""
+
+    path: str
+    name: str
+    line: int
+    sql: str
+
+
+@dataclass(frozen=True)
 class AlembicOp(Value):
     """Alembic's ``op`` or the connection ``op.get_bind()`` returns."""
 
