@@ -670,3 +670,40 @@ def test_upserts_in_every_dialect_insert_select_and_an_insert_in_a_cte(tmp_path:
         ("roles", "core-upsert", False),
         ("audit_log", "core-table-insert", False),
     }
+
+
+def test_data_files_a_seed_script_loads_and_python_literal_fixtures(tmp_path: Path) -> None:
+    """prefect's ``collection_blocks_data.json``, flaskbb's ``fixtures/groups.py``: rows read from JSON, YAML
+    and CSV files the script opens, or imported from a module of literals; the file alone is no source."""
+    result = scan(
+        tmp_path,
+        {
+            "data/roles.json": '[{"id": 1}]',
+            "data/tags.yaml": "- id: 1\n",
+            "data/users.csv": "id\n1\n",
+            "app/literals.py": "USERS = [{'id': 2}]\n",
+            "scripts/seed_files.py": """
+            import csv
+            import json
+            from pathlib import Path
+            import yaml
+            from app.literals import USERS
+            from app.models import Role, Tag, User
+
+            HERE = Path(__file__).parent
+
+            def main():
+                with open("data/roles.json") as handle:
+                    for row in json.load(handle):
+                        session.add(Role(**row))
+                with open(HERE / ".." / "data" / "tags.yaml") as handle:
+                    session.add_all([Tag(**row) for row in yaml.safe_load(handle)])
+                with open("data/users.csv") as handle:
+                    conn.execute(insert(User), list(csv.DictReader(handle)))
+                for row in USERS:
+                    session.add(User(**row))
+            """,
+        },
+    )
+    assert tables(result, "scripts/seed_files.py") == {"roles", "tags", "users"}
+    assert {s.path for s in result.sources} == {"scripts/seed_files.py"}

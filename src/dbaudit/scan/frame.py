@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import posixpath
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ from dbaudit.scan.values import (
     AlembicOp,
     CallSite,
     ClassRef,
+    DataFile,
     DbRead,
     FunctionRef,
     Functions,
@@ -341,6 +343,20 @@ class Frame(StringBuilding):
             return None
         return None
 
+    def data_file(self, expr: ast.expr) -> Value | None:
+        """``open("data/roles.json")``, ``open(Path(__file__).parent / "roles.json")``: the file of the tree
+        it names (relative to the module's folder or to the tree's root), when there is one."""
+        parts = [n.value for n in ast.walk(expr) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+        if not parts:
+            value = self.lookup_quiet(expr)
+            return value if isinstance(value, DataFile) else None
+        folder = posixpath.dirname(self.ctx.path)
+        for base in (folder, ""):
+            path = posixpath.normpath(posixpath.join(base, *parts))
+            if path in self.ev.project.all_paths:
+                return DataFile(path)
+        return None
+
     def lambda_value(self, node: ast.Lambda, cond: bool) -> Value | None:
         """A lambda is a function its receiver may call (``get_event=lambda p: p.event``)."""
         self.eval(node.body, cond)  # what it does when called with unknown arguments
@@ -613,6 +629,8 @@ class Frame(StringBuilding):
             located = [dataclasses.replace(h, path=callee.path, line=callee.line) for h in hits]
             self.record(located, cond, (self.ctx.path, node.lineno, f"{callee.name}() (named query)"))
             return DbRead()
+        if isinstance(func, ast.Name) and callee is None and func.id == "open" and node.args:
+            return self.data_file(node.args[0])
         if isinstance(func, ast.Name) and callee is None and func.id in ("zip", "enumerate"):
             # for a, b in zip(names, values): the first target takes the first iterable's items
             if func.id == "zip" and len(args) == 2:
@@ -734,6 +752,7 @@ class Frame(StringBuilding):
         """``Model(...)``: an instance, with related instances built inline (``User(roles=[Role(...)])``)."""
         tables = [m.table for m in model.items] if isinstance(model, Models) else [model.table]
         loaded = any(isinstance(v, Loaded) for v in (*args, *kwargs.values()))
+        data = next((v.path for v in (*args, *kwargs.values()) if isinstance(v, Loaded) and v.path), None)
         if isinstance(model, ModelClass) and model.path:
             tables.extend(self.cascade(model, node, kwargs))
             init = self.ev.project.method(model.path, model.name, "__init__")
@@ -752,6 +771,7 @@ class Frame(StringBuilding):
             tuple(dict.fromkeys(tables)),
             "json-loop" if loaded else "orm",
             model if isinstance(model, ModelClass) else None,
+            data,
         )
 
     def cascade(self, model: ModelClass, node: ast.Call, kwargs: dict[str, Value | None]) -> list[TableRef]:

@@ -172,6 +172,8 @@ class Project:
         self._names: dict[tuple[str, str], Value | None] = {}
         self._resolving: set[tuple[str, str]] = set()
         self._model_paths: dict[str, str] | None = None
+        self.all_paths: frozenset[str] = frozenset()
+        """Every file of the tree (the data files a seed script opens are looked up here)."""
         self.sql_paths: list[str] = []
         """The tree's ``.sql`` files (named-query files are read from them on demand)."""
         self.global_value: Callable[[ModuleContext, str], Value | None] = lambda ctx, name: None

@@ -18,7 +18,9 @@ from dbaudit.scan.sql import UNRESOLVED_PREFIX
 from dbaudit.scan.values import (
     AlembicOp,
     CallSite,
+    DataFile,
     DbRead,
+    Hit,
     Instance,
     Instances,
     Loaded,
@@ -68,8 +70,15 @@ def _instance_outcome(site: CallSite, items: Sequence[Instance], recogniser: str
     hits = []
     for item in items:
         for table in item.tables:
-            hits.append(site.hit(table, recogniser))
+            hits.append(dataclasses.replace(site.hit(table, recogniser), data=item.data))
     return Outcome(hits=hits)
+
+
+def _from_file(hits: list[Hit], rows: Value | None) -> list[Hit]:
+    """The hits, marked with the data file their rows were read from (``op.bulk_insert(t, rows)``)."""
+    if isinstance(rows, Loaded) and rows.path:
+        return [dataclasses.replace(hit, data=rows.path) for hit in hits]
+    return hits
 
 
 def _from_sqlalchemy(site: CallSite) -> bool:
@@ -284,11 +293,12 @@ class AlembicBulkInsert(Recogniser):
 
     def recognise(self, site: CallSite) -> Outcome | None:
         target = site.arg(0, "table")
+        rows = site.arg(1, "rows")
         if isinstance(target, TableObject):
             hits = [site.hit(target.table, self.name, target.dynamic)]
-            return Outcome(hits=hits + [site.hit(table, self.name) for table in target.more])
+            return Outcome(hits=_from_file(hits + [site.hit(t, self.name) for t in target.more], rows))
         if isinstance(target, ModelClass):
-            return Outcome(hits=[site.hit(target.table, self.name)])
+            return Outcome(hits=_from_file([site.hit(target.table, self.name)], rows))
         if _is_alembic(site):
             return Outcome(hits=[site.hit(None, self.name, site.source_of(0))])
         return None
@@ -336,7 +346,7 @@ class ExecuteStatement(Recogniser):
         if isinstance(value, Statement):
             hits = [site.hit(value.table, value.recogniser, value.dynamic)]
             hits.extend(site.hit(table, value.recogniser) for table in value.more)
-            return Outcome(hits=hits)
+            return Outcome(hits=_from_file(hits, site.arg(1, "parameters")))
         return None
 
 
@@ -429,7 +439,8 @@ class LoadData(Recogniser):
             "safe_load",
             "DictReader",
         ):
-            return Outcome(Loaded())
+            opened = site.arg(0, "stream")
+            return Outcome(Loaded(opened.path if isinstance(opened, (DataFile, Loaded)) else None))
         return None
 
 

@@ -104,6 +104,7 @@ class _Scan:
 
         project = Project(self.tree, python, TableIndex({}, {}, {}, (), ()))
         project.sql_paths = [p for p in self.paths if p.endswith(".sql")]
+        project.all_paths = frozenset(self.paths)
         indexed = []
         local = []
         with_commands: list[str] = []

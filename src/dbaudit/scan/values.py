@@ -46,6 +46,8 @@ class Instance(Value):
     """``json-loop`` when built from rows of a loaded JSON/YAML file."""
     model: ModelClass | None = None
     """The class it was built from (its methods run on it: ``obj.save()``)."""
+    data: str | None = None
+    """The data file its values were read from (``Role(**row)`` for rows of ``roles.json``)."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,16 @@ class ModuleRef(Value):
 class Loaded(Value):
     """Data read from a JSON/YAML/CSV file."""
 
+    path: str | None = None
+    """The file in the tree it was read from, when the code names it (``open("data/roles.json")``)."""
+
+
+@dataclass(frozen=True)
+class DataFile(Value):
+    """A file of the tree the code opens: ``open("data/roles.json")``."""
+
+    path: str
+
 
 @dataclass(frozen=True)
 class DbRead(Value):
@@ -181,6 +193,8 @@ class Hit:
     dynamic: str | None = None
     via: tuple[Hop, ...] = ()
     """The calls that led here, outermost first (``scan --explain`` prints them)."""
+    data: str | None = None
+    """The data file in the tree the written rows were read from, when known."""
 
 
 @dataclass
@@ -280,7 +294,10 @@ def element(value: Value | None) -> Value | None:
         tables = tuple(dict.fromkeys(t for item in value.items for t in item.tables))
         origin = "json-loop" if all(i.origin == "json-loop" for i in value.items) else "orm"
         models = {i.model for i in value.items}
-        return Instance(tables, origin, models.pop() if len(models) == 1 else None)
+        data = {i.data for i in value.items}
+        return Instance(
+            tables, origin, models.pop() if len(models) == 1 else None, data.pop() if len(data) == 1 else None
+        )
     if isinstance(value, (Sql, Functions, Models, ModelClass)):
         return value
     if isinstance(value, Pairs):
