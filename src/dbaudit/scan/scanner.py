@@ -27,6 +27,7 @@ from dbaudit.scan import fixtures
 from dbaudit.scan.commands import (
     COMMAND_HINTS,
     SEED_WORDS,
+    Command,
     is_test_code,
     passes_through,
     possible_sources,
@@ -69,6 +70,14 @@ class _Scan:
         self.diagnostics: list[Diagnostic] = tree.problems() if isinstance(tree, ReportsProblems) else []
         self.findings: list[Finding] = []
         self.files_scanned = 0
+        # kept for ``scan --explain``: every source's hits with their call chains, the commands outside
+        self.explaining = False
+        self.trace: list[tuple[str, SourceKind, list[Hit]]] = []
+        self.commands: list[Command] = []
+        self.revisions: list[str] = []
+        self.project: Project | None = None
+        self.seed_paths: list[str] = []
+        self.evaluator: Evaluator | None = None
 
     # ---------------------------------------------------------------------------------------- discovery
 
@@ -98,6 +107,7 @@ class _Scan:
         globs = GlobSet(self.settings.seed_globs)
         mapped = GlobSet(self.settings.fixture_map.keys())
         seeds = [p for p in self.paths if p not in revision_set and (globs.match(p) or mapped.match(p))]
+        self.seed_paths = seeds
         seed_set = set(seeds)
         # a file the configuration names by its path (no wildcard) is a seed source on the user's word
         named = set(self.settings.seed_globs) | set(getattr(self.settings, "extend_seed_globs", ()))
@@ -137,6 +147,7 @@ class _Scan:
         project.index = index
         self.findings.extend(index.findings)
         evaluator = Evaluator(project)
+        self.project, self.evaluator, self.revisions = project, evaluator, revisions
 
         sources: list[SeedSource] = []
         makefiles = self.makefiles()
@@ -211,7 +222,7 @@ class _Scan:
                 helpers.add(path)
         seed_set = set(seeds)
         candidates = [p for p in with_commands if p not in seed_set]
-        if not helpers:
+        if not helpers and not self.explaining:
             # only seeding-named commands can be findings: evaluate those alone
             candidates = [p for p in candidates if SEED_WORDS.search(p) or _names_seeding_command(project, p)]
         try:
@@ -219,6 +230,7 @@ class _Scan:
             scripts = seed_scripts(evaluator, project, (p for p in self.python if p not in seed_set))
         except RecursionError:
             return []
+        self.commands = [*commands, *scripts]
         made: list[SeedSource] = []
         by_path: dict[str, list[Hit]] = {}
         for command in commands:
@@ -248,6 +260,9 @@ class _Scan:
         info: RevisionInfo | None = None,
     ) -> SeedSource:
         writes: dict[tuple[object, ...], TableWrite] = {}
+        hits = list(hits)
+        if self.explaining:
+            self.trace.append((path, kind, hits))
         for hit in hits:
             if hit.table is None:
                 self.findings.append(
