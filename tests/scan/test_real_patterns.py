@@ -333,14 +333,17 @@ LAYERED = {
     "app/db/mixins.py": """
         class CRUDMixin:
             @classmethod
-            def create(cls, **kw):
+            def build(cls, **kw):
                 instance = cls(**kw)
                 return instance.save()
 
             def save(self):
+                self._persist()
+                return self
+
+            def _persist(self):
                 session.add(self)
                 session.commit()
-                return self
 
             @classmethod
             def get_or_create(cls, **kw):
@@ -365,14 +368,18 @@ LAYERED = {
 
         class AuditEntry(CRUDMixin, db.Model):
             id = Column(Integer, primary_key=True)
+
+            @classmethod
+            def create(cls, **kw):
+                return cls.build(**kw)
         """,
     "app/repositories/base.py": """
         class Repository:
             def __init__(self, model):
                 self.model = model
 
-            def create(self, **fields):
-                return self.model.create(**fields)
+            def add(self, **fields):
+                return self.model.build(**fields)
         """,
     "app/repositories/registry.py": """
         from app.db.models import Role, UserAccount
@@ -391,7 +398,7 @@ LAYERED = {
                 self.repos = Repositories()
 
             def register(self, name):
-                return self.repos.users.create(name=name)
+                return self.repos.users.add(name=name)
         """,
     "app/services/factory.py": """
         from app.services.accounts import AccountService
@@ -399,31 +406,33 @@ LAYERED = {
         def make_accounts():
             return AccountService()
         """,
+    "app/bootstrap.py": """
+        from app.services.factory import make_accounts
+
+        def run():
+            accounts = make_accounts()
+            accounts.register("admin")
+        """,
 }
+
+SIX_HOPS = """
+    import click
+    from app import bootstrap
+    from app.db.models import Role
+
+    @click.command()
+    def init():
+        bootstrap.run()
+        Role.get_or_create(name="admin")
+    """
 
 
 def test_a_six_hop_chain_through_service_repository_registry_factory_and_mixin(tmp_path: Path) -> None:
-    """command -> factory -> service -> registry of repositories -> generic repository holding a model class
-    -> ``Model.create(**kw)`` -> mixin ``save()``; also ``get_or_create``; table names by Flask-SQLAlchemy's
-    default (``UserAccount`` -> ``user_account``)."""
-    files = {
-        **LAYERED,
-        CLI: """
-            import click
-            from app.db.models import Role
-            from app.services.factory import make_accounts
-
-            @click.command()
-            def init():
-                accounts = make_accounts()
-                accounts.register("admin")
-                Role.get_or_create(name="admin")
-            """,
-    }
-    result = scan(tmp_path, files, with_models=False, seed_globs=(CLI,))
-    assert tables(result, CLI) == {"user_account", "roles"}
-    users = next(w for w in source(result, CLI).writes if w.table == "user_account")  # type: ignore[union-attr]
-    assert users.conditional is False
+    """command -> module function -> factory-made service -> registry of repositories -> generic repository
+    holding a model class -> mixin classmethod -> ``save()`` -> ``_persist()``: ``session.add`` 6 calls deep;
+    ``get_or_create``; table names by Flask-SQLAlchemy's default (``UserAccount`` -> ``user_account``)."""
+    result = scan(tmp_path, {**LAYERED, CLI: SIX_HOPS}, with_models=False, seed_globs=(CLI,))
+    assert writes(result, CLI) == {("user_account", "orm-add", False), ("roles", "orm-add", True)}
 
 
 def test_a_dict_mapping_names_to_model_classes(tmp_path: Path) -> None:
@@ -440,7 +449,7 @@ def test_a_dict_mapping_names_to_model_classes(tmp_path: Path) -> None:
             def sync():
                 for name in ("role", "audit"):
                     model = MODELS[name]
-                    model.create(name=name)
+                    model.build(name=name)
             """,
     }
     result = scan(tmp_path, files, with_models=False, seed_globs=(CLI,))
