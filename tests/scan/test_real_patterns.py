@@ -716,3 +716,52 @@ def test_data_files_a_seed_script_loads_and_python_literal_fixtures(tmp_path: Pa
     )
     assert tables(result, "scripts/seed_files.py") == {"roles", "tags", "users"}
     assert {s.path for s in result.sources} == {"scripts/seed_files.py"}
+
+
+# ------------------------------------------------------------------------------- possible seed sources
+
+
+def test_possible_seed_sources_are_findings_with_the_line_to_add(tmp_path: Path) -> None:
+    """zou's ``init-data`` in ``zou/cli.py``, unconfigured: a finding naming the command, the tables and the
+    configuration line; not a source (no coverage) until configured.  A command whose name says nothing of
+    seeding, a seeding-named command that writes nothing and test code are no findings."""
+    files = {
+        CLI: """
+            import click
+            from app.models import User, Role
+
+            @click.command("init-data")
+            def init_data():
+                session.add(User())
+
+            @click.command()
+            def rotate_keys():
+                session.add(Role())
+
+            @click.command()
+            def load_nothing():
+                print("nothing")
+            """,
+        "tools/bootstrap_demo.py": """
+            from app.models import Tag
+            if __name__ == "__main__":
+                session.add(Tag())
+            """,
+        "tests/test_seed_users.py": """
+            import click
+            from app.models import User
+            @click.command()
+            def seed_test():
+                session.add(User())
+            """,
+    }
+    result = scan(tmp_path, files)
+    assert {s.path for s in result.sources} == set()
+    found = {f.source: f for f in result.findings if f.kind == "possible-seed-source"}
+    assert set(found) == {CLI, "tools/bootstrap_demo.py"}
+    assert "`init-data`" in found[CLI].message and "`users`" in found[CLI].message
+    assert "roles" not in found[CLI].message
+    assert 'extend_seed_globs = ["app/cli.py"]' in found[CLI].message
+    configured = scan(tmp_path / "configured", files, seed_globs=(CLI,))
+    assert tables(configured, CLI) == {"users", "roles"}
+    assert CLI not in {f.source for f in configured.findings if f.kind == "possible-seed-source"}
