@@ -77,6 +77,25 @@ _DB_READ_CALLS = frozenset(
     }
 )
 _RELATIONSHIPS = frozenset({"relationship", "relation", "RelationshipProperty", "dynamic_loader"})
+_ALEMBIC_DDL = frozenset(
+    {
+        "create_table",
+        "add_column",
+        "alter_column",
+        "drop_column",
+        "drop_table",
+        "create_index",
+        "drop_index",
+        "create_foreign_key",
+        "create_unique_constraint",
+        "create_check_constraint",
+        "create_primary_key",
+        "drop_constraint",
+        "rename_table",
+        "create_table_comment",
+        "drop_table_comment",
+    }
+)
 _SQL_KEEPS = frozenset(
     {"bindparams", "params", "columns", "execution_options", "split", "splitlines", "rstrip", "lstrip"}
 )
@@ -553,10 +572,18 @@ class Frame(StringBuilding):
         else:
             name = ""
             callee = self.eval(func, cond)
-        args = [self.eval(a, cond) for a in node.args]
-        kwargs: dict[str, Value | None] = {}
-        for kw in node.keywords:
-            kwargs[kw.arg or "**"] = self.eval(kw.value, cond)
+        if isinstance(receiver, AlembicOp) and name in _ALEMBIC_DDL:
+            # op.create_table("t", sa.Column(...), ...): only the name and schema matter; columns, types and
+            # constraints (most of a revision) write nothing
+            args = [self.eval(node.args[0], cond) if node.args else None] + [None] * (len(node.args) - 1)
+            kwargs = {
+                kw.arg: self.eval(kw.value, cond) for kw in node.keywords if kw.arg in ("schema", "name")
+            }
+        else:
+            args = [self.eval(a, cond) for a in node.args]
+            kwargs = {}
+            for kw in node.keywords:
+                kwargs[kw.arg or "**"] = self.eval(kw.value, cond)
         self.line = node.lineno
 
         recognisers = self.ev.triggers.get(name)

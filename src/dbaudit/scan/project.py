@@ -111,48 +111,45 @@ def is_command(decorator: ast.expr) -> bool:
 
 def build_context(parsed: ParsedModule) -> ModuleContext:
     ctx = ModuleContext(parsed.path, parsed.tree, parsed.digest)
-    package = ctx.package
-
-    def visit(body: list[ast.stmt]) -> None:
-        for stmt in body:
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                ctx.star_imports.extend(add_import(ctx.imports, stmt, package))
-            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                ctx.functions[stmt.name] = stmt
-                if any(is_command(d) for d in stmt.decorator_list):
-                    ctx.commands.append(stmt.name)
-                for deco in stmt.decorator_list:
-                    target = deco.func if isinstance(deco, ast.Call) else deco
-                    while isinstance(target, ast.Attribute):
-                        target = target.value
-                    if isinstance(target, ast.Name):
-                        ctx.decorated.setdefault(target.id, []).append(stmt.name)
-            elif isinstance(stmt, ast.ClassDef):
-                ctx.classes[stmt.name] = stmt
-                for item in stmt.body:
-                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        ctx.functions[f"{stmt.name}.{item.name}"] = item
-            elif isinstance(stmt, ast.Assign):
-                for target in stmt.targets:
-                    if isinstance(target, ast.Name):
-                        ctx.assigns[target.id] = stmt.value
-            elif (
-                isinstance(stmt, ast.AnnAssign)
-                and stmt.value is not None
-                and isinstance(stmt.target, ast.Name)
-            ):
-                ctx.assigns[stmt.target.id] = stmt.value
-            elif isinstance(stmt, ast.If):
-                visit(stmt.body)
-                visit(stmt.orelse)
-            elif isinstance(stmt, ast.Try):
-                visit(stmt.body)
-                for handler in stmt.handlers:
-                    visit(handler.body)
-                visit(stmt.orelse)
-
-    visit(parsed.tree.body)
+    _visit(ctx, ctx.package, parsed.tree.body)
     return ctx
+
+
+def _visit(ctx: ModuleContext, package: str, body: list[ast.stmt]) -> None:
+    # a module-level function, not a recursive closure: a closure that calls itself is a reference cycle,
+    # which would keep every module's syntax tree alive until the cyclic collector walks them all
+    for stmt in body:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            ctx.star_imports.extend(add_import(ctx.imports, stmt, package))
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            ctx.functions[stmt.name] = stmt
+            if any(is_command(d) for d in stmt.decorator_list):
+                ctx.commands.append(stmt.name)
+            for deco in stmt.decorator_list:
+                target = deco.func if isinstance(deco, ast.Call) else deco
+                while isinstance(target, ast.Attribute):
+                    target = target.value
+                if isinstance(target, ast.Name):
+                    ctx.decorated.setdefault(target.id, []).append(stmt.name)
+        elif isinstance(stmt, ast.ClassDef):
+            ctx.classes[stmt.name] = stmt
+            for item in stmt.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    ctx.functions[f"{stmt.name}.{item.name}"] = item
+        elif isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    ctx.assigns[target.id] = stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name):
+            ctx.assigns[stmt.target.id] = stmt.value
+        elif isinstance(stmt, ast.If):
+            _visit(ctx, package, stmt.body)
+            _visit(ctx, package, stmt.orelse)
+        elif isinstance(stmt, ast.Try):
+            _visit(ctx, package, stmt.body)
+            for handler in stmt.handlers:
+                _visit(ctx, package, handler.body)
+            _visit(ctx, package, stmt.orelse)
 
 
 class Project:
