@@ -433,6 +433,16 @@ def test_a_six_hop_chain_through_service_repository_registry_factory_and_mixin(t
     ``get_or_create``; table names by Flask-SQLAlchemy's default (``UserAccount`` -> ``user_account``)."""
     result = scan(tmp_path, {**LAYERED, CLI: SIX_HOPS}, with_models=False, seed_globs=(CLI,))
     assert writes(result, CLI) == {("user_account", "orm-add", False), ("roles", "orm-add", True)}
+    fields = {
+        **LAYERED,
+        "scripts/seed_audit.py": """
+            from app.db.models import AuditEntry
+            fields = {"what": "boot"}
+            AuditEntry.create(**fields)
+            """,
+    }
+    created = scan(tmp_path / "create", fields, with_models=False)
+    assert writes(created, "scripts/seed_audit.py") == {("audit_entry", "orm-create", False)}
 
 
 def test_a_dict_mapping_names_to_model_classes(tmp_path: Path) -> None:
