@@ -319,13 +319,13 @@ class WritePath:
 
 
 class MissReason(str, enum.Enum):
-    """Why a write the scanner saw does not count for coverage."""
+    """Why a write the scanner saw does not count for coverage (nearest first: an insert before an update)."""
 
     DEAD_CODE = "dead code"
-    UPDATE_ONLY = "update-only"
-    UNRESOLVED_NAME = "unresolved name"
     OUTSIDE_SOURCES = "outside the sources"
+    UNRESOLVED_NAME = "unresolved name"
     DOWNGRADE_ONLY = "downgrade only"
+    UPDATE_ONLY = "update-only"
 
 
 @dataclass(frozen=True)

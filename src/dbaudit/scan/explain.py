@@ -9,6 +9,7 @@ a delete only, a table named at run time, a command or module outside the config
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -29,6 +30,7 @@ from dbaudit.scan.flow import Evaluator, public_callables
 from dbaudit.scan.frame import Frame
 from dbaudit.scan.project import ModuleContext, Project
 from dbaudit.scan.scanner import _Scan
+from dbaudit.scan.tables import dotted
 from dbaudit.scan.tree import FileSystemTree, SourceTree
 from dbaudit.scan.values import FunctionRef, Hit, ObjectOf, Value
 
@@ -141,7 +143,7 @@ def _near_misses(scan: _Scan, project: Project, evaluator: Evaluator, table: str
                         hit,
                         f"{name}() in {path}: no seed source or command reaches it",
                     )
-    misses.extend(_updates(texts, names))
+    misses.extend(_updates(project, texts, names))
     order = list(MissReason)
     misses.sort(key=lambda m: (order.index(m.reason), m.location.path, m.location.line or 0))
     return misses[:MAX_NEAR_MISSES]
@@ -179,28 +181,59 @@ def _every_function(ctx: ModuleContext) -> list[tuple[str, Value | None]]:
     return out
 
 
-def _updates(texts: dict[str, str], names: set[str]) -> list[NearMiss]:
-    """UPDATE and DELETE statements of the table: they change rows that must already be there."""
+def _updates(project: Project, texts: dict[str, str], names: set[str]) -> list[NearMiss]:
+    """UPDATE and DELETE statements of the table: they change rows that must already be there.  In Python,
+    SQL inside string literals and ``update(Model)`` / ``Model.__table__.update()`` / ``row.update()`` calls
+    (never comments or prose); in ``.sql`` files, statements outside ``--`` comments."""
     alternatives = "|".join(re.escape(n) for n in sorted(names))
     sql = re.compile(rf"\b(update|delete\s+from)\s+[\w.\"`]*?[\"`]?\b({alternatives})\b", re.IGNORECASE)
-    core = re.compile(
-        rf"\b(update|delete)\(\s*({alternatives})\b|\b({alternatives})(\.__table__)?\.(update|delete)\("
-    )
     found: list[NearMiss] = []
+
+    def add(path: str, line: int, verb: str, what: str) -> None:
+        detail = f"{verb} rows that must already be there, never inserts: {' '.join(what.split())[:100]}"
+        found.append(NearMiss(MissReason.UPDATE_ONLY, SourceLocation(path, line), detail))
+
     for path, text in texts.items():
-        for number, line in enumerate(text.splitlines(), 1):
-            match = sql.search(line) or core.search(line)
-            if match is None:
-                continue
-            verb = "deletes" if "delete" in match.group(0).lower() else "updates"
-            found.append(
-                NearMiss(
-                    MissReason.UPDATE_ONLY,
-                    SourceLocation(path, number),
-                    f"{verb} rows that must already be there, never inserts: {line.strip()[:100]}",
-                )
-            )
+        if path.endswith(".sql"):
+            for number, row in enumerate(text.splitlines(), 1):
+                match = sql.search(row.split("--", 1)[0])
+                if match:
+                    add(path, number, "deletes" if "delete" in match.group(1).lower() else "updates", row)
+            continue
+        ctx = project.context(path)
+        if ctx is None:
+            continue
+        for node in ast.walk(ctx.tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                match = sql.search(node.value)
+                if match:
+                    verb = "deletes" if "delete" in match.group(1).lower() else "updates"
+                    add(path, node.lineno, verb, match.group(0))
+            elif isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
+                changes = _core_update(node, names)
+                if changes:
+                    add(path, node.lineno, changes, ast.unparse(node.func))
     return found
+
+
+def _core_update(call: ast.Call, names: set[str]) -> str | None:
+    """``update(Model)``, ``delete(table)``, ``Model.__table__.update()``, ``row.update(...)``."""
+    func = call.func
+    target: str | None = None
+    if isinstance(func, ast.Name):
+        verb = func.id
+        target = dotted(call.args[0]) if call.args else None
+    elif isinstance(func, ast.Attribute):
+        verb = func.attr
+        target = dotted(func.value)
+    else:
+        return None
+    if verb not in ("update", "delete"):
+        return None
+    if target is None:
+        return None
+    parts = [p for p in target.split(".") if p != "__table__"]
+    return ("deletes" if verb == "delete" else "updates") if parts and parts[-1] in names else None
 
 
 __all__ = ["MAX_NEAR_MISSES", "explain_table", "explain_tree"]
