@@ -8,6 +8,7 @@ A case is a function ``(ctx) -> CaseResult`` in :data:`CASES`.  Fixtures shared 
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 from collections.abc import Callable, Sequence
@@ -354,6 +355,62 @@ def scan_files(ctx: Context) -> CaseResult:
     return result
 
 
+#: The real projects of the shared corpus (not in the repository): the largest one is scanned.
+CORPUS_CODE = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "code"
+_SKIPPED = {".venv", "venv", "node_modules", ".git", "site-packages", "__pycache__", ".tox", ".mypy_cache"}
+
+
+def _python_files(root: Path) -> int:
+    count = 0
+    for _folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _SKIPPED and not d.endswith(".egg-info")]
+        count += sum(1 for name in files if name.endswith(".py"))
+    return count
+
+
+def scan_corpus(ctx: Context) -> CaseResult:
+    """``dbaudit scan`` of the largest corpus project against ``ast.parse`` of the same ``.py`` files."""
+    projects = sorted(p for p in CORPUS_CODE.iterdir() if p.is_dir()) if CORPUS_CODE.is_dir() else []
+    if not projects:
+        result = CaseResult(
+            "scan_corpus", "scan, real project", "ast.parse of its .py files", 2.0, "files", 0
+        )
+        result.notes.append(f"skipped: no corpus at ../shared/corpus/code ({CORPUS_CODE.name} absent)")
+        return result
+    sizes = {p: _python_files(p) for p in projects}
+    root = max(projects, key=lambda p: (sizes[p], p.name))
+    result = CaseResult(
+        "scan_corpus",
+        f"scan, {root.name}, {sizes[root]:,} .py files",
+        "ast.parse of the same .py files",
+        2.0,
+        "files",
+        sizes[root],
+    )
+    cwd = ctx.empty_project()  # no configuration: what a new user runs first
+    result.dbaudit, result.baseline = interleave(
+        ctx.repeat,
+        lambda: measure(dbaudit_command("scan", str(root)), cwd=cwd, env=ctx.env(), ok_codes=(0, 1)),
+        lambda: measure(baseline_command("ast_parse_python.py", str(root)), cwd=cwd, env=ctx.env()),
+    )
+    if result.dbaudit.runs and result.baseline.runs:
+        out = ctx.workdir / "scan_corpus.json"
+        measure(
+            dbaudit_command("scan", str(root), "--format", "json"),
+            cwd=cwd,
+            env=ctx.env(),
+            ok_codes=(0, 1),
+            stdout=out,
+        )
+        data = json.loads(out.read_text(encoding="utf-8"))
+        result.notes.append(
+            f"dbaudit scanned {data.get('files_scanned', 0):,} files, found {len(data.get('sources', ())):,} "
+            f"seed sources; peak memory dbaudit {result.dbaudit.peak_mib:.0f} MiB, "
+            f"ast.parse {result.baseline.peak_mib:.0f} MiB"
+        )
+    return result
+
+
 def check_scan(ctx: Context, result: CaseResult, tree: filetree.GeneratedTree) -> None:
     """One untimed JSON scan: it must have read the whole tree and found the seed sources in it."""
     out = ctx.workdir / "scan.json"
@@ -568,6 +625,7 @@ CASES: dict[str, Callable[[Context], CaseResult]] = {
     "report_pg_many": report_pg_many,
     "report_mysql": report_mysql,
     "scan": scan_files,
+    "scan_corpus": scan_corpus,
     "seed_missing": seed_missing,
     "seed_200k": seed_200k,
     "seed_volume": seed_volume,

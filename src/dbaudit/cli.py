@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from dbaudit import __version__
-from dbaudit.errors import DbauditError
+from dbaudit.errors import ConfigError, DbauditError
 from dbaudit.urls import scrub
 
 EXIT_OK = 0
@@ -199,17 +199,33 @@ def report(
 
 @cli.command()
 @click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--explain",
+    metavar="TABLE",
+    help="Show each path from an entry point to each write into TABLE (file:line per hop), or, when no "
+    "source writes it, the nearest writes seen and why they do not count.",
+)
 @output_options(("md", "json"))
-def scan(path: Path | None, fmt: str, output: Path | None, template_dir: Path | None) -> None:
+def scan(
+    path: Path | None, explain: str | None, fmt: str, output: Path | None, template_dir: Path | None
+) -> None:
     """Scan PATH's seed scripts, SQL and fixture files and Alembic revisions: which tables each populates.
 
     Static analysis only: no database is needed and the project's code is never imported or run.
     PATH defaults to the project root (the nearest folder with pyproject.toml, dbaudit.toml or alembic.ini).
     """
+    settings = settings_from(project_root=path, template_dir=template_dir)
+    if explain is not None:
+        from dbaudit.render.explain import render_explanation
+        from dbaudit.scan.explain import explain_table
+
+        if not explain.strip():
+            raise ConfigError("--explain needs a table name", "pass a table, e.g. --explain users")
+        emit(render_explanation(explain_table(settings.project_root, settings, explain.strip()), fmt), output)
+        return
     from dbaudit.render.scan import render_scan
     from dbaudit.scan import scan_sources
 
-    settings = settings_from(project_root=path, template_dir=template_dir)
     result = scan_sources(settings.project_root, settings)
     emit(render_scan(result, fmt, settings.template_dir), output)
 

@@ -317,6 +317,59 @@ class ScanResult:
         return tuple(s for s in self.sources if table in s.tables)
 
 
+@dataclass(frozen=True)
+class Hop:
+    """One step on the way from an entry point to a write: where, and what was called or done there."""
+
+    location: SourceLocation
+    what: str
+
+
+@dataclass(frozen=True)
+class WritePath:
+    """One way a seed source reaches a write into the explained table (``scan --explain``)."""
+
+    source: str
+    kind: SourceKind
+    table: str
+    """As written: ``schema.table`` or ``table``."""
+    recogniser: str
+    conditional: bool
+    hops: tuple[Hop, ...]
+    """From the entry point to the write itself, which is the last hop."""
+    data_file: str | None = None
+    """The data file the rows come from, when the code names it."""
+
+
+class MissReason(str, enum.Enum):
+    """Why a write the scanner saw does not count for coverage (nearest first: an insert before an update)."""
+
+    DEAD_CODE = "dead code"
+    OUTSIDE_SOURCES = "outside the sources"
+    UNRESOLVED_NAME = "unresolved name"
+    DOWNGRADE_ONLY = "downgrade only"
+    UPDATE_ONLY = "update-only"
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    """A write (or an update) the scanner saw near the explained table, and why it does not count."""
+
+    reason: MissReason
+    location: SourceLocation
+    detail: str
+    hops: tuple[Hop, ...] = ()
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """``dbaudit scan --explain TABLE``: every path to a write into the table, else the near misses."""
+
+    table: str
+    paths: tuple[WritePath, ...] = ()
+    near_misses: tuple[NearMiss, ...] = ()
+
+
 # ------------------------------------------------------------------------------------------------------------
 # The audit: database and code joined
 

@@ -86,6 +86,43 @@ def build_hostile_project(root: Path, marker: Path) -> None:
         root / "fixtures" / "widgets.yaml",
         f"- !!python/object/apply:builtins.open [{str(marker)!r}, 'w']\n",
     )
+    # The kinds of source issue 12 added: commands (also outside the sources, evaluated for possible seed
+    # sources), a helper module of functions a command reaches, named-query files, data files a script opens
+    # (a pickle among them), a revision-local model.
+    assign_boom = "import pathlib\n_ = pathlib.Path(" + repr(str(marker)) + ").write_text('ran')\n"
+    _plant(
+        root / "app" / "seed_commands.py",
+        boom + "import click\nfrom app.models import Widget\n\n\n@click.command()\ndef init():\n"
+        "    " + boom + "    session.add(Widget())\n",
+    )
+    _plant(root / "app" / "populate_helpers.py", assign_boom + "def widgets():\n    session.add(Widget())\n")
+    _plant(
+        root / "app" / "manage.py",
+        boom + "import click\nfrom app import populate_helpers\n\n\n@click.command()\ndef load_demo():\n"
+        "    populate_helpers.widgets()\n",
+    )
+    _plant(
+        root / "app" / "sql" / "seed_named.sql", "-- name: add-widget!\nINSERT INTO widgets VALUES (:x);\n"
+    )
+    _plant(
+        root / "app" / "seed_named.py",
+        boom
+        + "import pathlib\nimport aiosql\nq = aiosql.from_path(pathlib.Path(__file__).parent / 'sql', 'x')\n"
+        "q.add_widget(conn, x=1)\n",
+    )
+    _plant(root / "app" / "rows.pkl", pickle.dumps(_Detonator(str(marker))))
+    _plant(
+        root / "app" / "seed_opens.py",
+        boom + "import json, pickle, yaml\npickle.load(open('app/rows.pkl', 'rb'))\n"
+        "yaml.safe_load(open('fixtures/widgets.yaml'))\n",
+    )
+    _plant(
+        root / "alembic" / "versions" / "0002_local.py",
+        boom
+        + "from alembic import op\nfrom sqlalchemy import orm\nfrom sqlalchemy.orm import declarative_base\n"
+        "revision = '0002'\ndown_revision = '0001'\nBase = declarative_base()\n\n\nclass W(Base):\n"
+        "    __tablename__ = 'widgets'\n\n\ndef upgrade():\n    orm.Session(bind=op.get_bind()).add(W())\n",
+    )
     # Broken, binary, undecodable.
     _plant(root / "app" / "seed_syntax.py", "def broken(:\n    session.add(\n")
     _plant(root / "app" / "seed_nul.py", b"session.add(Widget())\x00\n")
@@ -144,16 +181,26 @@ def test_scan_survives_hostile_files_and_never_executes_them(tmp_path: Path) -> 
     build_hostile_project(project, marker)
     try:
         run = run_process(["scan", "--format", "json", str(project)], cwd=project, timeout=300)
+        explain = run_process(["scan", "--explain", "widgets", str(project)], cwd=project, timeout=300)
     finally:
         (project / "app" / "seed_huge.py").unlink()
     assert not marker.exists(), "the scan executed project code"
     assert not _markers(project)
     assert run.code == 0, run.describe()
     assert "Traceback" not in run.stderr, run.describe()
+    assert explain.code == 0 and "Traceback" not in explain.stderr, explain.describe()
     data = json.loads(run.stdout)
     scan = data.get("scan", data)
     written = {w["table"] for source in scan["sources"] for w in source["writes"]}
     assert "widgets" in written, "the good seed script must still be found"
+    by_source = {source["path"] for source in scan["sources"]}
+    for kind in (
+        "app/seed_commands.py",
+        "app/manage.py",
+        "app/seed_named.py",
+        "alembic/versions/0002_local.py",
+    ):
+        assert kind in by_source, f"{kind} not found: {sorted(by_source)}"
     diagnosed = {d["location"]["path"] for d in scan["diagnostics"] if d.get("location")}
     for expected in (
         "app/seed_syntax.py",

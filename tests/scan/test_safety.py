@@ -92,3 +92,56 @@ def test_skipped_folders_and_symlink_loops(tmp_path: Path) -> None:
     os.symlink(project / "scripts" / "seed_ok.py", project / "scripts" / "seed_alias.py")
     result = scan_sources(project, Settings(project_root=project))
     assert [s.path for s in result.sources] == ["scripts/seed_alias.py", "scripts/seed_ok.py"]
+
+
+def test_the_new_source_kinds_are_never_imported_or_executed(tmp_path: Path) -> None:
+    """Commands, a module called by hand, a helper module reached from a command elsewhere, named-query
+    files, data files a script opens, revision-local models, property and annotation following, and
+    ``scan --explain``: all read, none run."""
+    from dbaudit.scan.explain import explain_table
+
+    project = tmp_path / "project"
+    marker = tmp_path / "marker"
+    # an assignment, not a statement of its own: the module still has no entry point but would run this
+    boom = f"import pathlib\n_ = pathlib.Path({str(marker)!r}).write_text('ran')\n"
+    loader = "queries = aiosql.from_path(pathlib.Path(__file__).parent / 'sql', 'x')\n"
+    files = {
+        "app/cli.py": boom
+        + "import click\nfrom app.models import User\n@click.command()\ndef init():\n"
+        + f"    open({str(marker)!r}, 'w')\n    session.add(User())\n",
+        "app/fake.py": boom + "from app.models import Role\ndef roles():\n    session.add(Role())\n",
+        "app/utils/populate.py": boom + "from app.models import Tag\ndef tags():\n    session.add(Tag())\n",
+        "app/commands.py": boom
+        + "import click\nfrom app.utils import populate\n@click.command()\ndef install():\n"
+        + "    populate.tags()\n",
+        "app/db/queries.py": boom + "import pathlib\nimport aiosql\n" + loader,
+        "app/db/sql/seed_q.sql": "-- name: add-role!\nINSERT INTO roles (name) VALUES (:name);\n",
+        "scripts/seed_named.py": boom
+        + "from app.db.queries import queries\nqueries.add_role(conn, name='x')\n",
+        "data/rows.json": '[{"id": 1}]',
+        "data/rows.pkl": b"cos\nsystem\n(S'touch " + str(marker).encode() + b"'\ntR.",
+        "scripts/seed_files.py": boom
+        + "import json, pickle\nfrom app.models import User\n"
+        + "rows = json.load(open('data/rows.json'))\npickle.load(open('data/rows.pkl', 'rb'))\n"
+        + "for row in rows:\n    session.add(User(**row))\n",
+        "migrations/env.py": boom,
+        "migrations/versions/r1.py": boom
+        + "from alembic import op\nfrom sqlalchemy import orm, Column, Integer\n"
+        + "from sqlalchemy.orm import declarative_base\nrevision = 'r1'\ndown_revision = None\n"
+        + "Base = declarative_base()\nclass Legacy(Base):\n    __tablename__ = 'legacy'\n"
+        + "    id = Column(Integer, primary_key=True)\n"
+        + "def upgrade():\n    orm.Session(bind=op.get_bind()).add(Legacy())\n",
+    }
+    result = scan(project, files, seed_globs=("app/cli.py", "app/fake.py", "**/populate*.py", "**/seed*.py"))
+    explanation = explain_table(project, Settings(project_root=project), "tags")
+    assert not marker.exists(), f"scanned code ran: {marker.read_text()}"
+    found = {s.path: {w.table for w in s.writes} for s in result.sources}
+    assert found == {
+        "app/cli.py": {"users"},
+        "app/fake.py": {"roles"},
+        "app/commands.py": {"tags"},
+        "scripts/seed_named.py": {"roles"},
+        "scripts/seed_files.py": {"users"},
+        "migrations/versions/r1.py": {"legacy"},
+    }
+    assert explanation.paths

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tabulate import tabulate
-
 from dbaudit import markdown
 from dbaudit.markdown import Markdown
 
@@ -19,6 +17,8 @@ from dbaudit.markdown import Markdown
 def md_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
     """A GitHub-flavoured Markdown table; every cell goes through :func:`md_cell`."""
     safe = [[md_cell(cell) for cell in row] for row in rows]
+    from tabulate import tabulate  # on first use: `dbaudit scan` renders no table through it
+
     return tabulate(safe, headers=list(headers), tablefmt="github", disable_numparse=True)
 
 

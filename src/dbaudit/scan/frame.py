@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import posixpath
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -18,10 +20,12 @@ from dbaudit.scan.values import (
     AlembicOp,
     CallSite,
     ClassRef,
+    DataFile,
     DbRead,
     FunctionRef,
     Functions,
     Hit,
+    Hop,
     Instance,
     Instances,
     Loaded,
@@ -31,9 +35,12 @@ from dbaudit.scan.values import (
     ObjectOf,
     Objects,
     Pairs,
+    QueryFiles,
+    QueryRef,
     Sql,
     Statement,
     TableObject,
+    TableRef,
     Value,
     element,
     join,
@@ -69,8 +76,47 @@ _DB_READ_CALLS = frozenset(
         "filter_by",
     }
 )
+_RELATIONSHIPS = frozenset({"relationship", "relation", "RelationshipProperty", "dynamic_loader"})
+_ALEMBIC_DDL = frozenset(
+    {
+        "create_table",
+        "add_column",
+        "alter_column",
+        "drop_column",
+        "drop_table",
+        "create_index",
+        "drop_index",
+        "create_foreign_key",
+        "create_unique_constraint",
+        "create_check_constraint",
+        "create_primary_key",
+        "drop_constraint",
+        "rename_table",
+        "create_table_comment",
+        "drop_table_comment",
+    }
+)
+_SQL_KEEPS = frozenset(
+    {"bindparams", "params", "columns", "execution_options", "split", "splitlines", "rstrip", "lstrip"}
+)
+_FACTORY = re.compile(r"^(?:create|make|new|build)_([a-z][a-z0-9_]*)$")
 _PASS_THROUGH = frozenset({"list", "tuple", "sorted", "reversed", "set", "iter"})
 _EXIT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
+
+
+def _is_property(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(
+        (dotted(d) or "").rsplit(".", 1)[-1] in ("property", "cached_property") for d in node.decorator_list
+    )
+
+
+def _model_of(value: Value | None) -> ModelClass | None:
+    """The model class whose methods run on ``value``: the class itself, an instance, a persistent row."""
+    if isinstance(value, ModelClass):
+        return value
+    if isinstance(value, (Instance, DbRead)):
+        return value.model
+    return None
 
 
 def _exits(body: list[ast.stmt]) -> bool:
@@ -97,6 +143,8 @@ class Frame(StringBuilding):
         self.hits: list[Hit] = []
         self.returns: list[Value | None] = []
         self.imports: dict[str, object] = {}
+        self.line = 0
+        """Line of the call being dispatched (the hop recorded for the writes a callee makes)."""
 
     # ------------------------------------------------------------------------------------- statements
 
@@ -185,6 +233,8 @@ class Frame(StringBuilding):
             key = dotted(target)
             if key is not None:
                 self.env[key] = value
+                if value is not None and isinstance(target.value, ast.Name):
+                    self.assign_relation(target.value.id, target.attr, value)
         elif isinstance(target, ast.Subscript):  # waves[number] = MigrationWave(...)
             self.accumulate(target.value, value)
 
@@ -301,8 +351,7 @@ class Frame(StringBuilding):
             self.bind(node.target, value)  # type: ignore[attr-defined]
             return value
         if kind is ast.Lambda:
-            self.eval(node.body, cond)  # type: ignore[attr-defined]
-            return None
+            return self.lambda_value(node, cond)  # type: ignore[arg-type]
         if kind is ast.Compare:
             self.eval(node.left, cond)  # type: ignore[attr-defined]
             for comparator in node.comparators:  # type: ignore[attr-defined]
@@ -312,6 +361,31 @@ class Frame(StringBuilding):
             self.eval(node.operand, cond)  # type: ignore[attr-defined]
             return None
         return None
+
+    def data_file(self, expr: ast.expr) -> Value | None:
+        """``open("data/roles.json")``, ``open(Path(__file__).parent / "roles.json")``: the file of the tree
+        it names (relative to the module's folder or to the tree's root), when there is one."""
+        parts = [n.value for n in ast.walk(expr) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+        if not parts:
+            value = self.lookup_quiet(expr)
+            return value if isinstance(value, DataFile) else None
+        folder = posixpath.dirname(self.ctx.path)
+        for base in (folder, ""):
+            path = posixpath.normpath(posixpath.join(base, *parts))
+            if path in self.ev.project.all_paths:
+                return DataFile(path)
+        return None
+
+    def lambda_value(self, node: ast.Lambda, cond: bool) -> Value | None:
+        """A lambda is a function its receiver may call (``get_event=lambda p: p.event``)."""
+        self.eval(node.body, cond)  # what it does when called with unknown arguments
+        ref = FunctionRef(self.ctx.path, f"lambda@{node.lineno}:{node.col_offset}")
+        if ref not in self.ev.nested:
+            body: list[ast.stmt] = [ast.Return(node.body, lineno=node.lineno, col_offset=node.col_offset)]
+            definition = ast.FunctionDef(name="lambda", args=node.args, body=body, decorator_list=[])
+            definition.lineno, definition.col_offset = node.lineno, node.col_offset
+            self.ev.nested[ref] = definition
+        return ref
 
     def subscript(self, node: ast.Subscript, cond: bool) -> Value | None:
         base = self.eval(node.value, cond)
@@ -341,7 +415,7 @@ class Frame(StringBuilding):
             if attr == "__tablename__":
                 return Sql((base.table[0],))
             if attr == "query":
-                return DbRead()
+                return DbRead(base)
             return None
         if isinstance(base, TableObject):
             if attr in ("name", "fullname") and base.table is not None:
@@ -350,16 +424,69 @@ class Frame(StringBuilding):
             return None
         if isinstance(base, ModuleRef):
             return self.ev.project.resolve(base.path, attr)
+        if isinstance(base, QueryFiles):
+            return self.ev.named_query(base.folder, attr)
         if isinstance(base, ObjectOf) and base.attr(attr) is not None:
             return base.attr(attr)
         if isinstance(base, (ObjectOf, ClassRef)):
             method = self.ev.project.method(base.path, base.name, attr)
             if method is not None:
+                definition = self.ev.function_node(method)
+                if isinstance(base, ObjectOf) and definition is not None and _is_property(definition):
+                    return self.invoke(method, [], {}, cond, base)
                 return method
             return self.class_value(base, attr, cond)
+        if isinstance(base, DbRead) and base.model is not None:
+            # a persistent object's relationship is persistent objects of the related class
+            related = self.relation(base.model, attr)
+            return DbRead(related[0]) if related is not None else DbRead()
         if isinstance(base, (Loaded, DbRead)):
             return base
         return None
+
+    def relation(self, model: ModelClass, attr: str) -> tuple[ModelClass | None, TableRef | None] | None:
+        """``attr`` of ``model`` when it is a relationship: the related class and the association table
+        (``secondary=``) it fills, each ``None`` when unknown."""
+        key = (model, attr)
+        if key in self.ev.relations:
+            return self.ev.relations[key]
+        self.ev.relations[key] = None  # cycle guard
+        found: tuple[ModelClass | None, TableRef | None] | None = None
+        expr = self.ev.project.class_attribute(model.path, model.name, attr) if model.path else None
+        context = self.ev.project.context(model.path) if model.path else None
+        if (
+            isinstance(expr, ast.Call)
+            and context is not None
+            and (dotted(expr.func) or "").rsplit(".", 1)[-1] in _RELATIONSHIPS
+        ):
+            frame = Frame(self.ev, context, {}, module_level=True)
+            target: ModelClass | None = None
+            if expr.args:
+                first = expr.args[0]
+                name = first.value if isinstance(first, ast.Constant) else None
+                if isinstance(name, str):
+                    target = self.ev.project.model(name.rsplit(".", 1)[-1])
+                else:
+                    value = frame.eval(first.body if isinstance(first, ast.Lambda) else first, False)
+                    target = value if isinstance(value, ModelClass) else None
+            secondary: TableRef | None = None
+            for kw in expr.keywords:
+                if kw.arg != "secondary":
+                    continue
+                node = kw.value.body if isinstance(kw.value, ast.Lambda) else kw.value
+                value = frame.eval(node, False)
+                if isinstance(value, Sql) and len(value.texts) == 1:
+                    schema, _, table = value.texts[0].rpartition(".")
+                    secondary = (table, schema or None)
+                elif isinstance(value, TableObject):
+                    secondary = value.table
+                elif isinstance(node, ast.Name) and node.id in self.ev.project.index.variables:
+                    secondary = self.ev.project.index.variables[node.id]
+            found = (target, secondary)
+        if found is None:
+            found = self.ev.backrefs().get((model.name, attr))
+        self.ev.relations[key] = found
+        return found
 
     def class_value(self, owner: ObjectOf | ClassRef, attr: str, cond: bool) -> Value | None:
         """The value a class body (or a project base class's) assigns to ``attr``."""
@@ -409,8 +536,10 @@ class Frame(StringBuilding):
 
     # -------------------------------------------------------------------------------------------- calls
 
-    def record(self, hits: Iterable[Hit], cond: bool) -> None:
+    def record(self, hits: Iterable[Hit], cond: bool, hop: Hop | None = None) -> None:
         for hit in hits:
+            if hop is not None:
+                hit = dataclasses.replace(hit, via=(hop, *hit.via))
             self.hits.append(
                 dataclasses.replace(hit, conditional=True) if cond and not hit.conditional else hit
             )
@@ -426,6 +555,8 @@ class Frame(StringBuilding):
             origin = self.origin(func.value)
             if isinstance(receiver, ModuleRef):
                 callee = self.ev.project.resolve(receiver.path, name)
+            elif isinstance(receiver, QueryFiles):
+                callee = self.ev.named_query(receiver.folder, name)
             elif isinstance(receiver, (ObjectOf, ClassRef)) and not self.ev.project.method(
                 receiver.path, receiver.name, name
             ):
@@ -441,13 +572,23 @@ class Frame(StringBuilding):
         else:
             name = ""
             callee = self.eval(func, cond)
-        args = [self.eval(a, cond) for a in node.args]
-        kwargs: dict[str, Value | None] = {}
-        for kw in node.keywords:
-            kwargs[kw.arg or "**"] = self.eval(kw.value, cond)
+        if isinstance(receiver, AlembicOp) and name in _ALEMBIC_DDL:
+            # op.create_table("t", sa.Column(...), ...): only the name and schema matter; columns, types and
+            # constraints (most of a revision) write nothing
+            args = [self.eval(node.args[0], cond) if node.args else None] + [None] * (len(node.args) - 1)
+            kwargs = {
+                kw.arg: self.eval(kw.value, cond) for kw in node.keywords if kw.arg in ("schema", "name")
+            }
+        else:
+            args = [self.eval(a, cond) for a in node.args]
+            kwargs = {}
+            for kw in node.keywords:
+                kwargs[kw.arg or "**"] = self.eval(kw.value, cond)
+        self.line = node.lineno
 
         recognisers = self.ev.triggers.get(name)
-        if recognisers:
+        if recognisers and not (isinstance(func, ast.Name) and isinstance(callee, (FunctionRef, Functions))):
+            # (a project function that happens to be called query() or add() is followed, not recognised)
             site = CallSite(node, name, origin, receiver, args, kwargs, self.ctx.path, self.ev)
             for recogniser in recognisers:
                 outcome = recogniser.recognise(site)
@@ -461,8 +602,26 @@ class Frame(StringBuilding):
                 if method is not None:
                     self_value = receiver if isinstance(receiver, ObjectOf) else None
                     return self.invoke(method, args, kwargs, cond, self_value)
+            model = _model_of(receiver)
+            if model is not None and model.path:
+                method = self.ev.project.method(model.path, model.name, name)
+                if method is not None:
+                    return self.invoke(method, args, kwargs, cond, receiver)
+            if isinstance(receiver, Models):
+                # model = MODELS[name]; model.create_from_import(...): the method of each possible class
+                results = []
+                for each in receiver.items:
+                    method = self.ev.project.method(each.path, each.name, name) if each.path else None
+                    if method is not None:
+                        results.append(self.invoke(method, args, kwargs, cond, each))
+                if results:
+                    return join(results)
             if isinstance(receiver, Sql) and name == "format":
                 return self.format(receiver, node, args, kwargs)
+            if isinstance(receiver, Sql) and name in _SQL_KEEPS:
+                # text(...).bindparams(...), .columns(...), .execution_options(...): the same SQL; and
+                # SQL.split(";") looped over executes every statement of the text
+                return receiver
             if isinstance(receiver, AlembicOp):
                 return AlembicOp() if name == "get_bind" else None
             if name in ("append", "extend", "add", "insert") and args:
@@ -490,6 +649,20 @@ class Frame(StringBuilding):
                 return receiver
         if isinstance(callee, (ModelClass, Models)):
             return self.construct(callee, node, args, kwargs)
+        if isinstance(callee, QueryRef):
+            # queries.create_user(conn, ...): the INSERT of the named query, located in its .sql file
+            site = CallSite(node, name, origin, receiver, args, kwargs, self.ctx.path, self.ev)
+            hits = self.ev(Sql((callee.sql,)), site, "sql-named-query")
+            located = [dataclasses.replace(h, path=callee.path, line=callee.line) for h in hits]
+            self.record(located, cond, (self.ctx.path, node.lineno, f"{callee.name}() (named query)"))
+            return DbRead()
+        if isinstance(func, ast.Name) and callee is None and func.id == "open" and node.args:
+            return self.data_file(node.args[0])
+        if isinstance(func, ast.Name) and callee is None and func.id in ("zip", "enumerate"):
+            # for a, b in zip(names, values): the first target takes the first iterable's items
+            if func.id == "zip" and len(args) == 2:
+                return Pairs(element(args[0]), element(args[1]))
+            return Pairs(None, element(args[0])) if func.id == "enumerate" and args else None
         if isinstance(func, ast.Name) and func.id in _PASS_THROUGH and args and callee is None:
             return args[0] if isinstance(args[0], (Instances, Sql, Loaded, DbRead)) else None
         if isinstance(callee, (FunctionRef, Functions)):
@@ -501,6 +674,8 @@ class Frame(StringBuilding):
                     objects.append(self.instantiate(ref, args, kwargs, cond))
                     continue
                 value = self.invoke(ref, args, kwargs, cond, None)
+                if isinstance(returned, Sql) and isinstance(value, Sql):
+                    returned = join([returned, value])  # a list of query builders, each called
                 returned = returned if returned is not None else value
             if objects:
                 return Objects(tuple(objects))
@@ -514,7 +689,23 @@ class Frame(StringBuilding):
                 self.invoke(value, [], {}, cond, None)
         if isinstance(func, ast.Name) and callee is None:
             self.registered(func.id, cond)
+            return self.factory(func.id, args, kwargs)
         return None
+
+    def factory(self, name: str, args: list[Value | None], kwargs: dict[str, Value | None]) -> Value | None:
+        """``create_user(...)`` imported from a module the tree does not hold: by its name, a new ``User``,
+        with the new objects handed to it attached (``create_user(email, data, Identity(...))``)."""
+        match = _FACTORY.match(name)
+        if match is None or not isinstance(self.ctx.imports.get(name) or self.imports.get(name), Import):
+            return None
+        model = self.ev.project.model("".join(part.title() for part in match.group(1).split("_")))
+        if model is None:
+            return None
+        tables = [model.table]
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, Instance):
+                tables.extend(value.tables)
+        return Instance(tuple(dict.fromkeys(tables)), "orm", model)
 
     def instantiate(
         self, cls: ClassRef, args: list[Value | None], kwargs: dict[str, Value | None], cond: bool
@@ -536,8 +727,24 @@ class Frame(StringBuilding):
     def accumulate(self, target: ast.expr, value: Value | None) -> None:
         """``objs.append(Model(...))`` grows a list of instances; ``user.roles.append(Role())`` a parent."""
         key = dotted(target)
-        if key is None or not isinstance(value, (Instance, Instances)):
+        if key is None or not isinstance(value, (Instance, Instances, DbRead)):
             return
+        if isinstance(value, DbRead) or (key not in self.env and "." in key):
+            owner, _, attr = key.rpartition(".")
+            parent = self.lookup(owner) if "." not in owner else self.env.get(owner)
+            if isinstance(parent, DbRead) and parent.model is not None:
+                # parent.children.append(child) on a persistent parent: the flush inserts the child, and
+                # the association row when the relationship has a secondary table
+                self.attach(parent.model, attr, value)
+                return
+            if isinstance(parent, Instance) and parent.model is not None and "." not in owner:
+                related = self.relation(parent.model, attr)
+                if related is not None and related[1] is not None:
+                    self.env[owner] = dataclasses.replace(
+                        parent, tables=tuple(dict.fromkeys((*parent.tables, related[1])))
+                    )
+            if isinstance(value, DbRead):
+                return
         if key in self.env or "." not in key:
             current = self.lookup(key)
             if isinstance(current, Pairs):
@@ -572,6 +779,13 @@ class Frame(StringBuilding):
         """``Model(...)``: an instance, with related instances built inline (``User(roles=[Role(...)])``)."""
         tables = [m.table for m in model.items] if isinstance(model, Models) else [model.table]
         loaded = any(isinstance(v, Loaded) for v in (*args, *kwargs.values()))
+        data = next((v.path for v in (*args, *kwargs.values()) if isinstance(v, Loaded) and v.path), None)
+        if isinstance(model, ModelClass) and model.path:
+            tables.extend(self.cascade(model, node, kwargs))
+            init = self.ev.project.method(model.path, model.name, "__init__")
+            if init is not None:
+                # the model's own constructor runs: its side effects (User.__init__ -> self.follow(self))
+                self.call_function(init, args, kwargs, False, Instance((model.table,), "orm", model))
         inline = [*node.args, *(k.value for k in node.keywords)]
         for value_node, value in zip(inline, (*args, *kwargs.values()), strict=False):
             if not isinstance(value_node, (ast.Call, ast.List, ast.Tuple, ast.ListComp)):
@@ -580,7 +794,60 @@ class Frame(StringBuilding):
                 tables.extend(value.tables)
             elif isinstance(value, Instances):
                 tables.extend(t for item in value.items for t in item.tables)
-        return Instance(tuple(dict.fromkeys(tables)), "json-loop" if loaded else "orm")
+        return Instance(
+            tuple(dict.fromkeys(tables)),
+            "json-loop" if loaded else "orm",
+            model if isinstance(model, ModelClass) else None,
+            data,
+        )
+
+    def cascade(self, model: ModelClass, node: ast.Call, kwargs: dict[str, Value | None]) -> list[TableRef]:
+        """``Child(parent=p)`` with ``p`` a persistent object: the backref puts the new row in ``p``'s session
+        (save-update cascade), so the flush inserts it.  Returns the secondary tables the keywords fill
+        (``User(groups=[...])``): written when the new object is."""
+        secondary: list[TableRef] = []
+        for key, value in kwargs.items():
+            if key == "**":
+                continue
+            if isinstance(value, DbRead) and value.model is not None:
+                # only a relationship holds a model object (maybe a backref declared on the other class)
+                self.record([Hit(model.table, "orm-cascade", self.ctx.path, node.lineno)], False)
+            related = self.relation(model, key)
+            if related is not None and related[1] is not None and value is not None:
+                secondary.append(related[1])
+        return secondary
+
+    def assign_relation(self, owner: str, attr: str, value: Value) -> None:
+        """``obj.groups = [...]`` on a relationship with a secondary table: the flush of ``obj`` fills it."""
+        parent = self.env.get(owner)
+        if not isinstance(parent, (Instance, DbRead)) or parent.model is None:
+            return
+        related = self.relation(parent.model, attr)
+        if related is None or related[1] is None:
+            return
+        if isinstance(parent, DbRead):
+            self.record([Hit(related[1], "orm-secondary", self.ctx.path, self.line)], False)
+        else:
+            self.env[owner] = dataclasses.replace(
+                parent, tables=tuple(dict.fromkeys((*parent.tables, related[1])))
+            )
+
+    def attach(self, model: ModelClass, attr: str, value: Value | None) -> None:
+        """``persistent.children.append(child)``: the child's rows and the association row."""
+        # appending a new object to an attribute of a persistent row: a relationship collection, maybe a
+        # backref declared on the other class
+        related = self.relation(model, attr)
+        hits: list[Hit] = []
+        items = (
+            (value,) if isinstance(value, Instance) else value.items if isinstance(value, Instances) else ()
+        )
+        for item in items:
+            hits.extend(
+                Hit(table, "orm-relationship-append", self.ctx.path, self.line) for table in item.tables
+            )
+        if related is not None and related[1] is not None:
+            hits.append(Hit(related[1], "orm-secondary", self.ctx.path, self.line))
+        self.record(hits, False)
 
     def invoke(
         self,
@@ -623,5 +890,5 @@ class Frame(StringBuilding):
             if key in names and value is not None:
                 bound[key] = value
         result = self.ev.invoke(ref, tuple(sorted(bound.items(), key=lambda kv: kv[0])))
-        self.record(result.hits, cond)
+        self.record(result.hits, cond, (self.ctx.path, self.line, f"{ref.qualname.split('@')[0]}()"))
         return result

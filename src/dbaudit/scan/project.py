@@ -48,6 +48,8 @@ class ModuleContext:
     decorated: dict[str, list[str]] = field(default_factory=dict)
     """Decorator object name -> functions it decorates (``@app.command()`` registers with ``app``)."""
     star_imports: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+    """Top-level functions registered as commands (click, typer, Flask CLI, Flask-Script), in order."""
 
     @property
     def package(self) -> str:
@@ -87,48 +89,67 @@ def add_import(imports: dict[str, Import], stmt: ast.Import | ast.ImportFrom, pa
     return stars
 
 
+_COMMAND_DECORATORS = frozenset({"command", "group", "callback"})
+_NOT_COMMANDS = frozenset({"click", "typer"})
+
+
+def is_command(decorator: ast.expr) -> bool:
+    """``@cli.command()``, ``@click.group()``, ``@app.cli.command("init")``, ``@manager.command``,
+    ``@manager.option(...)`` (Flask-Script), ``@cli_group()``: the function runs when a user types it."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    if isinstance(target, ast.Attribute):
+        if target.attr in _COMMAND_DECORATORS:
+            return True
+        # Flask-Script's @manager.option registers a command; click's and typer's option only decorates one
+        base = target.value
+        return target.attr == "option" and not (isinstance(base, ast.Name) and base.id in _NOT_COMMANDS)
+    if isinstance(target, ast.Name):
+        name = target.id
+        return name in ("command", "group") or name.endswith(("_command", "_group"))
+    return False
+
+
 def build_context(parsed: ParsedModule) -> ModuleContext:
     ctx = ModuleContext(parsed.path, parsed.tree, parsed.digest)
-    package = ctx.package
-
-    def visit(body: list[ast.stmt]) -> None:
-        for stmt in body:
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                ctx.star_imports.extend(add_import(ctx.imports, stmt, package))
-            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                ctx.functions[stmt.name] = stmt
-                for deco in stmt.decorator_list:
-                    target = deco.func if isinstance(deco, ast.Call) else deco
-                    while isinstance(target, ast.Attribute):
-                        target = target.value
-                    if isinstance(target, ast.Name):
-                        ctx.decorated.setdefault(target.id, []).append(stmt.name)
-            elif isinstance(stmt, ast.ClassDef):
-                ctx.classes[stmt.name] = stmt
-                for item in stmt.body:
-                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        ctx.functions[f"{stmt.name}.{item.name}"] = item
-            elif isinstance(stmt, ast.Assign):
-                for target in stmt.targets:
-                    if isinstance(target, ast.Name):
-                        ctx.assigns[target.id] = stmt.value
-            elif (
-                isinstance(stmt, ast.AnnAssign)
-                and stmt.value is not None
-                and isinstance(stmt.target, ast.Name)
-            ):
-                ctx.assigns[stmt.target.id] = stmt.value
-            elif isinstance(stmt, ast.If):
-                visit(stmt.body)
-                visit(stmt.orelse)
-            elif isinstance(stmt, ast.Try):
-                visit(stmt.body)
-                for handler in stmt.handlers:
-                    visit(handler.body)
-                visit(stmt.orelse)
-
-    visit(parsed.tree.body)
+    _visit(ctx, ctx.package, parsed.tree.body)
     return ctx
+
+
+def _visit(ctx: ModuleContext, package: str, body: list[ast.stmt]) -> None:
+    # a module-level function, not a recursive closure: a closure that calls itself is a reference cycle,
+    # which would keep every module's syntax tree alive until the cyclic collector walks them all
+    for stmt in body:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            ctx.star_imports.extend(add_import(ctx.imports, stmt, package))
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            ctx.functions[stmt.name] = stmt
+            if any(is_command(d) for d in stmt.decorator_list):
+                ctx.commands.append(stmt.name)
+            for deco in stmt.decorator_list:
+                target = deco.func if isinstance(deco, ast.Call) else deco
+                while isinstance(target, ast.Attribute):
+                    target = target.value
+                if isinstance(target, ast.Name):
+                    ctx.decorated.setdefault(target.id, []).append(stmt.name)
+        elif isinstance(stmt, ast.ClassDef):
+            ctx.classes[stmt.name] = stmt
+            for item in stmt.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    ctx.functions[f"{stmt.name}.{item.name}"] = item
+        elif isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    ctx.assigns[target.id] = stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name):
+            ctx.assigns[stmt.target.id] = stmt.value
+        elif isinstance(stmt, ast.If):
+            _visit(ctx, package, stmt.body)
+            _visit(ctx, package, stmt.orelse)
+        elif isinstance(stmt, ast.Try):
+            _visit(ctx, package, stmt.body)
+            for handler in stmt.handlers:
+                _visit(ctx, package, handler.body)
+            _visit(ctx, package, stmt.orelse)
 
 
 class Project:
@@ -147,6 +168,11 @@ class Project:
                 self._by_name.setdefault(".".join(parts[i:]), []).append(path)
         self._names: dict[tuple[str, str], Value | None] = {}
         self._resolving: set[tuple[str, str]] = set()
+        self._model_paths: dict[str, str] | None = None
+        self.all_paths: frozenset[str] = frozenset()
+        """Every file of the tree (the data files a seed script opens are looked up here)."""
+        self.sql_paths: list[str] = []
+        """The tree's ``.sql`` files (named-query files are read from them on demand)."""
         self.global_value: Callable[[ModuleContext, str], Value | None] = lambda ctx, name: None
 
     def add_parsed(self, parsed: ParsedModule) -> ModuleContext:
@@ -196,7 +222,7 @@ class Project:
         table = self.index.by_path.get((path, name))
         if name in ctx.classes:
             if table is not None and name not in self.index.variables:
-                return ModelClass(name, table)
+                return ModelClass(name, table, path)
             return ClassRef(path, name)
         if name in ctx.functions:
             return FunctionRef(path, name)
@@ -211,8 +237,18 @@ class Project:
                 value = self.resolve(target, name, depth + 1)
                 if value is not None:
                     return value
+        return self.model(name)
+
+    def model(self, name: str) -> ModelClass | None:
+        """The model class ``name`` from the table index (the one module declaring it, if only one does)."""
         found = self.index.classes.get(name)
-        return ModelClass(name, found) if found else None
+        if found is None:
+            return None
+        if self._model_paths is None:
+            self._model_paths = {}
+            for path, declared in self.index.by_path:
+                self._model_paths[declared] = "" if declared in self._model_paths else path
+        return ModelClass(name, found, self._model_paths.get(name, ""))
 
     def _resolve_import(self, imp: Import, near: str, depth: int) -> Value | None:
         if imp.name is None:
@@ -228,8 +264,37 @@ class Project:
             value = self.resolve(target, imp.name, depth + 1)
             if value is not None:
                 return value
-        found = self.index.classes.get(imp.name)
-        return ModelClass(imp.name, found) if found else None
+        return self.model(imp.name)
+
+    def defining(self, path: str, name: str, depth: int = 0) -> tuple[str, ast.expr] | None:
+        """The module and the expression of the module-level assignment that defines ``name`` as seen from
+        module ``path`` (following imports)."""
+        ctx = self.context(path)
+        if ctx is None or depth > 8:
+            return None
+        if name in ctx.assigns:
+            return path, ctx.assigns[name]
+        imp = ctx.imports.get(name)
+        if imp is None or imp.name is None:
+            return None
+        target = self.find_module(imp.module, path)
+        return self.defining(target, imp.name, depth + 1) if target else None
+
+    def _model_class_of(self, path: str, name: str) -> tuple[str, str] | None:
+        """``db.Model`` where ``db = SQLAlchemy(model_class=Base)`` or ``declarative_base(cls=Base)``: the
+        project class every model inherits its methods from (``get``, ``create``...)."""
+        found = self.defining(path, name)
+        if found is None:
+            return None
+        where, expr = found
+        for node in ast.walk(expr):
+            if isinstance(node, ast.keyword) and node.arg in ("model_class", "cls"):
+                value = node.value
+                if isinstance(value, (ast.Name, ast.Attribute)):
+                    resolved = self.base_class(where, value)
+                    if resolved is not None:
+                        return resolved
+        return None
 
     def function(self, ref: FunctionRef) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         ctx = self.context(ref.path)
@@ -246,16 +311,34 @@ class Project:
         if cls is None:
             return None
         for base in cls.bases:
-            base_name = base.id if isinstance(base, ast.Name) else None
-            if isinstance(base, ast.Subscript) and isinstance(base.value, ast.Name):
-                base_name = base.value.id
-            if base_name is None:
-                continue
-            resolved = self.resolve(path, base_name)
-            if isinstance(resolved, ClassRef):
-                found = self.method(resolved.path, resolved.name, name, depth + 1)
+            resolved = self.base_class(path, base)
+            if resolved is not None:
+                found = self.method(resolved[0], resolved[1], name, depth + 1)
                 if found:
                     return found
+        return None
+
+    def base_class(self, path: str, base: ast.expr) -> tuple[str, str] | None:
+        """(module path, class name) of a base class written ``Base``, ``Base[T]`` or ``module.Base``."""
+        if isinstance(base, ast.Subscript):
+            base = base.value
+        parts: list[str] = []
+        while isinstance(base, ast.Attribute):
+            parts.append(base.attr)
+            base = base.value
+        if not isinstance(base, ast.Name):
+            return None
+        resolved = self.resolve(path, base.id)
+        if parts == ["Model"] and not isinstance(resolved, ModuleRef):
+            return self._model_class_of(path, base.id)
+        for part in reversed(parts):
+            if not isinstance(resolved, ModuleRef):
+                return None
+            resolved = self.resolve(resolved.path, part)
+        if isinstance(resolved, ClassRef):
+            return resolved.path, resolved.name
+        if isinstance(resolved, ModelClass) and resolved.path:
+            return resolved.path, resolved.name
         return None
 
     def class_attribute(self, path: str, class_name: str, name: str, depth: int = 0) -> ast.expr | None:
@@ -277,10 +360,9 @@ class Project:
             ):
                 return stmt.value
         for base in cls.bases:
-            if isinstance(base, ast.Name):
-                resolved = self.resolve(path, base.id)
-                if isinstance(resolved, ClassRef):
-                    found = self.class_attribute(resolved.path, resolved.name, name, depth + 1)
-                    if found is not None:
-                        return found
+            resolved = self.base_class(path, base)
+            if resolved is not None:
+                found = self.class_attribute(resolved[0], resolved[1], name, depth + 1)
+                if found is not None:
+                    return found
         return None

@@ -8,7 +8,9 @@ call name are tried in order; the first that answers wins.  Adding a pattern is 
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import posixpath
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -16,13 +18,16 @@ from dbaudit.scan.sql import UNRESOLVED_PREFIX
 from dbaudit.scan.values import (
     AlembicOp,
     CallSite,
+    DataFile,
     DbRead,
+    Hit,
     Instance,
     Instances,
     Loaded,
     ModelClass,
     Models,
     Outcome,
+    QueryFiles,
     Sql,
     Statement,
     TableObject,
@@ -36,6 +41,13 @@ def static_name(value: Value | None) -> str | None:
         text = value.texts[0].strip()
         return text or None
     return None
+
+
+def static_names(value: Value | None) -> tuple[str, ...]:
+    """Every name ``value`` may be, when all are known statically (``for t in ["a", "b"]``), else ``()``."""
+    if not isinstance(value, Sql) or any(UNRESOLVED_PREFIX in t or not t.strip() for t in value.texts):
+        return ()
+    return tuple(t.strip() for t in value.texts)
 
 
 class Recogniser:
@@ -58,8 +70,15 @@ def _instance_outcome(site: CallSite, items: Sequence[Instance], recogniser: str
     hits = []
     for item in items:
         for table in item.tables:
-            hits.append(site.hit(table, recogniser))
+            hits.append(dataclasses.replace(site.hit(table, recogniser), data=item.data))
     return Outcome(hits=hits)
+
+
+def _from_file(hits: list[Hit], rows: Value | None) -> list[Hit]:
+    """The hits, marked with the data file their rows were read from (``op.bulk_insert(t, rows)``)."""
+    if isinstance(rows, Loaded) and rows.path:
+        return [dataclasses.replace(hit, data=rows.path) for hit in hits]
+    return hits
 
 
 def _from_sqlalchemy(site: CallSite) -> bool:
@@ -150,7 +169,10 @@ class OrmCreate(Recogniser):
 
     def recognise(self, site: CallSite) -> Outcome | None:
         if isinstance(site.receiver, ModelClass):
-            return Outcome(hits=[site.hit(site.receiver.table, self.name)])
+            model = site.receiver
+            return Outcome(Instance((model.table,), "orm", model), [site.hit(model.table, self.name)])
+        if isinstance(site.receiver, Models):
+            return Outcome(hits=[site.hit(model.table, self.name) for model in site.receiver.items])
         return None
 
 
@@ -180,9 +202,12 @@ class TableBuilder(Recogniser):
     def recognise(self, site: CallSite) -> Outcome | None:
         if site.name == "create_table" and not _is_alembic(site):
             return None
-        name = static_name(site.arg(0, "name"))
-        if name is not None:
-            return Outcome(TableObject((name, static_name(site.kwargs.get("schema")))))
+        value = site.arg(0, "name")
+        names = static_names(value)
+        if names:
+            schema = static_name(site.kwargs.get("schema"))
+            first, *rest = ((name, schema) for name in names)
+            return Outcome(TableObject(first, more=tuple(rest)))
         if site.args or "name" in site.kwargs:
             return Outcome(TableObject(None, site.source_of(0)))
         return None
@@ -227,7 +252,8 @@ class CoreTableInsert(Recogniser):
 
     def recognise(self, site: CallSite) -> Outcome | None:
         if isinstance(site.receiver, TableObject):
-            return Outcome(Statement(site.receiver.table, self.name, site.receiver.dynamic))
+            receiver = site.receiver
+            return Outcome(Statement(receiver.table, self.name, receiver.dynamic, receiver.more))
         return None
 
 
@@ -250,7 +276,7 @@ def _statement(site: CallSite, target: Value | None, recogniser: str) -> Outcome
         first, *rest = (m.table for m in target.items)
         return Outcome(Statement(first, recogniser, more=tuple(rest)))
     if isinstance(target, TableObject):
-        return Outcome(Statement(target.table, recogniser, target.dynamic))
+        return Outcome(Statement(target.table, recogniser, target.dynamic, target.more))
     if site.args and target is None:
         return Outcome(Statement(None, recogniser, site.source_of(0)))
     return None
@@ -267,10 +293,12 @@ class AlembicBulkInsert(Recogniser):
 
     def recognise(self, site: CallSite) -> Outcome | None:
         target = site.arg(0, "table")
+        rows = site.arg(1, "rows")
         if isinstance(target, TableObject):
-            return Outcome(hits=[site.hit(target.table, self.name, target.dynamic)])
+            hits = [site.hit(target.table, self.name, target.dynamic)]
+            return Outcome(hits=_from_file(hits + [site.hit(t, self.name) for t in target.more], rows))
         if isinstance(target, ModelClass):
-            return Outcome(hits=[site.hit(target.table, self.name)])
+            return Outcome(hits=_from_file([site.hit(target.table, self.name)], rows))
         if _is_alembic(site):
             return Outcome(hits=[site.hit(None, self.name, site.source_of(0))])
         return None
@@ -318,7 +346,7 @@ class ExecuteStatement(Recogniser):
         if isinstance(value, Statement):
             hits = [site.hit(value.table, value.recogniser, value.dynamic)]
             hits.extend(site.hit(table, value.recogniser) for table in value.more)
-            return Outcome(hits=hits)
+            return Outcome(hits=_from_file(hits, site.arg(1, "parameters")))
         return None
 
 
@@ -333,6 +361,8 @@ class ExecuteSql(Recogniser):
         if isinstance(value, Sql):
             hits = site.sql_hits(value, site)
             return Outcome(None if hits else DbRead(), hits)
+        if isinstance(value, DbRead):
+            return Outcome(value)  # session.execute(select(User)): rows of User
         return Outcome(DbRead())
 
 
@@ -409,8 +439,28 @@ class LoadData(Recogniser):
             "safe_load",
             "DictReader",
         ):
-            return Outcome(Loaded())
+            opened = site.arg(0, "stream")
+            return Outcome(Loaded(opened.path if isinstance(opened, (DataFile, Loaded)) else None))
         return None
+
+
+class NamedQueryFiles(Recogniser):
+    """``aiosql.from_path(Path(__file__).parent / "sql", "asyncpg")``: the folder of named-query files."""
+
+    name = "sql-named-query"
+    triggers = frozenset({"from_path"})
+
+    def recognise(self, site: CallSite) -> Outcome | None:
+        if not site.origin.startswith("aiosql") or not site.node.args:
+            return None
+        expr = site.node.args[0]
+        parts = [n.value for n in ast.walk(expr) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+        relative_to_module = any(isinstance(n, ast.Name) and n.id == "__file__" for n in ast.walk(expr))
+        if not parts and not relative_to_module:
+            return None
+        base = posixpath.dirname(site.path) if relative_to_module else ""
+        folder = posixpath.normpath(posixpath.join(base, *parts))
+        return Outcome(QueryFiles("" if folder == "." else folder))
 
 
 class DatabaseRead(Recogniser):
@@ -443,15 +493,21 @@ class DatabaseRead(Recogniser):
 
     def recognise(self, site: CallSite) -> Outcome | None:
         name = site.name
+        first = site.arg(0)
+        model = first if isinstance(first, ModelClass) else None
         if name in ("select", "exists"):
-            reads = _from_sqlalchemy(site) or site.origin == ""
+            reads = _from_sqlalchemy(site) or site.origin == "" or model is not None
         elif name == "query" or name.startswith("fetch"):
             reads = True
         elif name == "get":
-            reads = isinstance(site.arg(0), ModelClass) or isinstance(site.receiver, DbRead)
+            reads = model is not None or isinstance(site.receiver, DbRead)
         else:
             reads = isinstance(site.receiver, DbRead)
-        return Outcome(DbRead()) if reads else None
+        if not reads:
+            return None
+        if model is None and isinstance(site.receiver, DbRead):
+            model = site.receiver.model  # User.query.filter_by(...).first(): still rows of User
+        return Outcome(DbRead(model if name != "count" else None))
 
 
 RECOGNISERS: tuple[Recogniser, ...] = (
@@ -476,6 +532,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     PandasToSql(),
     SqlText(),
     LoadData(),
+    NamedQueryFiles(),
     DatabaseRead(),
 )
 """Every recogniser, in the order they are tried."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import ast
 import dataclasses
+import fnmatch
 import gc
 import posixpath
 import re
@@ -25,10 +25,21 @@ from dbaudit.model import (
     TableWrite,
 )
 from dbaudit.scan import dumps, fixtures
+from dbaudit.scan.commands import (
+    COMMAND_HINTS,
+    SEED_WORDS,
+    Command,
+    is_test_code,
+    passes_through,
+    possible_sources,
+    project_commands,
+    seed_scripts,
+)
 from dbaudit.scan.conventions import record_conventions
 from dbaudit.scan.discovery import FIXTURE_SUFFIXES, Discovery, discover, in_folder
 from dbaudit.scan.files import decode, digest, parse_python, read
-from dbaudit.scan.flow import Evaluator
+from dbaudit.scan.flow import Evaluator, has_entry, runs_itself
+from dbaudit.scan.named_queries import named_queries
 from dbaudit.scan.project import ModuleContext, Project, module_name
 from dbaudit.scan.revisions import heads, revision_info
 from dbaudit.scan.sql import analyse_sql
@@ -58,17 +69,33 @@ class _Scan:
         self.diagnostics: list[Diagnostic] = list(self.found.diagnostics)
         self.findings: list[Finding] = []
         self.files_scanned = 0
+        # kept for ``scan --explain``: every source's hits with their call chains, the commands outside
+        self.explaining = False
+        self.trace: list[tuple[str, SourceKind, list[Hit]]] = []
+        self.commands: list[Command] = []
+        self.revisions: list[str] = []
+        self.project: Project | None = None
+        self.seed_paths: list[str] = []
+        self.evaluator: Evaluator | None = None
 
     def run(self) -> ScanResult:
         python = [p for p in self.paths if p.endswith(".py")]
+        self.python = python
         tree_of = self.found.revisions
         revisions = [p for p in python if p in tree_of]
         revision_set = set(revisions)
         seeds = self.found.seeds
+        self.seed_paths = seeds
         seed_set = set(seeds)
+        # a file the configuration names by its path (no wildcard) is a seed source on the user's word
+        named = set(self.settings.seed_globs) | set(getattr(self.settings, "extend_seed_globs", ()))
 
         project = Project(self.tree, python, TableIndex({}, {}, {}, (), ()))
+        project.sql_paths = [p for p in self.paths if p.endswith(".sql")]
+        project.all_paths = frozenset(self.paths)
         indexed = []
+        local = []
+        with_commands: list[str] = []
         for path in python:
             data = self.found.python[path]
             self.files_scanned += 1
@@ -76,6 +103,8 @@ class _Scan:
                 self.diagnostics.append(data)
                 continue
             is_source = path in revision_set or path in seed_set
+            if not is_source and any(hint in data for hint in COMMAND_HINTS):
+                with_commands.append(path)
             if not is_source and not any(hint in data for hint in INDEX_HINTS):
                 continue
             parsed = parse_python(path, data)
@@ -85,10 +114,18 @@ class _Scan:
             project.add_parsed(parsed)
             if path not in revision_set:
                 indexed.append(module_tables(parsed.tree, path))
+            elif b"__tablename__" in data or b"Table(" in data:
+                local.append(module_tables(parsed.tree, path))
         index = build_index(indexed)
+        for tables in local:
+            # a revision's own ORM classes (a frozen copy of the model at that revision) name tables for that
+            # revision only: they are known by path, never declarations of the project
+            own = build_index([tables])
+            index.by_path.update(own.by_path)
         project.index = index
         self.findings.extend(index.findings)
         evaluator = Evaluator(project)
+        self.project, self.evaluator, self.revisions = project, evaluator, revisions
 
         sources: list[SeedSource] = []
         makefiles = self.makefiles()
@@ -99,7 +136,7 @@ class _Scan:
                 if ctx is None:
                     continue
                 try:
-                    hits = evaluator.module_entry(ctx)
+                    hits = evaluator.module_entry(ctx, by_hand=path in named)
                 except RecursionError:
                     self.diagnostics.append(_too_deep(path))
                     continue
@@ -110,6 +147,7 @@ class _Scan:
                 found = self.data_file(path, index, makefiles)
             if found is not None and found.writes:
                 sources.append(found)
+        sources.extend(self.elsewhere(evaluator, project, seeds, named, with_commands, sources, makefiles))
         infos: list[RevisionInfo] = []
         revision_sources: list[SeedSource] = []
         for path in revisions:
@@ -140,6 +178,10 @@ class _Scan:
                 revision_sources.append(revision)
         self.diagnostics.extend(project.diagnostics)
         self.diagnostics.extend(evaluator.diagnostics)
+        if not self.explaining:
+            # the project and the evaluator refer to each other: without this, every parsed module stays alive
+            # until the cyclic collector walks them all (a pause as long as a tenth of the scan)
+            project.global_value = _no_global
         ordered = _in_upgrade_order(revision_sources, infos, [t.key for t in self.found.trees])
         return ScanResult(
             root=self.tree.root_label,
@@ -150,6 +192,53 @@ class _Scan:
             revision_heads=_heads(infos),
             files_scanned=self.files_scanned,
         )
+
+    # ------------------------------------------------------------------------------ outside the sources
+
+    def elsewhere(
+        self,
+        evaluator: Evaluator,
+        project: Project,
+        seeds: list[str],
+        named: set[str],
+        with_commands: list[str],
+        sources: list[SeedSource],
+        makefiles: dict[str, list[tuple[str, str]]],
+    ) -> list[SeedSource]:
+        """Commands outside the sources: the sources they make of seed modules with no entry point of their
+        own (a module of functions ``flaskbb install`` calls), and the possible-seed-source findings."""
+        helpers = set()
+        for path in seeds:
+            ctx = project.context(path) if path.endswith(".py") and path not in named else None
+            if ctx is not None and not has_entry(ctx) and not is_test_code(path):
+                helpers.add(path)
+        seed_set = set(seeds)
+        candidates = [p for p in with_commands if p not in seed_set]
+        if not helpers and not self.explaining:
+            # only seeding-named commands can be findings: evaluate those alone
+            candidates = [p for p in candidates if SEED_WORDS.search(p) or _names_seeding_command(project, p)]
+        try:
+            commands = project_commands(evaluator, project, candidates)
+            scripts = seed_scripts(evaluator, project, (p for p in self.python if p not in seed_set))
+        except RecursionError:
+            return []
+        self.commands = [*commands, *scripts]
+        made: list[SeedSource] = []
+        by_path: dict[str, list[Hit]] = {}
+        for command in commands:
+            reaching = [hit for hit in command.hits if passes_through(hit, helpers)]
+            if reaching:
+                by_path.setdefault(command.path, []).extend(reaching)
+        for path, hits in sorted(by_path.items()):
+            ctx = project.context(path)
+            if ctx is None:
+                continue
+            found = self.source(path, SourceKind.SCRIPT, hits, ctx.digest, self.command(path, ctx, makefiles))
+            if found.writes:
+                made.append(found)
+        known = {s.path for s in sources} | {s.path for s in made}
+        self.findings.extend(possible_sources(c for c in (*commands, *scripts) if c.path not in known))
+        return made
 
     # ------------------------------------------------------------------------------------------ sources
 
@@ -163,6 +252,9 @@ class _Scan:
         info: RevisionInfo | None = None,
     ) -> SeedSource:
         writes: dict[tuple[object, ...], TableWrite] = {}
+        hits = list(hits)
+        if self.explaining:
+            self.trace.append((path, kind, hits))
         for hit in hits:
             if hit.table is None:
                 self.findings.append(
@@ -177,6 +269,8 @@ class _Scan:
                 )
                 continue
             table, schema = hit.table
+            if any(fnmatch.fnmatchcase(table, p) for p in self.settings.system_tables):
+                continue  # bookkeeping (alembic_version...), not seed data: never an application table
             key = (table, schema, hit.recogniser, hit.path, hit.line)
             previous = writes.get(key)
             if previous is None or (previous.conditional and not hit.conditional):
@@ -212,6 +306,8 @@ class _Scan:
             self.diagnostics.append(text)
             return None
         writes: list[TableWrite] = []
+        if is_sql and named_queries(text):
+            return None  # query templates a program loads by name: they count where the program calls them
         if is_sql:
             try:
                 # a dump by its extension or its content: COPY data and routine bodies need the dump reader
@@ -300,7 +396,7 @@ class _Scan:
         target = self.make_target(path, makefiles)
         if target:
             return target
-        if not _runs_itself(ctx.tree):
+        if not runs_itself(ctx.tree):
             return None
         folder = posixpath.dirname(path)
         if path.endswith(".py") and posixpath.join(folder, "__init__.py") in self.pathset:
@@ -317,18 +413,17 @@ class _Scan:
         return f"python {shlex.quote(relative)}"
 
 
+def _no_global(ctx: ModuleContext, name: str) -> None:
+    return None
+
+
+def _names_seeding_command(project: Project, path: str) -> bool:
+    ctx = project.context(path)
+    return ctx is not None and any(SEED_WORDS.search(name) for name in ctx.commands)
+
+
 def _too_deep(path: str) -> Diagnostic:
     return Diagnostic("code nested too deeply to analyse; skipped", SourceLocation(path, None))
-
-
-def _runs_itself(tree: ast.Module) -> bool:
-    """The module does something when run: a ``__main__`` block or a call at top level."""
-    for stmt in tree.body:
-        if isinstance(stmt, ast.If) and "__main__" in ast.unparse(stmt.test):
-            return True
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, (ast.Call, ast.Await)):
-            return True
-    return False
 
 
 def _heads(infos: list[RevisionInfo]) -> tuple[str, ...]:

@@ -104,6 +104,8 @@ class ModuleTables:
     classes: list[ClassFacts] = field(default_factory=list)
     tables: dict[str, tuple[str, str | None, int]] = field(default_factory=dict)
     """Variable name -> (table, schema, line) for ``x = Table("name", metadata, ...)``."""
+    mapped: dict[str, str] = field(default_factory=dict)
+    """Class name -> table variable, for classical mapping: ``registry.map_imperatively(User, users)``."""
 
 
 def _class_facts(node: ast.ClassDef, path: str) -> ClassFacts:
@@ -127,6 +129,17 @@ def _class_facts(node: ast.ClassDef, path: str) -> ClassFacts:
                 "sa.orm.Mapped",
             ):
                 facts.has_columns = True
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
+            stmt.name == "__table_args__" or stmt.name.endswith("__auto_table_args")
+        ):
+            # computed: ``return auto_table_args(cls, schema="x")`` or ``({...}, {"schema": "x"})``
+            for ret in ast.walk(stmt):
+                if isinstance(ret, ast.Return) and ret.value is not None and facts.schema is None:
+                    found = _table_args_schema(ret.value)
+                    if found is None and isinstance(ret.value, ast.Call):
+                        found = const_str(_kw(ret.value, "schema"))
+                    facts.schema = found
+            continue
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == "__tablename__":
             if any("declared_attr" in (dotted(d) or "") for d in stmt.decorator_list) or any(
                 isinstance(d, ast.Attribute) and d.attr == "directive" for d in stmt.decorator_list
@@ -143,8 +156,10 @@ def _class_facts(node: ast.ClassDef, path: str) -> ClassFacts:
                 facts.tablename_dynamic = text is None
             elif target.id == "__abstract__":
                 facts.abstract = isinstance(value, ast.Constant) and value.value is True
-            elif target.id == "__table_args__" and value is not None:
-                facts.schema = _table_args_schema(value)
+            elif (
+                target.id == "__table_args__" or target.id.endswith("__auto_table_args")
+            ) and value is not None:
+                facts.schema = _table_args_schema(value) or facts.schema
             elif target.id == "__table__" and value is not None:
                 call = table_call(value)
                 if call:
@@ -162,6 +177,13 @@ def module_tables(tree: ast.Module, path: str) -> ModuleTables:
     """Top-level classes and ``Table(...)`` assignments of one module (no deep walk)."""
     found = ModuleTables(path)
     for stmt in tree.body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            mapping = stmt.value
+            func = (dotted(mapping.func) or "").rsplit(".", 1)[-1]
+            if func in ("map_imperatively", "mapper") and len(mapping.args) >= 2:
+                cls, table = (dotted(a) for a in mapping.args[:2])
+                if cls and table:
+                    found.mapped[cls.rsplit(".", 1)[-1]] = table.rsplit(".", 1)[-1]
         if isinstance(stmt, ast.ClassDef):
             found.classes.append(_class_facts(stmt, path))
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
@@ -190,7 +212,9 @@ def _apply_convention(expr: ast.expr | None, class_name: str) -> str | None:
                 return inner.upper() if func.attr == "upper" else inner.lower()
         name = (dotted(func) or "").lower()
         if expr.args and ("snake" in name or "underscore" in name):
-            inner = _apply_convention(expr.args[0], class_name)
+            # snake_case(cls.__name__), or a compiled regex's CAMEL_TO_SNAKE.sub("_", cls.__name__)
+            subject = expr.args[-1] if name.endswith(".sub") else expr.args[0]
+            inner = _apply_convention(subject, class_name)
             return snake_case(inner) if inner is not None else None
         if expr.args and "plural" in name:
             inner = _apply_convention(expr.args[0], class_name)
@@ -237,8 +261,10 @@ def build_index(modules: Iterable[ModuleTables]) -> TableIndex:
     variables: dict[str, tuple[str, str | None]] = {}
     declarations: list[TableDeclaration] = []
     by_path: dict[tuple[str, str], tuple[str, str | None]] = {}
+    mapped: dict[str, str] = {}
     for mod in modules:
         all_classes.extend(mod.classes)
+        mapped.update(mod.mapped)
         for var, (table, schema, line) in mod.tables.items():
             variables[var] = (table, schema)
             by_path[(mod.path, var)] = (table, schema)
@@ -299,6 +325,8 @@ def build_index(modules: Iterable[ModuleTables]) -> TableIndex:
                 return variables[ref]
         if facts.tablename:
             return facts.tablename, schema_of(facts)
+        if facts.name in mapped and mapped[facts.name] in variables:
+            return variables[mapped[facts.name]]
         if facts.table_kw:
             return facts.name.lower(), schema_of(facts)
         parents = list(ancestors(facts))
@@ -310,6 +338,10 @@ def build_index(modules: Iterable[ModuleTables]) -> TableIndex:
                 return name, schema_of(facts)
         if mapped_parent is not None:
             return table_of(mapped_parent)  # single-table inheritance
+        # a plain __tablename__ of an abstract base or mixin is inherited like any class attribute
+        inherited = next((p.tablename for p in parents if p.tablename), None)
+        if inherited and (facts.has_columns or flask_model(facts)):
+            return inherited, schema_of(facts)
         if facts.has_columns and flask_model(facts):
             return snake_case(facts.name), schema_of(facts)
         return None
@@ -325,7 +357,7 @@ def build_index(modules: Iterable[ModuleTables]) -> TableIndex:
             ambiguous.add(facts.name)
         classes.setdefault(facts.name, result)
         inherited = any(table_of(p) == result for p in base_facts(facts))
-        if not inherited and not facts.table_ref:
+        if not inherited and not facts.table_ref and facts.name not in mapped:
             declarations.append(
                 TableDeclaration(result[0], facts.name, result[1], SourceLocation(facts.path, facts.line))
             )

@@ -22,6 +22,8 @@ class Value:
 class ModelClass(Value):
     name: str
     table: TableRef
+    path: str = ""
+    """The module declaring the class (its methods and relationships are read there); empty if unknown."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class TableObject(Value):
     table: TableRef | None
     dynamic: str | None = None
     """Source text of the name expression when it could not be resolved."""
+    more: tuple[TableRef, ...] = ()
+    """Further possible tables: ``sa.table(name, ...)`` in a loop over several literal names."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,10 @@ class Instance(Value):
     tables: tuple[TableRef, ...]
     origin: str = "orm"
     """``json-loop`` when built from rows of a loaded JSON/YAML file."""
+    model: ModelClass | None = None
+    """The class it was built from (its methods run on it: ``obj.save()``)."""
+    data: str | None = None
+    """The data file its values were read from (``Role(**row)`` for rows of ``roles.json``)."""
 
 
 @dataclass(frozen=True)
@@ -128,15 +136,49 @@ class ModuleRef(Value):
 class Loaded(Value):
     """Data read from a JSON/YAML/CSV file."""
 
+    path: str | None = None
+    """The file in the tree it was read from, when the code names it (``open("data/roles.json")``)."""
+
+
+@dataclass(frozen=True)
+class DataFile(Value):
+    """A file of the tree the code opens: ``open("data/roles.json")``."""
+
+    path: str
+
 
 @dataclass(frozen=True)
 class DbRead(Value):
     """Something read from the database: a query, its rows, a count."""
 
+    model: ModelClass | None = None
+    """The model class of the rows read (``User.query.first()``): a persistent object of that class."""
+
+
+@dataclass(frozen=True)
+class QueryFiles(Value):
+    """Named-query SQL files loaded by ``aiosql.from_path(folder, driver)`` (``folder`` in the tree)."""
+
+    folder: str
+
+
+@dataclass(frozen=True)
+class QueryRef(Value):
+    """One named query of such a file (``queries.create_user``), callable."""
+
+    path: str
+    name: str
+    line: int
+    sql: str
+
 
 @dataclass(frozen=True)
 class AlembicOp(Value):
     """Alembic's ``op`` or the connection ``op.get_bind()`` returns."""
+
+
+Hop = tuple[str, int, str]
+"""One step of the way to a write: ``(path, line, what)``, e.g. ``("app/cli.py", 12, "seed_users()")``."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +191,10 @@ class Hit:
     line: int
     conditional: bool = False
     dynamic: str | None = None
+    via: tuple[Hop, ...] = ()
+    """The calls that led here, outermost first (``scan --explain`` prints them)."""
+    data: str | None = None
+    """The data file in the tree the written rows were read from, when known."""
 
 
 @dataclass
@@ -247,7 +293,11 @@ def element(value: Value | None) -> Value | None:
     if isinstance(value, Instances) and value.items:
         tables = tuple(dict.fromkeys(t for item in value.items for t in item.tables))
         origin = "json-loop" if all(i.origin == "json-loop" for i in value.items) else "orm"
-        return Instance(tables, origin)
+        models = {i.model for i in value.items}
+        data = {i.data for i in value.items}
+        return Instance(
+            tables, origin, models.pop() if len(models) == 1 else None, data.pop() if len(data) == 1 else None
+        )
     if isinstance(value, (Sql, Functions, Models, ModelClass)):
         return value
     if isinstance(value, Pairs):
