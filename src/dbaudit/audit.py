@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from dbaudit import __version__
@@ -83,11 +84,13 @@ def build_audit(
     scan: bool = True,
     baseline: Path | None = None,
     now: str | None = None,
+    seeder_run: Path | None = None,
 ) -> Audit:
     """Audit the configured database and project.
 
     ``scan=False`` skips the static scan (sections 2-6 then rest on the database alone).  ``baseline`` is a
-    saved JSON audit: the result then carries the changes since it (section 5).
+    saved JSON audit: the result then carries the changes since it (section 5).  ``seeder_run`` is a saved
+    ``dbaudit verify`` run, included as the "Seeder run" section.
     """
     from dbaudit.gitbaseline import git_info
     from dbaudit.reflect import reflect_database
@@ -98,6 +101,11 @@ def build_audit(
         from dbaudit.diff import load_audit
 
         previous = load_audit(baseline)
+    run = None
+    if seeder_run is not None:  # as with the baseline: a bad file fails before the database work
+        from dbaudit.verify import load_run
+
+        run = load_run(seeder_run)
     with stage("Reflecting the database and counting rows"):
         snapshot = reflect_database(settings)
     log.info("reflected %d tables, %d views from %s", len(snapshot.tables), len(snapshot.views), snapshot.url)
@@ -108,10 +116,10 @@ def build_audit(
         log.info("scanned %d files, %d seed sources", scan_result.files_scanned, len(scan_result.sources))
     audit = join_audit(snapshot, scan_result, settings, now=now, git=git_info(settings.project_root))
     if previous is not None and baseline is not None:
-        from dataclasses import replace
-
         from dbaudit.diff import coverage_change
 
         change = coverage_change(previous, audit, baseline_label=baseline.name)
         audit = replace(audit, changes=change)
+    if run is not None:
+        audit = replace(audit, seeder_run=run)
     return audit

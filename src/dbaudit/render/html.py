@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 from dbaudit.markdown import inline_spans, unescape
 from dbaudit.model import TableStatus
 from dbaudit.render import gaps_context
+from dbaudit.render.seeder_run import seeder_run_context
 from dbaudit.render.status import (
     format_count,
     header_context,
@@ -141,6 +142,7 @@ def html_context(audit: Audit, options: RenderOptions) -> dict[str, Any]:
         "order": gaps_context.order_context(audit, options),
         "findings": gaps_context.findings_context(audit, options),
         "changes": audit.changes,
+        "seeder_run": seeder_run_context(audit, options),
     }
 
 

@@ -63,6 +63,7 @@ SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("next_steps", "4", "Next Steps", f"{_GAPS}:next_steps_context"),
     SectionSpec("changes", "5", "Changes since the previous audit", "dbaudit.diff.changes:changes_context"),
     SectionSpec("order", "6", "Running the Seeders: Execution Order", f"{_GAPS}:order_context"),
+    SectionSpec("seeder_run", None, "Seeder run", "dbaudit.render.seeder_run:seeder_run_context"),
     SectionSpec("findings", None, "Findings", f"{_GAPS}:findings_context"),
 )
 

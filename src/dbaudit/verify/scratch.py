@@ -1,0 +1,280 @@
+"""Scratch databases: where ``dbaudit verify`` runs the seeders, never the configured database.
+
+One small class per dialect makes and drops them: on PostgreSQL and MariaDB/MySQL a new database with a
+unique name (``dbaudit_verify_<hex>``) on the configured server, or on the server ``--scratch-url`` names; on
+SQLite a file in the run's temporary folder.  :func:`scratch_database` drops it again however the run ends
+(a failure, Ctrl-C), unless it is asked to keep it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from dbaudit.config import Settings
+from dbaudit.errors import ConfigError, DatabaseError
+from dbaudit.urls import mask_url, parse_url, scrub, url_secrets
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL, Connection, Engine
+
+log = logging.getLogger("dbaudit.verify")
+
+PREFIX = "dbaudit_verify_"
+#: Seconds MariaDB waits for the metadata lock of a scratch database still in use before DROP gives up.
+DROP_LOCK_WAIT = 30
+
+
+def new_name() -> str:
+    """A database name no one else uses: lower case, a letter first, safe unquoted on every server."""
+    return f"{PREFIX}{secrets.token_hex(5)}"
+
+
+@dataclass(frozen=True)
+class ScratchDatabase:
+    """One scratch database: how dbaudit connects to it, and how the steps are told about it."""
+
+    url: URL
+    """Synchronous URL, password included (never printed: use :attr:`shown`)."""
+    name: str
+    dialect: str
+
+    @property
+    def shown(self) -> str:
+        return mask_url(self.url)
+
+    def url_for_steps(self, driver: str | None) -> str:
+        """The URL the steps get in ``DATABASE_URL``: in ``driver``'s form (an async driver where the project
+        uses one), password included."""
+        url = self.url.set(drivername=driver) if driver else self.url
+        return url.render_as_string(hide_password=False)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return url_secrets(self.url)
+
+
+class ScratchServer:
+    """Makes and drops scratch databases of one dialect."""
+
+    dialect: ClassVar[str] = ""
+
+    def where(self) -> str:
+        """Where scratch databases go, for a person (password masked)."""
+        raise NotImplementedError
+
+    def create(self) -> ScratchDatabase:
+        raise NotImplementedError
+
+    def drop(self, database: ScratchDatabase) -> None:
+        raise NotImplementedError
+
+    def exists(self, database: ScratchDatabase) -> bool:
+        raise NotImplementedError
+
+
+class SqliteServer(ScratchServer):
+    """SQLite: a file in the run's own temporary folder."""
+
+    dialect = "sqlite"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def where(self) -> str:
+        return "a temporary SQLite file"
+
+    def create(self) -> ScratchDatabase:
+        from sqlalchemy.engine import URL
+
+        name = new_name()
+        path = self.folder / f"{name}.db"
+        sqlite3.connect(path).close()  # the file exists before the first step: dbaudit refuses missing files
+        return ScratchDatabase(URL.create("sqlite", database=str(path)), name, self.dialect)
+
+    def drop(self, database: ScratchDatabase) -> None:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            with suppress(FileNotFoundError):
+                Path(f"{database.url.database}{suffix}").unlink()
+
+    def exists(self, database: ScratchDatabase) -> bool:
+        return Path(str(database.url.database)).exists()
+
+
+class _ServerWithDatabases(ScratchServer):
+    """PostgreSQL and MariaDB/MySQL: ``CREATE DATABASE`` on the server the admin URL reaches."""
+
+    def __init__(self, admin: URL) -> None:
+        self.admin = admin
+
+    def where(self) -> str:
+        return f"a new database on {mask_url(self.admin.set(database=None))}"
+
+    def _engine(self) -> Engine:
+        from dbaudit.reflect import connect
+
+        return connect(Settings(url=self.admin.render_as_string(hide_password=False)))
+
+    @contextmanager
+    def _autocommit(self) -> Iterator[Connection]:
+        engine = self._engine()
+        try:
+            with engine.connect() as conn:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+        finally:
+            engine.dispose()
+
+    def _failed(self, what: str, exc: SQLAlchemyError, hint: str) -> DatabaseError:
+        reason = scrub(
+            str(getattr(exc, "orig", None) or exc).strip().splitlines()[0], url_secrets(self.admin)
+        )
+        return DatabaseError(f"{what} on {mask_url(self.admin)} failed: {reason}", hint)
+
+    def create(self) -> ScratchDatabase:
+        name = new_name()
+        with self._autocommit() as conn:
+            try:
+                conn.exec_driver_sql(self.create_statement(conn, name))
+            except SQLAlchemyError as exc:
+                raise self._failed(
+                    f"creating the scratch database {name}",
+                    exc,
+                    "let the user create databases, or pass --scratch-url with a server where it may",
+                ) from exc
+        return ScratchDatabase(self.admin.set(database=name), name, self.dialect)
+
+    def drop(self, database: ScratchDatabase) -> None:
+        with self._autocommit() as conn:
+            try:
+                self.drop_database(conn, database.name)
+            except SQLAlchemyError as exc:
+                raise self._failed(
+                    f"dropping the scratch database {database.name}",
+                    exc,
+                    f"drop it by hand: DROP DATABASE {database.name}",
+                ) from exc
+
+    def exists(self, database: ScratchDatabase) -> bool:
+        with self._autocommit() as conn:
+            return database.name in self.database_names(conn)
+
+    def create_statement(self, conn: Connection, name: str) -> str:
+        raise NotImplementedError
+
+    def drop_database(self, conn: Connection, name: str) -> None:
+        raise NotImplementedError
+
+    def database_names(self, conn: Connection) -> set[str]:
+        raise NotImplementedError
+
+
+class PostgresServer(_ServerWithDatabases):
+    dialect = "postgresql"
+
+    def create_statement(self, conn: Connection, name: str) -> str:
+        return f"CREATE DATABASE {name}"
+
+    def drop_database(self, conn: Connection, name: str) -> None:
+        version = conn.dialect.server_version_info or (0,)
+        if version >= (13,):  # FORCE ends the sessions of a step that left one behind
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            return
+        conn.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %(name)s "
+            "AND pid <> pg_backend_pid()",
+            {"name": name},
+        )
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+
+    def database_names(self, conn: Connection) -> set[str]:
+        return {row[0] for row in conn.exec_driver_sql("SELECT datname FROM pg_database")}
+
+
+class MysqlServer(_ServerWithDatabases):
+    dialect = "mysql"
+
+    def create_statement(self, conn: Connection, name: str) -> str:
+        # the character set and collation of the database the URL names, so text compares as it would there
+        charset, collation = conn.exec_driver_sql(
+            "SELECT @@character_set_database, @@collation_database"
+        ).one()
+        return f"CREATE DATABASE {name} CHARACTER SET {charset} COLLATE {collation}"
+
+    def drop_database(self, conn: Connection, name: str) -> None:
+        conn.exec_driver_sql(f"SET SESSION lock_wait_timeout = {DROP_LOCK_WAIT}")
+        # a step stopped mid-transaction may leave its connection open a moment, holding locks DROP waits on
+        others = conn.exec_driver_sql(
+            "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = %(name)s AND ID <> CONNECTION_ID()",
+            {"name": name},
+        ).scalars()
+        for pid in list(others):
+            with suppress(SQLAlchemyError):
+                conn.exec_driver_sql(f"KILL {int(pid)}")
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+
+    def database_names(self, conn: Connection) -> set[str]:
+        return {row[0] for row in conn.exec_driver_sql("SHOW DATABASES")}
+
+
+_SERVERS: dict[str, type[_ServerWithDatabases]] = {
+    "postgresql": PostgresServer,
+    "mysql": MysqlServer,
+    "mariadb": MysqlServer,
+}
+
+
+def scratch_server(configured_url: str | None, scratch_url: str | None, folder: Path) -> ScratchServer:
+    """Where to make the scratch database: the server of ``scratch_url`` if given, else of the configured
+    database; SQLite scratch databases are files in ``folder``."""
+    from dbaudit.reflect.connection import NO_URL_HINT
+
+    raw = scratch_url or configured_url
+    if not raw:
+        raise ConfigError(
+            "verify needs a database server to make its scratch database on, and none is configured",
+            f"{NO_URL_HINT}; or pass --scratch-url (sqlite:// for a temporary SQLite file)",
+        )
+    url = parse_url(raw)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if scratch_url and url.database not in (None, "", ":memory:"):
+            raise ConfigError(
+                f"--scratch-url {mask_url(url)} names a SQLite file",
+                "SQLite scratch databases are temporary files: pass --scratch-url sqlite://",
+            )
+        return SqliteServer(folder)
+    if backend not in _SERVERS:
+        raise ConfigError(
+            f"verify cannot make scratch databases on {backend} ({mask_url(url)})",
+            "use PostgreSQL, MariaDB/MySQL or SQLite, or --scratch-url with one of them",
+        )
+    return _SERVERS[backend](url)
+
+
+@contextmanager
+def scratch_database(server: ScratchServer, *, keep: bool = False) -> Iterator[ScratchDatabase]:
+    """A new scratch database, dropped when the block ends (also on an error or Ctrl-C) unless ``keep``."""
+    database = server.create()
+    log.info("made the scratch database %s", database.shown)
+    try:
+        yield database
+    except BaseException:
+        if not keep:
+            try:
+                server.drop(database)
+            except DatabaseError as exc:  # the error that ended the run is the one to report
+                log.error("%s", exc)
+        raise
+    if keep:
+        log.warning("kept the scratch database %s (--keep)", database.shown)
+    else:
+        server.drop(database)
+        log.debug("dropped the scratch database %s", database.shown)
