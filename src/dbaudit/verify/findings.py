@@ -79,7 +79,9 @@ def step_findings(step: SeederStep) -> list[Finding]:
     if result.succeeded and step.kind is not StepKind.SCHEMA and not any(t.touched for t in result.tables):
         found.append(Finding("wrote-nothing", f"{_name(step)} ran (exit 0) but wrote no rows", source=source))
     predicted = set(step.predicted)
-    for delta in result.tables:
+    # a source only the configuration names was never scanned: nothing was predicted, nothing missed
+    unscanned = step.kind is StepKind.COMMAND and not step.predicted
+    for delta in () if unscanned else result.tables:
         if delta.added and delta.table not in predicted and delta.table.rsplit(".", 1)[-1] not in predicted:
             found.append(
                 Finding(

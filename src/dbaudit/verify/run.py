@@ -258,7 +258,14 @@ class _Context:
                 result = self.execute(step, project, db, accountant, alembic)
             log.info("  %s", summary(result))
             results.append(result)
-            if step.builds_schema and result.outcome in (StepOutcome.FAILED, StepOutcome.TIMED_OUT):
+            # the first time, the steps after a failed schema step would only fail on missing tables; the
+            # second time the schema is there, and each step is judged on its own
+            if (
+                not label
+                and step.builds_schema
+                and not result.succeeded
+                and result.outcome is not StepOutcome.NOT_RUN
+            ):
                 blocked = f"the schema step {step.command} failed"
         return results
 
