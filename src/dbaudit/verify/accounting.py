@@ -110,7 +110,7 @@ class Accountant:
         found: list[tuple[str | None, str, str]] = []
         for schema in schemas:
             for name in inspector.get_table_names(schema=schema):
-                if is_system(name, schema, self.system_tables):
+                if is_system(name, None if schema == default else schema, self.system_tables):
                     continue
                 key = name if schema == default else f"{schema}.{name}"
                 found.append((schema, name, key))

@@ -1,7 +1,7 @@
 """Scratch databases: where ``dbaudit verify`` runs the seeders, never the configured database.
 
 One small class per dialect makes and drops them: on PostgreSQL and MariaDB/MySQL a new database with a
-unique name (``dbaudit_verify_<hex>``) on the configured server, or on the server ``--scratch-url`` names; on
+unique name (``scratch_dbaudit_<hex>``) on the configured server, or on the server ``--scratch-url`` names; on
 SQLite a file in the run's temporary folder.  :func:`scratch_database` drops it again however the run ends
 (a failure, Ctrl-C), unless it is asked to keep it.
 """
@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("dbaudit.verify")
 
-PREFIX = "dbaudit_verify_"
+#: Not ``dbaudit_...``: on MariaDB the database name qualifies every table (``<db>.users``), and the system
+#: table pattern ``dbaudit_*`` would then match all of them.
+PREFIX = "scratch_dbaudit_"
 #: Seconds MariaDB waits for the metadata lock of a scratch database still in use before DROP gives up.
 DROP_LOCK_WAIT = 30
 
