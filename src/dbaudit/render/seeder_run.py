@@ -149,7 +149,7 @@ def run_context(run: SeederRun) -> dict[str, Any]:
         "repeated": run.repeated,
         "idempotence_headers": ["#", "Step", "Second run", "Rows added again"],
         "idempotence": [
-            [s["number"], code(s["name"]), s["second"], s["added_again"]]
+            [str(s["number"]), code(s["name"]), s["second"], s["added_again"]]
             for s in steps
             if s["second_outcome"]
         ],
