@@ -4,12 +4,17 @@ and none of them touches the configured database, the project folder, or leaves 
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.verify.support import Result, folder_fingerprint, make_project, run_dbaudit, sqlite_url
+from tests.verify.support import SRC, Result, folder_fingerprint, make_project, run_dbaudit, sqlite_url
 
 TABLES = [
     "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)",
@@ -294,3 +299,45 @@ def test_bad_configuration_is_one_line_and_exit_2(tmp_path: Path) -> None:
     nothing = run_dbaudit("verify", "--project", str(plain), "--yes", cwd=tmp_path)
     assert nothing.code == 2, nothing.describe()
     assert "scratch database" in nothing.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_a_cancelled_job_stops_the_step_and_cleans_up(tmp_path: Path, sig: signal.Signals) -> None:
+    """Interrupted mid-step: the step's processes end, the scratch database and the working copy go."""
+    pid_file = tmp_path / "hang.pid"
+    project = make_project(
+        tmp_path / "hang",
+        TABLES[:1],
+        {
+            "seeds/seed_slow.py": ENGINE
+            + insert("INSERT INTO accounts (id, name) VALUES (1, 'acme')")
+            + 'open(os.environ["HANG_PID_FILE"], "w").write(str(os.getpid()))\n'
+            + "import time\ntime.sleep(3600)\n"
+        },
+    )
+    url = configured_database(project / "app.db", TABLES[:1])
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(SRC), TMPDIR=str(tmpdir), HANG_PID_FILE=str(pid_file))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dbaudit", "verify", "--project", str(project), "--url", url, "--yes"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        while not pid_file.exists() or not pid_file.read_text():  # the step is running, mid-sleep
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    step = int(pid_file.read_text())
+    assert not Path(f"/proc/{step}").exists() or "seed_slow" not in Path(f"/proc/{step}/cmdline").read_text()
+    assert list(tmpdir.iterdir()) == []
