@@ -243,3 +243,25 @@ def test_report_includes_a_saved_run(tmp_path: Path) -> None:
     saved.write_text("not json")
     bad = runner.invoke(cli, args)
     assert bad.exit_code != 0 and isinstance(bad.exception, BaselineError)
+
+
+def test_every_database_variable_of_a_step_names_the_scratch_database(tmp_path: Path) -> None:
+    from dbaudit.verify.run import _driver
+    from dbaudit.verify.runner import step_environment
+    from dbaudit.verify.scratch import SqliteServer
+
+    configured = "postgresql+asyncpg://app:pw@db/prod"
+    db = SqliteServer(tmp_path).create()
+    assert (
+        _driver(configured) == "postgresql+asyncpg"
+        and _driver("sqlite+aiosqlite:///x.db") == "sqlite+aiosqlite"
+    )
+    url = db.url_for_steps("sqlite+aiosqlite")  # the async form where the project is configured with one
+    assert url == f"sqlite+aiosqlite:///{tmp_path / db.name}.db"
+    base = {"PATH": "/usr/bin", "DATABASE_URL": configured, "LEGACY": configured, "OTHER": "x", "APP_DB": ""}
+    env = step_environment(base, url, ["APP_DB"], "/venv/bin/python", redirect=[configured])
+    assert {k: env[k] for k in ("DATABASE_URL", "DBAUDIT_URL", "APP_DB", "LEGACY")} == dict.fromkeys(
+        ("DATABASE_URL", "DBAUDIT_URL", "APP_DB", "LEGACY"), url
+    )
+    assert env["OTHER"] == "x" and env["PATH"].split(":")[0] == "/venv/bin"
+    assert base["DATABASE_URL"] == configured  # the caller's environment is left alone
