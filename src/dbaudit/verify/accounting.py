@@ -122,8 +122,9 @@ class Accountant:
         for start in range(0, len(tables), BATCH):
             batch = tables[start : start + BATCH]
             parts = [
-                f"SELECT {i} AS n, COUNT(*) AS c FROM "
-                + (f"{quote(schema)}.{quote(name)}" if schema else quote(name))
+                f"SELECT {int(i)} AS n, COUNT(*) AS c FROM {quote(schema)}.{quote(name)}"
+                if schema
+                else f"SELECT {int(i)} AS n, COUNT(*) AS c FROM {quote(name)}"
                 for i, (schema, name, _key) in enumerate(batch)
             ]
             for index, count in conn.exec_driver_sql(" UNION ALL ".join(parts)):

@@ -182,19 +182,20 @@ class PostgresServer(_ServerWithDatabases):
     dialect = "postgresql"
 
     def create_statement(self, conn: Connection, name: str) -> str:
-        return f"CREATE DATABASE {name}"
+        return f"CREATE DATABASE {conn.dialect.identifier_preparer.quote(name)}"
 
     def drop_database(self, conn: Connection, name: str) -> None:
         version = conn.dialect.server_version_info or (0,)
+        quote = conn.dialect.identifier_preparer.quote
         if version >= (13,):  # FORCE ends the sessions of a step that left one behind
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(name)} WITH (FORCE)")
             return
         conn.exec_driver_sql(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %(name)s "
             "AND pid <> pg_backend_pid()",
             {"name": name},
         )
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(name)}")
 
     def database_names(self, conn: Connection) -> set[str]:
         return {row[0] for row in conn.exec_driver_sql("SELECT datname FROM pg_database")}
@@ -208,10 +209,12 @@ class MysqlServer(_ServerWithDatabases):
         charset, collation = conn.exec_driver_sql(
             "SELECT @@character_set_database, @@collation_database"
         ).one()
-        return f"CREATE DATABASE {name} CHARACTER SET {charset} COLLATE {collation}"
+        quote = conn.dialect.identifier_preparer.quote
+        return f"CREATE DATABASE {quote(name)} CHARACTER SET {quote(charset)} COLLATE {quote(collation)}"
 
     def drop_database(self, conn: Connection, name: str) -> None:
-        conn.exec_driver_sql(f"SET SESSION lock_wait_timeout = {DROP_LOCK_WAIT}")
+        quote = conn.dialect.identifier_preparer.quote
+        conn.exec_driver_sql(f"SET SESSION lock_wait_timeout = {int(DROP_LOCK_WAIT)}")
         # a step stopped mid-transaction may leave its connection open a moment, holding locks DROP waits on
         others = conn.exec_driver_sql(
             "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = %(name)s AND ID <> CONNECTION_ID()",
@@ -220,7 +223,7 @@ class MysqlServer(_ServerWithDatabases):
         for pid in list(others):
             with suppress(SQLAlchemyError):
                 conn.exec_driver_sql(f"KILL {int(pid)}")
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(name)}")
 
     def database_names(self, conn: Connection) -> set[str]:
         return {row[0] for row in conn.exec_driver_sql("SHOW DATABASES")}
