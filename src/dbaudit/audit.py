@@ -13,7 +13,16 @@ from dataclasses import replace
 from dbaudit import __version__
 from dbaudit.config import Settings
 from dbaudit.markdown import code, text
-from dbaudit.model import Audit, DatabaseSnapshot, Finding, GitInfo, ScanResult, Severity, TableStatus
+from dbaudit.model import (
+    Audit,
+    DatabaseSnapshot,
+    Finding,
+    GitInfo,
+    ScanResult,
+    SeederRun,
+    Severity,
+    TableStatus,
+)
 from dbaudit.progress import stage
 
 log = logging.getLogger("dbaudit.audit")
@@ -84,12 +93,14 @@ def build_audit(
     baseline: Audit | None = None,
     baseline_label: str | None = None,
     now: str | None = None,
+    seeder_run: SeederRun | None = None,
 ) -> Audit:
     """Audit the configured database and project.
 
     ``scan=False`` skips the static scan (sections 2-6 then rest on the database alone).  ``baseline`` is an
     earlier audit (:func:`dbaudit.audit_file.load_audit` reads a saved one): the result then carries the
-    changes since it (section 5), the baseline named ``baseline_label``.
+    changes since it (section 5), the baseline named ``baseline_label``.  ``seeder_run`` is a saved
+    ``dbaudit verify`` run (:func:`dbaudit.verify.load_run` reads one), included as the "Seeder run" section.
     """
     from dbaudit.compare import coverage_change
     from dbaudit.gitrepo import git_info
@@ -107,4 +118,6 @@ def build_audit(
     audit = join_audit(snapshot, scan_result, settings, now=now, git=git_info(settings.project_root))
     if baseline is not None:
         audit = replace(audit, changes=coverage_change(baseline, audit, baseline_label=baseline_label))
+    if seeder_run is not None:
+        audit = replace(audit, seeder_run=seeder_run)
     return audit

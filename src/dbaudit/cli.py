@@ -166,6 +166,12 @@ class _ScrubbingFormatter(logging.Formatter):
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="A saved JSON audit: adds 'Changes since the previous audit'.",
 )
+@click.option(
+    "--verify",
+    "verify_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A saved seeder run (dbaudit verify --format json): adds the 'Seeder run' section.",
+)
 def report(
     fmt: str,
     output: Path | None,
@@ -176,6 +182,7 @@ def report(
     only: str | None,
     min_rows: int | None,
     baseline: Path | None,
+    verify_file: Path | None,
     **options: Any,
 ) -> None:
     """Audit the database (and the project's seed sources) and print the report.
@@ -192,7 +199,12 @@ def report(
     # a baseline that cannot be read fails before the database work, not after
     previous = load_audit(baseline) if baseline is not None else None
     label = baseline.name if baseline is not None else None
-    audit = build_audit(settings, scan=scan, baseline=previous, baseline_label=label)
+    run = None
+    if verify_file is not None:  # as with the baseline: a bad file fails before the database work
+        from dbaudit.verify import load_run
+
+        run = load_run(verify_file)
+    audit = build_audit(settings, scan=scan, baseline=previous, baseline_label=label, seeder_run=run)
     text = render(audit, fmt, RenderOptions(template_dir=settings.template_dir, only=only, min_rows=min_rows))
     emit(text, output)
 
@@ -477,6 +489,87 @@ def purge(
         tables_named = ", ".join(sorted({b.table for b in report.blocked}))
         raise SeedError(f"purge refused: real rows in {tables_named} reference mock rows (listed above)")
     return EXIT_OK if report.complete else EXIT_FINDINGS
+
+
+@cli.command()
+@db_options
+@click.option(
+    "--scratch-url",
+    metavar="URL",
+    help="Server to make the scratch database on (default: the configured database's; sqlite:// for a "
+    "temporary SQLite file).",
+)
+@click.option("--keep", is_flag=True, help="Keep the scratch database and the working copy afterwards.")
+@click.option(
+    "--step-timeout",
+    type=click.FloatRange(min=0, min_open=True, max=86_400),
+    metavar="SECONDS",
+    help="Stop a step that runs longer (default 600, or step_timeout in [tool.dbaudit.verify]).",
+)
+@click.option("--allow-empty", multiple=True, metavar="GLOB", help="A table meant to stay empty; repeatable.")
+@click.option(
+    "--allow-literal-urls", is_flag=True, help="Run sources even if their code holds a database server URL."
+)
+@click.option("--once", is_flag=True, help="Run every step once: no second run for idempotence.")
+@click.option(
+    "--fail-on-rerun", is_flag=True, help="Also fail when a step fails or adds rows on its second run."
+)
+@click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation.")
+@output_options(("md", "json", "html"))
+def verify(
+    scratch_url: str | None,
+    keep: bool,
+    step_timeout: float | None,
+    allow_empty: tuple[str, ...],
+    allow_literal_urls: bool,
+    once: bool,
+    fail_on_rerun: bool,
+    assume_yes: bool,
+    fmt: str,
+    output: Path | None,
+    template_dir: Path | None,
+    **options: Any,
+) -> int:
+    """Run every seeder, in the execution order, in a scratch database, and record what each one wrote.
+
+    The schema is built the project's way (alembic upgrade, or migrate_command), then each existing seed
+    source runs with DATABASE_URL pointing at the scratch database, in a temporary copy of the project, and
+    again to check it is idempotent. The configured database is never written. Exit 0 when every step
+    succeeded and no application table is left empty (but --allow-empty ones), 1 when not, 2 when it could
+    not run.
+    """
+    from dbaudit.render import RenderOptions
+    from dbaudit.render.seeder_run import render_seeder_run
+    from dbaudit.verify import VerifyOptions, run_verify
+
+    settings = settings_from(template_dir=template_dir, **options)
+    _remember_secret(scratch_url)
+
+    def confirm(description: str) -> None:
+        click.echo(scrub(description, _State.secrets), err=True)
+        if assume_yes:
+            return
+        if not sys.stdin.isatty():
+            raise DbauditError(
+                "verify runs the project's code: pass --yes to confirm (no terminal to ask on)"
+            )
+        click.confirm("Run them?", abort=True, err=True)
+
+    run = run_verify(
+        settings,
+        VerifyOptions(
+            scratch_url=scratch_url,
+            keep=keep,
+            step_timeout=step_timeout,
+            allow_empty=allow_empty,
+            allow_literal_urls=allow_literal_urls,
+            repeat=not once,
+            fail_on_rerun=fail_on_rerun,
+        ),
+        confirm=confirm,
+    )
+    emit(render_seeder_run(run, fmt, RenderOptions(template_dir=settings.template_dir)), output)
+    return EXIT_OK if run.passed else EXIT_FINDINGS
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -105,6 +105,8 @@ class Settings:
     lock_timeout: float = 10.0
     """Seconds seed and purge wait for a lock (the run lock, rows another transaction holds) before exit 2."""
     baseline_path: str = "AUDIT.json"
+    verify: Mapping[str, Any] = field(default_factory=dict)
+    """The ``[tool.dbaudit.verify]`` table, as written; :mod:`dbaudit.verify.config` reads and checks it."""
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> Settings:
@@ -210,6 +212,8 @@ def _coerce(key: str, value: Any, root: Path) -> Any:
         return tuple(value)
     if key == "respect_gitignore" and not isinstance(value, bool):
         raise ConfigError(f"setting 'respect_gitignore' must be true or false: {value!r}")
+    if key == "verify" and not isinstance(value, dict):
+        raise ConfigError("setting 'verify' must be a table ([tool.dbaudit.verify])")
     if key == "lock_timeout":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 86_400:
             raise ConfigError(f"setting 'lock_timeout' must be a number of seconds, over 0: {value!r}")

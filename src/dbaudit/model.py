@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import fnmatch
 import sys
 import types
 import typing
@@ -24,7 +25,7 @@ from typing import Any, TypeVar, Union
 
 #: Version of the JSON document ``dbaudit report --format json`` writes.  The major number changes only when a
 #: field is removed or changes meaning; readers refuse a newer major and accept any older one.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class TableStatus(str, enum.Enum):
@@ -474,6 +475,170 @@ class CoverageChange:
     baseline_label: str | None = None
 
 
+# ------------------------------------------------------------------------------------------------------------
+# The seeder run: what ``dbaudit verify`` saw each seeder write in a scratch database
+
+
+class StepKind(str, enum.Enum):
+    """What a step of a seeder run is."""
+
+    SCHEMA = "schema"
+    """Builds the schema: ``alembic upgrade`` to a revision before a data revision or to the heads, or the
+    configured ``migrate_command``."""
+    REVISION = "revision"
+    """``alembic upgrade`` to a data revision (the schema revisions before it come along)."""
+    SCRIPT = "script"
+    SQL = "sql"
+    COMMAND = "command"
+    """A source run by the command configured for it (a fixture file, anything else)."""
+
+
+class StepOutcome(str, enum.Enum):
+    OK = "ok"
+    FAILED = "failed"
+    """It exited with a status other than 0."""
+    TIMED_OUT = "timed_out"
+    """It ran longer than the step timeout and was stopped."""
+    NOT_RUN = "not_run"
+    """Left out: no way to run it is known, or a schema step before it failed."""
+
+
+@dataclass(frozen=True)
+class TableDelta:
+    """The rows of one table before and after a step.
+
+    ``before`` and ``after`` are exact counts of committed rows.  On PostgreSQL ``inserted``, ``updated``
+    and ``deleted`` come from the server's statistics (``pg_stat_user_tables``) and also count the rows of
+    transactions that were rolled back; elsewhere they are ``None``.
+    """
+
+    table: str
+    before: int
+    after: int
+    inserted: int | None = None
+    updated: int | None = None
+    deleted: int | None = None
+
+    @property
+    def added(self) -> int:
+        """Rows more after the step than before (committed)."""
+        return max(self.after - self.before, 0)
+
+    @property
+    def removed(self) -> int:
+        return max(self.before - self.after, 0)
+
+    @property
+    def touched(self) -> bool:
+        """The step left a trace in the table: other counts, or (PostgreSQL) rows updated or deleted."""
+        return self.after != self.before or bool(self.updated) or bool(self.deleted)
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One run of one step."""
+
+    outcome: StepOutcome
+    exit_code: int | None = None
+    seconds: float = 0.0
+    error_tail: str = ""
+    """The last lines of what it wrote on standard error (passwords masked)."""
+    tables: tuple[TableDelta, ...] = ()
+    """Every table the step touched (rows added, removed, or, on PostgreSQL, updated or deleted)."""
+    reason: str | None = None
+    """Why it was not run, or how it was stopped."""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome is StepOutcome.OK
+
+    @property
+    def added(self) -> tuple[str, ...]:
+        """Tables with rows added, in the order listed."""
+        return tuple(t.table for t in self.tables if t.added)
+
+
+@dataclass(frozen=True)
+class SeederStep:
+    """A step of the seeder run: what ran, what the scan predicted, and what it did, once and again."""
+
+    number: int
+    seeder: str
+    """The source path (a data revision's file for a revision step), or the schema step's command."""
+    kind: StepKind
+    command: str
+    """The command as it ran, for a person to read (a shell line, or a description for SQL files)."""
+    predicted: tuple[str, ...] = ()
+    """Tables the static scan says this step inserts into."""
+    first: StepResult = field(default_factory=lambda: StepResult(StepOutcome.NOT_RUN))
+    second: StepResult | None = None
+    """The second run (idempotence), when the run repeated its steps."""
+
+
+@dataclass(frozen=True)
+class SeederRun:
+    """What ``dbaudit verify`` did: every step in the execution order, run in a scratch database."""
+
+    generated_at: str
+    tool_version: str
+    dialect: str
+    scratch: str
+    """Where the steps ran: the scratch database's URL (password masked)."""
+    steps: tuple[SeederStep, ...] = ()
+    application_tables: int = 0
+    empty_tables: tuple[str, ...] = ()
+    """Application tables still empty after every step ran once, ``allowed_empty`` ones included."""
+    allowed_empty: tuple[str, ...] = ()
+    """Glob patterns of tables meant to stay empty (``--allow-empty``)."""
+    findings: tuple[Finding, ...] = ()
+    step_timeout: float = 0.0
+    repeated: bool = True
+    """Every step ran a second time (idempotence)."""
+    strict_repeat: bool = False
+    """A second run that fails or adds rows fails the gate too (``--fail-on-rerun``)."""
+    kept: bool = False
+    """The scratch database was kept (``--keep``)."""
+    schema_version: str = SCHEMA_VERSION
+
+    @property
+    def still_empty(self) -> tuple[str, ...]:
+        """Empty application tables that no ``allowed_empty`` pattern allows: each fails the gate."""
+        return tuple(
+            t for t in self.empty_tables if not any(fnmatch.fnmatchcase(t, p) for p in self.allowed_empty)
+        )
+
+    @property
+    def failed_steps(self) -> tuple[SeederStep, ...]:
+        """Steps that failed or timed out the first time (each fails the gate)."""
+        bad = (StepOutcome.FAILED, StepOutcome.TIMED_OUT)
+        return tuple(s for s in self.steps if s.first.outcome in bad)
+
+    @property
+    def unrepeatable_steps(self) -> tuple[SeederStep, ...]:
+        """Steps whose second run failed, timed out or added rows."""
+        return tuple(
+            s
+            for s in self.steps
+            if s.second is not None
+            and (s.second.outcome in (StepOutcome.FAILED, StepOutcome.TIMED_OUT) or s.second.added)
+        )
+
+    @property
+    def passed(self) -> bool:
+        """The gate: no application table left empty (unless allowed), no step failed (exit 1 otherwise)."""
+        if self.still_empty or self.failed_steps:
+            return False
+        return not (self.strict_repeat and self.unrepeatable_steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = to_dict(self)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SeederRun:
+        return from_dict(cls, data)
+
+
 @dataclass(frozen=True)
 class Audit:
     """The whole audit: what ``dbaudit report`` renders and ``--format json`` prints."""
@@ -491,6 +656,8 @@ class Audit:
     findings: tuple[Finding, ...] = ()
     git: GitInfo | None = None
     changes: CoverageChange | None = None
+    seeder_run: SeederRun | None = None
+    """A saved ``dbaudit verify`` run included with ``report --verify FILE``."""
     schema_version: str = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

@@ -265,8 +265,47 @@ class Dialect:
             return []
         return [str(c) for c in found.get("constrained_columns") or []]
 
+    # -- Whole databases (``verify``'s scratch databases) --------------------------------------------------
+
+    #: The server holds databases that a statement creates and drops.
+    makes_databases: ClassVar[bool] = False
+    #: A database is a file (SQLite): a scratch database is a temporary file.
+    database_is_a_file: ClassVar[bool] = False
+    #: Schemas live inside one database (PostgreSQL); elsewhere a schema is a database of its own.
+    schemas_inside_database: ClassVar[bool] = False
+
+    def create_database(self, conn: Connection, name: str) -> None:
+        raise NotImplementedError
+
+    def drop_database(self, conn: Connection, name: str) -> None:
+        raise NotImplementedError
+
+    def database_names(self, conn: Connection) -> set[str]:
+        raise NotImplementedError
+
+    def table_names(self, conn: Connection, schema: str | None) -> list[str]:
+        return [str(n) for n in inspect(conn).get_table_names(schema=schema)]
+
+    def column_type_names(self, conn: Connection, table: TableLike) -> dict[str, str]:
+        """Each column's type as the server writes it, where a cast needs it (a domain's base type)."""
+        return {}
+
+    def cumulative_statistics(self, conn: Connection) -> dict[tuple[str, str], tuple[int, int, int]]:
+        """Rows inserted, updated and deleted per table since the statistics began, where the server keeps
+        such counts (``(schema, name)`` -> counts); none elsewhere."""
+        return {}
+
     # == Writing (seed and purge) ==========================================================================
     batch_rows = 500
+    #: Bound parameters one statement may carry (SQLite's default limit is 999).
+    parameter_budget: ClassVar[int] = 20_000
+    #: UUID columns take ``uuid.UUID`` values (PostgreSQL); elsewhere they hold text.
+    native_uuid: ClassVar[bool] = False
+    #: A column without a declared type takes any value (SQLite's BLOB affinity).
+    untyped_columns_take_anything: ClassVar[bool] = False
+    #: A VALUES list can name and type its columns (PostgreSQL); elsewhere candidate rows are one-row
+    #: SELECTs joined by UNION ALL.
+    typed_values_lists: ClassVar[bool] = False
     #: DDL ends the transaction (MySQL): the ledger is made before the run's transaction, or temporary.
     ddl_commits: ClassVar[bool] = False
     #: A large table is loaded as one statement fed in chunks (PostgreSQL COPY): it fails whole, no savepoint

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -131,6 +132,32 @@ class MySQLDialect(Dialect):
         for table, name, clause in rows:
             out.setdefault(str(table), []).append((name, str(clause)))
         return out
+
+    makes_databases = True
+
+    def create_database(self, conn: Connection, name: str) -> None:
+        # the character set and collation of the database the URL names, so text compares as it would there
+        charset, collation = conn.execute(text("SELECT @@character_set_database, @@collation_database")).one()
+        quote = conn.dialect.identifier_preparer.quote
+        conn.exec_driver_sql(
+            f"CREATE DATABASE {quote(name)} CHARACTER SET {quote(charset)} COLLATE {quote(collation)}"
+        )
+
+    def drop_database(self, conn: Connection, name: str) -> None:
+        quote = conn.dialect.identifier_preparer.quote
+        conn.exec_driver_sql(f"SET SESSION lock_wait_timeout = {30}")
+        # a step stopped mid-transaction may leave its connection open a moment, holding locks DROP waits on
+        others = conn.execute(
+            text("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = :name AND ID <> CONNECTION_ID()"),
+            {"name": name},
+        ).scalars()
+        for pid in list(others):
+            with contextlib.suppress(DBAPIError):  # it may have ended by itself meanwhile
+                conn.exec_driver_sql(f"KILL {int(pid)}")
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(name)}")
+
+    def database_names(self, conn: Connection) -> set[str]:
+        return {str(row[0]) for row in conn.execute(text("SHOW DATABASES"))}
 
     # -- Writing --
     batch_rows = 1000

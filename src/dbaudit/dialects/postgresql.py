@@ -246,6 +246,66 @@ class PostgresDialect(Dialect):
         layout.inherited = {str(name) for (name,) in inherited}
         return layout
 
+    makes_databases = True
+    schemas_inside_database = True
+    native_uuid = True
+    typed_values_lists = True
+
+    def column_type_names(self, conn: Connection, table: TableLike) -> dict[str, str]:
+        # A domain's base type: a cast to the domain would raise instead of answering.
+        rows = conn.execute(
+            text(
+                "SELECT a.attname,"
+                " format_type(CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END,"
+                " CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END)"
+                " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+                " WHERE a.attrelid = CAST(:name AS regclass) AND a.attnum > 0 AND NOT a.attisdropped"
+            ),
+            {"name": conn.dialect.identifier_preparer.format_table(table.sa)},
+        )
+        return {str(column): str(kind) for column, kind in rows}
+
+    def create_database(self, conn: Connection, name: str) -> None:
+        conn.exec_driver_sql(f"CREATE DATABASE {conn.dialect.identifier_preparer.quote(name)}")
+
+    def drop_database(self, conn: Connection, name: str) -> None:
+        version = conn.dialect.server_version_info or (0,)
+        quote = conn.dialect.identifier_preparer.quote
+        if version >= (13,):  # FORCE ends the sessions a step left behind
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(name)} WITH (FORCE)")
+            return
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
+                " AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(name)}")
+
+    def database_names(self, conn: Connection) -> set[str]:
+        return {str(row[0]) for row in conn.execute(text("SELECT datname FROM pg_database"))}
+
+    def cumulative_statistics(self, conn: Connection) -> dict[tuple[str, str], tuple[int, int, int]]:
+        # Another session's counts reach the shared statistics when it ends: wait (briefly) for the sessions
+        # a step left, then read a fresh snapshot.
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            others = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid()"
+                )
+            ).scalar()
+            if not others:
+                break
+            time.sleep(0.05)
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        rows = conn.execute(
+            text("SELECT schemaname, relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables")
+        )
+        return {(str(s), str(n)): (int(i), int(u), int(d)) for s, n, i, u, d in rows}
+
     # -- Writing --
 
     def check_writable(self, conn: Connection) -> None:

@@ -195,6 +195,9 @@ class SQLiteDialect(Dialect):
         return None
 
     row_locks = False
+    database_is_a_file = True
+    untyped_columns_take_anything = True
+    parameter_budget = 999
     defers_every_foreign_key = True
     write_isolation_level = None  # one writer at a time: the immediate transaction sees everything
     row_locator = ("rowid",)

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup
+
 from dbaudit.model import TableStatus
 from dbaudit.render import gaps_context
+from dbaudit.render.inline import prose_html
+from dbaudit.render.seeder_run import seeder_run_context
 from dbaudit.render.status import (
     format_count,
     header_context,
@@ -96,7 +100,14 @@ def html_context(audit: Audit, options: RenderOptions) -> dict[str, Any]:
         "order": gaps_context.order_context(audit, options),
         "findings": gaps_context.findings_context(audit, options),
         "changes": audit.changes,
+        "seeder_run": seeder_run_context(audit, options),
+        # The seeder-run section's wording is the report's inline Markdown: code spans and bold as HTML.
+        "md": _prose,
     }
+
+
+def _prose(source: object) -> Markup:
+    return Markup(prose_html(str(source)))
 
 
 def render_html(audit: Audit, options: RenderOptions) -> str:

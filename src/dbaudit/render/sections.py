@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from dbaudit.render import gaps_context
 from dbaudit.render.changes import changes_context
 from dbaudit.render.scan import coverage_context
+from dbaudit.render.seeder_run import seeder_run_context
 from dbaudit.render.status import header_context, status_context
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("next_steps", "4", "Next Steps", gaps_context.next_steps_context),
     SectionSpec("changes", "5", "Changes since the previous audit", changes_context),
     SectionSpec("order", "6", "Running the Seeders: Execution Order", gaps_context.order_context),
+    SectionSpec("seeder_run", None, "Seeder run", seeder_run_context),
     SectionSpec("findings", None, "Findings", gaps_context.findings_context),
 )
 

@@ -226,7 +226,7 @@ def _seed_table(
     by_name = {c.name: c for c in model.columns}
     for column in sa_table.columns:
         info = by_name[column.name]
-        spec = classify(column.name, column.type, dialect.name)
+        spec = classify(column.name, column.type, dialect)
         spec.nullable = bool(info.nullable) and column.name not in primary_key
         spec.has_default = info.default is not None
         if column.name in physical.domain_checks:

@@ -18,7 +18,6 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
-    text,
     union_all,
     values,
 )
@@ -27,14 +26,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import Grouping
 from sqlalchemy.types import UserDefinedType
 
+from dbaudit.dialects import dialect_for
 from dbaudit.seed.predicates import ParsedCheck
 from dbaudit.seed.schema import SeedTable
 
 #: Bound values per statement (SQLite's historic limit is 999).
-PARAMETER_BUDGET = {"sqlite": 999}
 #: Rows per statement where they are a UNION ALL (SQLite allows 500 terms in one compound SELECT).
 ROW_LIMIT = 400
-DEFAULT_BUDGET = 20_000
 _INDEX = "dbaudit_row"
 
 
@@ -67,9 +65,9 @@ def check_verdicts(
     if not checks:
         return [[] for _ in rows]
     columns = [c.name for c in table.sa.columns]
-    budget = PARAMETER_BUDGET.get(conn.dialect.name, DEFAULT_BUDGET)
-    per_statement = max(1, budget // (len(columns) + 1))
-    if conn.dialect.name != "postgresql":
+    dialect = dialect_for(conn.engine.dialect.name)
+    per_statement = max(1, dialect.parameter_budget // (len(columns) + 1))
+    if not dialect.typed_values_lists:
         per_statement = min(per_statement, ROW_LIMIT)
     out: list[list[bool]] = []
     for start in range(0, len(rows), per_statement):
@@ -132,11 +130,11 @@ def _select(
     """The candidates as a VALUES list (a UNION ALL of one-row SELECTs where VALUES cannot name its columns),
     cast to the columns' types on PostgreSQL, and each CHECK's verdict over them.  A domain's CHECK reads
     ``VALUE``: its column alone is given under that name."""
-    dialect = conn.dialect
+    dialect = dialect_for(conn.engine.dialect.name)
     sa_columns = {c.name: c for c in table.sa.columns}
     index = column(_INDEX, Integer)
     source: Any
-    if dialect.name == "postgresql":
+    if dialect.typed_values_lists:
         listed = values(index, *(column(c, sa_columns[c].type) for c in columns), name="dbaudit_candidates")
         source = listed.data([(i, *(row.get(c) for c in columns)) for i, row in enumerate(rows)])
     else:
@@ -149,7 +147,7 @@ def _select(
                 for i, row in enumerate(rows)
             )
         ).subquery("dbaudit_candidates")
-    types = _postgres_types(conn, table) if dialect.name == "postgresql" else {}
+    types = dialect.column_type_names(conn, table)
 
     def typed(name: str) -> Any:
         found = types.get(name)
@@ -175,18 +173,3 @@ class _Named(UserDefinedType[Any]):
 
     def get_col_spec(self, **_kw: Any) -> str:
         return self.spec
-
-
-_TYPES_SQL = text(
-    "SELECT a.attname, format_type(CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END, "
-    "CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) "
-    "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
-    "WHERE a.attrelid = CAST(:name AS regclass) AND a.attnum > 0 AND NOT a.attisdropped"
-)
-
-
-def _postgres_types(conn: Connection, table: SeedTable) -> dict[str, str]:
-    """Each column's type as PostgreSQL writes it (a domain's base type: a cast to the domain would raise
-    instead of answering), so the VALUES list has the types the CHECK expects."""
-    name = conn.dialect.identifier_preparer.format_table(table.sa)
-    return {str(column): str(kind) for column, kind in conn.execute(_TYPES_SQL, {"name": name})}

@@ -78,8 +78,10 @@ _RANGE_ITEMS = {
 }
 
 
-def classify(column_name: str, sa_type: Any, dialect: str) -> ColumnSpec:
-    """A :class:`ColumnSpec` (without nullability and rules) for a reflected SQLAlchemy type."""
+def classify(column_name: str, sa_type: Any, dialect: Any) -> ColumnSpec:
+    """A :class:`ColumnSpec` (without nullability and rules) for a reflected SQLAlchemy type; ``dialect`` (the
+    dialect layer's class) says whether the engine stores UUIDs natively and takes anything in an untyped
+    column."""
     spec = ColumnSpec(name=column_name, kind="unknown")
     inner = getattr(sa_type, "data_type", None)
     if type(sa_type).__name__ == "DOMAIN" and inner is not None:
@@ -131,14 +133,14 @@ def classify(column_name: str, sa_type: Any, dialect: str) -> ColumnSpec:
         spec.kind = "json"
     elif isinstance(sa_type, sqltypes.Uuid):
         spec.kind = "uuid"
-        spec.uuid_as_text = not getattr(sa_type, "native_uuid", True) or dialect != "postgresql"
+        spec.uuid_as_text = not getattr(sa_type, "native_uuid", True) or not dialect.native_uuid
     elif isinstance(sa_type, sqltypes._Binary):
         spec.kind = "bytes"
         spec.length = getattr(sa_type, "length", None)
     elif isinstance(sa_type, sqltypes.String):
         spec.kind = "str"
         spec.length = sa_type.length
-    elif dialect == "sqlite" and isinstance(sa_type, sqltypes.NullType):
+    elif dialect.untyped_columns_take_anything and isinstance(sa_type, sqltypes.NullType):
         spec.kind = "bytes"  # SQLite: a column without a declared type has BLOB affinity and takes anything
     return spec
 
