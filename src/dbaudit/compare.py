@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dbaudit.coverage import is_application_table
 from dbaudit.model import (
     Audit,
     AuditDiff,
@@ -124,19 +123,19 @@ def covered_tables(audit: Audit) -> frozenset[str]:
 
 
 def uses_keys(*audits: Audit) -> bool:
-    """Whether tables are named ``schema.name``: as the coverage does, when an audit spans several schemas."""
-    return any(a.database is not None and len(a.database.schemas) > 1 for a in audits)
+    """Whether tables are named ``schema.name`` (the rule of :meth:`DatabaseSnapshot.name_of`, for both)."""
+    return any(a.database is not None and a.database.qualifies_names for a in audits)
 
 
 def table_name(state: TableState, keys: bool) -> str:
-    return state.table.key if keys else state.table.name
+    return state.ref.key if keys else state.ref.name
 
 
 def application_states(audit: Audit) -> tuple[TableState, ...]:
     """The tables coverage is measured over: not system meta, not partitions (they count as their parent)."""
     if audit.database is None:
         return ()
-    return tuple(s for s in audit.database.tables if is_application_table(s))
+    return tuple(s for s in audit.database.tables if s.is_application)
 
 
 def application_tables(audit: Audit, keys: bool | None = None) -> frozenset[str]:

@@ -20,7 +20,6 @@ from dbaudit.model import (
     ScanResult,
     SeedSource,
     Severity,
-    TableKind,
     TableState,
     TableStatus,
     TableWrite,
@@ -31,8 +30,8 @@ class _Tables:
     """The snapshot's tables, looked up the way the code names them."""
 
     def __init__(self, snapshot: DatabaseSnapshot) -> None:
+        self.snapshot = snapshot
         self.default = snapshot.schemas[0] if snapshot.schemas else None
-        self.qualified = len(snapshot.schemas) > 1
         self.by_key: dict[tuple[str | None, str], TableState] = {}
         for state in snapshot.tables:
             self.by_key[(state.table.schema or self.default, state.table.name)] = state
@@ -56,19 +55,10 @@ class _Tables:
         return (write.schema or self.default, write.table) in self.views
 
     def label(self, state: TableState) -> str:
-        return state.table.key if self.qualified else state.table.name
+        return self.snapshot.name_of(state.ref)
 
     def names(self) -> list[str]:
         return [state.table.name for state in self.by_key.values()]
-
-
-def is_application_table(state: TableState) -> bool:
-    """Counted in the ratio: not system meta, not a partition, not a view."""
-    return (
-        state.status is not TableStatus.SYSTEM
-        and state.table.partition_of is None
-        and state.table.kind in (TableKind.TABLE, TableKind.PARTITIONED)
-    )
 
 
 def _write_label(write: TableWrite) -> str:
@@ -89,7 +79,7 @@ def compute_coverage(
     ``stale-reference`` (a source writes a table the database lacks), ``seeded-but-empty`` (a covered table
     holds no rows) and ``conditional-seed`` (information: a source seeds only depending on what is there)."""
     tables = _Tables(snapshot)
-    application = [s for s in snapshot.tables if is_application_table(s)]
+    application = [s for s in snapshot.tables if s.is_application]
     covered_by: dict[str, list[SeedSource]] = {}
     outside: dict[str, None] = {}
     findings: list[Finding] = []
@@ -119,7 +109,7 @@ def compute_coverage(
                     )
                 )
                 continue
-            if not is_application_table(state):
+            if not state.is_application:
                 continue
             owners = covered_by.setdefault(tables.label(state), [])
             if source not in owners:

@@ -103,6 +103,20 @@ class CheckConstraint:
 
 
 @dataclass(frozen=True)
+class TableRef:
+    """A table's identity, the same value in every stage: its schema (``None``: the engine has none, as in
+    SQLite) and its name.  How it is printed is a renderer's choice (:meth:`DatabaseSnapshot.name_of`)."""
+
+    schema: str | None
+    name: str
+
+    @property
+    def key(self) -> str:
+        """``schema.name`` when a schema is known, else ``name``."""
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     schema: str | None = None
@@ -121,7 +135,11 @@ class Table:
     @property
     def key(self) -> str:
         """``schema.name`` when a schema is known, else ``name``; unique within a snapshot."""
-        return f"{self.schema}.{self.name}" if self.schema else self.name
+        return self.ref.key
+
+    @property
+    def ref(self) -> TableRef:
+        return TableRef(self.schema, self.name)
 
     def column(self, name: str) -> Column | None:
         for col in self.columns:
@@ -160,6 +178,20 @@ class TableState:
     reason: str | None = None
     """Why a table is unreadable, or which rule made it system meta."""
 
+    @property
+    def ref(self) -> TableRef:
+        return self.table.ref
+
+    @property
+    def is_application(self) -> bool:
+        """Counted by the audit (coverage, gaps, diffs): not system meta, not a partition (it belongs to its
+        parent), not a view.  The one rule every stage uses."""
+        return (
+            self.status is not TableStatus.SYSTEM
+            and self.table.partition_of is None
+            and self.table.kind in (TableKind.TABLE, TableKind.PARTITIONED)
+        )
+
 
 @dataclass(frozen=True)
 class DatabaseSnapshot:
@@ -178,6 +210,16 @@ class DatabaseSnapshot:
             if state.table.name == name or state.table.key == name:
                 return state
         return None
+
+    @property
+    def qualifies_names(self) -> bool:
+        """Whether tables are named ``schema.name`` (the audit covers several schemas) or by their name."""
+        return len(self.schemas) > 1
+
+    def name_of(self, ref: TableRef) -> str:
+        """How the audit names a table: the one rule of every stage and output (``schema.name`` when the audit
+        covers several schemas, else the bare name)."""
+        return ref.key if self.qualifies_names else ref.name
 
 
 # ------------------------------------------------------------------------------------------------------------

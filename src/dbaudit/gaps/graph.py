@@ -1,18 +1,17 @@
 """The foreign-key graph of a snapshot's application tables, and how to break its cycles.
 
-Tables are named as the report names them: the bare table name, or ``schema.name`` where two audited schemas
-hold a table of the same name.  A foreign key is *required* when every one of its columns is NOT NULL: a row
-of the child cannot exist before a row of the parent.
+Tables are named as the report names them (:meth:`dbaudit.model.DatabaseSnapshot.name_of`): ``schema.name``
+when the audit covers several schemas, else the bare name.  A foreign key is *required* when every one of its
+columns is NOT NULL: a row of the child cannot exist before a row of the parent.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from dbaudit.model import DatabaseSnapshot, ForeignKey, TableKind, TableState, TableStatus
+from dbaudit.model import DatabaseSnapshot, ForeignKey, TableState, TableStatus
 
 
 @dataclass(frozen=True)
@@ -31,28 +30,16 @@ class Edge:
         return f"{self.child}.{cols} -> {self.parent}"
 
 
-def is_application_table(state: TableState) -> bool:
-    """Counted by the audit: not system meta, not a partition (it belongs to its parent), not a view."""
-    table = state.table
-    return (
-        state.status is not TableStatus.SYSTEM
-        and table.partition_of is None
-        and table.kind in (TableKind.TABLE, TableKind.PARTITIONED)
-    )
-
-
-def report_names(states: Iterable[TableState]) -> dict[str, TableState]:
-    """Application tables by report name: the bare name, or ``schema.name`` where bare names collide."""
-    apps = [s for s in states if is_application_table(s)]
-    counts = Counter(s.table.name for s in apps)
-    return {(s.table.name if counts[s.table.name] == 1 else s.table.key): s for s in apps}
+def report_names(snapshot: DatabaseSnapshot) -> dict[str, TableState]:
+    """Application tables by the name the audit gives them (:meth:`DatabaseSnapshot.name_of`)."""
+    return {snapshot.name_of(s.ref): s for s in snapshot.tables if s.is_application}
 
 
 class SchemaGraph:
     """Foreign keys between the application tables of one snapshot."""
 
     def __init__(self, snapshot: DatabaseSnapshot) -> None:
-        self.tables: dict[str, TableState] = report_names(snapshot.tables)
+        self.tables: dict[str, TableState] = report_names(snapshot)
         by_key = {(s.table.schema, s.table.name): name for name, s in self.tables.items()}
         self.edges: list[Edge] = []
         for name, state in self.tables.items():

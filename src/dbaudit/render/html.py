@@ -41,7 +41,6 @@ def status_rows(audit: Audit, options: RenderOptions) -> list[dict[str, Any]]:
     db = audit.database
     if db is None:
         return []
-    qualified = len(db.schemas) > 1
     covered = set(audit.coverage.covered) if audit.coverage else None
     writers: dict[str, list[str]] = {}
     for source in audit.scan.sources if audit.scan else ():
@@ -51,7 +50,7 @@ def status_rows(audit: Audit, options: RenderOptions) -> list[dict[str, Any]]:
     for state in db.tables:
         if not is_shown(state, options, covered):
             continue
-        name = state.table.key if qualified else state.table.name
+        name = db.name_of(state.ref)
         count = state.count
         sort = (
             count.value

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dbaudit.markdown import Markdown, code, fence, one_line, text
-from dbaudit.model import CountMethod, RowCount, TableState, TableStatus
+from dbaudit.model import CountMethod, RowCount, TableRef, TableState, TableStatus
 
 if TYPE_CHECKING:
     from dbaudit.model import Audit
@@ -62,11 +62,6 @@ def totals(audit: Audit) -> Totals:
     )
 
 
-def display_name(state: TableState, qualified: bool) -> str:
-    table = state.table
-    return table.key if qualified else table.name
-
-
 def header_context(audit: Audit) -> dict[str, Any]:
     db = audit.database
     git = audit.git
@@ -114,27 +109,26 @@ def status_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | Non
     db = audit.database
     if db is None:
         return None
-    qualified = len(db.schemas) > 1
     covered = set(audit.coverage.covered) if audit.coverage else None
     shown = [s for s in db.tables if is_shown(s, options, covered)]
     order = {TableStatus.POPULATED: 0, TableStatus.UNREADABLE: 1, TableStatus.SYSTEM: 2}
     listed = sorted(
         (s for s in shown if s.status is not TableStatus.EMPTY),
-        key=lambda s: (order[s.status], display_name(s, qualified)),
+        key=lambda s: (order[s.status], db.name_of(s.ref)),
     )
     rows: list[list[str]] = []
     for state in listed:
         label = STATUS_LABELS[state.status]
         if state.status is TableStatus.UNREADABLE and state.reason:
             label = Markdown(f"{label} ({text(state.reason)})")
-        rows.append([display_name(state, qualified), Markdown(format_count(state.count)), label])
-    empty = sorted(display_name(s, qualified) for s in shown if s.status is TableStatus.EMPTY)
+        rows.append([db.name_of(state.ref), Markdown(format_count(state.count)), label])
+    empty = sorted(db.name_of(s.ref) for s in shown if s.status is TableStatus.EMPTY)
     if empty:
         word = "All remaining" if rows else "All"
         noun = "table" if len(empty) == 1 else "tables"
         rows.append([Markdown(f"**{word} {len(empty)} {noun}**"), "0", STATUS_LABELS[TableStatus.EMPTY]])
     partitioned = [
-        {"name": display_name(s, qualified), "partitions": list(s.table.partitions)}
+        {"name": db.name_of(s.ref), "partitions": list(s.table.partitions)}
         for s in shown
         if s.table.partitions
     ]
@@ -146,7 +140,7 @@ def status_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | Non
         # one name a line, so a line break in a name cannot pass for two tables
         "empty_block": fence("".join(f"{one_line(name)}\n" for name in empty)),
         "partitioned": partitioned,
-        "views": sorted(f"{v.schema}.{v.name}" if qualified and v.schema else v.name for v in db.views),
+        "views": sorted(db.name_of(TableRef(v.schema, v.name)) for v in db.views),
         "has_estimates": any(
             s.count is not None and s.count.method is CountMethod.ESTIMATE and s.count.value is not None
             for s in shown
