@@ -7,7 +7,8 @@ same graph always gives the same answer.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 
 def strongly_connected(nodes: Sequence[str], edges: dict[str, set[str]]) -> list[list[str]]:
@@ -76,3 +77,61 @@ def topological(nodes: Sequence[str], edges: dict[str, set[str]]) -> list[str] |
             if remaining[child] == 0:
                 heapq.heappush(ready, child)
     return order if len(order) == len(nodes) else None
+
+
+def break_cycles(
+    nodes: Iterable[str],
+    edges: Iterable[tuple[str, str]],
+    preference: Callable[[tuple[str, str]], Any] | None = None,
+) -> list[tuple[tuple[str, ...], tuple[str, str]]]:
+    """Find the cycles of a directed graph and the edge to remove from each, until none is left.
+
+    ``edges`` are ``(dependent, dependency)`` pairs.  Returns ``(cycle, broken)`` pairs: ``cycle`` is the path
+    of nodes around the cycle (each depends on the next, the last on the first), ``broken`` the edge of that
+    cycle with the smallest ``preference`` key (by default the closing edge).  Removing every ``broken`` edge
+    leaves the graph acyclic.  Deterministic for the same input.
+    """
+    remaining = set(edges)
+    ordered = sorted(set(nodes) | {n for e in remaining for n in e})
+    found: list[tuple[tuple[str, ...], tuple[str, str]]] = []
+    while True:
+        cycle = _find_cycle(ordered, remaining)
+        if cycle is None:
+            return found
+        ring = [(cycle[i], cycle[(i + 1) % len(cycle)]) for i in range(len(cycle))]
+        broken = min(ring, key=preference) if preference else ring[-1]
+        found.append((cycle, broken))
+        remaining.discard(broken)
+
+
+def _find_cycle(nodes: list[str], edges: set[tuple[str, str]]) -> tuple[str, ...] | None:
+    """A simple cycle of ``edges`` as a path, or None; deterministic (depth-first in name order)."""
+    succ: dict[str, list[str]] = {}
+    for a, b in sorted(edges):
+        succ.setdefault(a, []).append(b)
+    state: dict[str, int] = {}
+    for root in nodes:
+        if state.get(root):
+            continue
+        stack: list[tuple[str, int]] = [(root, 0)]
+        path: list[str] = [root]
+        state[root] = 1
+        while stack:
+            node, index = stack[-1]
+            nexts = succ.get(node, [])
+            if index >= len(nexts):
+                stack.pop()
+                path.pop()
+                state[node] = 2
+                continue
+            stack[-1] = (node, index + 1)
+            nxt = nexts[index]
+            if nxt == node:
+                continue
+            if state.get(nxt) == 1:
+                return tuple(path[path.index(nxt) :])
+            if not state.get(nxt):
+                state[nxt] = 1
+                stack.append((nxt, 0))
+                path.append(nxt)
+    return None

@@ -14,7 +14,8 @@ import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from dbaudit.gaps.graph import Edge, break_cycles
+from dbaudit.gaps.graph import Edge
+from dbaudit.graphs import break_cycles
 from dbaudit.markdown import code
 from dbaudit.model import ExecutionStep
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from dbaudit.config import Settings
 from dbaudit.errors import SeedError
-from dbaudit.graphs import strongly_connected, topological
+from dbaudit.graphs import break_cycles, strongly_connected, topological
 from dbaudit.model import CycleBreak, SeedPlan, SkippedTable, TablePlan
 from dbaudit.seed.api import ForeignKeyShape, LoadedSeeder, TableShape, choose_seeder
 from dbaudit.seed.schema import SeedSchema, SeedTable, is_system
@@ -344,20 +344,31 @@ def _break_cycle(
     ignore: set[tuple[str, int]] = set()
     removed: list[str] = []
     members = set(component)
-    candidates = [
-        (key, index, fk)
-        for key in component
-        for index, fk in enumerate(schema.tables[key].foreign_keys)
-        if fk.parent in members and fk.parent != key and fk.nullable
-    ]
+    # The shared cycle breaker, told to set aside a nullable foreign key wherever a cycle has one: those
+    # are inserted as NULL and set once the other side exists.
+    by_pair: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for key in component:
+        for index, fk in enumerate(schema.tables[key].foreign_keys):
+            if fk.parent in members and fk.parent != key:
+                by_pair.setdefault((key, fk.parent), []).append((key, index))
+
+    def nullable(pair: tuple[str, str]) -> tuple[bool, tuple[str, str]]:
+        return (not all(schema.tables[k].foreign_keys[i].nullable for k, i in by_pair[pair]), pair)
+
     order = None
-    for key, index, fk in candidates:
-        ignore.add((key, index))
-        removed.append(f"{schema.tables[key].name}.{','.join(fk.columns)}")
-        deferred.setdefault(key, []).append(",".join(fk.columns))
+    broken = [pair for _cycle, pair in break_cycles(component, by_pair.keys(), nullable)]
+    if all(not nullable(pair)[0] for pair in broken):
+        for pair in broken:
+            for key, index in by_pair[pair]:
+                fk = schema.tables[key].foreign_keys[index]
+                ignore.add((key, index))
+                removed.append(f"{schema.tables[key].name}.{','.join(fk.columns)}")
+                deferred.setdefault(key, []).append(",".join(fk.columns))
         order = topological(component, _edges(schema, component, ignore))
-        if order is not None:
-            break
+        if order is None:  # pragma: no cover - removing one edge of every cycle leaves none
+            for key in component:
+                deferred.pop(key, None)
+            ignore.clear()
     label = tuple(schema.tables[k].name for k in component)
     if order is not None:
         cycles.append(CycleBreak(label, "nullable", f"insert NULL into {', '.join(removed)}, then UPDATE"))
