@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, Integer, literal_column, select, table
@@ -53,6 +53,10 @@ class Target:
         return table(self.name, schema=self.schema)
 
 
+#: What is asked of one table (an ``EXISTS`` or a ``count(*)``), written out for the statement.
+Expression = Callable[[Target, IdentifierPreparer], ColumnElement[Any]]
+
+
 def probe_expression(target: Target, preparer: IdentifierPreparer) -> ColumnElement[Any]:
     """``EXISTS (SELECT 1 FROM target)``: stops at the first row, whatever the table's size."""
     return literal_column(f"EXISTS (SELECT 1 FROM {preparer.format_table(target.clause())})", _BOOLEAN)
@@ -69,7 +73,7 @@ def probe_tables(
     """For each target: whether it holds at least one row, or why it could not be read."""
     return [
         v if isinstance(v, Failure) else bool(v)
-        for v in _ask(conn, dialect, targets, probe_expression, budget)
+        for v in _ask(conn, dialect, targets, lambda _i: probe_expression, budget)
     ]
 
 
@@ -79,7 +83,25 @@ def count_tables(
     """For each target: its exact row count, or why it could not be counted within ``budget`` seconds."""
     return [
         v if isinstance(v, Failure) else int(v)
-        for v in _ask(conn, dialect, targets, count_expression, budget, ROWS_PER_BATCH)
+        for v in _ask(conn, dialect, targets, lambda _i: count_expression, budget, ROWS_PER_BATCH)
+    ]
+
+
+def count_or_probe_tables(
+    conn: Connection, dialect: Dialect, targets: Sequence[Target], probe: Sequence[bool], budget: float | None
+) -> list[int | bool | Failure]:
+    """One pass over the tables: for each target an exact count (an ``int``) or, where ``probe`` says so (the
+    estimate says it is large), whether it holds a row (a ``bool``), or why it could not be read.
+
+    Counts and probes share statements (batched as counts are, by estimated rows), so a table is read once
+    instead of probed first and counted after.
+    """
+    chosen: list[Expression] = [probe_expression if p else count_expression for p in probe]
+    sized = [replace(t, rows=0) if p else t for t, p in zip(targets, probe, strict=True)]
+    answers = _ask(conn, dialect, sized, lambda i: chosen[i], budget, ROWS_PER_BATCH)
+    return [
+        a if isinstance(a, Failure) else (bool(a) if p else int(a))
+        for a, p in zip(answers, probe, strict=True)
     ]
 
 
@@ -87,15 +109,16 @@ def _ask(
     conn: Connection,
     dialect: Dialect,
     targets: Sequence[Target],
-    expression: Callable[[Target, IdentifierPreparer], ColumnElement[Any]],
+    pick: Callable[[int], Expression],
     budget: float | None,
     max_rows: int | None = None,
 ) -> list[Any]:
+    """Ask of every target the expression ``pick`` gives for its index."""
     results: list[Any] = [None] * len(targets)
     preparer = conn.dialect.identifier_preparer
     for start, batch in batches(targets, max_rows):
         # One row, one column per table: cheaper to build and to plan than a UNION of selects.
-        statement = select(*(expression(t, preparer).label(f"v{i}") for i, t in enumerate(batch)))
+        statement = select(*(pick(start + i)(t, preparer).label(f"v{i}") for i, t in enumerate(batch)))
         try:
             with _guarded(conn, dialect, budget):
                 row = conn.execute(statement).one()
@@ -107,7 +130,7 @@ def _ask(
         for i, target in enumerate(batch, start):
             try:
                 with _guarded(conn, dialect, budget):
-                    results[i] = conn.execute(select(expression(target, preparer))).scalar()
+                    results[i] = conn.execute(select(pick(i)(target, preparer))).scalar()
             except DBAPIError as exc:
                 if exc.connection_invalidated:
                     raise

@@ -32,7 +32,7 @@ from dbaudit.dialects.catalog import read_schema
 from dbaudit.dialects.engine import connect, statement_failed
 from dbaudit.errors import DatabaseError, DbauditError, SchemaNotFound
 from dbaudit.model import CountMethod, DatabaseSnapshot, RowCount, Table, TableState, TableStatus, View
-from dbaudit.reflect.counts import Failure, Target, count_tables, probe_tables
+from dbaudit.reflect.counts import Failure, Target, count_or_probe_tables, count_tables, probe_tables
 from dbaudit.urls import mask_url, scrub
 
 log = logging.getLogger("dbaudit.reflect")
@@ -205,6 +205,10 @@ def assess_tables(
     targets = [Target(t.name, t.schema) for t in tables]
     reasons: list[str | None] = [(hidden or {}).get((t.schema, t.name)) for t in tables]
     readable = [i for i, reason in enumerate(reasons) if reason is None]
+    if settings.counts and not settings.exact:
+        return _assess_in_one_pass(
+            conn, dialect, settings, tables, targets, readable, reasons, estimates, budget
+        )
     probes = probe_tables(conn, dialect, [targets[i] for i in readable], budget)
     counts: list[RowCount | None] = [None] * len(tables)
     to_count: list[_Pending] = []
@@ -232,6 +236,62 @@ def assess_tables(
                 log.info(
                     "no exact count for %s (%s); keeping %s", tables[pending.index].key, result.reason, kept
                 )
+    return [_state(table, counts[i], reasons[i], settings.system_tables) for i, table in enumerate(tables)]
+
+
+def _assess_in_one_pass(
+    conn: Connection,
+    dialect: Dialect,
+    settings: Settings,
+    tables: Sequence[Table],
+    targets: Sequence[Target],
+    readable: Sequence[int],
+    reasons: list[str | None],
+    estimates: Mapping[tuple[str | None, str], Estimate],
+    budget: float | None,
+) -> list[TableState]:
+    """The default policy with one read per table: a count where the estimate says small (or there is none),
+    a probe where it says large, in shared statements.
+
+    The statuses are those of probing first and counting after: a count of 0 is what a probe finding no row
+    says (recorded as the probe's answer); a count that fails (its time budget ran out) is followed by a
+    probe of that table alone, then the estimate or the probe's answer stands, as when a count fails after a
+    probe.
+    """
+    counts: list[RowCount | None] = [None] * len(tables)
+    found: list[Estimate | None] = [estimates.get((tables[i].schema, tables[i].name)) for i in readable]
+    probe_only = [e is not None and e.rows >= settings.exact_threshold for e in found]
+    sized = [replace(targets[i], rows=e.rows if e else None) for i, e in zip(readable, found, strict=True)]
+    answers = count_or_probe_tables(conn, dialect, sized, probe_only, budget)
+    failed_counts: list[int] = []  # positions in ``readable``
+    for k, (i, answer) in enumerate(zip(readable, answers, strict=True)):
+        estimate = found[k]
+        if isinstance(answer, Failure):
+            if probe_only[k]:
+                timed_out = answer.reason.startswith("timed out")
+                reasons[i] = f"probe {answer.reason}" if timed_out else answer.reason
+            else:
+                failed_counts.append(k)
+        elif answer is False or answer == 0:
+            counts[i] = RowCount(CountMethod.PROBE, populated=False, value=0)
+        elif probe_only[k] and estimate is not None:
+            counts[i] = RowCount(CountMethod.ESTIMATE, populated=True, value=estimate.rows)
+        else:
+            counts[i] = RowCount(CountMethod.EXACT, populated=True, value=int(answer))
+    if failed_counts:
+        probes = probe_tables(conn, dialect, [targets[readable[k]] for k in failed_counts], budget)
+        for k, probe in zip(failed_counts, probes, strict=True):
+            i, failure = readable[k], answers[k]
+            assert isinstance(failure, Failure)
+            if isinstance(probe, Failure):
+                timed_out = probe.reason.startswith("timed out")
+                reasons[i] = f"probe {probe.reason}" if timed_out else probe.reason
+            elif not probe:
+                counts[i] = RowCount(CountMethod.PROBE, populated=False, value=0)
+            else:
+                counts[i] = _count_or_fallback(failure, found[k])
+                kept = "the estimate" if found[k] is not None else "the probe"
+                log.info("no exact count for %s (%s); keeping %s", tables[i].key, failure.reason, kept)
     return [_state(table, counts[i], reasons[i], settings.system_tables) for i, table in enumerate(tables)]
 
 
