@@ -72,6 +72,20 @@ class PartitionLayout:
     """Declarative partitions (inheritance children are tables of their own to write to)."""
 
 
+@dataclass
+class CatalogRows:
+    """A schema's tables as a native catalog read gives them, in the shape of SQLAlchemy's multi-table
+    inspection (``Inspector.get_multi_*``), keyed ``(schema, table name)``: what the model is built from."""
+
+    columns: dict[tuple[str | None, str], list[dict[str, Any]]] = field(default_factory=dict)
+    primary_keys: dict[tuple[str | None, str], dict[str, Any]] = field(default_factory=dict)
+    foreign_keys: dict[tuple[str | None, str], list[dict[str, Any]]] = field(default_factory=dict)
+    uniques: dict[tuple[str | None, str], list[dict[str, Any]]] = field(default_factory=dict)
+    checks: dict[tuple[str | None, str], list[dict[str, Any]]] = field(default_factory=dict)
+    indexes: dict[tuple[str | None, str], list[dict[str, Any]]] = field(default_factory=dict)
+    comments: dict[tuple[str | None, str], dict[str, Any]] = field(default_factory=dict)
+
+
 class ColumnLike(Protocol):
     """What the write side needs to know of a column: the kind of value it holds (``int``, ``str``...)."""
 
@@ -151,6 +165,11 @@ class Dialect:
     def time_budget(self, conn: Connection, seconds: float | None) -> Iterator[None]:
         """Limit the next statements to ``seconds`` each (``None``: no limit).  No limit by default."""
         yield
+
+    def native_catalog(self, conn: Connection, schema: str | None) -> CatalogRows | None:
+        """The tables of ``schema`` read straight from the engine's catalog, or ``None``: SQLAlchemy's
+        inspection reads them (the default)."""
+        return None
 
     def estimates(self, conn: Connection, schema: str | None) -> dict[str, Estimate]:
         """Row estimates by table name from the catalog statistics; a table left out has no estimate."""

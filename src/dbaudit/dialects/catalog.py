@@ -110,7 +110,11 @@ def read_schema(
     label = label or schema
     inspector = inspect(conn)
     args: dict[str, Any] = {"schema": schema, "kind": ObjectKind.TABLE}
-    columns = _multi(inspector.get_multi_columns, **args)
+    # Writing needs SQLAlchemy's own table objects, so only reading takes the engine's catalog directly.
+    native = None if physical else dialect.native_catalog(conn, schema)
+    columns: dict[Key, Any] = (
+        dict(native.columns) if native is not None else _multi(inspector.get_multi_columns, **args)
+    )
     for internal in dialect.internal_tables(conn, schema):
         columns[(schema, internal)] = inspector.get_columns(internal, schema=schema)
     names = {name for (_schema, name) in columns}
@@ -129,12 +133,16 @@ def read_schema(
     filter_names = sorted(wanted)
     if wanted != names:  # otherwise read the whole schema, without a long IN list to build
         args["filter_names"] = filter_names
-    primary_keys = _multi(inspector.get_multi_pk_constraint, **args)
-    foreign_keys = _multi(inspector.get_multi_foreign_keys, **args)
-    uniques = _multi(inspector.get_multi_unique_constraints, **args)
-    checks = _multi(inspector.get_multi_check_constraints, **args)
-    indexes = _multi(inspector.get_multi_indexes, **args)
-    comments = _multi(inspector.get_multi_table_comment, **args)
+    if native is not None:
+        primary_keys, foreign_keys, uniques = native.primary_keys, native.foreign_keys, native.uniques
+        checks, indexes, comments = native.checks, native.indexes, native.comments
+    else:
+        primary_keys = _multi(inspector.get_multi_pk_constraint, **args)
+        foreign_keys = _multi(inspector.get_multi_foreign_keys, **args)
+        uniques = _multi(inspector.get_multi_unique_constraints, **args)
+        checks = _multi(inspector.get_multi_check_constraints, **args)
+        indexes = _multi(inspector.get_multi_indexes, **args)
+        comments = _multi(inspector.get_multi_table_comment, **args)
     quote = dialect.doubled_quote_in_names
     if quote:
         columns, primary_keys, foreign_keys, uniques, indexes = _undoubled(

@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dbaudit.dialects.base import (
     PG_SYSTEM_SCHEMAS,
+    CatalogRows,
     ColumnLike,
     Dialect,
     Effects,
@@ -38,6 +39,7 @@ from dbaudit.dialects.base import (
     TableLike,
 )
 from dbaudit.dialects.copy import NULL, CsvStream, pg_converter, render_csv
+from dbaudit.dialects.pg_catalog import read_catalog
 from dbaudit.errors import SeedError
 
 
@@ -65,6 +67,9 @@ class PostgresDialect(Dialect):
             # The catalog queries of a large database cross the JIT cost threshold and spend longer compiling
             # than running (a quarter of the read at 1,000 tables); LOCAL ends with the transaction.
             conn.execute(text("SET LOCAL jit = off"))
+
+    def native_catalog(self, conn: Connection, schema: str | None) -> CatalogRows | None:
+        return read_catalog(conn, schema) if schema is not None else None
 
     @contextmanager
     def time_budget(self, conn: Connection, seconds: float | None) -> Iterator[None]:

@@ -1,0 +1,249 @@
+"""PostgreSQL's catalog of one schema read natively: four ``pg_catalog`` queries filtered by the schema's OID.
+
+SQLAlchemy's multi-table inspection asks one query per kind of object, filters by schema *name* after joining
+the whole ``pg_class`` (so its cost grows with the database, not the audited schema), and repeats the table
+list for constraints and indexes.  Here the schema's OID is looked up once and every query starts from
+``pg_class.relnamespace`` (an indexed column): relations, columns, constraints (primary, unique, foreign,
+check) and the unique indexes that back no constraint.
+
+The result has the very shape of the inspection's answers (:class:`~dbaudit.dialects.base.CatalogRows`), with
+the same values: column types are parsed by the SQLAlchemy dialect's own ``format_type`` parser (once per
+distinct type), defaults of serial columns are qualified as the inspection qualifies them, a foreign key's
+schema is named exactly when the server's own definition names it (the referred table is not on the
+``search_path``), CHECK texts are unwrapped as the inspection unwraps them.  So the model built from it is the
+same; ``tests/test_reflect_native.py`` compares the two on real schemas.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.util import strip_outer_parens
+
+from dbaudit.dialects.base import CatalogRows
+
+#: Relation kinds SQLAlchemy lists as tables: ordinary, partitioned, foreign.
+_TABLE_KINDS = "('r', 'p', 'f')"
+
+_RELATIONS = f"""
+SELECT c.oid, c.relname, d.description
+FROM pg_catalog.pg_class c
+LEFT JOIN pg_catalog.pg_description d
+       ON d.objoid = c.oid AND d.objsubid = 0 AND d.classoid = 'pg_catalog.pg_class'::regclass
+WHERE c.relnamespace = :nsp AND c.relkind IN {_TABLE_KINDS} AND c.relpersistence <> 't'
+"""
+
+_COLUMNS = f"""
+SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
+       CASE WHEN a.atthasdef THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END,
+       a.attnotnull, ds.description, a.attgenerated, a.attidentity,
+       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN co.collname END,
+       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+                 AND NOT pg_catalog.pg_collation_is_visible(co.oid) THEN con.nspname END
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = a.attrelid AND ds.objsubid = a.attnum
+LEFT JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+LEFT JOIN pg_catalog.pg_namespace con ON con.oid = co.collnamespace
+WHERE c.relnamespace = :nsp AND c.relkind IN {_TABLE_KINDS} AND c.relpersistence <> 't'
+  AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum
+"""
+
+_CONSTRAINTS = f"""
+SELECT x.conrelid, x.contype, x.conname,
+       CASE WHEN x.contype IN ('f', 'c') THEN pg_catalog.pg_get_constraintdef(x.oid, true) END,
+       ARRAY(SELECT a.attname::text FROM unnest(x.conkey) WITH ORDINALITY k(num, pos)
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = x.conrelid AND a.attnum = k.num ORDER BY k.pos),
+       ARRAY(SELECT a.attname::text FROM unnest(x.confkey) WITH ORDINALITY k(num, pos)
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = x.confrelid AND a.attnum = k.num ORDER BY k.pos),
+       r.relname, rn.nspname,
+       CASE WHEN x.contype = 'f' THEN pg_catalog.pg_table_is_visible(x.confrelid) END,
+       x.condeferrable
+FROM pg_catalog.pg_constraint x
+JOIN pg_catalog.pg_class c ON c.oid = x.conrelid
+LEFT JOIN pg_catalog.pg_class r ON r.oid = x.confrelid
+LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
+WHERE c.relnamespace = :nsp AND c.relkind IN {_TABLE_KINDS} AND c.relpersistence <> 't'
+  AND x.contype IN ('p', 'u', 'f', 'c')
+ORDER BY x.conrelid, x.conname
+"""
+
+# Unique indexes that back no constraint (a constraint's own index is read as the constraint): their key
+# elements (a column name, or the expression as the server prints it) and their predicate.
+_UNIQUE_INDEXES = f"""
+SELECT i.indrelid, ic.relname,
+       ARRAY(SELECT CASE WHEN k.num = 0 THEN pg_catalog.pg_get_indexdef(i.indexrelid, k.pos::int, true)
+                         ELSE a.attname::text END
+             FROM unnest(i.indkey) WITH ORDINALITY k(num, pos)
+             LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num
+             WHERE k.pos <= i.{{keys}} ORDER BY k.pos),
+       CASE WHEN i.indpred IS NOT NULL THEN pg_catalog.pg_get_expr(i.indpred, i.indrelid) END
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+WHERE c.relnamespace = :nsp AND c.relkind IN {_TABLE_KINDS} AND c.relpersistence <> 't'
+  AND i.indisunique AND NOT i.indisprimary
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint x WHERE x.conrelid = i.indrelid
+                  AND x.conindid = i.indexrelid AND x.contype IN ('p', 'u', 'x'))
+ORDER BY i.indrelid, ic.relname
+"""
+
+# As the inspection parses them (sqlalchemy.dialects.postgresql.base).
+_CHECK = re.compile(r"^CHECK *\((.+)\)( NO INHERIT)?( NOT VALID)?$", re.DOTALL)
+_ON_DELETE = re.compile(r" ON DELETE (CASCADE|RESTRICT|SET (?:NULL|DEFAULT)(?:\s\(.+\))?)")
+_NEXTVAL = re.compile(r"""(nextval\(')([^']+)('.*$)""")
+
+
+def type_parser(conn: Connection) -> Any:
+    """The SQLAlchemy dialect's parser of ``format_type`` text (``(format_type, collation, collation_schema)``
+    -> type), or ``None`` when the installed SQLAlchemy has none we know how to call (then the inspection is
+    used instead)."""
+    engine_dialect = conn.dialect
+    try:
+        from sqlalchemy.dialects.postgresql.base import _NamedTypeLoader
+    except ImportError:
+        return None
+    reflect = getattr(engine_dialect, "_reflect_type", None)
+    if reflect is None:
+        return None
+    loader = _NamedTypeLoader(engine_dialect, conn, {})  # type: ignore[arg-type]
+    cache: dict[tuple[str | None, str | None, str | None], Any] = {}
+
+    def parse(format_type: str | None, collation: str | None, collation_schema: str | None) -> Any:
+        key = (format_type, collation, collation_schema)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = reflect(
+                format_type,
+                loader,
+                type_description=f"type {format_type!r}",
+                collation=collation,
+                collation_schema=collation_schema,
+            )
+        return found
+
+    return parse
+
+
+def read_catalog(conn: Connection, schema: str) -> CatalogRows | None:
+    """Every table of ``schema`` with its columns, keys, checks, unique indexes and comment, keyed as the
+    inspection keys them (``(schema, name)``); ``None`` when this SQLAlchemy cannot parse the types for us."""
+    parse = type_parser(conn)
+    if parse is None:
+        return None
+    nsp = conn.execute(
+        text("SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = :schema"), {"schema": schema}
+    ).scalar()
+    rows = CatalogRows()
+    if nsp is None:
+        return rows
+    names: dict[int, tuple[str, str]] = {}
+    for oid, name, comment in conn.execute(text(_RELATIONS), {"nsp": nsp}):
+        key = (schema, str(name))
+        names[oid] = key
+        rows.columns[key] = []
+        rows.primary_keys[key] = {"constrained_columns": [], "name": None}
+        rows.foreign_keys[key] = []
+        rows.uniques[key] = []
+        rows.checks[key] = []
+        rows.indexes[key] = []
+        rows.comments[key] = {"text": comment}
+    for oid, *column in conn.execute(text(_COLUMNS), {"nsp": nsp}):
+        if oid in names:
+            rows.columns[names[oid]].append(_column(schema, parse, *column))
+    for oid, kind, name, definition, columns, referred, table, nspname, visible, deferrable in conn.execute(
+        text(_CONSTRAINTS), {"nsp": nsp}
+    ):
+        found = names.get(oid)
+        if found is None:
+            continue
+        key = found
+        if kind == "p":
+            rows.primary_keys[key] = {"constrained_columns": list(columns), "name": name}
+        elif kind == "u":
+            rows.uniques[key].append({"name": name, "column_names": list(columns)})
+        elif kind == "c":
+            rows.checks[key].append({"name": name, "sqltext": _check_text(definition)})
+        else:
+            on_delete = _ON_DELETE.search(definition or "")
+            options: dict[str, Any] = {}
+            if on_delete:
+                options["ondelete"] = on_delete.group(1)
+            if deferrable:
+                options["deferrable"] = True
+            rows.foreign_keys[key].append(
+                {
+                    "name": name,
+                    "constrained_columns": list(columns),
+                    # The inspection reads the schema from the definition, which names it only when the
+                    # table is not on the search_path; otherwise it keeps the schema only if it is ours.
+                    "referred_schema": None if visible and nspname != schema else str(nspname),
+                    "referred_table": str(table),
+                    "referred_columns": list(referred),
+                    "options": options,
+                }
+            )
+    version = conn.dialect.server_version_info or (0,)
+    keys = "indnkeyatts" if version >= (11,) else "indnatts"
+    for oid, name, elements, where in conn.execute(text(_UNIQUE_INDEXES.format(keys=keys)), {"nsp": nsp}):
+        owner = names.get(oid)
+        if owner is None:
+            continue
+        index: dict[str, Any] = {"name": name, "unique": True, "column_names": list(elements)}
+        if where:
+            index["dialect_options"] = {"postgresql_where": where}
+        rows.indexes[owner].append(index)
+    return rows
+
+
+def _column(
+    schema: str,
+    parse: Any,
+    name: str,
+    format_type: str | None,
+    default: str | None,
+    not_null: bool,
+    comment: str | None,
+    generated: str | None,
+    identity: str | None,
+    collation: str | None,
+    collation_schema: str | None,
+) -> dict[str, Any]:
+    """One column as the inspection describes it (see ``PGDialect._get_columns_info``)."""
+    coltype = parse(format_type, collation, collation_schema)
+    nullable = not not_null
+    if type(coltype).__name__ == "DOMAIN":
+        if not default and getattr(coltype, "default", None) is not None:
+            default = coltype.default
+        nullable = nullable and not getattr(coltype, "not_null", False)
+    computed = None
+    if generated not in (None, "", b"\x00"):
+        computed = {"sqltext": default, "persisted": generated in ("s", b"s")}
+        default = None
+    if default is not None:
+        match = _NEXTVAL.search(default)
+        if match is not None and "." not in match.group(2):
+            default = f'{match.group(1)}"{schema}".{match.group(2)}{match.group(3)}'
+    info: dict[str, Any] = {
+        "name": name,
+        "type": coltype,
+        "nullable": nullable,
+        "default": default,
+        "comment": comment,
+    }
+    if computed is not None:
+        info["computed"] = computed
+    if identity:
+        info["identity"] = {"always": identity == "a"}
+    return info
+
+
+def _check_text(definition: str | None) -> str:
+    match = _CHECK.match(definition or "")
+    return strip_outer_parens(match.group(1)) if match else ""
