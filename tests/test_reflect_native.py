@@ -40,6 +40,11 @@ CREATE TABLE edges (
     UNIQUE (label, amount) INCLUDE (tags),
     CHECK (amount > 0) NOT VALID
 );
+CREATE TABLE elsewhere_native.back (
+    id integer PRIMARY KEY,
+    edge_id bigint REFERENCES public.edges (id) ON DELETE SET NULL (edge_id),
+    CONSTRAINT back_range CHECK ((id > 0) AND (id < 100)) NO INHERIT
+);
 CREATE UNIQUE INDEX edges_lower_label ON edges (lower(label), amount);
 CREATE TABLE no_columns ();
 COMMENT ON TABLE edges IS 'every edge';
@@ -92,7 +97,7 @@ def test_postgresql_edges_native_equals_inspection(pg_database: TestDatabase) ->
     with pg_database.engine.begin() as conn:
         conn.exec_driver_sql(SCHEMA_DDL.replace("%", "%%"))
         conn.exec_driver_sql(EDGES_DDL)
-    assert assert_same(pg_database, ("public",)) >= 15
+    assert assert_same(pg_database, ("public", "elsewhere_native")) >= 17
     # The key to another schema names it; the domain's NOT NULL and default reach the column.
     with pg_database.engine.connect() as conn:
         catalog = read_schema(conn, dialect_for("postgresql"), "public")

@@ -36,43 +36,59 @@ LEFT JOIN pg_catalog.pg_description d
 WHERE c.relnamespace = :nsp AND c.relkind IN {_TABLE_KINDS} AND c.relpersistence <> 't'
 """
 
+# Scalar subqueries rather than outer joins: the planner expects a handful of rows from pg_class and would
+# otherwise join every column against whole catalogs.  No ORDER BY: sorting 50,000 wide rows spills to disk;
+# Python puts the columns in order.  A collation is returned as its OID (rarely any), named afterwards.
 _COLUMNS = f"""
-SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
-       CASE WHEN a.atthasdef THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END,
-       a.attnotnull, ds.description, a.attgenerated, a.attidentity,
-       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN co.collname END,
-       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
-                 AND NOT pg_catalog.pg_collation_is_visible(co.oid) THEN con.nspname END
+SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
+       CASE WHEN a.atthasdef THEN (SELECT pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)
+                                   FROM pg_catalog.pg_attrdef ad
+                                   WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum) END,
+       a.attnotnull,
+       (SELECT ds.description FROM pg_catalog.pg_description ds WHERE ds.objoid = a.attrelid
+           AND ds.objsubid = a.attnum AND ds.classoid = 'pg_catalog.pg_class'::regclass),
+       a.attgenerated, a.attidentity,
+       CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT t.typcollation FROM pg_catalog.pg_type t
+                                                             WHERE t.oid = a.atttypid) THEN a.attcollation END
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = a.attrelid AND ds.objsubid = a.attnum
-LEFT JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
-LEFT JOIN pg_catalog.pg_namespace con ON con.oid = co.collnamespace
 WHERE c.relnamespace = :nsp AND c.relkind IN {_TABLE_KINDS} AND c.relpersistence <> 't'
   AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY a.attrelid, a.attnum
 """
 
+# The name of a collation, and its schema where it is not on the search_path (as the inspection gives them).
+_COLLATIONS = """
+SELECT co.oid, co.collname, CASE WHEN pg_catalog.pg_collation_is_visible(co.oid) THEN NULL ELSE n.nspname END
+FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace n ON n.oid = co.collnamespace
+WHERE co.oid = ANY(:oids)
+"""
+
+# Constraint texts are not asked of the server where the columns say it all: deparsing (pg_get_constraintdef)
+# costs tens of microseconds a constraint on a cold session.  A CHECK's text is its expression deparsed the
+# very way pg_get_constraintdef deparses it (pg_get_expr, pretty), without the "CHECK (...)" around it; a
+# foreign key's delete action is confdeltype, and only SET NULL/DEFAULT of some columns (PostgreSQL 15) needs
+# the server's text.  Column numbers become names in Python, from the columns already read.
 _CONSTRAINTS = f"""
 SELECT x.conrelid, x.contype, x.conname,
-       CASE WHEN x.contype IN ('f', 'c') THEN pg_catalog.pg_get_constraintdef(x.oid, true) END,
-       ARRAY(SELECT a.attname::text FROM unnest(x.conkey) WITH ORDINALITY k(num, pos)
-             JOIN pg_catalog.pg_attribute a ON a.attrelid = x.conrelid AND a.attnum = k.num ORDER BY k.pos),
-       ARRAY(SELECT a.attname::text FROM unnest(x.confkey) WITH ORDINALITY k(num, pos)
-             JOIN pg_catalog.pg_attribute a ON a.attrelid = x.confrelid AND a.attnum = k.num ORDER BY k.pos),
+       CASE WHEN x.contype = 'c' THEN pg_catalog.pg_get_expr(x.conbin, x.conrelid, true) END,
+       x.conkey, x.confrelid, x.confkey, x.confdeltype, {{set_columns}}, x.condeferrable,
        r.relname, rn.nspname,
-       CASE WHEN x.contype = 'f' THEN pg_catalog.pg_table_is_visible(x.confrelid) END,
-       x.condeferrable
+       CASE WHEN x.contype = 'f' THEN pg_catalog.pg_table_is_visible(x.confrelid) END
 FROM pg_catalog.pg_constraint x
 JOIN pg_catalog.pg_class c ON c.oid = x.conrelid
 LEFT JOIN pg_catalog.pg_class r ON r.oid = x.confrelid
 LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
 WHERE c.relnamespace = :nsp AND c.relkind IN {_TABLE_KINDS} AND c.relpersistence <> 't'
   AND x.contype IN ('p', 'u', 'f', 'c')
-ORDER BY x.conrelid, x.conname
 """
+
+_OTHER_COLUMNS = """
+SELECT attrelid, attnum, attname FROM pg_catalog.pg_attribute
+WHERE attrelid = ANY(:oids) AND attnum > 0 AND NOT attisdropped
+"""
+
+#: ``pg_constraint.confdeltype`` -> the action as the server's definition (and so the inspection) writes it.
+_DELETE_ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 
 # Unique indexes that back no constraint (a constraint's own index is read as the constraint): their key
 # elements (a column name, or the expression as the server prints it) and their predicate.
@@ -95,7 +111,6 @@ ORDER BY i.indrelid, ic.relname
 """
 
 # As the inspection parses them (sqlalchemy.dialects.postgresql.base).
-_CHECK = re.compile(r"^CHECK *\((.+)\)( NO INHERIT)?( NOT VALID)?$", re.DOTALL)
 _ON_DELETE = re.compile(r" ON DELETE (CASCADE|RESTRICT|SET (?:NULL|DEFAULT)(?:\s\(.+\))?)")
 _NEXTVAL = re.compile(r"""(nextval\(')([^']+)('.*$)""")
 
@@ -154,42 +169,90 @@ def read_catalog(conn: Connection, schema: str) -> CatalogRows | None:
         rows.checks[key] = []
         rows.indexes[key] = []
         rows.comments[key] = {"text": comment}
-    for oid, *column in conn.execute(text(_COLUMNS), {"nsp": nsp}):
-        if oid in names:
-            rows.columns[names[oid]].append(_column(schema, parse, *column))
-    for oid, kind, name, definition, columns, referred, table, nspname, visible, deferrable in conn.execute(
-        text(_CONSTRAINTS), {"nsp": nsp}
-    ):
-        found = names.get(oid)
-        if found is None:
+    attnames: dict[int, dict[int, str]] = {oid: {} for oid in names}
+    found = [row for row in conn.execute(text(_COLUMNS), {"nsp": nsp}) if row[0] in names]
+    found.sort(key=lambda row: (row[0], row[1]))
+    collation_oids = sorted({row[-1] for row in found if row[-1] is not None})
+    collations: dict[int, tuple[str | None, str | None]] = {None: (None, None)}  # type: ignore[dict-item]
+    if collation_oids:
+        for oid, collation, collation_schema in conn.execute(text(_COLLATIONS), {"oids": collation_oids}):
+            collations[oid] = (collation, collation_schema)
+    for (
+        oid,
+        attnum,
+        name,
+        format_type,
+        default,
+        not_null,
+        comment,
+        generated,
+        identity,
+        collation_oid,
+    ) in found:
+        attnames[oid][attnum] = name
+        collation, collation_schema = collations[collation_oid]
+        rows.columns[names[oid]].append(
+            _column(
+                schema,
+                parse,
+                name,
+                format_type,
+                default,
+                not_null,
+                comment,
+                generated,
+                identity,
+                collation,
+                collation_schema,
+            )
+        )
+    version = conn.dialect.server_version_info or (0,)
+    set_columns = (
+        "CASE WHEN x.confdelsetcols IS NOT NULL THEN pg_catalog.pg_get_constraintdef(x.oid, true) END"
+        if version >= (15,)
+        else "NULL"
+    )
+    constraints = conn.execute(text(_CONSTRAINTS.format(set_columns=set_columns)), {"nsp": nsp}).all()
+    outside = sorted({row[5] for row in constraints if row[1] == "f" and row[5] not in attnames})
+    if outside:
+        attnames.update({oid: {} for oid in outside})
+        for oid, attnum, attname in conn.execute(text(_OTHER_COLUMNS), {"oids": outside}):
+            attnames[oid][attnum] = attname
+    for row in constraints:
+        oid, kind, name, check, conkey, confrelid, confkey, deltype, definition, deferrable = row[:10]
+        table, nspname, visible = row[10:]
+        owner = names.get(oid)
+        if owner is None:
             continue
-        key = found
+        key, own = owner, attnames[oid]
+        columns = [own[n] for n in conkey or ()]
         if kind == "p":
-            rows.primary_keys[key] = {"constrained_columns": list(columns), "name": name}
+            rows.primary_keys[key] = {"constrained_columns": columns, "name": name}
         elif kind == "u":
-            rows.uniques[key].append({"name": name, "column_names": list(columns)})
+            rows.uniques[key].append({"name": name, "column_names": columns})
         elif kind == "c":
-            rows.checks[key].append({"name": name, "sqltext": _check_text(definition)})
+            rows.checks[key].append({"name": name, "sqltext": strip_outer_parens(check or "")})
         else:
-            on_delete = _ON_DELETE.search(definition or "")
             options: dict[str, Any] = {}
-            if on_delete:
-                options["ondelete"] = on_delete.group(1)
+            on_delete = _ON_DELETE.search(definition) if definition else None
+            action = on_delete.group(1) if on_delete else _DELETE_ACTIONS.get(deltype)
+            if action:
+                options["ondelete"] = action
             if deferrable:
                 options["deferrable"] = True
+            theirs = attnames[confrelid]
             rows.foreign_keys[key].append(
                 {
                     "name": name,
-                    "constrained_columns": list(columns),
+                    "constrained_columns": columns,
                     # The inspection reads the schema from the definition, which names it only when the
                     # table is not on the search_path; otherwise it keeps the schema only if it is ours.
                     "referred_schema": None if visible and nspname != schema else str(nspname),
                     "referred_table": str(table),
-                    "referred_columns": list(referred),
+                    "referred_columns": [theirs[n] for n in confkey or ()],
                     "options": options,
                 }
             )
-    version = conn.dialect.server_version_info or (0,)
     keys = "indnkeyatts" if version >= (11,) else "indnatts"
     for oid, name, elements, where in conn.execute(text(_UNIQUE_INDEXES.format(keys=keys)), {"nsp": nsp}):
         owner = names.get(oid)
@@ -242,8 +305,3 @@ def _column(
     if identity:
         info["identity"] = {"always": identity == "a"}
     return info
-
-
-def _check_text(definition: str | None) -> str:
-    match = _CHECK.match(definition or "")
-    return strip_outer_parens(match.group(1)) if match else ""
