@@ -156,6 +156,9 @@ def read_schema(
         partitions_of.setdefault(parent, []).append(child)
 
     type_compiler = conn.engine.dialect
+    # Type name by type object: a native read shares one object among the columns of one type, so each
+    # distinct type is compiled once (the inspection's objects are compiled once each, as before).
+    compiled: dict[int, str] = {}
     tables = []
     for name in filter_names:
         key = (schema, name)
@@ -166,7 +169,7 @@ def read_schema(
                 name=name,
                 schema=schema if dialect.has_schemas else None,
                 kind=kind,
-                columns=tuple(_column(c, pk_columns, dialect, type_compiler) for c in columns[key]),
+                columns=tuple(_column(c, pk_columns, dialect, type_compiler, compiled) for c in columns[key]),
                 primary_key=pk_columns,
                 foreign_keys=_foreign_keys(foreign_keys.get(key, ()), schema, name, actions),
                 unique_constraints=_uniques(uniques.get(key, ()), indexes.get(key, ())),
@@ -332,10 +335,19 @@ def _type_name(type_: Any, engine_dialect: Any) -> str:
         return str(getattr(type_, "name", None) or type(type_).__name__)
 
 
-def _column(info: dict[str, Any], pk: Sequence[str], dialect: Dialect, engine_dialect: Any) -> Column:
+def _column(
+    info: dict[str, Any],
+    pk: Sequence[str],
+    dialect: Dialect,
+    engine_dialect: Any,
+    compiled: dict[int, str] | None = None,
+) -> Column:
     computed = info.get("computed")
     default = info.get("default")
-    type_name = _type_name(info["type"], engine_dialect)
+    memo = {} if compiled is None else compiled
+    type_name = memo.get(id(info["type"]))
+    if type_name is None:
+        type_name = memo[id(info["type"])] = _type_name(info["type"], engine_dialect)
     return Column(
         name=str(info["name"]),
         type=type_name,

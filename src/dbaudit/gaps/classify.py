@@ -13,6 +13,7 @@ is decided by the recommender.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from dbaudit.gaps.graph import SchemaGraph
@@ -39,6 +40,7 @@ REFERENCE_WORDS = frozenset(
 _LOG_NAME = re.compile(r"(^|_)(log|logs|audit|audits|history|histories|events|trail|trails|journal)($|_)")
 _SOFT_DELETE_NAME = re.compile(r"(^|_)(deleted|soft_deleted|trash|trashed|recycle|recycled|tombstones?)($|_)")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[_\W]+")
 #: Columns that carry no payload of their own: keys, timestamps, markers.
 _PLUMBING = re.compile(
     r"^(id|uuid|created_at|updated_at|created_on|updated_on|last_update|created|modified|is_mock)$"
@@ -47,8 +49,14 @@ _PLUMBING = re.compile(
 
 def words(name: str) -> list[str]:
     """The words of a table name (``asset_dependencies`` -> ``asset``, ``dependencies``)."""
+    return list(_words(name))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _words(name: str) -> tuple[str, ...]:
+    # The gap analysis asks for the words of the same names many times over (grouping, naming, ordering).
     bare = _CAMEL.sub("_", name.rsplit(".", 1)[-1])
-    return [w for w in re.split(r"[_\W]+", bare.lower()) if w]
+    return tuple(w for w in _SEPARATORS.split(bare.lower()) if w)
 
 
 def singular(word: str) -> str:
