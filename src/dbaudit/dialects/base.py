@@ -84,6 +84,8 @@ class CatalogRows:
     checks: dict[tuple[str | None, str], list[dict[str, Any]]] = field(default_factory=dict)
     indexes: dict[tuple[str | None, str], list[dict[str, Any]]] = field(default_factory=dict)
     comments: dict[tuple[str | None, str], dict[str, Any]] = field(default_factory=dict)
+    views: list[str] = field(default_factory=list)
+    materialized_views: list[str] = field(default_factory=list)
 
 
 class ColumnLike(Protocol):

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.reflection import Inspector, ObjectKind
 from sqlalchemy.types import NullType
 
-from dbaudit.dialects.base import Dialect, PartitionLayout
+from dbaudit.dialects.base import CatalogRows, Dialect, PartitionLayout
 from dbaudit.model import CheckConstraint, Column, ForeignKey, Table, TableKind, UniqueConstraint, View
 
 Key = tuple[str | None, str]
@@ -129,7 +129,7 @@ def read_schema(
     if only is not None:
         wanted &= set(only)
     if not wanted:
-        return SchemaCatalog(views=_views(inspector, dialect, schema, include, exclude, label))
+        return SchemaCatalog(views=_views(inspector, dialect, schema, include, exclude, label, native))
     filter_names = sorted(wanted)
     if wanted != names:  # otherwise read the whole schema, without a long IN list to build
         args["filter_names"] = filter_names
@@ -188,7 +188,7 @@ def read_schema(
         )
     return SchemaCatalog(
         tables=tuple(tables),
-        views=_views(inspector, dialect, schema, include, exclude, label),
+        views=_views(inspector, dialect, schema, include, exclude, label, native),
         hidden=hidden,
         physical=(
             _physical(conn, inspector, dialect, schema, tables, columns, children, actions, layout)
@@ -413,14 +413,18 @@ def _views(
     include: Sequence[str],
     exclude: Sequence[str],
     label: str | None,
+    native: CatalogRows | None = None,
 ) -> tuple[View, ...]:
     shown_schema = schema if dialect.has_schemas else None
-    views = [View(name=n, schema=shown_schema) for n in inspector.get_view_names(schema=schema)]
+    names = native.views if native is not None else inspector.get_view_names(schema=schema)
+    views = [View(name=n, schema=shown_schema) for n in names]
     if dialect.has_materialized_views:
-        views += [
-            View(name=n, schema=shown_schema, kind=TableKind.MATERIALIZED_VIEW)
-            for n in inspector.get_materialized_view_names(schema=schema)
-        ]
+        materialized = (
+            native.materialized_views
+            if native is not None
+            else inspector.get_materialized_view_names(schema=schema)
+        )
+        views += [View(name=n, schema=shown_schema, kind=TableKind.MATERIALIZED_VIEW) for n in materialized]
     return tuple(
         sorted(
             (v for v in views if selected(v.name, label, include, exclude)),

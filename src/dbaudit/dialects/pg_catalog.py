@@ -28,12 +28,12 @@ from dbaudit.dialects.base import CatalogRows
 #: Relation kinds SQLAlchemy lists as tables: ordinary, partitioned, foreign.
 _TABLE_KINDS = "('r', 'p', 'f')"
 
-_RELATIONS = f"""
-SELECT c.oid, c.relname, d.description
+_RELATIONS = """
+SELECT c.oid, c.relname, c.relkind, d.description
 FROM pg_catalog.pg_class c
 LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = c.oid AND d.objsubid = 0 AND d.classoid = 'pg_catalog.pg_class'::regclass
-WHERE c.relnamespace = :nsp AND c.relkind IN {_TABLE_KINDS} AND c.relpersistence <> 't'
+WHERE c.relnamespace = :nsp AND c.relkind IN ('r', 'p', 'f', 'v', 'm') AND c.relpersistence <> 't'
 """
 
 # Scalar subqueries rather than outer joins: the planner expects a handful of rows from pg_class and would
@@ -147,8 +147,9 @@ def type_parser(conn: Connection) -> Any:
 
 
 def read_catalog(conn: Connection, schema: str) -> CatalogRows | None:
-    """Every table of ``schema`` with its columns, keys, checks, unique indexes and comment, keyed as the
-    inspection keys them (``(schema, name)``); ``None`` when this SQLAlchemy cannot parse the types for us."""
+    """Every table of ``schema`` with its columns, keys, checks, unique indexes and comment (and the names
+    of its views), keyed as the inspection keys them (``(schema, name)``); ``None`` when this SQLAlchemy
+    cannot parse the types for us."""
     parse = type_parser(conn)
     if parse is None:
         return None
@@ -159,7 +160,10 @@ def read_catalog(conn: Connection, schema: str) -> CatalogRows | None:
     if nsp is None:
         return rows
     names: dict[int, tuple[str, str]] = {}
-    for oid, name, comment in conn.execute(text(_RELATIONS), {"nsp": nsp}):
+    for oid, name, kind, comment in conn.execute(text(_RELATIONS), {"nsp": nsp}):
+        if kind in ("v", "m"):
+            (rows.views if kind == "v" else rows.materialized_views).append(str(name))
+            continue
         key = (schema, str(name))
         names[oid] = key
         rows.columns[key] = []

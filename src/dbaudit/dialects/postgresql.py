@@ -87,21 +87,25 @@ class PostgresDialect(Dialect):
 
     def estimates(self, conn: Connection, schema: str | None) -> dict[str, Estimate]:
         # reltuples is -1 before the first VACUUM/ANALYZE (and 0 may mean "not analysed yet"): unknown.
-        # A parent's estimate is the sum over its whole partition/inheritance tree.
+        # A parent's estimate is the sum over its whole partition/inheritance tree.  The schema is found by
+        # OID and each row carries what it needs: joining back to pg_class scans the whole database's.
         rows = conn.execute(
             text(
                 """
-                WITH RECURSIVE tree(root, oid) AS (
-                    SELECT c.oid, c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                    WHERE n.nspname = :schema AND c.relkind IN ('r', 'p', 'f')
+                WITH RECURSIVE tree(root, oid, tuples, kind) AS (
+                    SELECT c.relname, c.oid, c.reltuples, c.relkind FROM pg_class c
+                    WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = :schema)
+                      AND c.relkind IN ('r', 'p', 'f')
                     UNION ALL
-                    SELECT tree.root, i.inhrelid FROM tree JOIN pg_inherits i ON i.inhparent = tree.oid
+                    SELECT tree.root, k.oid, k.reltuples, k.relkind
+                    FROM tree JOIN pg_inherits i ON i.inhparent = tree.oid
+                    JOIN pg_class k ON k.oid = i.inhrelid
                 )
-                SELECT r.relname,
-                       sum(CASE WHEN c.reltuples > 0 THEN c.reltuples ELSE 0 END) AS known,
-                       bool_or(c.reltuples <= 0 AND c.relkind <> 'p') AS some_unknown
-                FROM tree JOIN pg_class r ON r.oid = tree.root JOIN pg_class c ON c.oid = tree.oid
-                GROUP BY r.relname
+                SELECT root,
+                       sum(CASE WHEN tuples > 0 THEN tuples ELSE 0 END) AS known,
+                       bool_or(tuples <= 0 AND kind <> 'p') AS some_unknown
+                FROM tree
+                GROUP BY root
                 """
             ),
             {"schema": schema},
