@@ -204,8 +204,13 @@ def report(
         from dbaudit.verify import load_run
 
         run = load_run(verify_file)
-    audit = build_audit(settings, scan=scan, baseline=previous, baseline_label=label, seeder_run=run)
-    text = render(audit, fmt, RenderOptions(template_dir=settings.template_dir, only=only, min_rows=min_rows))
+    from dbaudit.reflect import collector_relaxed
+
+    with collector_relaxed():
+        audit = build_audit(settings, scan=scan, baseline=previous, baseline_label=label, seeder_run=run)
+        text = render(
+            audit, fmt, RenderOptions(template_dir=settings.template_dir, only=only, min_rows=min_rows)
+        )
     emit(text, output)
 
 

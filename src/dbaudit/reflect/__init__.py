@@ -9,6 +9,6 @@ from __future__ import annotations
 
 from dbaudit.dialects import Dialect, dialect_for
 from dbaudit.dialects.engine import connect
-from dbaudit.reflect.snapshot import reflect_database
+from dbaudit.reflect.snapshot import collector_relaxed, reflect_database
 
-__all__ = ["Dialect", "connect", "dialect_for", "reflect_database"]
+__all__ = ["Dialect", "collector_relaxed", "connect", "dialect_for", "reflect_database"]
