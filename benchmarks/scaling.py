@@ -73,7 +73,7 @@ def _tables_point(ctx: Context, size: int) -> Point:
             env=ctx.env(),
             ok_codes=REPORT_OK,
         ),
-        lambda: measure(baseline_command("pg_catalog.py", schema), env=ctx.pg_connect_env(schema)),
+        lambda: measure(baseline_command("pg_floor.py", schema), env=ctx.pg_connect_env(schema)),
     )
     ctx.registry.drop_pg_schema(schema)
     return Point(size, a, b)

@@ -25,9 +25,7 @@ from sqlalchemy.util import strip_outer_parens
 
 from dbaudit.dialects.base import CatalogRows
 
-#: Relation kinds SQLAlchemy lists as tables: ordinary, partitioned, foreign.
-_TABLE_KINDS = "('r', 'p', 'f')"
-
+#: Relation kinds SQLAlchemy lists as tables: ordinary, partitioned, foreign (r, p, f).
 _RELATIONS = """
 SELECT c.oid, c.relname, c.relkind, d.description
 FROM pg_catalog.pg_class c
@@ -39,7 +37,7 @@ WHERE c.relnamespace = :nsp AND c.relkind IN ('r', 'p', 'f', 'v', 'm') AND c.rel
 # Scalar subqueries rather than outer joins: the planner expects a handful of rows from pg_class and would
 # otherwise join every column against whole catalogs.  No ORDER BY: sorting 50,000 wide rows spills to disk;
 # Python puts the columns in order.  A collation is returned as its OID (rarely any), named afterwards.
-_COLUMNS = f"""
+_COLUMNS = """
 SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
        CASE WHEN a.atthasdef THEN (SELECT pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)
                                    FROM pg_catalog.pg_attrdef ad
@@ -52,7 +50,7 @@ SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.att
                                                              WHERE t.oid = a.atttypid) THEN a.attcollation END
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-WHERE c.relnamespace = :nsp AND c.relkind IN {_TABLE_KINDS} AND c.relpersistence <> 't'
+WHERE c.relnamespace = :nsp AND c.relkind IN ('r', 'p', 'f') AND c.relpersistence <> 't'
   AND a.attnum > 0 AND NOT a.attisdropped
 """
 
@@ -66,19 +64,23 @@ WHERE co.oid = ANY(:oids)
 # Constraint texts are not asked of the server where the columns say it all: deparsing (pg_get_constraintdef)
 # costs tens of microseconds a constraint on a cold session.  A CHECK's text is its expression deparsed the
 # very way pg_get_constraintdef deparses it (pg_get_expr, pretty), without the "CHECK (...)" around it; a
-# foreign key's delete action is confdeltype, and only SET NULL/DEFAULT of some columns (PostgreSQL 15) needs
-# the server's text.  Column numbers become names in Python, from the columns already read.
-_CONSTRAINTS = f"""
+# foreign key's delete action is confdeltype, and only SET NULL/DEFAULT (of some columns, PostgreSQL 15)
+# needs the server's text (asked only for those).  Column numbers become names in Python, from the columns
+# already read.
+_CONSTRAINTS = """
 SELECT x.conrelid, x.contype, x.conname,
        CASE WHEN x.contype = 'c' THEN pg_catalog.pg_get_expr(x.conbin, x.conrelid, true) END,
-       x.conkey, x.confrelid, x.confkey, x.confdeltype, {{set_columns}}, x.condeferrable,
+       x.conkey, x.confrelid, x.confkey, x.confdeltype,
+       CASE WHEN x.contype = 'f' AND x.confdeltype IN ('n', 'd')
+            THEN pg_catalog.pg_get_constraintdef(x.oid, true) END,
+       x.condeferrable,
        r.relname, rn.nspname,
        CASE WHEN x.contype = 'f' THEN pg_catalog.pg_table_is_visible(x.confrelid) END
 FROM pg_catalog.pg_constraint x
 JOIN pg_catalog.pg_class c ON c.oid = x.conrelid
 LEFT JOIN pg_catalog.pg_class r ON r.oid = x.confrelid
 LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
-WHERE c.relnamespace = :nsp AND c.relkind IN {_TABLE_KINDS} AND c.relpersistence <> 't'
+WHERE c.relnamespace = :nsp AND c.relkind IN ('r', 'p', 'f') AND c.relpersistence <> 't'
   AND x.contype IN ('p', 'u', 'f', 'c')
 """
 
@@ -92,23 +94,26 @@ _DELETE_ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET D
 
 # Unique indexes that back no constraint (a constraint's own index is read as the constraint): their key
 # elements (a column name, or the expression as the server prints it) and their predicate.
-_UNIQUE_INDEXES = f"""
+_UNIQUE_INDEXES = """
 SELECT i.indrelid, ic.relname,
        ARRAY(SELECT CASE WHEN k.num = 0 THEN pg_catalog.pg_get_indexdef(i.indexrelid, k.pos::int, true)
                          ELSE a.attname::text END
              FROM unnest(i.indkey) WITH ORDINALITY k(num, pos)
              LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num
-             WHERE k.pos <= i.{{keys}} ORDER BY k.pos),
+             WHERE k.pos <= i.indnkeyatts ORDER BY k.pos),
        CASE WHEN i.indpred IS NOT NULL THEN pg_catalog.pg_get_expr(i.indpred, i.indrelid) END
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-WHERE c.relnamespace = :nsp AND c.relkind IN {_TABLE_KINDS} AND c.relpersistence <> 't'
+WHERE c.relnamespace = :nsp AND c.relkind IN ('r', 'p', 'f') AND c.relpersistence <> 't'
   AND i.indisunique AND NOT i.indisprimary
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint x WHERE x.conrelid = i.indrelid
                   AND x.conindid = i.indexrelid AND x.contype IN ('p', 'u', 'x'))
 ORDER BY i.indrelid, ic.relname
 """
+
+#: PostgreSQL 10 has no INCLUDE columns: every index column is a key column.
+_UNIQUE_INDEXES_BEFORE_11 = _UNIQUE_INDEXES.replace("i.indnkeyatts", "i.indnatts")
 
 # As the inspection parses them (sqlalchemy.dialects.postgresql.base).
 _ON_DELETE = re.compile(r" ON DELETE (CASCADE|RESTRICT|SET (?:NULL|DEFAULT)(?:\s\(.+\))?)")
@@ -210,13 +215,7 @@ def read_catalog(conn: Connection, schema: str) -> CatalogRows | None:
                 collation_schema,
             )
         )
-    version = conn.dialect.server_version_info or (0,)
-    set_columns = (
-        "CASE WHEN x.confdelsetcols IS NOT NULL THEN pg_catalog.pg_get_constraintdef(x.oid, true) END"
-        if version >= (15,)
-        else "NULL"
-    )
-    constraints = conn.execute(text(_CONSTRAINTS.format(set_columns=set_columns)), {"nsp": nsp}).all()
+    constraints = conn.execute(text(_CONSTRAINTS), {"nsp": nsp}).all()
     outside = sorted({row[5] for row in constraints if row[1] == "f" and row[5] not in attnames})
     if outside:
         attnames.update({oid: {} for oid in outside})
@@ -257,8 +256,9 @@ def read_catalog(conn: Connection, schema: str) -> CatalogRows | None:
                     "options": options,
                 }
             )
-    keys = "indnkeyatts" if version >= (11,) else "indnatts"
-    for oid, name, elements, where in conn.execute(text(_UNIQUE_INDEXES.format(keys=keys)), {"nsp": nsp}):
+    version = conn.dialect.server_version_info or (0,)
+    indexes = _UNIQUE_INDEXES if version >= (11,) else _UNIQUE_INDEXES_BEFORE_11
+    for oid, name, elements, where in conn.execute(text(indexes), {"nsp": nsp}):
         owner = names.get(oid)
         if owner is None:
             continue
