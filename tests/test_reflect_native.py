@@ -15,6 +15,7 @@ import pytest
 from dbaudit.dialects import dialect_for
 from dbaudit.dialects.base import Dialect
 from dbaudit.dialects.catalog import SchemaCatalog, read_schema
+from dbaudit.dialects.pg_catalog import read_catalog
 from tests.conftest import TestDatabase, corpus_file
 from tests.seed_support import load_sql
 from tests.test_reflect_postgres import SCHEMA_DDL
@@ -106,3 +107,14 @@ def test_postgresql_edges_native_equals_inspection(pg_database: TestDatabase) ->
     assert [fk.referred_schema for fk in edges.foreign_keys] == ["elsewhere_native"]
     assert not edges.column("score").nullable
     assert edges.comment == "every edge"
+
+
+@pytest.mark.postgres
+def test_before_postgresql_12_the_inspection_reads(
+    pg_database: TestDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pg_database.engine.connect() as conn:
+        assert read_catalog(conn, "public") is not None
+        monkeypatch.setattr(conn.dialect, "server_version_info", (11, 9))
+        assert read_catalog(conn, "public") is None  # attgenerated does not exist there
+        conn.rollback()

@@ -112,9 +112,6 @@ WHERE c.relnamespace = :nsp AND c.relkind IN ('r', 'p', 'f') AND c.relpersistenc
 ORDER BY i.indrelid, ic.relname
 """
 
-#: PostgreSQL 10 has no INCLUDE columns: every index column is a key column.
-_UNIQUE_INDEXES_BEFORE_11 = _UNIQUE_INDEXES.replace("i.indnkeyatts", "i.indnatts")
-
 # As the inspection parses them (sqlalchemy.dialects.postgresql.base).
 _ON_DELETE = re.compile(r" ON DELETE (CASCADE|RESTRICT|SET (?:NULL|DEFAULT)(?:\s\(.+\))?)")
 _NEXTVAL = re.compile(r"""(nextval\(')([^']+)('.*$)""")
@@ -153,8 +150,10 @@ def type_parser(conn: Connection) -> Any:
 
 def read_catalog(conn: Connection, schema: str) -> CatalogRows | None:
     """Every table of ``schema`` with its columns, keys, checks, unique indexes and comment (and the names
-    of its views), keyed as the inspection keys them (``(schema, name)``); ``None`` when this SQLAlchemy
-    cannot parse the types for us."""
+    of its views), keyed as the inspection keys them (``(schema, name)``); ``None`` (read it through the
+    inspection) before PostgreSQL 12 or when this SQLAlchemy cannot parse the types for us."""
+    if (conn.dialect.server_version_info or (0,)) < (12,):
+        return None  # no attgenerated before PostgreSQL 12: the inspection knows each version's catalog
     parse = type_parser(conn)
     if parse is None:
         return None
@@ -256,9 +255,7 @@ def read_catalog(conn: Connection, schema: str) -> CatalogRows | None:
                     "options": options,
                 }
             )
-    version = conn.dialect.server_version_info or (0,)
-    indexes = _UNIQUE_INDEXES if version >= (11,) else _UNIQUE_INDEXES_BEFORE_11
-    for oid, name, elements, where in conn.execute(text(indexes), {"nsp": nsp}):
+    for oid, name, elements, where in conn.execute(text(_UNIQUE_INDEXES), {"nsp": nsp}):
         owner = names.get(oid)
         if owner is None:
             continue
