@@ -141,6 +141,11 @@ def plan_tables(
                 raise SeedError(f"unknown table {name!r}", "check the name; --schema selects another schema")
             if table.name.startswith("dbaudit_") or table.is_partition:
                 raise SeedError(f"table {name!r} cannot be seeded directly (system table or partition)")
+            if not table.selected:
+                raise SeedError(
+                    f"table {name!r} is excluded (--include/--exclude): dbaudit never writes it",
+                    "drop it from --tables, or from the exclusions",
+                )
             targets[table.key] = "requested"
     elif request.missing:
         for table in app:
@@ -152,7 +157,10 @@ def plan_tables(
         if schema.find(name) is None:
             raise SeedError(f"--rows names an unknown table {name!r}")
 
-    # Required parents: a NOT NULL foreign key into an empty table that is not a target yet.
+    # Required parents: a NOT NULL foreign key into an empty table that is not a target yet.  An excluded
+    # table is never written, not even as a parent: a child that needs an empty excluded parent is skipped
+    # (with rows in it, the child points at those rows like at any parent's).
+    skipped: dict[str, str] = {}
     queue = list(targets)
     while queue:
         key = queue.pop(0)
@@ -160,16 +168,22 @@ def plan_tables(
             parent = schema.tables.get(fk.parent)
             if parent is None or fk.nullable or parent.key == key or parent.has_rows or parent.key in targets:
                 continue
+            if not parent.selected:
+                skipped.setdefault(
+                    key,
+                    f"excluded parent {parent.name} has no rows "
+                    "(--include/--exclude: dbaudit never writes it)",
+                )
+                continue
             targets[parent.key] = f"required parent of {schema.tables[key].name}"
             queue.append(parent.key)
 
-    skipped: dict[str, str] = {}
     for key in sorted(targets):
         reason = _unfillable(schema.tables[key])
         if schema.tables[key].hidden:
             reason = f"not seeded: {schema.tables[key].hidden}, so it may not be empty"
             reason = "not seeded: " + reason.removeprefix("not seeded: ")
-        if reason:
+        if reason and key not in skipped:
             skipped[key] = reason
     cycles: list[CycleBreak] = []
     groups, modes, deferred = _order(schema, sorted(targets), skipped, cycles)
