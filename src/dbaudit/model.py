@@ -967,7 +967,8 @@ class TablePlan:
 class CycleBreak:
     tables: tuple[str, ...]
     method: str
-    """``nullable``, ``deferred``, ``one-statement`` or ``unbreakable``."""
+    """``nullable``, ``deferred``, ``one-statement``, ``unchecked`` (MySQL/MariaDB: written with the
+    foreign-key checks off, then verified by a query) or ``unbreakable``."""
     detail: str
 
 
@@ -980,6 +981,8 @@ REASON_CODES = {
     "parent-skipped": "a required parent table was skipped itself",
     "excluded-parent": "a required parent table is excluded (--exclude) and has no rows",
     "cycle-unbreakable": "a foreign-key cycle with no nullable or deferrable key",
+    "foreign-key-violation": "a row of a cycle written with the checks off refers to no row (found before"
+    " the commit)",
     "trigger-side-effects": "the table's triggers change existing rows or write elsewhere",
     "row-level-security": "row-level security may hide its rows: it may not be empty",
     "not-understood": "any other reason",
@@ -995,6 +998,7 @@ _PREFIXES = (
     ("in a cycle with ", "parent-skipped"),
     ("excluded", "excluded-parent"),
     ("foreign-key cycle", "cycle-unbreakable"),
+    ("foreign-key violation", "foreign-key-violation"),
     ("trigger side effects", "trigger-side-effects"),
     ("not seeded: row-level security", "row-level-security"),
 )
@@ -1031,7 +1035,8 @@ class SeedPlan:
     skipped: tuple[SkippedTable, ...] = ()
     cycles: tuple[CycleBreak, ...] = ()
     group_modes: tuple[str, ...] = ()
-    """Per group: ``order`` (deferred columns updated after the group), ``deferred`` or ``one-statement``."""
+    """Per group: ``order`` (deferred columns updated after the group), ``deferred``, ``one-statement`` or
+    ``unchecked``."""
     tenant: str | None = None
     warnings: tuple[str, ...] = ()
 

@@ -318,6 +318,10 @@ class Dialect:
     #: Rows of a foreign-key cycle can be inserted or deleted in one statement (PostgreSQL data-modifying
     #: CTEs): the checks run at its end.
     one_statement_cycles: ClassVar[bool] = False
+    #: Foreign-key checks can be switched off for the session inside the transaction (MySQL and MariaDB
+    #: ``foreign_key_checks``): a cycle with no nullable key is written unchecked, then every key of the
+    #: rows is verified by a query before the savepoint is kept.
+    suspends_foreign_key_checks: ClassVar[bool] = False
     #: Isolation of seed and purge transactions: every statement sees the latest committed rows (a purge's
     #: reference check must see a real row committed a moment ago); ``None`` keeps the engine's own.
     write_isolation_level: ClassVar[str | None] = "READ COMMITTED"
@@ -342,6 +346,12 @@ class Dialect:
     def check_deferred_keys(self, conn: Connection, tables: Sequence[TableLike]) -> str | None:
         """Run the deferred foreign-key checks of ``tables`` now; what is wrong, or ``None``."""
         return None
+
+    @contextmanager
+    def foreign_key_checks_off(self, conn: Connection) -> Iterator[None]:
+        """Foreign keys unchecked inside the block, checked again after it (also when it raises)."""
+        raise SeedError("this database cannot switch foreign-key checks off")
+        yield  # pragma: no cover - a generator for contextmanager
 
     def allocate_ids(self, conn: Connection, table: TableLike, column: str, count: int) -> list[int]:
         """``count`` new values for an integer key the database normally numbers."""

@@ -192,6 +192,19 @@ class MySQLDialect(Dialect):
     def release_lock(self, conn: Connection, database: str) -> None:
         conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _mysql_lock_name(database)})
 
+    suspends_foreign_key_checks = True
+
+    @contextmanager
+    def foreign_key_checks_off(self, conn: Connection) -> Iterator[None]:
+        # A session variable, not part of the transaction: set back whatever happens inside the block, so
+        # no later statement of the session (or of the pool's next user) runs unchecked.
+        was = conn.execute(text("SELECT @@session.foreign_key_checks")).scalar()
+        conn.execute(text("SET SESSION foreign_key_checks = 0"))
+        try:
+            yield
+        finally:
+            conn.execute(text("SET SESSION foreign_key_checks = :v"), {"v": 0 if was in (0, "0") else 1})
+
     def begin_session(self, conn: Connection) -> None:
         seconds = max(1, round(self.lock_timeout))
         conn.execute(

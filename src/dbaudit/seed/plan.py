@@ -5,7 +5,9 @@ empty parent a target needs (a NOT NULL foreign key into an empty table).  The f
 split into strongly connected components and ordered parents first.  A cycle is broken at a nullable foreign
 key (insert NULL, then UPDATE), else with deferred constraints (PostgreSQL deferrable keys, SQLite's
 ``defer_foreign_keys``), else on PostgreSQL by inserting the cycle in one statement (its checks run at the end
-ofthe statement); a cycle none of these breaks is reported and its tables are skipped.
+of the statement), else on MySQL and MariaDB by inserting it with the session's foreign-key checks off and
+verifying every key of its rows by a query before its savepoint is kept; a cycle none of these breaks is
+reported and its tables are skipped.
 """
 
 from __future__ import annotations
@@ -403,6 +405,16 @@ def _break_cycle(
             CycleBreak(label, "one-statement", "inserted together in one statement; checks run at its end")
         )
         return "one-statement", sorted(component)
+    if engine.suspends_foreign_key_checks:
+        cycles.append(
+            CycleBreak(
+                label,
+                "unchecked",
+                "inserted with foreign-key checks off inside the transaction, "
+                "then every key verified by a query",
+            )
+        )
+        return "unchecked", sorted(component)
     for key in component:
         deferred.pop(key, None)
         skipped[key] = f"foreign-key cycle {' -> '.join(label)} has no nullable column to break it"

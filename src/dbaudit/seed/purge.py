@@ -35,6 +35,7 @@ from dbaudit.errors import SeedError
 from dbaudit.graphs import strongly_connected, topological
 from dbaudit.model import BlockingReference, PurgeReport, PurgeResult, RefusedTable
 from dbaudit.seed import ledger as ledger_mod
+from dbaudit.seed import orphans
 from dbaudit.seed.connection import connect, lock_scope, open_engine, refuse_if_protected
 from dbaudit.seed.ledger import LedgerSet, LedgerTables
 from dbaudit.seed.schema import SeedSchema, SeedTable, reflect_schema
@@ -428,7 +429,7 @@ def _delete_in_order(
             if fk.parent != key:
                 edges[key].discard(fk.parent)
     # Groups that still form a cycle (no nullable key to break it) are deleted together: in one statement
-    # (PostgreSQL) or with the checks deferred to the commit.
+    # (PostgreSQL), with the checks deferred to the commit (SQLite) or off and verified after (MySQL).
     groups = strongly_connected(nodes, edges)
     group_of = {n: i for i, comp in enumerate(groups) for n in comp}
     condensed: dict[str, set[str]] = {str(i): set() for i in range(len(groups))}
@@ -456,6 +457,18 @@ def _delete_in_order(
                 deleted[index] = _delete_batch(conn, dialect, ledger, batches[index])
         elif dialect.one_statement_cycles:
             deleted.update(_delete_together(conn, dialect, ledger, batches, sorted(together)))
+        elif dialect.suspends_foreign_key_checks:
+            # MySQL, MariaDB: deleted with the checks off (ON DELETE actions do not run then either), and
+            # every key into and out of the cycle verified afterwards.
+            counted = orphans.count_orphans(conn, schema, orphans.keys_of(schema, members, referring=True))
+            with dialect.foreign_key_checks_off(conn):
+                for index in sorted(together):
+                    deleted[index] = _delete_batch(conn, dialect, ledger, batches[index])
+            problem = orphans.new_orphans(conn, schema, counted)
+            if problem:
+                raise SeedError(
+                    f"purging the cycle {', '.join(members)} would leave {problem}", "nothing was deleted"
+                )
         else:
             dialect.defer_constraints(conn)
             for index in sorted(together):

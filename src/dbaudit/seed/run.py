@@ -29,6 +29,7 @@ from dbaudit.errors import SeedError
 from dbaudit.model import SeedPlan, SeedReport, SkippedTable, TablePlan, TableResult
 from dbaudit.resources import seeders_dir
 from dbaudit.seed import ledger as ledger_mod
+from dbaudit.seed import orphans
 from dbaudit.seed.api import LoadedSeeder, choose_seeder, load_seeders
 from dbaudit.seed.connection import connect, lock_scope, open_engine, refuse_if_protected
 from dbaudit.seed.generate import (
@@ -307,6 +308,8 @@ def execute_plan(
                         for _tp, table, rows in made:
                             _insert(conn, dialect, table, rows)
                         _check_deferred(conn, dialect, [t for _tp, t, _r in made])
+                    elif mode == "unchecked":
+                        _insert_unchecked(conn, dialect, schema, made)
                     else:
                         _insert_together(conn, dialect, made)
                     guard.after(before, [(t, r) for _tp, t, r in made])
@@ -352,6 +355,24 @@ def _check_deferred(conn: Connection, dialect: Dialect, tables: list[SeedTable])
         problem = dialect.describe_error(exc)
     if problem:
         raise UnfillableTable(tables[0].key, f"the server rejected a row of the cycle: {problem}")
+
+
+def _insert_unchecked(
+    conn: Connection, dialect: Dialect, schema: SeedSchema, made: list[tuple[TablePlan, SeedTable, TableRows]]
+) -> None:
+    """A cycle the server can neither defer nor take in one statement (MySQL, MariaDB): its rows are
+    written with the session's foreign-key checks off, then every foreign key of its tables is verified by a
+    query, inside the cycle's savepoint: a row pointing nowhere rolls the cycle back and skips it."""
+    keys = orphans.keys_of(schema, [t.key for _tp, t, _r in made])
+    before = orphans.count_orphans(conn, schema, keys)
+    with dialect.foreign_key_checks_off(conn):
+        for _tp, table, rows in made:
+            _insert(conn, dialect, table, rows)
+    problem = orphans.new_orphans(conn, schema, before)
+    if problem:
+        raise UnfillableTable(
+            made[0][1].key, f"foreign-key violation in a cycle written unchecked: {problem}"
+        )
 
 
 def _insert_together(
