@@ -16,6 +16,7 @@ compares dialect names.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -576,6 +577,27 @@ class Dialect:
         itself: triggers, rules, conflict clauses that replace rows."""
         return set()
 
+    def insert_trigger_bodies(self, conn: Connection, tables: Sequence[TableLike]) -> list[tuple[str, str]]:
+        """``(table key, body)`` of every enabled INSERT trigger on ``tables``: the statement or the
+        function the trigger runs, as the catalog holds it."""
+        return []
+
+    def insert_trigger_targets(
+        self, conn: Connection, tables: Sequence[TableLike]
+    ) -> dict[str, set[tuple[str | None, str]]]:
+        """Table key -> the tables its INSERT triggers insert into, as ``(schema or None, name)``.
+
+        Read from the trigger's text (``INSERT INTO name``): a hint for the insert order (the table a
+        trigger fills comes after the trigger's own table), never taken for what the trigger did, which
+        the transaction's own counters tell.
+        """
+        out: dict[str, set[tuple[str | None, str]]] = {}
+        for key, body in self.insert_trigger_bodies(conn, tables):
+            for match in _INSERT_INTO.finditer(_without_comments(body)):
+                parts = [p.strip().strip('`"[]') for p in match.group(1).split(".")]
+                out.setdefault(key, set()).add((parts[-2] if len(parts) > 1 else None, parts[-1]))
+        return out
+
     def effect_counters(self, conn: Connection, watch: Sequence[TableLike]) -> Any:
         """Counters of this transaction's writes, to compare before and after a statement."""
         raise NotImplementedError
@@ -680,3 +702,17 @@ def _describe_changes(
             where = f" in {shown(name)}" if name != ("", "") else ""
             out.append(f"{count} existing row{'s' if count != 1 else ''} {verb}{where}")
     return out
+
+
+_NAME = r'(?:`[^`]+`|"[^"]+"|\[[^\]]+\]|[\w$]+)'
+#: ``INSERT [IGNORE | OR REPLACE ...] INTO [schema.]name`` and MySQL's ``REPLACE INTO``.
+_INSERT_INTO = re.compile(
+    rf"\b(?:INSERT|REPLACE)\s+(?:(?:IGNORE|LOW_PRIORITY|DELAYED|HIGH_PRIORITY|OR\s+\w+)\s+)*INTO\s+"
+    rf"({_NAME}(?:\s*\.\s*{_NAME})?)",
+    re.IGNORECASE,
+)
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def _without_comments(sql: str) -> str:
+    return _COMMENTS.sub(" ", sql)

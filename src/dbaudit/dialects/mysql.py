@@ -379,6 +379,20 @@ class MySQLDialect(Dialect):
         )
         return {by_name[(str(s), str(t))] for s, t in rows if (str(s), str(t)) in by_name}
 
+    def insert_trigger_bodies(self, conn: Connection, tables: Sequence[TableLike]) -> list[tuple[str, str]]:
+        if not tables:
+            return []
+        by_name = {t.qualified: t.key for t in tables}
+        rows = conn.execute(
+            text(
+                "SELECT EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, ACTION_STATEMENT"
+                " FROM information_schema.TRIGGERS"
+                " WHERE EVENT_MANIPULATION = 'INSERT' AND EVENT_OBJECT_SCHEMA IN :schemas"
+            ).bindparams(bindparam("schemas", expanding=True)),
+            {"schemas": sorted({s for s, _t in by_name})},
+        )
+        return [(by_name[(str(s), str(t))], str(body)) for s, t, body in rows if (str(s), str(t)) in by_name]
+
     def effect_counters(self, conn: Connection, watch: Sequence[TableLike]) -> Any:
         handlers = {
             str(k): int(v)

@@ -641,6 +641,22 @@ class PostgresDialect(Dialect):
         )
         return {by_name[(str(s), str(n))] for s, n in rows}
 
+    def insert_trigger_bodies(self, conn: Connection, tables: Sequence[TableLike]) -> list[tuple[str, str]]:
+        if not tables:
+            return []
+        by_name = {t.qualified: t.key for t in tables}
+        rows = conn.execute(
+            text(
+                "SELECT n.nspname, c.relname, p.prosrc FROM pg_trigger g"
+                " JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " JOIN pg_proc p ON p.oid = g.tgfoid"
+                " WHERE NOT g.tgisinternal AND g.tgenabled <> 'D' AND (g.tgtype & 4) <> 0"
+                " AND n.nspname = ANY(CAST(:schemas AS text[]))"
+            ),
+            {"schemas": sorted({s for s, _n in by_name})},
+        )
+        return [(by_name[(str(s), str(t))], str(body)) for s, t, body in rows if (str(s), str(t)) in by_name]
+
     def effect_counters(self, conn: Connection, watch: Sequence[TableLike]) -> Any:
         # This transaction's own counts, per table (leaf partitions folded into their root).
         rows = conn.execute(

@@ -62,6 +62,8 @@ class InsertGuard:
     identities: dict[tuple[str, str], str] = field(default_factory=dict)
     home: str = ""
     recorded: dict[tuple[str, str], list[tuple[int, str, tuple[str, ...]]]] = field(default_factory=dict)
+    trigger_filled: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Table key -> (key of the table whose triggers inserted into it, rows they inserted), this run."""
 
     def prepare(self, planned: Sequence[SeedTable]) -> None:
         """One catalog read for every table the run plans to fill."""
@@ -112,7 +114,7 @@ class InsertGuard:
         where_text = (
             ", ".join(f"{n} into {self.shown(q)}" for q, n in sorted(extra.items()))
             if isinstance(extra, dict)
-            else f"{total} rows into other tables"
+            else f"{total} rows into other tables{self._named_in_triggers(made)}"
         )
         if not self.allow_trigger_inserts:
             raise UnfillableTable(
@@ -121,7 +123,27 @@ class InsertGuard:
             )
         return self._find_trigger_rows(counters, extra, {t.key for t, _r in made}, first)
 
+    def _named_in_triggers(self, made: Sequence[tuple[SeedTable, TableRows]]) -> str:
+        """The tables the triggers' text inserts into, where the counters cannot say which."""
+        names = sorted(
+            {self.schema.tables[k].name for t, _r in made for k in self.schema.trigger_fills.get(t.key, ())}
+        )
+        return f" ({', '.join(names)}, by their text)" if names else ""
+
     def _find_trigger_rows(
+        self, counters: Any, extra: dict[tuple[str, str], int] | int, members: set[str], first: SeedTable
+    ) -> list[tuple[SeedTable, ColumnElement[bool]]]:
+        found = self._trigger_rows(counters, extra, members, first)
+        for target, _where in found:
+            if target.excluded:
+                raise UnfillableTable(
+                    first.key,
+                    f"{SIDE_EFFECTS}: its triggers insert into {target.key}, which is excluded "
+                    "(--include/--exclude: dbaudit never writes it)",
+                )
+        return found
+
+    def _trigger_rows(
         self, counters: Any, extra: dict[tuple[str, str], int] | int, members: set[str], first: SeedTable
     ) -> list[tuple[SeedTable, ColumnElement[bool]]]:
         by_name = {t.qualified: t for t in self.schema.tables.values()}
@@ -231,5 +253,7 @@ class InsertGuard:
         set_id = self.writer.open_set(
             target, self._identity(target), {"kind": "ledger"}, key_columns, kind, content, trigger_rows=True
         )
-        self.writer.copy_where(set_id, target, key_columns, content, where)
+        count = self.writer.copy_where(set_id, target, key_columns, content, where)
         self.recorded.setdefault(target.qualified, []).append((set_id, kind, key_columns))
+        was = self.trigger_filled.get(target.key, (source.key, 0))
+        self.trigger_filled[target.key] = (was[0], was[1] + count)

@@ -143,7 +143,7 @@ def plan_tables(
                 raise SeedError(f"unknown table {name!r}", "check the name; --schema selects another schema")
             if table.name.startswith("dbaudit_") or table.is_partition:
                 raise SeedError(f"table {name!r} cannot be seeded directly (system table or partition)")
-            if not table.selected:
+            if table.excluded:
                 raise SeedError(
                     f"table {name!r} is excluded (--include/--exclude): dbaudit never writes it",
                     "drop it from --tables, or from the exclusions",
@@ -170,7 +170,7 @@ def plan_tables(
             parent = schema.tables.get(fk.parent)
             if parent is None or fk.nullable or parent.key == key or parent.has_rows or parent.key in targets:
                 continue
-            if not parent.selected:
+            if parent.excluded:
                 skipped.setdefault(
                     key,
                     f"excluded parent {parent.name} has no rows "
@@ -332,6 +332,16 @@ def _order(
         for parent in parents:
             if component_of[child] != component_of[parent]:
                 condensed[str(component_of[child])].add(str(component_of[parent]))
+    # A table another target's INSERT trigger fills comes after that table: the trigger fills it (recorded
+    # with --allow-trigger-inserts) or the source is skipped for it, never a collision with rows seeded
+    # first.  Foreign keys win: an order they need is never reversed for a trigger.
+    for source in sorted(schema.trigger_fills):
+        for filled in sorted(schema.trigger_fills[source]):
+            if source not in component_of or filled not in component_of:
+                continue
+            after, before = str(component_of[filled]), str(component_of[source])
+            if after != before and not _reaches(condensed, before, after):
+                condensed[after].add(before)
     names = {str(i): comp[0] for i, comp in enumerate(components)}
     order = topological(sorted(condensed, key=lambda c: names[c]), condensed) or []
     groups: list[tuple[str, ...]] = []
@@ -347,6 +357,19 @@ def _order(
         groups.append(tuple(inner_order))
         modes.append(mode)
     return groups, modes, deferred
+
+
+def _reaches(edges: dict[str, set[str]], start: str, goal: str) -> bool:
+    """``goal`` is among the nodes ``start`` depends on, directly or not."""
+    seen, stack = {start}, [start]
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        for nxt in edges[node] - seen:
+            seen.add(nxt)
+            stack.append(nxt)
+    return False
 
 
 def _break_cycle(

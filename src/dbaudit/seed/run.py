@@ -269,6 +269,10 @@ def execute_plan(
         if mode == "order":
             for tp in members:
                 table = schema.tables[tp.table]
+                if table.key in guard.trigger_filled:
+                    results.append(_filled_by_trigger(schema, tp, *guard.trigger_filled[table.key]))
+                    table.has_rows = True  # its children point at the rows the trigger inserted
+                    continue
                 deferred = {tuple(d.split(",")) for d in tp.deferred}
                 seeder, marker = _seeder(seeders, table, schema), _marker(table, settings)
                 try:
@@ -335,6 +339,19 @@ def execute_plan(
             )
     skipped = [SkippedTable(key, state.skipped[key]) for key in sorted(state.skipped)]
     return results, skipped
+
+
+def _filled_by_trigger(schema: SeedSchema, tp: TablePlan, source: str, count: int) -> TableResult:
+    """A target an earlier table's INSERT trigger already filled in this run (``--allow-trigger-inserts``):
+    its rows are the trigger's, recorded in the ledger with the source's; seeding it as well would only
+    collide with them."""
+    return TableResult(
+        table=tp.table,
+        inserted=count,
+        marker="ledger only",
+        seeder="trigger",
+        note=f"filled by the INSERT trigger of {schema.tables[source].name}",
+    )
 
 
 def _skip_or_abort(request: PlanRequest, key: str, exc: UnfillableTable) -> None:
