@@ -112,3 +112,27 @@ def test_foreign_key_checks_come_back_on_even_on_error(mysql_database: TestDatab
             assert conn.execute(text("SELECT @@session.foreign_key_checks")).scalar() == 0
             raise RuntimeError("boom")
         assert conn.execute(text("SELECT @@session.foreign_key_checks")).scalar() == 1
+
+
+def test_purge_checks_the_keys_into_the_cycle_after_deleting_it_unchecked(
+    mysql_database: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind purge's reference check: with that check made blind (a fault injected), a real row pointing at
+    a mock staff member is still found after the cycle's unchecked delete, and nothing is deleted."""
+    import importlib
+
+    from dbaudit.errors import SeedError
+
+    purge_module = importlib.import_module("dbaudit.seed.purge")  # the package exports a function "purge"
+
+    db = mysql_database
+    _store_staff(db)
+    settings = settings_for(db, tmp_path)
+    seed(settings, missing=True, rows=2, seed=3)
+    db.execute("INSERT INTO rental (staff_id) SELECT min(staff_id) FROM staff")
+    before = fingerprint(db.engine, skip=("dbaudit_ledger",))
+    monkeypatch.setattr(purge_module, "_blocking", lambda *args, **kwargs: [])
+    with pytest.raises(SeedError, match=r"would leave .*rental refer to no row of staff"):
+        purge_all(settings)
+    assert fingerprint(db.engine, skip=("dbaudit_ledger",)) == before, "nothing deleted"
+    assert _orphans(db) == 0
