@@ -107,3 +107,18 @@ def test_naming_an_excluded_table_in_tables_is_refused(
     )
     assert "supplier" in line and "excluded" in line, line
     assert _count(db, "supplier") == 0
+
+
+def test_force_leaves_the_earlier_mock_rows_of_an_excluded_table(
+    sqlite_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """``--force`` purges the earlier mock rows first, but not an excluded table's: it is never written."""
+    db = sqlite_database
+    _shop(db)
+    assert _seed(db, tmp_path, capfd)[0] == 0
+    suppliers = db.scalar("SELECT group_concat(id || name) FROM supplier")
+    db.execute("DELETE FROM shelf")  # something for --missing to fill again
+    code, report = _seed(db, tmp_path, capfd, "--force", "--exclude", "supplier")
+    assert code == 0, report["plan"]["skipped"]
+    assert db.scalar("SELECT group_concat(id || name) FROM supplier") == suppliers
+    assert _count(db, "shelf") == 3

@@ -201,6 +201,9 @@ def _purge_first(
         table = schema.find(name)
         if table is not None:
             names.append(".".join(table.qualified))
+    if not names and any(t.excluded for t in schema.tables.values()):
+        # --exclude is absolute: the earlier mock rows of an excluded table stay too.
+        names = [".".join(t.qualified) for t in schema.tables.values() if not t.excluded]
     report = purge_rows(
         conn,
         dialect,
