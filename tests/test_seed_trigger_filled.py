@@ -22,9 +22,12 @@ if TYPE_CHECKING:
     from tests.conftest import TestDatabase
 
 
-def _signup_balance(db: TestDatabase) -> None:
+def _signup_balance(db: TestDatabase, balance_key: str = "serial") -> None:
+    """``balance_key``: ``serial`` (numbered by the database) or ``plain`` (an integer key the trigger sets,
+    like sakila's ``film_text.film_id``: no auto-numbered key tells the trigger's rows apart)."""
+    key = serial_id(db) if balance_key == "serial" else "id INTEGER NOT NULL PRIMARY KEY"
     db.execute(f"CREATE TABLE signup ({serial_id(db)}, email VARCHAR(80) NOT NULL)")
-    db.execute(f"CREATE TABLE balance ({serial_id(db)}, amount INTEGER NOT NULL)")
+    db.execute(f"CREATE TABLE balance ({key}, amount INTEGER NOT NULL)")
     db.execute("CREATE TABLE plain (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)")
     after_insert_trigger(
         db, "signup_balance", "signup", "INSERT INTO balance (id, amount) VALUES (NEW.id, 0)"
@@ -48,11 +51,12 @@ def _count(db: TestDatabase, table: str) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("balance_key", ["serial", "plain"])
 def test_the_trigger_fills_its_target_and_purge_removes_it(
-    any_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+    any_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str], balance_key: str
 ) -> None:
     db = any_database
-    _signup_balance(db)
+    _signup_balance(db, balance_key)
     before = checksum(db)
     code, report = _seed(db, tmp_path, capfd, "--allow-trigger-inserts")
     assert code == 0, report["plan"]["skipped"]
