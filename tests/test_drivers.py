@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -296,6 +297,19 @@ def test_a_failure_while_producing_rows_is_raised_as_itself(engine: Engine) -> N
         dialect.insert_stream(conn, target(), ["n", "note"], chunks())
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0
+
+
+@pytest.mark.postgres
+def test_ids_from_a_sequence_with_gaps_are_drawn_one_statement_at_a_time(engine: Engine) -> None:
+    dialect = dialect_for("postgresql")
+    with engine.connect() as conn, conn.begin():
+        conn.execute(text("CREATE TABLE odd (id serial PRIMARY KEY)"))
+        conn.execute(text("ALTER SEQUENCE odd_id_seq INCREMENT BY 2"))
+        odd = Target("odd", Table("odd", MetaData(), Column("id", Integer)), {"id": "int"})
+        # not one run of numbers: drawn again into a temporary table (three statements, not one)
+        first = dialect.allocate_ids(conn, odd, "id", 4)
+        assert len(first) == 4 and all(b - a == 2 for a, b in pairwise(first))
+        assert dialect.allocate_ids(conn, odd, "id", 2)[0] > first[-1]
 
 
 @pytest.mark.postgres

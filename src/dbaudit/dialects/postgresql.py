@@ -363,10 +363,12 @@ class PostgresDialect(Dialect):
         ).one()
         if low is not None and high - low + 1 == count == drawn:
             return list(range(int(low), int(high) + 1))
+        # One statement per call: psycopg 3 binds parameters on the server, where a statement with
+        # parameters cannot hold several commands.
+        conn.execute(text("CREATE TEMPORARY TABLE IF NOT EXISTS dbaudit_numbers (n bigint) ON COMMIT DROP"))
+        conn.execute(text("TRUNCATE dbaudit_numbers"))
         conn.execute(
             text(
-                "CREATE TEMPORARY TABLE IF NOT EXISTS dbaudit_numbers (n bigint) ON COMMIT DROP;"
-                "TRUNCATE dbaudit_numbers;"
                 "INSERT INTO dbaudit_numbers"
                 " SELECT nextval(CAST(:seq AS regclass)) FROM generate_series(1, :n)"
             ),
@@ -676,7 +678,7 @@ def _copy_psycopg(
     conn: Connection, table: TableLike, columns: Sequence[str], stream: CsvStream | io.BytesIO
 ) -> None:
     import psycopg
-    from psycopg import sql
+    from psycopg import pq, sql
 
     raw: Any = conn.connection.driver_connection
     statement = _copy_statement(sql, table, columns)
@@ -692,6 +694,16 @@ def _copy_psycopg(
                 failure: Any = exc
                 lost = bool(conn.dialect.is_disconnect(failure, raw, cursor)) or bool(raw.closed)
                 raise _copy_error(conn, statement.as_string(raw), exc, psycopg.Error, lost) from exc
+    except BaseException as exc:
+        status = pq.TransactionStatus
+        # The states in which the session takes a next command (ROLLBACK); ACTIVE and UNKNOWN do not.
+        settled = (status.IDLE, status.INTRANS, status.INERROR)
+        if not isinstance(exc, DBAPIError) and raw.pgconn.transaction_status not in settled:
+            # Interrupted inside libpq (Ctrl-C while the COPY was sending or waiting): the session still has
+            # a command in progress and cannot even roll back, which would hide the interrupt behind "another
+            # command is already in progress".  Closing it makes the server roll the transaction back.
+            conn.invalidate(exc)
+        raise
     finally:
         stream.close()  # stops the producer thread when the COPY failed half-way
 
