@@ -367,3 +367,62 @@ def test_a_missing_driver_is_one_clear_line(
         assert run.code == 2, run.describe()
         assert run.stdout == "" and len(run.stderr.strip().splitlines()) == 1, run.describe()
         assert f"the database driver {module!r}" in run.stderr and f"pip install '{package}'" in run.stderr
+
+
+# -- verify ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_verify_through_psycopg(pg_database: TestDatabase, tmp_path: Path) -> None:
+    """Scratch databases made, counted and dropped through psycopg 3; the steps get the project's driver."""
+    from tests.verify.support import make_project, run_dbaudit
+
+    if not psycopg_installed():
+        pytest.skip("psycopg 3 is not installed")
+    tables = ["CREATE TABLE roles (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)"]
+    project = make_project(
+        tmp_path / "project",
+        tables,
+        {
+            "seeds/seed_roles.sql": "INSERT INTO roles (id, name) VALUES (1, 'admin'), (2, 'viewer');\n",
+            # a step is given the URL in the project's own driver
+            "seeds/seed_guest.py": """
+            import os
+
+            from sqlalchemy import create_engine, text
+
+            url = os.environ["DATABASE_URL"]
+            assert url.startswith("postgresql+psycopg:"), "not psycopg 3"
+            with create_engine(url).begin() as conn:
+                conn.execute(text("INSERT INTO roles (id, name) VALUES (3, 'guest')"))
+            """,
+        },
+    )
+    url = make_url(pg_database.url).set(drivername="postgresql+psycopg", password=SECRET)
+    with pg_database.engine.connect() as conn:
+        before = {r[0] for r in conn.execute(text("SELECT datname FROM pg_database"))}
+    result = run_dbaudit(
+        "verify",
+        "--project",
+        str(project),
+        "--url",
+        url.render_as_string(hide_password=False),
+        "--yes",
+        "--format",
+        "json",
+        "--once",
+        cwd=tmp_path,
+        tmpdir=tmp_path / "tmp",
+    )
+    assert result.code == 0, result.describe()
+    assert SECRET not in result.stdout + result.stderr
+    steps = {s["seeder"]: s for s in result.run["steps"]}
+    for seeder, rows in (("seeds/seed_roles.sql", 2), ("seeds/seed_guest.py", 1)):
+        first = steps[seeder]["first"]
+        assert first["outcome"] == "ok", steps[seeder]
+        assert [(t["table"], t["after"] - t["before"]) for t in first["tables"]] == [("roles", rows)]
+    assert result.run["scratch"].startswith("postgresql+psycopg://")
+    with pg_database.engine.connect() as conn:
+        after = {r[0] for r in conn.execute(text("SELECT datname FROM pg_database"))}
+    assert {n for n in after - before if n.startswith("scratch_dbaudit_")} == set()
