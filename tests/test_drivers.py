@@ -8,6 +8,7 @@ clear line and exit 2; no output shows the password.
 
 from __future__ import annotations
 
+import importlib.abc
 import json
 import sys
 from collections.abc import Iterator, Mapping
@@ -210,7 +211,8 @@ def test_a_row_the_server_rejects_skips_the_table_with_its_message_and_row(
     assert seed.code == 1, seed.describe()
     (skipped,) = json.loads(seed.stdout)["plan"]["skipped"]
     assert skipped["table"] == "books"
-    assert "refused" in skipped["reason"] and "row" in skipped["reason"], skipped
+    # the database's own message and the COPY line it names (psycopg 3 and psycopg2 report them alike)
+    assert "pages" in skipped["reason"] and "refused; COPY books, line " in skipped["reason"], skipped
     assert ledgerless(driver_db.plain) == before
 
 
@@ -426,3 +428,27 @@ def test_verify_through_psycopg(pg_database: TestDatabase, tmp_path: Path) -> No
     with pg_database.engine.connect() as conn:
         after = {r[0] for r in conn.execute(text("SELECT datname FROM pg_database"))}
     assert {n for n in after - before if n.startswith("scratch_dbaudit_")} == set()
+
+
+class NoLibpq(importlib.abc.MetaPathFinder):
+    """psycopg installed without a libpq to load: its import fails with a message naming no module."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> None:
+        if name == "psycopg" or name.startswith("psycopg."):
+            raise ImportError("no pq wrapper available.\nAttempts:\n- couldn't import psycopg 'c'")
+
+
+def test_psycopg_without_a_libpq_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    for name in [n for n in sys.modules if n == "psycopg" or n.startswith("psycopg.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [NoLibpq(), *sys.meta_path])
+    url = f"postgresql+psycopg://app:{SECRET}@127.0.0.1:1/app"
+    run = dbaudit(capfd, "report", "--url", url, "--project", str(tmp_path))
+    assert run.code == 2 and len(run.stderr.strip().splitlines()) == 1, run.describe()
+    assert (
+        "the database driver 'psycopg' needed by postgresql+psycopg:// cannot be loaded "
+        "(no pq wrapper available.)" in run.stderr
+    )
+    assert "pip install 'psycopg[binary]'" in run.stderr

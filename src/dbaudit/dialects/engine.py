@@ -114,11 +114,16 @@ def connect(settings: Settings) -> Engine:
 
 def _missing_driver(url: URL, shown: str, exc: ImportError) -> MissingDriver:
     named = (exc.name or str(exc).rsplit(" ", 1)[-1].strip("'\"")).split(".")[0]
-    # psycopg installed without a libpq ("no pq wrapper available") names no module: the URL's driver does.
-    module = named if named in DRIVER_PACKAGES else url.get_driver_name() or named
+    module, what = named, "is not installed"
+    if named not in DRIVER_PACKAGES and url.get_driver_name():
+        # Installed but unable to load (psycopg without a libpq: "no pq wrapper available"): the error names
+        # no module, the URL's driver does.
+        module = url.get_driver_name()
+        first = str(exc).strip().splitlines()
+        what = f"cannot be loaded ({scrub(first[0])})" if first else "cannot be loaded"
     package = DRIVER_PACKAGES.get(module, module)
     return MissingDriver(
-        f"the database driver {module!r} needed by {url.drivername}:// is not installed",
+        f"the database driver {module!r} needed by {url.drivername}:// {what}",
         f"pip install '{package}', or use a driver dbaudit ships with: postgresql+psycopg2://, "
         "mysql+pymysql://, sqlite:///",
     )
