@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.abc
 import json
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -213,6 +214,9 @@ def test_a_row_the_server_rejects_skips_the_table_with_its_message_and_row(
     assert skipped["table"] == "books"
     # the database's own message and the COPY line it names (psycopg 3 and psycopg2 report them alike)
     assert "pages" in skipped["reason"] and "refused; COPY books, line " in skipped["reason"], skipped
+    # the row named is the one the trigger refused (its own line, not the trigger function's)
+    named = re.search(r"; row \{.*?\bpages=(\d+)", skipped["reason"])
+    assert named and int(named.group(1)) % 7 == 0, skipped
     assert ledgerless(driver_db.plain) == before
 
 

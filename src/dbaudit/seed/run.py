@@ -588,7 +588,8 @@ def _failing_row(
     line = getattr(diag, "context", None) or ""
     import re
 
-    match = re.search(r"line (\d+)", line)
+    # the COPY's own line: a trigger that failed during the COPY names its function's line first
+    match = re.search(r"\bCOPY [^\n]*?, line (\d+)", line)
     if match:
         index = int(match.group(1)) - 1
         if 0 <= index < len(rows):
