@@ -141,11 +141,17 @@ def test_a_drop_fails_by_default_and_not_when_turned_off() -> None:
     assert not any_failed(evaluate_gates(diff, GatePolicy(fail_on_drop=False)))
 
 
-def test_an_improvement_never_fails_the_coverage_gates() -> None:
+def test_fail_under_means_under_the_threshold_even_when_coverage_went_up() -> None:
+    """One meaning of --fail-under in check and diff: an improvement still under the threshold fails it (the
+    drop gate is what lets such a project climb)."""
     diff = diff_audits(history_base(), history_head())  # 50% -> 60%
     results = evaluate_gates(diff, GatePolicy(fail_under=80))
-    assert outcomes(results) == {"fail-under": Outcome.PASSED, "drop": Outcome.PASSED}
-    assert "went up" in results[0].message
+    assert outcomes(results) == {"fail-under": Outcome.FAILED, "drop": Outcome.PASSED}
+    assert results[0].message == "coverage 60.0% (3/5 tables) is under 80%"
+    assert outcomes(evaluate_gates(diff, GatePolicy(fail_under=60))) == {
+        "fail-under": Outcome.PASSED,
+        "drop": Outcome.PASSED,
+    }
 
 
 def test_fail_under_without_improvement() -> None:

@@ -80,3 +80,8 @@ def _disabled() -> bool:
 def disable() -> None:
     """Turn the indication off for this thread (``--quiet``)."""
     _DISABLED.value = True
+
+
+def enable() -> None:
+    """Turn the indication back on (a new command line in the same process)."""
+    _DISABLED.value = False
