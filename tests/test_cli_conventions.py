@@ -159,3 +159,31 @@ def test_shell_completion_script(tmp_path: Path) -> None:
         [sys.executable, "-m", "dbaudit"], capture_output=True, text=True, env=env, cwd=tmp_path, check=False
     )
     assert "plain,report" in result.stdout.splitlines()
+
+
+def test_table_names_sort_naturally(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dbaudit.model import natural_sorted
+
+    assert natural_sorted(["t_1002", "t_102", "t_2", "T_3", "t_10a", "t_10"]) == [
+        "T_3",
+        "t_2",
+        "t_10",
+        "t_10a",
+        "t_102",
+        "t_1002",
+    ]
+    database = tmp_path / "app.db"
+    with sqlite3.connect(database) as db:
+        for name in ("t_1002", "t_102", "t_2"):
+            db.execute(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY)")
+            db.execute(f"INSERT INTO {name} VALUES (1)")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    code, out, _ = run_cli(["report", "--url", f"sqlite:///{database}", "--project", str(tmp_path)], capsys)
+    assert code == 0
+    positions = [out.index(f"| {name} ") for name in ("t_2", "t_102", "t_1002")]
+    assert positions == sorted(positions)
+    code, out, _ = run_cli(
+        ["report", "--url", f"sqlite:///{database}", "--project", str(tmp_path), "--format", "json"], capsys
+    )
+    names = [state["table"]["name"] for state in json.loads(out)["database"]["tables"]]
+    assert names == ["t_2", "t_102", "t_1002"]

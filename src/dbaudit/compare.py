@@ -20,6 +20,7 @@ from dbaudit.model import (
     SourceChange,
     TableState,
     TableStatus,
+    natural_sorted,
 )
 
 
@@ -183,4 +184,4 @@ def _newly_empty(base: Audit, head: Audit, keys: bool) -> tuple[str, ...]:
 
 
 def _sorted(names: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted(set(names)))
+    return tuple(natural_sorted(set(names)))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import fnmatch
+import re
 import sys
 import types
 import typing
@@ -100,6 +101,24 @@ class UniqueConstraint:
 class CheckConstraint:
     sqltext: str
     name: str | None = None
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple[tuple[str | int, ...], str]:
+    """Sort key of a table name read as people read it: ``t_2`` before ``t_10``, ``t_102`` before ``t_1002``.
+
+    The runs of digits compare as numbers (the split alternates text and digits, so equal positions always
+    hold the same type); the name itself breaks ties (``t_01`` and ``t_1``).
+    """
+    parts = _DIGITS.split(name)
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(parts)), name
+
+
+def natural_sorted(names: Iterable[str]) -> list[str]:
+    """``names`` in :func:`natural_key` order: every list of tables an output shows."""
+    return sorted(names, key=natural_key)
 
 
 @dataclass(frozen=True)

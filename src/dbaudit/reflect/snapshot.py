@@ -31,7 +31,16 @@ from dbaudit.dialects import Dialect, Estimate, dialect_for
 from dbaudit.dialects.catalog import read_schema
 from dbaudit.dialects.engine import connect, statement_failed
 from dbaudit.errors import DatabaseError, DbauditError, SchemaNotFound
-from dbaudit.model import CountMethod, DatabaseSnapshot, RowCount, Table, TableState, TableStatus, View
+from dbaudit.model import (
+    CountMethod,
+    DatabaseSnapshot,
+    RowCount,
+    Table,
+    TableState,
+    TableStatus,
+    View,
+    natural_key,
+)
 from dbaudit.reflect.counts import Failure, Target, count_tables, probe_tables
 from dbaudit.urls import mask_url, scrub
 
@@ -145,8 +154,8 @@ def _reflect(conn: Connection, dialect: Dialect, settings: Settings, shown_url: 
         url=shown_url,
         server_version=version,
         schemas=tuple(schemas),
-        tables=tuple(sorted(states, key=lambda s: (s.table.schema or "", s.table.name))),
-        views=tuple(sorted(views, key=lambda v: (v.schema or "", v.name, v.kind.value))),
+        tables=tuple(sorted(states, key=lambda s: (s.table.schema or "", natural_key(s.table.name)))),
+        views=tuple(sorted(views, key=lambda v: (v.schema or "", natural_key(v.name), v.kind.value))),
     )
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from dbaudit.config import Settings
 from dbaudit.errors import SeedError
 from dbaudit.graphs import break_cycles, strongly_connected, topological
-from dbaudit.model import CycleBreak, SeedPlan, SkippedTable, TablePlan
+from dbaudit.model import CycleBreak, SeedPlan, SkippedTable, TablePlan, natural_sorted
 from dbaudit.seed.api import ForeignKeyShape, LoadedSeeder, TableShape, choose_seeder
 from dbaudit.seed.schema import SeedSchema, SeedTable, is_system
 from dbaudit.seed.values import GENERATABLE, max_length
@@ -256,7 +256,7 @@ def plan_tables(
         dialect=schema.dialect,
         seed=request.seed,
         tables=tuple(plans),
-        skipped=tuple(SkippedTable(k, skipped[k]) for k in sorted(skipped)),
+        skipped=tuple(SkippedTable(k, skipped[k]) for k in natural_sorted(skipped)),
         cycles=tuple(cycles),
         group_modes=tuple(kept_modes),
         tenant=request.tenant,

@@ -33,7 +33,7 @@ from dbaudit.config import Settings
 from dbaudit.dialects import Dialect, Reference
 from dbaudit.errors import SeedError
 from dbaudit.graphs import strongly_connected, topological
-from dbaudit.model import BlockingReference, PurgeReport, PurgeResult, RefusedTable
+from dbaudit.model import BlockingReference, PurgeReport, PurgeResult, RefusedTable, natural_sorted
 from dbaudit.seed import ledger as ledger_mod
 from dbaudit.seed import orphans
 from dbaudit.seed.connection import connect, lock_scope, open_engine, refuse_if_protected
@@ -220,7 +220,9 @@ def purge_rows(
             ledger_mod.forget_entries_without_row(conn, dialect, ledger, batch.table, batch.sets)
         else:
             ledger_mod.forget_sets(conn, ledger, batch.ids)
-    return PurgeReport(results=tuple(results[k] for k in sorted(results)), runs=runs, refused=tuple(refused))
+    return PurgeReport(
+        results=tuple(results[k] for k in natural_sorted(results)), runs=runs, refused=tuple(refused)
+    )
 
 
 def _select(

@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from dbaudit.config import Settings
 from dbaudit.dialects import Dialect
 from dbaudit.errors import SeedError
-from dbaudit.model import SeedPlan, SeedReport, SkippedTable, TablePlan, TableResult
+from dbaudit.model import SeedPlan, SeedReport, SkippedTable, TablePlan, TableResult, natural_key
 from dbaudit.resources import seeders_dir
 from dbaudit.seed import ledger as ledger_mod
 from dbaudit.seed import orphans
@@ -448,7 +448,7 @@ def with_late_skips(plan: SeedPlan, skipped: Sequence[SkippedTable]) -> SeedPlan
     return replace(
         plan,
         tables=tuple(tp for tp in plan.tables if tp.table not in names),
-        skipped=tuple(sorted((*plan.skipped, *skipped), key=lambda s: s.table)),
+        skipped=tuple(sorted((*plan.skipped, *skipped), key=lambda s: natural_key(s.table))),
     )
 
 
