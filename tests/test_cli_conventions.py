@@ -187,3 +187,62 @@ def test_table_names_sort_naturally(tmp_path: Path, capsys: pytest.CaptureFixtur
     )
     names = [state["table"]["name"] for state in json.loads(out)["database"]["tables"]]
     assert names == ["t_2", "t_102", "t_1002"]
+
+
+COVERAGE_SHAPE = {"covered_tables", "covered_count", "tables", "percent"}
+
+
+def test_every_json_document_has_one_coverage_shape(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = save(history_base(), tmp_path / "base.json")
+    head = save(history_head(), tmp_path / "head.json")  # 3 of 5 covered
+    audit = json.loads(head.read_text())
+    checked = json.loads(
+        run_cli(["check", "--fail-under", "0", "--audit", str(head), "--format", "json"], capsys)[1]
+    )
+    diffed = json.loads(run_cli(["diff", str(base), str(head), "--format", "json"], capsys)[1])
+    shapes = [audit["coverage"], checked["coverage"], diffed["diff"]["after"]]
+    for shape in shapes:
+        assert {key: shape[key] for key in COVERAGE_SHAPE} == {
+            "covered_tables": ["invoices", "orders", "users"],
+            "covered_count": 3,
+            "tables": 5,
+            "percent": 60.0,
+        }
+    # the older fields stay, for readers of schema 1.1
+    assert audit["coverage"]["covered"] == ["invoices", "orders", "users"]
+    assert audit["coverage"]["application_tables"] == 5
+    assert audit["schema_version"] == "1.2"
+
+
+def test_the_report_header_says_where_the_url_came_from(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret_url = f"sqlite:///{project / 'app.db'}"
+
+    def header() -> str:
+        code, out, _ = run_cli(["report", "--no-scan", "-o", "-"], capsys)
+        assert code == 0
+        return next(line for line in out.splitlines() if line.startswith("| Database |"))
+
+    (project / "alembic.ini").write_text(f"[alembic]\nsqlalchemy.url = {secret_url}\n")
+    assert header().endswith("; URL from alembic.ini |")
+    (project / "pyproject.toml").write_text(f"[tool.dbaudit]\nurl = '{secret_url}'\n")
+    assert header().endswith("; URL from pyproject.toml \\[tool.dbaudit\\] |")  # Markdown-escaped
+    monkeypatch.setenv("DATABASE_URL", secret_url)
+    assert header().endswith("; URL from environment variable DATABASE_URL |")
+    out = run_cli(["report", "--no-scan", "--url", secret_url], capsys)[1]
+    assert "; URL from --url option |" in out
+    _, out, _ = run_cli(["report", "--no-scan", "--url", secret_url, "--format", "json"], capsys)
+    assert json.loads(out)["database"]["url_source"] == "--url option"
+
+
+def test_the_url_source_never_shows_a_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dbaudit.config import load_settings, url_origin
+
+    env = {"DATABASE_URL": "postgresql://app:s3cret@db/app"}
+    settings = load_settings({}, environ=env)
+    assert url_origin(settings) == "environment variable DATABASE_URL"
+    settings = load_settings({"url": "postgresql://app:s3cret@db/app"}, environ={})
+    assert "s3cret" not in str(url_origin(settings))

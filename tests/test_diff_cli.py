@@ -154,7 +154,13 @@ def test_check_on_a_saved_audit(audits: tuple[Path, Path], capsys: pytest.Captur
     code, out, _ = run_cli(["check", "--fail-under", "80", "--audit", str(head), "--format", "json"], capsys)
     assert code == 1
     document = json.loads(out)
-    assert document["coverage"] == {"covered": 3, "tables": 5, "percent": 60.0}
+    assert document["coverage"] == {
+        "covered": 3,
+        "tables": 5,
+        "covered_tables": ["invoices", "orders", "users"],
+        "covered_count": 3,
+        "percent": 60.0,
+    }
     assert document["uncovered"] == ["legacy_tags", "payments"]
 
 

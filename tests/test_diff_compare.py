@@ -94,7 +94,13 @@ def test_the_diff_is_json_serialisable() -> None:
     data = diff_audits(history_base(), history_head()).to_dict()
     text = json.dumps(data)
     back = json.loads(text)
-    assert back["before"] == {"covered": 2, "tables": 4, "percent": 50.0}
+    assert back["before"] == {
+        "covered": 2,
+        "tables": 4,
+        "covered_tables": ["legacy_tags", "users"],
+        "covered_count": 2,
+        "percent": 50.0,
+    }
     assert back["after"]["percent"] == 60.0
     assert back["coverage_delta"] == 10.0
     assert back["newly_empty"] == ["orders"]

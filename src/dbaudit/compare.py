@@ -116,7 +116,8 @@ def audit_label(audit: Audit) -> str:
 def figures(audit: Audit) -> CoverageFigures | None:
     if audit.coverage is None:
         return None
-    return CoverageFigures(len(audit.coverage.covered), audit.coverage.application_tables)
+    coverage = audit.coverage
+    return CoverageFigures(len(coverage.covered), coverage.application_tables, _sorted(coverage.covered))
 
 
 def covered_tables(audit: Audit) -> frozenset[str]:

@@ -125,6 +125,19 @@ class Settings:
         return self.seed_globs + self.extend_seed_globs
 
 
+def url_origin(settings: Settings) -> str | None:
+    """Where the URL came from, as the report's header says it: ``--url option``, ``environment variable
+    DATABASE_URL``, ``pyproject.toml [tool.dbaudit]``, ``dbaudit.toml`` or the alembic.ini's path."""
+    source = settings.sources.get("url")
+    if source is None:
+        return None
+    if source == "command line":
+        return "--url option"
+    if source in ("DBAUDIT_URL", "DATABASE_URL"):
+        return f"environment variable {source}"
+    return source
+
+
 def find_project_root(start: Path | None = None) -> Path:
     """The nearest folder at or above ``start`` holding a pyproject.toml, dbaudit.toml or alembic.ini."""
     here = (start or Path.cwd()).resolve()
@@ -260,7 +273,7 @@ def load_settings(
         url = alembic_url(ini)
         if url:
             values["url"] = url
-            sources["url"] = ini.name
+            sources["url"] = ini.relative_to(root).as_posix()
     table, origin = file_settings(root)
     extra_system: tuple[str, ...] = ()
     for raw_key, value in table.items():

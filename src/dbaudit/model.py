@@ -22,11 +22,11 @@ import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, TypeVar, Union
+from typing import Any, ClassVar, TypeVar, Union
 
 #: Version of the JSON document ``dbaudit report --format json`` writes.  The major number changes only when a
 #: field is removed or changes meaning; readers refuse a newer major and accept any older one.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class TableStatus(str, enum.Enum):
@@ -223,6 +223,9 @@ class DatabaseSnapshot:
     schemas: tuple[str, ...]
     tables: tuple[TableState, ...] = ()
     views: tuple[View, ...] = ()
+    url_source: str | None = None
+    """Where the URL came from: ``--url option``, ``environment variable DATABASE_URL``, ``pyproject.toml
+    [tool.dbaudit]``, ``alembic.ini`` (schema 1.2)."""
 
     def table(self, name: str) -> TableState | None:
         for state in self.tables:
@@ -444,8 +447,27 @@ class Coverage:
     outside: tuple[str, ...] = ()
     """Tables that sources write but the database does not have (kept apart from the ratio)."""
 
+    #: Written to JSON beside the fields (schema 1.2): the coverage shape every JSON document shares.
+    json_derived: ClassVar[tuple[str, ...]] = ("covered_tables", "covered_count", "tables", "percent")
+
+    @property
+    def covered_tables(self) -> tuple[str, ...]:
+        """The covered application tables (the same list as ``covered``)."""
+        return self.covered
+
+    @property
+    def covered_count(self) -> int:
+        """How many application tables are covered."""
+        return len(self.covered)
+
+    @property
+    def tables(self) -> int:
+        """How many application tables the database has (the same as ``application_tables``)."""
+        return self.application_tables
+
     @property
     def percent(self) -> float:
+        """``covered_count`` of ``tables``, in percent (100 when there are no application tables)."""
         if not self.application_tables:
             return 100.0
         return 100.0 * len(self.covered) / self.application_tables
@@ -740,6 +762,16 @@ class CoverageFigures:
 
     covered: int
     tables: int
+    covered_tables: tuple[str, ...] = ()
+    """The covered application tables."""
+
+    #: Written to JSON beside the fields: the coverage shape every JSON document shares.
+    json_derived: ClassVar[tuple[str, ...]] = ("covered_count", "percent")
+
+    @property
+    def covered_count(self) -> int:
+        """How many application tables are covered (the same as ``covered``)."""
+        return self.covered
 
     @property
     def ratio(self) -> Fraction:
@@ -883,10 +915,15 @@ T = TypeVar("T")
 def to_dict(obj: Any) -> Any:
     """Convert a model record (or tuple, enum, primitive) to plain JSON-ready data.
 
-    Every field is written, defaults included, so the JSON documents the whole shape.
+    Every field is written, defaults included, so the JSON documents the whole shape; then the figures a
+    record names in ``json_derived`` (a percentage rounded to 2 decimals), which reading back ignores.
     """
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        data = {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        for name in getattr(obj, "json_derived", ()):
+            value = getattr(obj, name)
+            data[name] = round(value, 2) if isinstance(value, float) else to_dict(value)
+        return data
     if isinstance(obj, enum.Enum):
         return obj.value
     if isinstance(obj, (tuple, list)):

@@ -81,6 +81,7 @@ def header_context(audit: Audit) -> dict[str, Any]:
         "generated_at": audit.generated_at,
         "tool_version": audit.tool_version,
         "url": db.url if db else None,
+        "url_source": db.url_source if db else None,
         "dialect": db.dialect if db else None,
         "server_version": db.server_version if db else None,
         "schemas": list(db.schemas) if db else [],
