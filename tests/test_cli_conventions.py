@@ -246,3 +246,31 @@ def test_the_url_source_never_shows_a_password(monkeypatch: pytest.MonkeyPatch) 
     assert url_origin(settings) == "environment variable DATABASE_URL"
     settings = load_settings({"url": "postgresql://app:s3cret@db/app"}, environ={})
     assert "s3cret" not in str(url_origin(settings))
+
+
+def test_seed_and_purge_summaries_are_totals_unless_verbose(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "app.db"
+    with sqlite3.connect(database) as db:
+        for name in ("t_10", "t_2", "t_1"):
+            db.execute(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, label TEXT NOT NULL)")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    common = ["--url", f"sqlite:///{database}", "--project", str(tmp_path), "--yes"]
+    code, out, _ = run_cli(["seed", "--missing", "--rows", "2", *common], capsys)
+    assert code == 0, out
+    assert "6 rows in 3 tables. -v lists every table." in out
+    assert "| t_" not in out
+    code, out, _ = run_cli(["purge", *common], capsys)
+    assert code == 0
+    assert "3 tables: every mock row deleted from 3. -v lists every table." in out
+    assert "| t_" not in out
+
+    code, out, _ = run_cli(["seed", "--missing", "--rows", "2", *common, "-v"], capsys)
+    assert code == 0
+    assert all(f"| {name} " in out for name in ("t_1", "t_2", "t_10"))  # in insertion order
+    assert "6 rows in 3 tables." in out and "-v lists" not in out
+    code, out, _ = run_cli(["purge", *common, "-v"], capsys)
+    assert code == 0
+    positions = [out.index(f"| {name} ") for name in ("t_1", "t_2", "t_10")]
+    assert positions == sorted(positions)

@@ -542,7 +542,9 @@ def seed(
     report = run_seed(
         settings, request, dry_run=dry_run, force=force, allow_trigger_inserts=allow_trigger_inserts
     )
-    emit(render_seed_report(report) if fmt == "text" else render_seed_json(report), None)
+    every_table = verbosity() >= 1
+    text = render_seed_report(report, every_table=every_table) if fmt == "text" else render_seed_json(report)
+    emit(text, None)
     return EXIT_FINDINGS if report.plan.skipped else EXIT_OK
 
 
@@ -582,7 +584,9 @@ def purge(
         emit(render_purge_report(purge_rows(settings, tables=selected, run_id=run_id, dry_run=True)), None)
         click.confirm("Delete these mock rows?", abort=True)
     report = purge_rows(settings, tables=selected, run_id=run_id, dry_run=dry_run)
-    emit(render_purge_report(report) if fmt == "text" else render_seed_json(report), None)
+    every_table = verbosity() >= 1
+    text = render_purge_report(report, every_table=every_table) if fmt == "text" else render_seed_json(report)
+    emit(text, None)
     if report.blocked:
         tables_named = ", ".join(sorted({b.table for b in report.blocked}))
         raise SeedError(f"purge refused: real rows in {tables_named} reference mock rows (listed above)")
