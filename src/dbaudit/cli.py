@@ -92,6 +92,44 @@ def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
     return decorate
 
 
+def color_option(func: F) -> F:
+    return click.option(
+        "--color",
+        type=click.Choice(["auto", "always", "never"]),
+        default="auto",
+        show_default=True,
+        help="Colour in the terminal summary (auto: on a terminal, unless NO_COLOR is set).",
+    )(func)
+
+
+def terminal_summary(output: Path | None) -> bool:
+    """Whether to print the compact summary instead of the document: standard output is a terminal and
+    neither --format nor -o was given (``-o -`` asks for the document on standard output)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    chosen = ctx.get_parameter_source("fmt") not in (None, ParameterSource.DEFAULT)
+    return output is None and not chosen and sys.stdout.isatty()
+
+
+def use_color(choice: str) -> bool:
+    """``--color``: ``always``, ``never``, or ``auto``: on a terminal, unless ``NO_COLOR`` is set."""
+    import os
+
+    if choice != "auto":
+        return choice == "always"
+    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+def emit_summary(audit: Any, color: str, command: str) -> None:
+    import shutil
+
+    from dbaudit.render.terminal import render_summary
+
+    width = shutil.get_terminal_size((100, 30)).columns
+    emit(render_summary(audit, width=width, color=use_color(color), command=command), None)
+
+
 def settings_from(**options: Any) -> Any:
     """Resolve :class:`Settings` from command-line options (``None`` / empty means not given)."""
     from dbaudit.config import load_settings
@@ -244,7 +282,9 @@ class _ScrubbingFormatter(logging.Formatter):
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="A saved seeder run (dbaudit verify --format json): adds the 'Seeder run' section.",
 )
+@color_option
 def report(
+    color: str,
     fmt: str,
     output: Path | None,
     template_dir: Path | None,
@@ -277,6 +317,9 @@ def report(
 
         run = load_run(verify_file)
     audit = build_audit(settings, scan=scan, baseline=previous, baseline_label=label, seeder_run=run)
+    if terminal_summary(output):
+        emit_summary(audit, color, "dbaudit report")
+        return
     text = render(audit, fmt, RenderOptions(template_dir=settings.template_dir, only=only, min_rows=min_rows))
     emit(text, output)
 
@@ -319,7 +362,8 @@ def scan(
 @global_options
 @click.argument("target", required=False, type=click.Path(file_okay=False, path_type=Path))
 @output_options(("md", "json", "html"))
-def demo(target: Path | None, fmt: str, output: Path | None, template_dir: Path | None) -> None:
+@color_option
+def demo(target: Path | None, color: str, fmt: str, output: Path | None, template_dir: Path | None) -> None:
     """Build the bundled example application on SQLite and print its audit.
 
     TARGET is the folder to copy the example into (default: a temporary folder, removed afterwards).
@@ -328,6 +372,9 @@ def demo(target: Path | None, fmt: str, output: Path | None, template_dir: Path 
     from dbaudit.render import RenderOptions, render
 
     audit = run_demo(target)
+    if terminal_summary(output):
+        emit_summary(audit, color, "dbaudit demo")
+        return
     emit(render(audit, fmt, RenderOptions(template_dir=template_dir)), output)
 
 
@@ -336,6 +383,29 @@ FAIL_UNDER_HELP = (
     "Fail (exit 1) when seeding coverage is under PCT percent "
     "(default: setting fail_under in [tool.dbaudit])."
 )
+
+
+@cli.command("render")
+@global_options
+@click.argument("audit_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@output_options(("md", "html", "json"))
+@color_option
+def render_saved(
+    audit_file: Path, color: str, fmt: str, output: Path | None, template_dir: Path | None
+) -> None:
+    """Re-render a saved audit (dbaudit report --format json -o AUDIT.json) as Markdown, HTML or JSON.
+
+    No database and no project needed: the document is read, checked against its schema version and
+    rendered as report would have rendered it.
+    """
+    from dbaudit.audit_file import load_audit
+    from dbaudit.render import RenderOptions, render
+
+    audit = load_audit(audit_file)
+    if terminal_summary(output):
+        emit_summary(audit, color, f"dbaudit render {audit_file.name}")
+        return
+    emit(render(audit, fmt, RenderOptions(template_dir=template_dir)), output)
 
 
 def gate_options(func: F) -> F:
