@@ -609,9 +609,13 @@ def seed(
             raise DbauditError("seed writes to the database: pass --yes to confirm (no terminal to ask on)")
         emit(render_plan(plan_seed(settings, request)), None)
         click.confirm("Insert these rows?", abort=True)
-    report = run_seed(
-        settings, request, dry_run=dry_run, force=force, allow_trigger_inserts=allow_trigger_inserts
-    )
+    from dbaudit.progress import phase, stage
+
+    with stage("Seeding"):
+        phase("rows inserted", unit="rows")
+        report = run_seed(
+            settings, request, dry_run=dry_run, force=force, allow_trigger_inserts=allow_trigger_inserts
+        )
     every_table = verbosity() >= 1
     text = render_seed_report(report, every_table=every_table) if fmt == "text" else render_seed_json(report)
     emit(text, None)
@@ -653,7 +657,11 @@ def purge(
             raise DbauditError("purge deletes rows: pass --yes to confirm (no terminal to ask on)")
         emit(render_purge_report(purge_rows(settings, tables=selected, run_id=run_id, dry_run=True)), None)
         click.confirm("Delete these mock rows?", abort=True)
-    report = purge_rows(settings, tables=selected, run_id=run_id, dry_run=dry_run)
+    from dbaudit.progress import phase, stage
+
+    with stage("Purging"):
+        phase("rows deleted", unit="rows")
+        report = purge_rows(settings, tables=selected, run_id=run_id, dry_run=dry_run)
     every_table = verbosity() >= 1
     text = render_purge_report(report, every_table=every_table) if fmt == "text" else render_seed_json(report)
     emit(text, None)

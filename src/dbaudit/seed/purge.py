@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
+from dbaudit import progress
 from dbaudit.config import Settings
 from dbaudit.dialects import Dialect, Reference
 from dbaudit.errors import SeedError
@@ -497,7 +498,9 @@ def _waiting_on(dialect: Dialect, table: str) -> Iterator[None]:
 
 def _delete_batch(conn: Connection, dialect: Dialect, ledger: LedgerTables, batch: _Batch) -> int:
     with _waiting_on(dialect, ".".join(batch.table.qualified)):
-        return _delete_rows(conn, dialect, ledger, batch)
+        deleted = _delete_rows(conn, dialect, ledger, batch)
+    progress.advance(deleted)
+    return deleted
 
 
 def _delete_rows(conn: Connection, dialect: Dialect, ledger: LedgerTables, batch: _Batch) -> int:
@@ -525,6 +528,7 @@ def _delete_together(
     ]
     final = select(*(select(func.count()).select_from(cte).scalar_subquery() for _i, cte in counted))
     row = conn.execute(final).one()
+    progress.advance(sum(int(value) for value in row))
     return {index: int(row[position]) for position, (index, _cte) in enumerate(counted)}
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, PendingRollbackError
 
+from dbaudit import progress
 from dbaudit.config import Settings
 from dbaudit.dialects import Dialect
 from dbaudit.errors import SeedError
@@ -401,6 +402,7 @@ def _insert_together(
     try:
         with conn.begin_nested():
             dialect.insert_together(conn, [(t, r.columns, r.tuples()) for _tp, t, r in made])
+        progress.advance(sum(r.count for _tp, _t, r in made))
     except DBAPIError as exc:
         if dialect.is_connection_lost(exc) or dialect.is_timeout(exc):
             raise
@@ -510,12 +512,14 @@ def _insert_streamed(
 
     def produce() -> Iterator[list[list[Any]]]:
         yield [first.data[c] for c in columns]
+        progress.advance(first.count)
         for size in sizes[1:]:
             rows = chunk(size)
             payload = [rows.data[c] for c in columns]
             rows.data = {c: rows.data[c] for c in kept}  # the rest goes into the COPY only
             parts.append(rows)
             yield payload
+            progress.advance(rows.count)
 
     try:
         with conn.begin_nested():
@@ -552,6 +556,7 @@ def _insert(conn: Connection, dialect: Dialect, table: SeedTable, rows: TableRow
         else:
             with conn.begin_nested():
                 dialect.insert_rows(conn, table, columns, tuples)
+        progress.advance(len(tuples))
     except DBAPIError as exc:
         message = dialect.describe_error(exc)
         if dialect.is_connection_lost(exc):
