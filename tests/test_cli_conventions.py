@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -274,3 +276,23 @@ def test_seed_and_purge_summaries_are_totals_unless_verbose(
     assert code == 0
     positions = [out.index(f"| {name} ") for name in ("t_1", "t_2", "t_10")]
     assert positions == sorted(positions)
+
+
+def test_the_readme_first_use_block_runs(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each command of the README's "First use on your own project", on a SQLite database."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## First use on your own project\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    commands = [line.split("#", 1)[0].strip() for line in block.splitlines()]
+    assert commands[0].startswith("export DBAUDIT_URL=")
+    monkeypatch.setenv("DBAUDIT_URL", url(project))  # this SQLite file stands for the example's server
+    for command in commands[1:]:
+        code, _, err = run_cli(shlex.split(command)[1:], capsys)
+        assert code in (0, 1), f"{command}: {err}"
+    assert (project / "AUDIT.md").read_text().startswith("# Database Table Population & Seeding Audit")
+    assert "URL from environment variable DBAUDIT_URL" in (project / "AUDIT.md").read_text()
+    assert json.loads((project / "AUDIT.json").read_text())["database"]["url_source"] == (
+        "environment variable DBAUDIT_URL"
+    )
