@@ -152,7 +152,13 @@ def test_every_command_through_the_driver(
 
     check = dbaudit(capfd, "check", *common, "--fail-under", "50", "--format", "json")
     assert check.code == 1, check.describe()  # no seed source fills any table: 0 % covered
-    assert json.loads(check.stdout)["coverage"] == {"covered": 0, "tables": 3, "percent": 0.0}
+    assert json.loads(check.stdout)["coverage"] == {
+        "covered": 0,
+        "tables": 3,
+        "covered_tables": [],
+        "covered_count": 0,
+        "percent": 0.0,
+    }
     assert dbaudit(capfd, "check", *common, "--fail-under", "0").code == 0
 
     diff = dbaudit(capfd, "diff", str(tmp_path / "base.json"), *common)
