@@ -141,6 +141,11 @@ def test_report_on_a_terminal_prints_the_summary(tmp_path: Path) -> None:
     assert lines[-1].startswith("Full report: dbaudit report -o AUDIT.md")
     piped = run_in_terminal(["report", "--url", url], cwd=tmp_path, stdout_tty=False, stderr_tty=False)
     assert piped.stdout.startswith("# Database Table Population & Seeding Audit\n")
+    # an option that shapes the document asks for it, on a terminal too
+    only = run_in_terminal(["report", "--url", url, "--only", "empty"], cwd=tmp_path, stderr_tty=False)
+    assert only.code == 0, only.stderr
+    assert "# Database Table Population & Seeding Audit" in only.terminal
+    assert "Seeding coverage: " not in only.terminal
 
 
 @pytest.mark.slow

@@ -102,13 +102,20 @@ def color_option(func: F) -> F:
     )(func)
 
 
+#: Options that shape the document: given one, a person asks for the document, not the summary.
+DOCUMENT_OPTIONS = ("fmt", "only", "min_rows", "template_dir")
+
+
 def terminal_summary(output: Path | None) -> bool:
     """Whether to print the compact summary instead of the document: standard output is a terminal and
-    neither --format nor -o was given (``-o -`` asks for the document on standard output)."""
+    neither -o nor an option that shapes the document (--format, --only, --min-rows, --template-dir) was
+    given (``-o -`` asks for the document on standard output)."""
     from click.core import ParameterSource
 
     ctx = click.get_current_context()
-    chosen = ctx.get_parameter_source("fmt") not in (None, ParameterSource.DEFAULT)
+    chosen = any(
+        ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT) for name in DOCUMENT_OPTIONS
+    )
     return output is None and not chosen and sys.stdout.isatty()
 
 
