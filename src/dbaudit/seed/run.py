@@ -270,15 +270,21 @@ def execute_plan(
                 table = schema.tables[tp.table]
                 deferred = {tuple(d.split(",")) for d in tp.deferred}
                 seeder, marker = _seeder(seeders, table, schema), _marker(table, settings)
+                built: TableRows | None = None
                 try:
-                    with conn.begin_nested():
-                        before = guard.before([table])
-                        if _streamable(dialect, table, tp):
-                            rows = _insert_streamed(state, table, tp.rows, seeder, marker)
-                        else:
-                            rows = build_rows(state, table, tp.rows, seeder, marker, deferred)
-                            _insert(conn, dialect, table, rows)
-                        guard.after(before, [(table, rows)])
+                    try:
+                        with conn.begin_nested():
+                            before = guard.before([table])
+                            if _streamable(dialect, table, tp):
+                                rows = _insert_streamed(state, table, tp.rows, seeder, marker)
+                            else:
+                                rows = built = build_rows(state, table, tp.rows, seeder, marker, deferred)
+                                _insert(conn, dialect, table, rows)
+                            guard.after(before, [(table, rows)])
+                    except RejectedRows as exc:
+                        if built is None or built.count < 2:
+                            raise
+                        rows = _insert_accepted(conn, dialect, guard, table, built, exc)
                 except UnfillableTable as exc:
                     _skip_or_abort(request, table.key, exc)
                     state.skipped[table.key] = exc.reason
@@ -525,7 +531,48 @@ def _insert(conn: Connection, dialect: Dialect, table: SeedTable, rows: TableRow
             ) from exc
         row = _failing_row(conn, dialect, table, columns, tuples, exc, probe=not atomic)
         where = f"; row {row}" if row else ""
-        raise UnfillableTable(table.key, f"the server rejected a row: {scrub(message)}{where}") from exc
+        raise RejectedRows(table.key, f"the server rejected a row: {scrub(message)}{where}") from exc
+
+
+class RejectedRows(UnfillableTable):
+    """The server refused a row of the table (a CHECK, a key, a trigger's own rule), the others maybe not."""
+
+
+def _insert_accepted(
+    conn: Connection,
+    dialect: Dialect,
+    guard: InsertGuard,
+    table: SeedTable,
+    rows: TableRows,
+    rejected: RejectedRows,
+) -> TableRows:
+    """Insert the rows the server accepts, one savepoint each, and keep only those.
+
+    A rule the seeder cannot read (a trigger that raises for some parent combinations, an expression index)
+    rejects some generated rows, rarely all of them: the table is filled with the accepted ones (its note says
+    fewer rows than asked).  When the server accepts none, the table is skipped with the first rejection.
+    """
+    columns = rows.columns
+    accepted: list[int] = []
+    with conn.begin_nested():
+        before = guard.before([table])
+        for index, row in enumerate(rows.tuples()):
+            try:
+                with conn.begin_nested():
+                    dialect.insert_rows(conn, table, columns, [row])
+            except DBAPIError as exc:
+                if dialect.is_connection_lost(exc) or dialect.is_timeout(exc):
+                    raise SeedError(
+                        f"inserting into {table.key} failed: {scrub(dialect.describe_error(exc))}",
+                        "nothing was committed",
+                    ) from exc
+                continue
+            accepted.append(index)
+        if not accepted:
+            raise rejected
+        rows.keep(accepted)
+        guard.after(before, [(table, rows)])
+    return rows
 
 
 def _failing_row(
