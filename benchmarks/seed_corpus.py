@@ -50,8 +50,21 @@ SCHEMAS = (
     Schema("openstreetmap", "postgresql", ("structure.sql",), "schemas/openstreetmap"),
     Schema("lago", "postgresql", ("structure.sql",), "schemas/lago"),
     Schema("musicbrainz", "postgresql", ("schema.sql",), "schemas/musicbrainz", schema="musicbrainz"),
+    Schema(
+        "musicbrainz_triggers_rows",
+        "postgresql",
+        ("schema.sql", "triggers_and_views.sql", "InsertDefaultRows.sql"),
+        "schemas/musicbrainz",
+        schema="musicbrainz",
+    ),
     Schema("mysql_employees", "mysql", ("schema.sql",), "schemas/mysql_employees"),
     Schema("guacamole_mysql", "mysql", ("001-create-schema.sql",), "schemas/guacamole_mysql"),
+    Schema(
+        "guacamole_admin_rows",
+        "mysql",
+        ("001-create-schema.sql", "002-create-admin-user.sql"),
+        "schemas/guacamole_mysql",
+    ),
     Schema("zotero_sqlite", "sqlite", ("schema.sql",), "schemas/zotero_sqlite"),
     Schema("synapse_sqlite", "sqlite", ("schema.sql",), "schemas/synapse_sqlite"),
 )

@@ -177,6 +177,10 @@ class Dialect:
         """Bookkeeping tables of the engine itself that SQLAlchemy's table list leaves out but users see."""
         return []
 
+    def module_tables(self, conn: Connection, schema: str | None) -> set[str]:
+        """Tables a virtual-table module writes for itself (SQLite FTS shadow tables): never seeded."""
+        return set()
+
     def foreign_key_actions(
         self, conn: Connection, schema: str | None
     ) -> dict[tuple[str, tuple[str, ...]], str]:

@@ -177,9 +177,12 @@ def reflect_schema(
                 physical=True,
                 only=only_tables[schema] if only_tables is not None else None,
             )
+            owned = dialect.module_tables(conn, schema_arg)
             for model_table in catalog.tables:
                 table = _seed_table(model_table, catalog.physical[model_table.name], dialect, schema, qualify)
-                table.selected = selected(model_table.name, schema, settings.include, settings.exclude)
+                table.selected = model_table.name not in owned and selected(
+                    model_table.name, schema, settings.include, settings.exclude
+                )
                 table.hidden = catalog.hidden.get(model_table.name)
                 tables[table.key] = table
                 seen.add((schema, model_table.name))
