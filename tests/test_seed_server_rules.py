@@ -193,3 +193,17 @@ def test_the_shadow_tables_of_a_full_text_index_are_never_written(
     assert db.scalar("SELECT count(*) FROM doc WHERE doc MATCH 'MOCK*'") is not None
     db.execute("INSERT INTO doc(doc) VALUES ('integrity-check')")  # raises when the index is corrupt
     assert db.scalar("SELECT count(*) FROM doc_docsize") == 3
+
+
+@pytest.mark.postgres
+def test_a_pattern_on_a_blank_padded_char_column(pg_schema: TestDatabase, tmp_path: Path) -> None:
+    """PostgreSQL matches a CHAR(15) with its trailing blanks: a pattern ending in ``$`` needs 15 of them."""
+    db = pg_schema
+    db.execute(
+        "CREATE TABLE work_code (id serial PRIMARY KEY,"
+        r" iswc CHARACTER(15) NOT NULL CHECK (iswc ~ E'^T-?\\d{3}.?\\d{3}.?\\d{3}[-.]?\\d$'))"
+    )
+    report = seed(settings_for(db, tmp_path / "project"), missing=True, rows=10, seed=3)
+    (result,) = report.results
+    assert result.inserted == 10 and result.note is None
+    assert db.scalar("SELECT min(length(iswc::text)) FROM work_code") == 15

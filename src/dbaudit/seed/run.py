@@ -258,6 +258,7 @@ def execute_plan(
         tenant_option=request.tenant,
     )
     guard = InsertGuard(conn, dialect, schema, writer, allow_trigger_inserts)
+    dialect.check_at_statement_end(conn)
     planned = [schema.tables[tp.table] for tp in plan.tables]
     guard.prepare(planned)
     results: list[TableResult] = []
