@@ -9,6 +9,10 @@ the test asserts that exact set, so a fix (or a regression) shows up as a failur
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -256,3 +260,24 @@ def test_musicbrainz_with_triggers_and_default_rows(pg_database: TestDatabase, t
 
     purge_all(settings)
     assert fingerprint(db.engine, "musicbrainz") == before, "purge must restore every table's exact checksum"
+
+
+def test_benchmark_prints_a_line_per_corpus_schema(tmp_path: Path) -> None:
+    """``python -m benchmarks.seed_corpus``: tables filled / empty, rows, seconds and the purge's verdict."""
+    corpus_file("schemas", "zotero_sqlite", "schema.sql")
+    project = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(project / "src"), str(project)])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.seed_corpus", "--rows", "2", "zotero_sqlite", "chinook_sqlite"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = {line.split("|")[1].strip(): line for line in proc.stdout.splitlines() if line.startswith("| ")}
+    seconds = r"\| [\d.]+ \| yes \|$"
+    assert re.match(r"\| zotero_sqlite \| sqlite \| 54 / 54 \| \d+ " + seconds, lines["zotero_sqlite"])
+    assert re.match(r"\| chinook_sqlite \| sqlite \| 11 / 11 \| 22 " + seconds, lines["chinook_sqlite"])
