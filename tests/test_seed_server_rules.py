@@ -207,3 +207,40 @@ def test_a_pattern_on_a_blank_padded_char_column(pg_schema: TestDatabase, tmp_pa
     (result,) = report.results
     assert result.inserted == 10 and result.note is None
     assert db.scalar("SELECT min(length(iswc::text)) FROM work_code") == 15
+
+
+@pytest.mark.postgres
+def test_a_deferred_constraint_trigger_skips_its_table_not_the_run(
+    pg_schema: TestDatabase, tmp_path: Path
+) -> None:
+    """A check an application defers to the commit runs when each table is inserted, inside its savepoint."""
+    db = pg_schema
+    db.execute("CREATE TABLE note (id serial PRIMARY KEY, body text NOT NULL)")
+    db.execute("CREATE TABLE vote (id serial PRIMARY KEY, score int NOT NULL)")
+    db.execute(
+        "CREATE FUNCTION refuse_vote() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN RAISE EXCEPTION 'votes are closed'; END $$"
+    )
+    db.execute(
+        "CREATE CONSTRAINT TRIGGER vote_closed AFTER INSERT ON vote DEFERRABLE INITIALLY DEFERRED"
+        " FOR EACH ROW EXECUTE FUNCTION refuse_vote()"
+    )
+    report = seed(settings_for(db, tmp_path / "project"), missing=True, rows=3, seed=1)
+    assert [r.table.split(".")[-1] for r in report.results] == ["note"]
+    (skipped,) = report.plan.skipped
+    assert skipped.code == "rejected-by-server" and "votes are closed" in skipped.reason
+    assert db.scalar("SELECT count(*) FROM note") == 3 and db.scalar("SELECT count(*) FROM vote") == 0
+
+
+@pytest.mark.postgres
+def test_every_range_partition_gets_a_row(pg_schema: TestDatabase, tmp_path: Path) -> None:
+    db = pg_schema
+    db.execute("CREATE TABLE reading (id serial, taken date NOT NULL) PARTITION BY RANGE (taken)")
+    for year in range(2020, 2025):
+        db.execute(
+            f"CREATE TABLE reading_{year} PARTITION OF reading"
+            f" FOR VALUES FROM ('{year}-01-01') TO ('{year + 1}-01-01')"
+        )
+    seed(settings_for(db, tmp_path / "project"), missing=True, rows=2, seed=1)
+    for year in range(2020, 2025):
+        assert db.scalar(f"SELECT count(*) FROM reading_{year}") == 1
