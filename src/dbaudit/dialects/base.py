@@ -178,6 +178,10 @@ class Dialect:
         """Bookkeeping tables of the engine itself that SQLAlchemy's table list leaves out but users see."""
         return []
 
+    def module_tables(self, conn: Connection, schema: str | None) -> set[str]:
+        """Tables a virtual-table module writes for itself (SQLite FTS shadow tables): never seeded."""
+        return set()
+
     def foreign_key_actions(
         self, conn: Connection, schema: str | None
     ) -> dict[tuple[str, tuple[str, ...]], str]:
@@ -304,6 +308,9 @@ class Dialect:
     native_uuid: ClassVar[bool] = False
     #: A column without a declared type takes any value (SQLite's BLOB affinity).
     untyped_columns_take_anything: ClassVar[bool] = False
+    #: A fixed-length CHAR(n) value is matched by LIKE and regular expressions with its trailing blanks
+    #: (PostgreSQL's bpchar): a CHECK's pattern must match the value padded to n.
+    pads_fixed_char_in_patterns: ClassVar[bool] = False
     #: A VALUES list can name and type its columns (PostgreSQL); elsewhere candidate rows are one-row
     #: SELECTs joined by UNION ALL.
     typed_values_lists: ClassVar[bool] = False
@@ -343,6 +350,10 @@ class Dialect:
 
     def defer_constraints(self, conn: Connection) -> None:
         raise SeedError("this database cannot defer foreign-key checks")
+
+    def check_at_statement_end(self, conn: Connection) -> None:
+        """Make constraints declared ``INITIALLY DEFERRED`` run at the end of each statement of this
+        transaction, where a savepoint can take back the table that broke one, instead of at the commit."""
 
     def check_deferred_keys(self, conn: Connection, tables: Sequence[TableLike]) -> str | None:
         """Run the deferred foreign-key checks of ``tables`` now; what is wrong, or ``None``."""

@@ -250,6 +250,7 @@ class PostgresDialect(Dialect):
     schemas_inside_database = True
     native_uuid = True
     typed_values_lists = True
+    pads_fixed_char_in_patterns = True
 
     def column_type_names(self, conn: Connection, table: TableLike) -> dict[str, str]:
         # A domain's base type: a cast to the domain would raise instead of answering.
@@ -336,6 +337,11 @@ class PostgresDialect(Dialect):
 
     def defer_constraints(self, conn: Connection) -> None:
         conn.execute(text("SET CONSTRAINTS ALL DEFERRED"))
+
+    def check_at_statement_end(self, conn: Connection) -> None:
+        # Deferred constraint triggers (an application's "delete if unused" rules) would otherwise fail the
+        # COMMIT and the whole run with it.
+        conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
 
     def check_deferred_keys(self, conn: Connection, tables: Sequence[TableLike]) -> str | None:
         # The deferred checks run as the mode switches back (an error is raised here, in the savepoint).

@@ -55,6 +55,28 @@ class SQLiteDialect(Dialect):
         )
         return [str(name) for (name,) in rows]
 
+    def module_tables(self, conn: Connection, schema: str | None) -> set[str]:
+        # The shadow tables of FTS, R*Tree and other virtual tables hold the module's index: a row written
+        # there directly corrupts it.  SQLite 3.37+ lists them as 'shadow'; older ones by the module's naming
+        # rule (the virtual table's name, an underscore, a suffix).
+        try:
+            rows = conn.execute(text("SELECT name FROM pragma_table_list WHERE type = 'shadow'"))
+            return {str(name) for (name,) in rows}
+        except DBAPIError:
+            pass
+        virtual = [
+            str(name)
+            for (name,) in conn.execute(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'"
+                )
+            )
+        ]
+        names = [
+            str(name) for (name,) in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'"))
+        ]
+        return {n for n in names for v in virtual if n.startswith(f"{v}_") and n != v}
+
     def foreign_key_actions(
         self, conn: Connection, schema: str | None
     ) -> dict[tuple[str, tuple[str, ...]], str]:

@@ -273,7 +273,8 @@ def _rows_for(table: SeedTable, per_table: Mapping[str, int], default: int) -> i
     for name in (table.key, table.name):
         if name in per_table:
             return per_table[name]
-    return default
+    # Rows go round-robin over a range-partitioned table's partitions: one each at least, so none stays empty.
+    return max(default, len(table.partition_ranges))
 
 
 def _cap_for_unique_parents(table: SeedTable, schema: SeedSchema, rows: int, planned: dict[str, int]) -> int:

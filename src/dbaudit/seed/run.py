@@ -47,7 +47,7 @@ from dbaudit.seed.generate import (
 )
 from dbaudit.seed.guard import InsertGuard
 from dbaudit.seed.plan import PlanRequest, choose_marker, plan_tables, shape_of
-from dbaudit.seed.schema import SeedSchema, SeedTable, has_rows, reflect_schema
+from dbaudit.seed.schema import ForeignKeyInfo, SeedSchema, SeedTable, has_rows, reflect_schema
 from dbaudit.seed.values import pools_for
 from dbaudit.urls import scrub
 
@@ -263,6 +263,7 @@ def execute_plan(
         tenant_option=request.tenant,
     )
     guard = InsertGuard(conn, dialect, schema, writer, allow_trigger_inserts)
+    dialect.check_at_statement_end(conn)
     planned = [schema.tables[tp.table] for tp in plan.tables]
     guard.prepare(planned)
     results: list[TableResult] = []
@@ -279,15 +280,26 @@ def execute_plan(
                     continue
                 deferred = {tuple(d.split(",")) for d in tp.deferred}
                 seeder, marker = _seeder(seeders, table, schema), _marker(table, settings)
+                built: TableRows | None = None
                 try:
-                    with conn.begin_nested():
-                        before = guard.before([table])
-                        if _streamable(dialect, table, tp):
-                            rows = _insert_streamed(state, table, tp.rows, seeder, marker)
-                        else:
-                            rows = build_rows(state, table, tp.rows, seeder, marker, deferred)
-                            _insert(conn, dialect, table, rows)
-                        guard.after(before, [(table, rows)])
+                    try:
+                        with conn.begin_nested():
+                            before = guard.before([table])
+                            if _streamable(dialect, table, tp):
+                                rows = _insert_streamed(state, table, tp.rows, seeder, marker)
+                            else:
+                                rows = built = build_rows(state, table, tp.rows, seeder, marker, deferred)
+                                _insert(conn, dialect, table, rows)
+                            guard.after(before, [(table, rows)])
+                    except RejectedRows as exc:
+                        if built is None:
+                            raise
+                        try:
+                            rows = _insert_accepted(conn, dialect, guard, table, built, exc)
+                        except RejectedRows:
+                            rows = _with_fresh_parents(
+                                state, guard, table, tp, seeders, settings, results, exc
+                            )
                 except UnfillableTable as exc:
                     _skip_or_abort(request, table.key, exc)
                     state.skipped[table.key] = exc.reason
@@ -356,6 +368,127 @@ def _filled_by_trigger(schema: SeedSchema, tp: TablePlan, source: str, count: in
         seeder="trigger",
         note=f"filled by the INSERT trigger of {schema.tables[source].name}",
     )
+
+
+def _with_fresh_parents(
+    state: RunState,
+    guard: InsertGuard,
+    table: SeedTable,
+    tp: TablePlan,
+    seeders: list[LoadedSeeder],
+    settings: Settings,
+    results: list[TableResult],
+    rejected: RejectedRows,
+) -> TableRows:
+    """The server refused every row: try once more, pointing at parent rows made for the purpose.
+
+    Rules a trigger keeps across tables (an item put in a collection must not be another item's attachment, an
+    event copied into a child must belong to the child's room) reject rows for what the run's earlier rows
+    did with the parents they point at.  Fresh rows in the parents this run created, used by nothing else,
+    escape those rules; a fresh parent's column named like another foreign key of the table (a denormalised
+    copy, ``events.room_id`` next to ``room_id``) takes that key's values, and each row of the table copies
+    it from the parent it points at.  Parent and table rows share one savepoint and are recorded in the
+    ledger; when the server still refuses every row the table is skipped with the first rejection.
+    """
+    conn, dialect = state.conn, state.dialect
+    filled = {r.table: i for i, r in enumerate(results)}
+    growing = {
+        fk.parent: fk
+        for fk in table.foreign_keys
+        if fk.parent != table.key and fk.parent in filled and fk.parent in state.created
+    }
+    if not growing:
+        raise rejected
+    earlier = {key: state.created[key] for key in growing}
+    fresh: dict[str, TableRows] = {}
+    try:
+        with conn.begin_nested():
+            for key in growing:
+                parent = state.schema.tables[key]
+                rows = build_rows(
+                    state,
+                    parent,
+                    tp.rows,
+                    _seeder(seeders, parent, state.schema),
+                    _marker(parent, settings),
+                    set(),
+                )
+                _copy_named_keys(state, table, parent, rows)
+                try:  # a parent its own rules keep from growing is used as it is
+                    rows = _insert_accepted(conn, dialect, guard, parent, rows, rejected)
+                except UnfillableTable:
+                    continue
+                fresh[key] = state.created[key] = rows
+            if not fresh:
+                raise rejected
+            state.seeder_rows.pop(table.key, None)
+            deferred = {tuple(d.split(",")) for d in tp.deferred}
+            rows = build_rows(
+                state,
+                table,
+                tp.rows,
+                _seeder(seeders, table, state.schema),
+                _marker(table, settings),
+                deferred,
+            )
+            _agree_with_parents(table, rows, fresh)
+            made = _insert_accepted(conn, dialect, guard, table, rows, rejected)
+    except UnfillableTable:
+        state.created.update(earlier)
+        raise rejected from None
+    for key, rows in fresh.items():
+        whole = earlier[key]
+        for column, values in whole.data.items():
+            values.extend(rows.data.get(column, [None] * rows.count))
+        whole.count += rows.count
+        state.created[key] = whole
+        result = results[filled[key]]
+        results[filled[key]] = replace(result, inserted=result.inserted + rows.count)
+    return made
+
+
+def _named_keys(table: SeedTable, parent: SeedTable) -> dict[str, ForeignKeyInfo]:
+    """Single-column foreign keys of ``table`` whose column ``parent`` also has, outside its own keys."""
+    own = set(parent.primary_key) | {c for u in parent.uniques for c in u}
+    own |= {c for fk in parent.foreign_keys for c in fk.columns}
+    return {
+        fk.columns[0]: fk
+        for fk in table.foreign_keys
+        if len(fk.columns) == 1
+        and fk.parent != parent.key
+        and fk.columns[0] in parent.columns
+        and fk.columns[0] not in own
+        and parent.columns[fk.columns[0]].kind == table.columns[fk.columns[0]].kind
+    }
+
+
+def _copy_named_keys(state: RunState, table: SeedTable, parent: SeedTable, rows: TableRows) -> None:
+    """Fresh parent rows: a column named like another foreign key of ``table`` holds one of its keys."""
+    rng = state.rng(parent.key, "fresh")
+    for column, fk in _named_keys(table, parent).items():
+        keys = state.parent_keys(fk)
+        if keys and column in rows.data:
+            rows.data[column] = [rng.choice(keys)[0] for _ in range(rows.count)]
+
+
+def _agree_with_parents(table: SeedTable, rows: TableRows, fresh: dict[str, TableRows]) -> None:
+    """Each row copies the named-key columns of the fresh parent row it points at."""
+    for fk in table.foreign_keys:
+        parent_rows = fresh.get(fk.parent)
+        if parent_rows is None or not all(c in rows.data for c in fk.columns):
+            continue
+        by_key = {
+            tuple(parent_rows.data[c][i] for c in fk.referred): i
+            for i in range(parent_rows.count)
+            if all(c in parent_rows.data for c in fk.referred)
+        }
+        for column in _named_keys(table, parent_rows.table):
+            if column not in rows.data or column not in parent_rows.data:
+                continue
+            for i in range(rows.count):
+                index = by_key.get(tuple(rows.data[c][i] for c in fk.columns))
+                if index is not None and parent_rows.data[column][index] is not None:
+                    rows.data[column][i] = parent_rows.data[column][index]
 
 
 def _skip_or_abort(request: PlanRequest, key: str, exc: UnfillableTable) -> None:
@@ -571,7 +704,48 @@ def _insert(conn: Connection, dialect: Dialect, table: SeedTable, rows: TableRow
             ) from exc
         row = _failing_row(conn, dialect, table, columns, tuples, exc, probe=not atomic)
         where = f"; row {row}" if row else ""
-        raise UnfillableTable(table.key, f"the server rejected a row: {scrub(message)}{where}") from exc
+        raise RejectedRows(table.key, f"the server rejected a row: {scrub(message)}{where}") from exc
+
+
+class RejectedRows(UnfillableTable):
+    """The server refused a row of the table (a CHECK, a key, a trigger's own rule), the others maybe not."""
+
+
+def _insert_accepted(
+    conn: Connection,
+    dialect: Dialect,
+    guard: InsertGuard,
+    table: SeedTable,
+    rows: TableRows,
+    rejected: RejectedRows,
+) -> TableRows:
+    """Insert the rows the server accepts, one savepoint each, and keep only those.
+
+    A rule the seeder cannot read (a trigger that raises for some parent combinations, an expression index)
+    rejects some generated rows, rarely all of them: the table is filled with the accepted ones (its note says
+    fewer rows than asked).  When the server accepts none, the table is skipped with the first rejection.
+    """
+    columns = rows.columns
+    accepted: list[int] = []
+    with conn.begin_nested():
+        before = guard.before([table])
+        for index, row in enumerate(rows.tuples()):
+            try:
+                with conn.begin_nested():
+                    dialect.insert_rows(conn, table, columns, [row])
+            except DBAPIError as exc:
+                if dialect.is_connection_lost(exc) or dialect.is_timeout(exc):
+                    raise SeedError(
+                        f"inserting into {table.key} failed: {scrub(dialect.describe_error(exc))}",
+                        "nothing was committed",
+                    ) from exc
+                continue
+            accepted.append(index)
+        if not accepted:
+            raise rejected
+        rows.keep(accepted)
+        guard.after(before, [(table, rows)])
+    return rows
 
 
 def _failing_row(

@@ -182,9 +182,13 @@ def reflect_schema(
                 physical=True,
                 only=only_tables[schema] if only_tables is not None else None,
             )
+            owned = dialect.module_tables(conn, schema_arg)
             for model_table in catalog.tables:
                 table = _seed_table(model_table, catalog.physical[model_table.name], dialect, schema, qualify)
-                table.selected = selected(model_table.name, schema, settings.include, settings.exclude)
+                # a table a virtual table's module keeps (SQLite's full-text shadow tables) is never written
+                table.selected = model_table.name not in owned and selected(
+                    model_table.name, schema, settings.include, settings.exclude
+                )
                 table.excluded = not table.selected
                 table.hidden = catalog.hidden.get(model_table.name)
                 tables[table.key] = table
