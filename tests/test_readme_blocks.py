@@ -307,7 +307,7 @@ def _environment(home: Path) -> dict[str, str]:
     return env
 
 
-def _postgres_for(block: Block, request: pytest.FixtureRequest) -> str:
+def _postgres_for(request: pytest.FixtureRequest) -> str:
     """The README's PostgreSQL example: schema `migration` with an application table and a `tmp_*` one."""
     database: conftest.TestDatabase = request.getfixturevalue("pg_database")
     database.execute("CREATE SCHEMA migration")
@@ -362,7 +362,7 @@ def test_the_block_runs_with_the_exit_codes_the_readme_gives(
     folder = _folder(run, demo_folder, tmp_path)
     env = _environment(tmp_path)
     (tmp_path / ".config" / "fish" / "completions").mkdir(parents=True)  # what fish itself creates
-    ctx = Context(folder, env, _postgres_for(block, request) if run.postgres else None)
+    ctx = Context(folder, env, _postgres_for(request) if run.postgres else None)
     if run.setup:
         with sqlite3.connect(folder / "migration_planner.db") as conn:
             for sql in run.setup:
@@ -383,6 +383,15 @@ def test_the_block_runs_with_the_exit_codes_the_readme_gives(
             f" (README: {expected})\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
         )
         assert "Traceback" not in proc.stderr, proc.stderr
+        if expected == 0:
+            for written in _files_written(command, folder, tmp_path):
+                assert written.is_file() and written.stat().st_size, f"{command!r} did not write {written}"
+
+
+def _files_written(command: str, folder: Path, home: Path) -> list[Path]:
+    """The files a command says it writes: `-o FILE` and `> FILE`."""
+    names = re.findall(r"(?:(?<=\s)-o|>)\s+(\S+)", command)
+    return [home / n[2:] if n.startswith("~/") else folder / n for n in names if n != "/dev/null"]
 
 
 def test_every_rewrite_is_used() -> None:
@@ -390,3 +399,14 @@ def test_every_rewrite_is_used() -> None:
     lines = [strip_comment(c) for b in command_blocks() for c in b.commands]
     for pattern, reason in REWRITES:
         assert any(re.search(pattern, line) for line in lines), f"unused rewrite {pattern!r} ({reason})"
+
+
+def test_the_python_example_runs(request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's Python block, on the PostgreSQL database its URL stands for."""
+    (code,) = [content for _, language, content in _fences() if language == "python"]
+    url = _postgres_for(request)
+    pattern = REWRITES[4][0]
+    assert re.search(pattern, code), "the Python example no longer names the example server"
+    exec(compile(re.sub(pattern, url, code), "README.md", "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["migration.account populated 1", "migration.tmp_import empty 0"], lines
