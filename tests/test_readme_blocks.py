@@ -370,6 +370,7 @@ def test_the_block_runs_with_the_exit_codes_the_readme_gives(
         conn.close()
     if any("--base-ref" in c or "base.json" in c for c in block.commands):
         _git_baseline(folder, env)
+    print(f"README line {block.line}, run in {run.where}:")  # shown with -rA or on a failure
     for line, expected in zip(block.commands, run.codes, strict=True):
         command = _rewrite(line, ctx)
         if command is None:
@@ -378,6 +379,7 @@ def test_the_block_runs_with_the_exit_codes_the_readme_gives(
             ["bash", "-c", command], cwd=folder, env=env, capture_output=True, text=True, check=False
         )
         ctx.outputs.append(proc.stdout + proc.stderr)
+        print(f"  exit {proc.returncode}: {command}")
         assert proc.returncode == expected, (
             f"README line {block.line}: {line!r} ran as {command!r} in {folder.name}, exit {proc.returncode}"
             f" (README: {expected})\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
@@ -386,6 +388,7 @@ def test_the_block_runs_with_the_exit_codes_the_readme_gives(
         if expected == 0:
             for written in _files_written(command, folder, tmp_path):
                 assert written.is_file() and written.stat().st_size, f"{command!r} did not write {written}"
+    print("\n".join(f"  checked: {check}" for check in ctx.checks))
 
 
 def _files_written(command: str, folder: Path, home: Path) -> list[Path]:
