@@ -11,14 +11,13 @@ The corpus never enters the repository; without ``../shared`` every case skips w
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from dbaudit.config import DEFAULT_SEED_GLOBS, Settings, load_settings
+from dbaudit.config import Settings, load_settings
 from dbaudit.model import ScanResult
 from dbaudit.scan import scan_sources
 
@@ -97,12 +96,6 @@ CASES: dict[str, Case] = {
         """
         # block auto-registration, run at every server start: the project's only seeding code
         extend_seed_globs = ["src/prefect/server/models/block_registration.py"]
-        # one revision folder per dialect; alembic.ini names them in a package form that discovery does
-        # not resolve yet (issue 12 item 2, branch scan-discovery): named here until it does
-        alembic_locations = [
-            "src/prefect/server/database/_migrations/versions/postgresql",
-            "src/prefect/server/database/_migrations/versions/sqlite",
-        ]
         """
     ),
     "indico__indico": Case(
@@ -136,23 +129,8 @@ def _settings(project: Path, config: str, tmp_path: Path) -> Settings:
     lines = [line.strip() for line in config.strip().splitlines()]
     text = "\n".join(line for line in lines if line)
     (tmp_path / "dbaudit.toml").write_text(text + "\n", encoding="utf-8")
-    known = {f.name for f in dataclasses.fields(Settings)}
-    if "extend_seed_globs" not in known:
-        # until `extend_seed_globs` lands (branch scan-discovery), emulate it: the defaults plus the extras
-        data = tomllib.loads(text)
-        extra = data.pop("extend_seed_globs", [])
-        data["seed_globs"] = [*DEFAULT_SEED_GLOBS, *extra]
-        body = "\n".join(f"{key} = {_toml(value)}" for key, value in data.items())
-        (tmp_path / "dbaudit.toml").write_text(body + "\n", encoding="utf-8")
     settings = load_settings(cwd=tmp_path, environ={})
     return settings.replace(project_root=project)
-
-
-def _toml(value: object) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    assert isinstance(value, str)
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def expected_pairs(name: str) -> set[Pair]:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dbaudit.scan.sql import analyse_sql, strip_copy_data
+from dbaudit.scan.sql import analyse_sql
 from dbaudit.scan.sql_parser import shorten_values
+from dbaudit.scan.sql_writes import strip_copy_data
 from tests.scan.support import kinds, scan, source, writes
 
 SCRIPT = "scripts/seed_sql.py"

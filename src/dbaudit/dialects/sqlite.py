@@ -55,6 +55,28 @@ class SQLiteDialect(Dialect):
         )
         return [str(name) for (name,) in rows]
 
+    def module_tables(self, conn: Connection, schema: str | None) -> set[str]:
+        # The shadow tables of FTS, R*Tree and other virtual tables hold the module's index: a row written
+        # there directly corrupts it.  SQLite 3.37+ lists them as 'shadow'; older ones by the module's naming
+        # rule (the virtual table's name, an underscore, a suffix).
+        try:
+            rows = conn.execute(text("SELECT name FROM pragma_table_list WHERE type = 'shadow'"))
+            return {str(name) for (name,) in rows}
+        except DBAPIError:
+            pass
+        virtual = [
+            str(name)
+            for (name,) in conn.execute(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'"
+                )
+            )
+        ]
+        names = [
+            str(name) for (name,) in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'"))
+        ]
+        return {n for n in names for v in virtual if n.startswith(f"{v}_") and n != v}
+
     def foreign_key_actions(
         self, conn: Connection, schema: str | None
     ) -> dict[tuple[str, tuple[str, ...]], str]:
@@ -284,6 +306,19 @@ class SQLiteDialect(Dialect):
             if kind == "table" and event_name == "INSERT" and _REPLACE_CLAUSE.search(str(sql)):
                 found.add(key)  # a conflict clause that deletes the existing row to make room
         return found
+
+    def insert_trigger_bodies(self, conn: Connection, tables: Sequence[TableLike]) -> list[tuple[str, str]]:
+        by_name = {t.name.lower(): t.key for t in tables}
+        out = []
+        triggers = conn.execute(text("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'"))
+        for owner, sql in triggers:
+            key = by_name.get(str(owner).lower())
+            if key is not None and sql and _sqlite_trigger_event(str(sql)) == "INSERT":
+                # The body only: the head names the trigger's own table after INSERT ON.
+                body = str(sql)
+                begin = re.search(r"\bBEGIN\b", body, re.IGNORECASE)
+                out.append((key, body[begin.end() :] if begin else body))
+        return out
 
     def effect_counters(self, conn: Connection, watch: Sequence[TableLike]) -> Any:
         total = int(conn.execute(text("SELECT total_changes()")).scalar() or 0)

@@ -26,12 +26,22 @@ from dataclasses import dataclass, replace
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SAWarning, SQLAlchemyError
 
+from dbaudit import progress
 from dbaudit.config import Settings
 from dbaudit.dialects import Dialect, Estimate, dialect_for
 from dbaudit.dialects.catalog import read_schema
 from dbaudit.dialects.engine import connect, statement_failed
 from dbaudit.errors import DatabaseError, DbauditError, SchemaNotFound
-from dbaudit.model import CountMethod, DatabaseSnapshot, RowCount, Table, TableState, TableStatus, View
+from dbaudit.model import (
+    CountMethod,
+    DatabaseSnapshot,
+    RowCount,
+    Table,
+    TableState,
+    TableStatus,
+    View,
+    natural_key,
+)
 from dbaudit.reflect.counts import Failure, Target, count_or_probe_tables, count_tables, probe_tables
 from dbaudit.urls import mask_url, scrub
 
@@ -145,8 +155,8 @@ def _reflect(conn: Connection, dialect: Dialect, settings: Settings, shown_url: 
         url=shown_url,
         server_version=version,
         schemas=tuple(schemas),
-        tables=tuple(sorted(states, key=lambda s: (s.table.schema or "", s.table.name))),
-        views=tuple(sorted(views, key=lambda v: (v.schema or "", v.name, v.kind.value))),
+        tables=tuple(sorted(states, key=lambda s: (s.table.schema or "", natural_key(s.table.name)))),
+        views=tuple(sorted(views, key=lambda v: (v.schema or "", natural_key(v.name), v.kind.value))),
     )
 
 
@@ -211,6 +221,7 @@ def assess_tables(
         return _assess_in_one_pass(
             conn, dialect, settings, tables, targets, readable, reasons, estimates, budget
         )
+    progress.phase("tables probed", len(readable))
     probes = probe_tables(conn, dialect, [targets[i] for i in readable], budget)
     counts: list[RowCount | None] = [None] * len(tables)
     to_count: list[_Pending] = []
@@ -230,6 +241,7 @@ def assess_tables(
                 to_count.append(_Pending(i, estimate))
     if to_count:
         sized = [replace(targets[p.index], rows=p.estimate.rows if p.estimate else None) for p in to_count]
+        progress.phase("tables counted", len(sized))
         exact = count_tables(conn, dialect, sized, None if settings.exact else budget)
         for pending, result in zip(to_count, exact, strict=True):
             counts[pending.index] = _count_or_fallback(result, pending.estimate)
@@ -264,6 +276,7 @@ def _assess_in_one_pass(
     found: list[Estimate | None] = [estimates.get((tables[i].schema, tables[i].name)) for i in readable]
     probe_only = [e is not None and e.rows >= settings.exact_threshold for e in found]
     sized = [replace(targets[i], rows=e.rows if e else None) for i, e in zip(readable, found, strict=True)]
+    progress.phase("tables counted", len(sized))
     answers = count_or_probe_tables(conn, dialect, sized, probe_only, budget)
     failed_counts: list[int] = []  # positions in ``readable``
     for k, (i, answer) in enumerate(zip(readable, answers, strict=True)):
@@ -281,6 +294,7 @@ def _assess_in_one_pass(
         else:
             counts[i] = RowCount(CountMethod.EXACT, populated=True, value=int(answer))
     if failed_counts:
+        progress.phase("tables probed after a failed count", len(failed_counts))
         probes = probe_tables(conn, dialect, [targets[readable[k]] for k in failed_counts], budget)
         for k, probe in zip(failed_counts, probes, strict=True):
             i, failure = readable[k], answers[k]

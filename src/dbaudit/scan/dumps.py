@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dbaudit.scan.sql import SqlWrite
+from dbaudit.scan.sql_writes import SqlWrite
 
 #: The first bytes of a pg_dump archive in custom format (binary): not readable here.
 CUSTOM_ARCHIVE_MAGIC = b"PGDMP"

@@ -6,15 +6,16 @@ already in the database.  Nothing is ever imported or run.
 from __future__ import annotations
 
 import ast
-import dataclasses
 
 from dbaudit.model import Diagnostic, SourceLocation
+from dbaudit.scan.evaluation import FunctionResult
 from dbaudit.scan.files import decode, read
 from dbaudit.scan.frame import Frame
 from dbaudit.scan.named_queries import named_queries
 from dbaudit.scan.project import ModuleContext, Project
 from dbaudit.scan.recognisers import RECOGNISERS, by_trigger
-from dbaudit.scan.sql import UNRESOLVED_PREFIX, SqlParseError, SqlWrite, analyse_sql, looks_like_write
+from dbaudit.scan.sql import SqlParseError, analyse_sql, looks_like_write
+from dbaudit.scan.sql_writes import UNRESOLVED_PREFIX, SqlWrite
 from dbaudit.scan.tables import dotted
 from dbaudit.scan.values import (
     CallSite,
@@ -32,14 +33,6 @@ from dbaudit.scan.values import (
 
 MAX_DEPTH = 8
 """How many calls deep a write is followed from its entry point."""
-
-
-@dataclasses.dataclass(frozen=True)
-class FunctionResult:
-    hits: tuple[Hit, ...]
-    returns: Value | None
-    self_attrs: tuple[tuple[str, Value], ...] = ()
-    """For a method: the attributes it left on ``self`` (read by the constructor's caller)."""
 
 
 def _names_main(tree: ast.Module) -> bool:

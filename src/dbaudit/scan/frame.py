@@ -9,10 +9,10 @@ import dataclasses
 import posixpath
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
+from dbaudit.scan.evaluation import Evaluator, FunctionResult
 from dbaudit.scan.project import Import, ModuleContext, add_import
-from dbaudit.scan.sql import UNRESOLVED_PREFIX
+from dbaudit.scan.sql_writes import UNRESOLVED_PREFIX
 from dbaudit.scan.strings import StringBuilding
 from dbaudit.scan.tables import dotted
 from dbaudit.scan.values import (
@@ -45,9 +45,6 @@ from dbaudit.scan.values import (
     element,
     join,
 )
-
-if TYPE_CHECKING:
-    from dbaudit.scan.flow import Evaluator, FunctionResult
 
 _DB_READ_CALLS = frozenset(
     {

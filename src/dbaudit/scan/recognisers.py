@@ -14,7 +14,7 @@ import posixpath
 from collections.abc import Sequence
 from typing import ClassVar
 
-from dbaudit.scan.sql import UNRESOLVED_PREFIX
+from dbaudit.scan.sql_writes import UNRESOLVED_PREFIX
 from dbaudit.scan.values import (
     AlembicOp,
     CallSite,

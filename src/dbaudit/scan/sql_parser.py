@@ -9,7 +9,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
-from dbaudit.scan.sql import UNRESOLVED_PREFIX, SqlWrite, strip_copy_data
+from dbaudit.scan.sql_writes import UNRESOLVED_PREFIX, SqlWrite, strip_copy_data
 
 _DIALECTS = ("postgres", "mysql", "sqlite")
 _log = logging.getLogger("sqlglot")

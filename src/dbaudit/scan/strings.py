@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from dbaudit.scan.values import MAX_TEXTS, Sql, Value
 
 if TYPE_CHECKING:
-    from dbaudit.scan.flow import Evaluator
+    from dbaudit.scan.evaluation import Evaluator
 
 _PERCENT = re.compile(r"%(?:\((\w+)\))?[sdrif]|%%")
 

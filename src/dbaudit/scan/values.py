@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 TableRef = tuple[str, "str | None"]
 """``(table, schema)``."""
@@ -235,11 +236,10 @@ class CallSite:
         return "?"
 
 
-class SqlHits:
+class SqlHits(Protocol):
     """Turns SQL text into hits; provided by the evaluator (it knows the placeholders and diagnostics)."""
 
-    def __call__(self, sql: Sql, site: CallSite, recogniser: str | None = None) -> list[Hit]:
-        raise NotImplementedError
+    def __call__(self, sql: Sql, site: CallSite, recogniser: str | None = None) -> list[Hit]: ...
 
 
 MAX_TEXTS = 16

@@ -500,7 +500,12 @@ def _orderings(table: SeedTable) -> list[Ordering]:
 
 
 def _apply_orderings(rows: TableRows, rng: random.Random) -> None:
+    # A foreign-key column can only hold a parent's key (a seeder may have set it already): moving it past the
+    # other column would make an orphan.  Its CHECKs are met once the keys are chosen (satisfy_checks).
+    fk_columns = {c for fk in rows.table.foreign_keys for c in fk.columns}
     for ordering in _orderings(rows.table):
+        if {ordering.earlier, ordering.later} & fk_columns:
+            continue
         first = rows.data.get(ordering.earlier)
         second = rows.data.get(ordering.later)
         if first is None or second is None:
@@ -762,19 +767,19 @@ def _dedupe(state: RunState, rows: TableRows, rng: random.Random, deferred: set[
             if table.has_rows:
                 cols = [table.sa.c[c] for c in key]
                 statement = select(*cols).where(and_(*(c.is_not(None) for c in cols)))
-                found = {tuple(r) for r in state.conn.execute(statement)}
+                found = {_frozen(tuple(r)) for r in state.conn.execute(statement)}
             state.seen[(table.key, key)] = found
         seen = state.seen[(table.key, key)]
         drop: list[int] = []
         for i in range(rows.count):
-            current = tuple(rows.data[c][i] for c in key)
+            current = _frozen(tuple(rows.data[c][i] for c in key))
             if None in current:
                 continue
             tries = 0
             while (current in seen or _same(rows, i)) and tries < REDRAWS:
                 tries += 1
                 _redraw(state, rows, i, key, gen, deferred)
-                current = tuple(rows.data[c][i] for c in key)
+                current = _frozen(tuple(rows.data[c][i] for c in key))
             if current in seen or _same(rows, i):
                 drop.append(i)
             else:
@@ -782,6 +787,15 @@ def _dedupe(state: RunState, rows: TableRows, rng: random.Random, deferred: set[
         if drop:
             dropped = set(drop)
             rows.keep([i for i in range(rows.count) if i not in dropped])
+
+
+def _frozen(value: Any) -> Any:
+    """A key value as a set member: arrays (lists) and JSON objects (dicts) of a unique key made hashable."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    return value
 
 
 def _redraw(

@@ -23,12 +23,14 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, PendingRollbackError
 
+from dbaudit import progress
 from dbaudit.config import Settings
 from dbaudit.dialects import Dialect
 from dbaudit.errors import SeedError
-from dbaudit.model import SeedPlan, SeedReport, SkippedTable, TablePlan, TableResult
+from dbaudit.model import SeedPlan, SeedReport, SkippedTable, TablePlan, TableResult, natural_key
 from dbaudit.resources import seeders_dir
 from dbaudit.seed import ledger as ledger_mod
+from dbaudit.seed import orphans
 from dbaudit.seed.api import LoadedSeeder, choose_seeder, load_seeders
 from dbaudit.seed.connection import connect, lock_scope, open_engine, refuse_if_protected
 from dbaudit.seed.generate import (
@@ -45,7 +47,7 @@ from dbaudit.seed.generate import (
 )
 from dbaudit.seed.guard import InsertGuard
 from dbaudit.seed.plan import PlanRequest, choose_marker, plan_tables, shape_of
-from dbaudit.seed.schema import SeedSchema, SeedTable, has_rows, reflect_schema
+from dbaudit.seed.schema import ForeignKeyInfo, SeedSchema, SeedTable, has_rows, reflect_schema
 from dbaudit.seed.values import pools_for
 from dbaudit.urls import scrub
 
@@ -200,6 +202,9 @@ def _purge_first(
         table = schema.find(name)
         if table is not None:
             names.append(".".join(table.qualified))
+    if not names and any(t.excluded for t in schema.tables.values()):
+        # --exclude is absolute: the earlier mock rows of an excluded table stay too.
+        names = [".".join(t.qualified) for t in schema.tables.values() if not t.excluded]
     report = purge_rows(
         conn,
         dialect,
@@ -258,6 +263,7 @@ def execute_plan(
         tenant_option=request.tenant,
     )
     guard = InsertGuard(conn, dialect, schema, writer, allow_trigger_inserts)
+    dialect.check_at_statement_end(conn)
     planned = [schema.tables[tp.table] for tp in plan.tables]
     guard.prepare(planned)
     results: list[TableResult] = []
@@ -268,17 +274,32 @@ def execute_plan(
         if mode == "order":
             for tp in members:
                 table = schema.tables[tp.table]
+                if table.key in guard.trigger_filled:
+                    results.append(_filled_by_trigger(schema, tp, *guard.trigger_filled[table.key]))
+                    table.has_rows = True  # its children point at the rows the trigger inserted
+                    continue
                 deferred = {tuple(d.split(",")) for d in tp.deferred}
                 seeder, marker = _seeder(seeders, table, schema), _marker(table, settings)
+                built: TableRows | None = None
                 try:
-                    with conn.begin_nested():
-                        before = guard.before([table])
-                        if _streamable(dialect, table, tp):
-                            rows = _insert_streamed(state, table, tp.rows, seeder, marker)
-                        else:
-                            rows = build_rows(state, table, tp.rows, seeder, marker, deferred)
-                            _insert(conn, dialect, table, rows)
-                        guard.after(before, [(table, rows)])
+                    try:
+                        with conn.begin_nested():
+                            before = guard.before([table])
+                            if _streamable(dialect, table, tp):
+                                rows = _insert_streamed(state, table, tp.rows, seeder, marker)
+                            else:
+                                rows = built = build_rows(state, table, tp.rows, seeder, marker, deferred)
+                                _insert(conn, dialect, table, rows)
+                            guard.after(before, [(table, rows)])
+                    except RejectedRows as exc:
+                        if built is None:
+                            raise
+                        try:
+                            rows = _insert_accepted(conn, dialect, guard, table, built, exc)
+                        except RejectedRows:
+                            rows = _with_fresh_parents(
+                                state, guard, table, tp, seeders, settings, results, exc
+                            )
                 except UnfillableTable as exc:
                     _skip_or_abort(request, table.key, exc)
                     state.skipped[table.key] = exc.reason
@@ -307,6 +328,8 @@ def execute_plan(
                         for _tp, table, rows in made:
                             _insert(conn, dialect, table, rows)
                         _check_deferred(conn, dialect, [t for _tp, t, _r in made])
+                    elif mode == "unchecked":
+                        _insert_unchecked(conn, dialect, schema, made)
                     else:
                         _insert_together(conn, dialect, made)
                     guard.after(before, [(t, r) for _tp, t, r in made])
@@ -334,6 +357,140 @@ def execute_plan(
     return results, skipped
 
 
+def _filled_by_trigger(schema: SeedSchema, tp: TablePlan, source: str, count: int) -> TableResult:
+    """A target an earlier table's INSERT trigger already filled in this run (``--allow-trigger-inserts``):
+    its rows are the trigger's, recorded in the ledger with the source's; seeding it as well would only
+    collide with them."""
+    return TableResult(
+        table=tp.table,
+        inserted=count,
+        marker="ledger only",
+        seeder="trigger",
+        note=f"filled by the INSERT trigger of {schema.tables[source].name}",
+    )
+
+
+def _with_fresh_parents(
+    state: RunState,
+    guard: InsertGuard,
+    table: SeedTable,
+    tp: TablePlan,
+    seeders: list[LoadedSeeder],
+    settings: Settings,
+    results: list[TableResult],
+    rejected: RejectedRows,
+) -> TableRows:
+    """The server refused every row: try once more, pointing at parent rows made for the purpose.
+
+    Rules a trigger keeps across tables (an item put in a collection must not be another item's attachment, an
+    event copied into a child must belong to the child's room) reject rows for what the run's earlier rows
+    did with the parents they point at.  Fresh rows in the parents this run created, used by nothing else,
+    escape those rules; a fresh parent's column named like another foreign key of the table (a denormalised
+    copy, ``events.room_id`` next to ``room_id``) takes that key's values, and each row of the table copies
+    it from the parent it points at.  Parent and table rows share one savepoint and are recorded in the
+    ledger; when the server still refuses every row the table is skipped with the first rejection.
+    """
+    conn, dialect = state.conn, state.dialect
+    filled = {r.table: i for i, r in enumerate(results)}
+    growing = {
+        fk.parent: fk
+        for fk in table.foreign_keys
+        if fk.parent != table.key and fk.parent in filled and fk.parent in state.created
+    }
+    if not growing:
+        raise rejected
+    earlier = {key: state.created[key] for key in growing}
+    fresh: dict[str, TableRows] = {}
+    try:
+        with conn.begin_nested():
+            for key in growing:
+                parent = state.schema.tables[key]
+                rows = build_rows(
+                    state,
+                    parent,
+                    tp.rows,
+                    _seeder(seeders, parent, state.schema),
+                    _marker(parent, settings),
+                    set(),
+                )
+                _copy_named_keys(state, table, parent, rows)
+                try:  # a parent its own rules keep from growing is used as it is
+                    rows = _insert_accepted(conn, dialect, guard, parent, rows, rejected)
+                except UnfillableTable:
+                    continue
+                fresh[key] = state.created[key] = rows
+            if not fresh:
+                raise rejected
+            state.seeder_rows.pop(table.key, None)
+            deferred = {tuple(d.split(",")) for d in tp.deferred}
+            rows = build_rows(
+                state,
+                table,
+                tp.rows,
+                _seeder(seeders, table, state.schema),
+                _marker(table, settings),
+                deferred,
+            )
+            _agree_with_parents(table, rows, fresh)
+            made = _insert_accepted(conn, dialect, guard, table, rows, rejected)
+    except UnfillableTable:
+        state.created.update(earlier)
+        raise rejected from None
+    for key, rows in fresh.items():
+        whole = earlier[key]
+        for column, values in whole.data.items():
+            values.extend(rows.data.get(column, [None] * rows.count))
+        whole.count += rows.count
+        state.created[key] = whole
+        result = results[filled[key]]
+        results[filled[key]] = replace(result, inserted=result.inserted + rows.count)
+    return made
+
+
+def _named_keys(table: SeedTable, parent: SeedTable) -> dict[str, ForeignKeyInfo]:
+    """Single-column foreign keys of ``table`` whose column ``parent`` also has, outside its own keys."""
+    own = set(parent.primary_key) | {c for u in parent.uniques for c in u}
+    own |= {c for fk in parent.foreign_keys for c in fk.columns}
+    return {
+        fk.columns[0]: fk
+        for fk in table.foreign_keys
+        if len(fk.columns) == 1
+        and fk.parent != parent.key
+        and fk.columns[0] in parent.columns
+        and fk.columns[0] not in own
+        and parent.columns[fk.columns[0]].kind == table.columns[fk.columns[0]].kind
+    }
+
+
+def _copy_named_keys(state: RunState, table: SeedTable, parent: SeedTable, rows: TableRows) -> None:
+    """Fresh parent rows: a column named like another foreign key of ``table`` holds one of its keys."""
+    rng = state.rng(parent.key, "fresh")
+    for column, fk in _named_keys(table, parent).items():
+        keys = state.parent_keys(fk)
+        if keys and column in rows.data:
+            rows.data[column] = [rng.choice(keys)[0] for _ in range(rows.count)]
+
+
+def _agree_with_parents(table: SeedTable, rows: TableRows, fresh: dict[str, TableRows]) -> None:
+    """Each row copies the named-key columns of the fresh parent row it points at."""
+    for fk in table.foreign_keys:
+        parent_rows = fresh.get(fk.parent)
+        if parent_rows is None or not all(c in rows.data for c in fk.columns):
+            continue
+        by_key = {
+            tuple(parent_rows.data[c][i] for c in fk.referred): i
+            for i in range(parent_rows.count)
+            if all(c in parent_rows.data for c in fk.referred)
+        }
+        for column in _named_keys(table, parent_rows.table):
+            if column not in rows.data or column not in parent_rows.data:
+                continue
+            for i in range(rows.count):
+                index = by_key.get(tuple(rows.data[c][i] for c in fk.columns))
+                if index is not None and parent_rows.data[column][index] is not None:
+                    rows.data[column][i] = parent_rows.data[column][index]
+
+
 def _skip_or_abort(request: PlanRequest, key: str, exc: UnfillableTable) -> None:
     """``--strict``: a table that cannot be filled rolls the whole run back."""
     if request.strict:
@@ -354,12 +511,31 @@ def _check_deferred(conn: Connection, dialect: Dialect, tables: list[SeedTable])
         raise UnfillableTable(tables[0].key, f"the server rejected a row of the cycle: {problem}")
 
 
+def _insert_unchecked(
+    conn: Connection, dialect: Dialect, schema: SeedSchema, made: list[tuple[TablePlan, SeedTable, TableRows]]
+) -> None:
+    """A cycle the server can neither defer nor take in one statement (MySQL, MariaDB): its rows are
+    written with the session's foreign-key checks off, then every foreign key of its tables is verified by a
+    query, inside the cycle's savepoint: a row pointing nowhere rolls the cycle back and skips it."""
+    keys = orphans.keys_of(schema, [t.key for _tp, t, _r in made])
+    before = orphans.count_orphans(conn, schema, keys)
+    with dialect.foreign_key_checks_off(conn):
+        for _tp, table, rows in made:
+            _insert(conn, dialect, table, rows)
+    problem = orphans.new_orphans(conn, schema, before)
+    if problem:
+        raise UnfillableTable(
+            made[0][1].key, f"foreign-key violation in a cycle written unchecked: {problem}"
+        )
+
+
 def _insert_together(
     conn: Connection, dialect: Dialect, made: list[tuple[TablePlan, SeedTable, TableRows]]
 ) -> None:
     try:
         with conn.begin_nested():
             dialect.insert_together(conn, [(t, r.columns, r.tuples()) for _tp, t, r in made])
+        progress.advance(sum(r.count for _tp, _t, r in made))
     except DBAPIError as exc:
         if dialect.is_connection_lost(exc) or dialect.is_timeout(exc):
             raise
@@ -407,7 +583,7 @@ def with_late_skips(plan: SeedPlan, skipped: Sequence[SkippedTable]) -> SeedPlan
     return replace(
         plan,
         tables=tuple(tp for tp in plan.tables if tp.table not in names),
-        skipped=tuple(sorted((*plan.skipped, *skipped), key=lambda s: s.table)),
+        skipped=tuple(sorted((*plan.skipped, *skipped), key=lambda s: natural_key(s.table))),
     )
 
 
@@ -469,12 +645,14 @@ def _insert_streamed(
 
     def produce() -> Iterator[list[list[Any]]]:
         yield [first.data[c] for c in columns]
+        progress.advance(first.count)
         for size in sizes[1:]:
             rows = chunk(size)
             payload = [rows.data[c] for c in columns]
             rows.data = {c: rows.data[c] for c in kept}  # the rest goes into the COPY only
             parts.append(rows)
             yield payload
+            progress.advance(rows.count)
 
     try:
         with conn.begin_nested():
@@ -511,6 +689,7 @@ def _insert(conn: Connection, dialect: Dialect, table: SeedTable, rows: TableRow
         else:
             with conn.begin_nested():
                 dialect.insert_rows(conn, table, columns, tuples)
+        progress.advance(len(tuples))
     except DBAPIError as exc:
         message = dialect.describe_error(exc)
         if dialect.is_connection_lost(exc):
@@ -525,7 +704,48 @@ def _insert(conn: Connection, dialect: Dialect, table: SeedTable, rows: TableRow
             ) from exc
         row = _failing_row(conn, dialect, table, columns, tuples, exc, probe=not atomic)
         where = f"; row {row}" if row else ""
-        raise UnfillableTable(table.key, f"the server rejected a row: {scrub(message)}{where}") from exc
+        raise RejectedRows(table.key, f"the server rejected a row: {scrub(message)}{where}") from exc
+
+
+class RejectedRows(UnfillableTable):
+    """The server refused a row of the table (a CHECK, a key, a trigger's own rule), the others maybe not."""
+
+
+def _insert_accepted(
+    conn: Connection,
+    dialect: Dialect,
+    guard: InsertGuard,
+    table: SeedTable,
+    rows: TableRows,
+    rejected: RejectedRows,
+) -> TableRows:
+    """Insert the rows the server accepts, one savepoint each, and keep only those.
+
+    A rule the seeder cannot read (a trigger that raises for some parent combinations, an expression index)
+    rejects some generated rows, rarely all of them: the table is filled with the accepted ones (its note says
+    fewer rows than asked).  When the server accepts none, the table is skipped with the first rejection.
+    """
+    columns = rows.columns
+    accepted: list[int] = []
+    with conn.begin_nested():
+        before = guard.before([table])
+        for index, row in enumerate(rows.tuples()):
+            try:
+                with conn.begin_nested():
+                    dialect.insert_rows(conn, table, columns, [row])
+            except DBAPIError as exc:
+                if dialect.is_connection_lost(exc) or dialect.is_timeout(exc):
+                    raise SeedError(
+                        f"inserting into {table.key} failed: {scrub(dialect.describe_error(exc))}",
+                        "nothing was committed",
+                    ) from exc
+                continue
+            accepted.append(index)
+        if not accepted:
+            raise rejected
+        rows.keep(accepted)
+        guard.after(before, [(table, rows)])
+    return rows
 
 
 def _failing_row(
@@ -547,7 +767,8 @@ def _failing_row(
     line = getattr(diag, "context", None) or ""
     import re
 
-    match = re.search(r"line (\d+)", line)
+    # the COPY's own line: a trigger that failed during the COPY names its function's line first
+    match = re.search(r"\bCOPY [^\n]*?, line (\d+)", line)
     if match:
         index = int(match.group(1)) - 1
         if 0 <= index < len(rows):

@@ -51,6 +51,8 @@ class ColumnSpec:
     skip: bool = False
     """Filled by the database (identity, serial, computed): never written."""
     uuid_as_text: bool = False
+    padded: bool = False
+    """A CHAR(length) whose patterns see the value padded with blanks to ``length`` (PostgreSQL)."""
     rule: ColumnRule = field(default_factory=ColumnRule)
 
 
@@ -140,6 +142,12 @@ def classify(column_name: str, sa_type: Any, dialect: Any) -> ColumnSpec:
     elif isinstance(sa_type, sqltypes.String):
         spec.kind = "str"
         spec.length = sa_type.length
+        spec.padded = bool(
+            sa_type.length
+            and isinstance(sa_type, sqltypes.CHAR)
+            and not isinstance(sa_type, sqltypes.VARCHAR)
+            and getattr(dialect, "pads_fixed_char_in_patterns", False)
+        )
     elif dialect.untyped_columns_take_anything and isinstance(sa_type, sqltypes.NullType):
         spec.kind = "bytes"  # SQLite: a column without a declared type has BLOB affinity and takes anything
     return spec
@@ -293,6 +301,9 @@ class GenContext:
     rng: random.Random
     pools: Pools
     table: str
+    pattern_misses: dict[tuple[tuple[str, str, bool], ...], int] = field(default_factory=dict)
+    """Patterns of this table that gave nothing fitting, and how many times in a row: two patterns no string
+    matches at once (``~ '^[a-z]+$' AND ~ '^[0-9]+$'``) then cost one draw per value, not eight."""
 
 
 def generate_column(spec: ColumnSpec, n: int, ctx: GenContext) -> list[Any]:
@@ -716,6 +727,8 @@ def _plain_words(n: int, ctx: GenContext) -> list[str]:
 #: Characters a regular expression's ``.`` and negated classes are drawn from: no control characters.
 _REGEX_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_"
 PATTERN_TRIES = 8
+PATTERN_GIVE_UP = 3
+"""After this many values in a row with nothing fitting, one draw per value (the server judges the rows)."""
 
 
 def pattern_example(spec: ColumnSpec, ctx: GenContext, word: str) -> str:
@@ -724,14 +737,24 @@ def pattern_example(spec: ColumnSpec, ctx: GenContext, word: str) -> str:
     rule = spec.rule
     patterns = ([("like", rule.like, False)] if rule.like else []) + rule.patterns
     limit = max_length(spec)
+    key = tuple(patterns)
+    # A padded CHAR(n) matches only values the pattern still matches with blanks up to n (often only those of
+    # length n exactly, when the pattern ends in ``$``): many more candidates miss.
+    padded = spec.padded and limit is not None
+    tries = PATTERN_TRIES * (16 if padded else 1)
+    if ctx.pattern_misses.get(key, 0) >= PATTERN_GIVE_UP:
+        tries = 1
     best: str | None = None
-    for _ in range(PATTERN_TRIES):
+    for _ in range(tries):
         value = _one_pattern(patterns[0], ctx, word)
         fits = (limit is None or len(value) <= limit) and len(value) >= (rule.min_length or 0)
-        if fits and all(_matches(p, value) for p in patterns[1:]):
+        seen = value.ljust(limit) if padded and limit is not None else value
+        if fits and all(_matches(p, seen) for p in patterns[1 if not padded else 0 :]):
+            ctx.pattern_misses.pop(key, None)
             return value
         if best is None or len(value) < len(best):
             best = value
+    ctx.pattern_misses[key] = ctx.pattern_misses.get(key, 0) + 1
     # Nothing fitted: cut to the column's length (the row is then judged, and dropped, not sent as too long).
     return (best or "")[: limit or None]
 
