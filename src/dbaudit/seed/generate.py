@@ -134,6 +134,8 @@ class RunState:
 
     _existing: dict[tuple[str, tuple[str, ...], Any], list[tuple[Any, ...]]] = field(default_factory=dict)
     tenant_fallbacks: set[str] = field(default_factory=set)
+    rejected: dict[str, str] = field(default_factory=dict)
+    """Tables filled with fewer rows than asked because the server refused some: its first refusal."""
     check_models: dict[str, CheckModel] = field(default_factory=dict)
     range_after: dict[tuple[str, str], Any] = field(default_factory=dict)
     """Where the last range made for an exclusion constraint ends (the next one starts after it)."""

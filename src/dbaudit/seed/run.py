@@ -294,6 +294,7 @@ def execute_plan(
                     except RejectedRows as exc:
                         if built is None:
                             raise
+                        state.rejected[table.key] = exc.reason
                         try:
                             rows = _insert_accepted(conn, dialect, guard, table, built, exc)
                         except RejectedRows:
@@ -563,6 +564,9 @@ def _prefetch_numbers(
 def _note(state: RunState, table: SeedTable, tp: TablePlan, rows: TableRows) -> str | None:
     """Fewer rows than asked; parents taken from other tenants for want of the run's own or shared rows."""
     notes = [] if rows.count == tp.rows else [f"{tp.rows} asked, {rows.count} possible"]
+    if rows.count < tp.rows and table.key in state.rejected:
+        # the server's own words on the first row it refused: the rule the seeder could not read
+        notes[-1] += f" ({state.rejected[table.key]})"
     borrowed = sorted(
         {
             state.schema.tables[fk.parent].name
