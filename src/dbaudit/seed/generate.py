@@ -24,6 +24,7 @@ from dbaudit.dialects import Dialect
 from dbaudit.errors import SeedError
 from dbaudit.seed.api import LoadedSeeder, SeederContext
 from dbaudit.seed.constraints import ColumnRule, Ordering
+from dbaudit.seed.kinds import column_values
 from dbaudit.seed.plan import shape_of
 from dbaudit.seed.predicates import UNSURE, passes
 from dbaudit.seed.schema import ForeignKeyInfo, SeedSchema, SeedTable, only
@@ -295,12 +296,15 @@ def own_columns(
         if tenant_value is not None:
             data[name] = [tenant_value] * n  # a tenant column without a foreign key: the run's tenant
             continue
+        # One random stream per column: a column's values depend on (seed, schema, table, column, row) only,
+        # so adding or changing another column leaves them as they were.
+        column_rng = state.rng(table.key, f"column:{name}")
         if name == table.partition_key and table.partition_ranges:
             values = _partition_values(table, spec, n, rng)
         else:
-            values = generate_column(spec, n, gen)
+            values = column_values(spec, n, dataclasses.replace(gen, rng=column_rng), state.seed)
         if spec.nullable and name not in in_unique and name != marker_column and not spec.rule.not_null:
-            values = [None if rng.random() < NULL_SHARE else v for v in values]
+            values = [None if column_rng.random() < NULL_SHARE else v for v in values]
         data[name] = values
     for index, row in enumerate(overrides):
         for name, value in row.items():
