@@ -25,6 +25,7 @@ from dbaudit.errors import SeedError
 from dbaudit.seed.api import LoadedSeeder, SeederContext
 from dbaudit.seed.constraints import ColumnRule, Ordering
 from dbaudit.seed.kinds import column_values
+from dbaudit.seed.pairs import apply_pairs
 from dbaudit.seed.plan import shape_of
 from dbaudit.seed.predicates import UNSURE, passes
 from dbaudit.seed.schema import ForeignKeyInfo, SeedSchema, SeedTable, only
@@ -316,6 +317,7 @@ def own_columns(
         _exclusions(state, table, data, n)
     rows = TableRows(table, data, n, marker)
     _apply_orderings(rows, rng)
+    apply_pairs(table.columns, data, state.rng(table.key, "pairs"), fk_columns | set(table.sequences))
     _mark(rows)
     for column in sorted(single_uniques):
         if column in data and table.columns[column].kind == "str":

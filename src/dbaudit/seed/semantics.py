@@ -372,8 +372,8 @@ def _duration(words: tuple[str, ...]) -> Semantic:
     if _has(words, "hour"):
         return Semantic("duration", 1, 48)
     if _has(words, "day", "rental"):
-        return Semantic("duration", 1, 14)
-    return Semantic("duration", 3, 180)
+        return Semantic("duration", 3, 7)
+    return Semantic("duration", 45, 185)  # a bare length or runtime: minutes, as a film's
 
 
 def _person_table(table_words: tuple[str, ...]) -> bool:
@@ -436,7 +436,7 @@ def _text(words: tuple[str, ...], joined: str, table_words: tuple[str, ...], len
         if _has(words, "code", "iso", "iso2", "iso3") or short:
             return Semantic("country_code")
         return Semantic("country")
-    if _has(words, "state", "province", "region", "county") and not _has(words, "status"):
+    if _has(words, "state", "province", "region", "county", "district") and not _has(words, "status"):
         if joined in ("state",) and not _has(table_words, "address", "customer", "employee", "location"):
             return Semantic("status") if not short else Semantic("region_code")
         return Semantic("region_code") if short else Semantic("region")
