@@ -24,7 +24,7 @@ from dbaudit.dialects import Dialect
 from dbaudit.errors import SeedError
 from dbaudit.seed.api import LoadedSeeder, SeederContext
 from dbaudit.seed.constraints import ColumnRule, Ordering
-from dbaudit.seed.kinds import column_values
+from dbaudit.seed.kinds import column_values, table_semantics
 from dbaudit.seed.pairs import apply_pairs
 from dbaudit.seed.plan import shape_of
 from dbaudit.seed.predicates import UNSURE, passes
@@ -282,6 +282,7 @@ def own_columns(
         single_uniques.add(table.primary_key[0])
     in_unique = {c for u in table.uniques for c in u} | set(table.primary_key)
     marker_column = marker.get("column")
+    semantics = table_semantics(table.name, table.columns)
     for name, spec in table.columns.items():
         if spec.skip or name in fk_columns:
             continue
@@ -303,7 +304,9 @@ def own_columns(
         if name == table.partition_key and table.partition_ranges:
             values = _partition_values(table, spec, n, rng)
         else:
-            values = column_values(spec, n, dataclasses.replace(gen, rng=column_rng), state.seed)
+            values = column_values(
+                spec, n, dataclasses.replace(gen, rng=column_rng), state.seed, semantics[name]
+            )
         if spec.nullable and name not in in_unique and name != marker_column and not spec.rule.not_null:
             values = [None if column_rng.random() < NULL_SHARE else v for v in values]
         data[name] = values

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from dbaudit.seed.semantics import FREE_TEXT, Semantic, classify_column
+from dbaudit.seed.semantics import FREE_TEXT, Semantic, classify_column, classify_table
 from dbaudit.seed.values import (
     ANCHOR,
     UTC,
@@ -374,11 +374,19 @@ def fits(value: Any, spec: ColumnSpec) -> bool:
     return True
 
 
-def column_values(spec: ColumnSpec, n: int, ctx: GenContext, seed: int) -> list[Any]:
+def table_semantics(table_name: str, columns: dict[str, ColumnSpec]) -> dict[str, Semantic]:
+    """Every column's kind, read with its neighbours (:func:`dbaudit.seed.semantics.classify_table`)."""
+    return classify_table(table_name, {name: (spec.kind, spec.length) for name, spec in columns.items()})
+
+
+def column_values(
+    spec: ColumnSpec, n: int, ctx: GenContext, seed: int, sem: Semantic | None = None
+) -> list[Any]:
     """``n`` values for ``spec``: of its kind where its rules allow, else the constraint-driven ones."""
     if spec.kind not in _SEMANTIC_TYPES or constrained(spec):
         return generate_column(spec, n, ctx)
-    sem = semantic_of(spec, ctx.table)
+    if sem is None:
+        sem = semantic_of(spec, ctx.table)
     values = kind_values(sem, spec, n, ctx.rng, seed)
     if values is None:
         return generate_column(spec, n, ctx)
