@@ -24,6 +24,7 @@ from dbaudit.dialects import Dialect
 from dbaudit.errors import SeedError
 from dbaudit.seed.api import LoadedSeeder, SeederContext
 from dbaudit.seed.constraints import ColumnRule, Ordering
+from dbaudit.seed.existing import ExistingData, existing_values
 from dbaudit.seed.kinds import column_values, table_semantics
 from dbaudit.seed.pairs import apply_pairs
 from dbaudit.seed.plan import shape_of
@@ -141,6 +142,8 @@ class RunState:
     """Where the last range made for an exclusion constraint ends (the next one starts after it)."""
     accepted: dict[str, set[str]] = field(default_factory=dict)
     """Rows (as text of their values) the database found to satisfy the table's CHECKs Python cannot judge."""
+    existing: ExistingData | None = None
+    """Values of populated columns, read once per run (new rows follow the database's own data)."""
     skipped: dict[str, str] = field(default_factory=dict)
     """Tables skipped while running (table key -> reason), so their dependents can name them."""
     """Parents with no row of the run's tenant and no shared row, whose other rows were used instead."""
@@ -283,6 +286,8 @@ def own_columns(
     in_unique = {c for u in table.uniques for c in u} | set(table.primary_key)
     marker_column = marker.get("column")
     semantics = table_semantics(table.name, table.columns)
+    if state.existing is None:
+        state.existing = ExistingData(state.conn, state.dialect, state.schema)
     for name, spec in table.columns.items():
         if spec.skip or name in fk_columns:
             continue
@@ -301,12 +306,16 @@ def own_columns(
         # One random stream per column: a column's values depend on (seed, schema, table, column, row) only,
         # so adding or changing another column leaves them as they were.
         column_rng = state.rng(table.key, f"column:{name}")
+        column_gen = dataclasses.replace(gen, rng=column_rng)
         if name == table.partition_key and table.partition_ranges:
             values = _partition_values(table, spec, n, rng)
         else:
-            values = column_values(
-                spec, n, dataclasses.replace(gen, rng=column_rng), state.seed, semantics[name]
-            )
+            drawn = None
+            if name not in in_unique:
+                drawn = existing_values(state.existing, table, name, spec, semantics[name], n, column_gen)
+            if drawn is None:
+                drawn = column_values(spec, n, column_gen, state.seed, semantics[name])
+            values = drawn
         if spec.nullable and name not in in_unique and name != marker_column and not spec.rule.not_null:
             values = [None if column_rng.random() < NULL_SHARE else v for v in values]
         data[name] = values

@@ -47,7 +47,7 @@ _WORD_PAIRS: tuple[tuple[str, str, dt.timedelta, dt.timedelta | None], ...] = (
     ("invoice", "due", 7 * DAY, 60 * DAY),
     ("issue", "due", 7 * DAY, 60 * DAY),
     ("issued", "expire", 30 * DAY, 3 * YEAR),
-    ("birth", "hire", 18 * YEAR, 45 * YEAR),
+    ("birth", "hire", 18 * YEAR, 65 * YEAR),
     ("birth", "death", 40 * YEAR, 95 * YEAR),
     ("first", "last", dt.timedelta(0), None),
     ("created", "updated", dt.timedelta(0), None),
