@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import os
 import random
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -169,3 +172,50 @@ def test_new_rows_follow_the_planner_statistics(pg_schema: TestDatabase, tmp_pat
 def test_classifier_ignores_what_it_cannot_know() -> None:
     assert classify_column("frobnicator", "widget", "str").kind == "unknown"
     assert classify_column("frobnicator", "widget", "int").kind == "unknown"
+
+
+@pytest.mark.slow
+def test_dry_run_shows_sample_rows_and_writes_nothing(sqlite_database: TestDatabase, tmp_path: Path) -> None:
+    sqlite_database.execute(
+        "CREATE TABLE employee (id INTEGER PRIMARY KEY, email TEXT NOT NULL, birth_date DATE, notes TEXT)"
+    )
+    common = ["--url", sqlite_database.url, "--project", str(tmp_path)]
+    env = {k: v for k, v in os.environ.items() if k not in ("DBAUDIT_URL", "DATABASE_URL")}
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dbaudit",
+            "seed",
+            "--missing",
+            "--dry-run",
+            "--show",
+            "4",
+            "--rows",
+            "9",
+            *common,
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "employee: 4 sample rows" in run.stdout
+    shown = [line for line in run.stdout.splitlines() if "@example." in line]
+    assert len(shown) == 4 and all("MOCK:" in line for line in shown)
+    assert sqlite_database.scalar("SELECT count(*) FROM employee") == 0
+    bad = subprocess.run(
+        [sys.executable, "-m", "dbaudit", "seed", "--dry-run", "--show", "-1", *common],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

@@ -92,6 +92,11 @@ def render_seed_report(report: SeedReport) -> str:
         lines.append(_table(rows, headers))
         tables = len(report.results)
         lines += ["", f"{report.total_rows} rows in {tables} table{'s' if tables != 1 else ''}."]
+        for result in report.results:
+            if result.sample_rows:
+                shown = len(result.sample_rows)
+                lines += ["", f"{text(result.table)}: {shown} sample row{'s' if shown != 1 else ''}", ""]
+                lines.append(_table([list(r) for r in result.sample_rows], result.sample_columns))
     else:
         lines.append("Nothing to seed: every selected table already has rows.")
     lines.extend(_tail(report.plan))

@@ -39,6 +39,8 @@ class PlanRequest:
     tenant: str | None = None
     strict: bool = False
     """All or nothing: a table that cannot be filled rolls the whole run back (exit 2)."""
+    show: int = 0
+    """Sample rows per table to show in the report (``seed --dry-run --show N``)."""
 
     def __post_init__(self) -> None:
         counts = [("rows", self.rows)] + [(f"rows for {t}", n) for t, n in self.rows_per_table.items()]
