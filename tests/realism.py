@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from dbaudit.seed.pairs import find_pairs
+from dbaudit.seed.pairs import event_column, find_pairs
 from dbaudit.seed.schema import SeedTable
 from dbaudit.seed.semantics import Semantic, classify_table
 
@@ -193,3 +193,28 @@ def new_rows(before: Iterable[tuple[Any, ...]], after: Iterable[tuple[Any, ...]]
         else:
             out.append(row)
     return out
+
+
+def check_lineage(
+    tally: Tally,
+    table: SeedTable,
+    parent: SeedTable,
+    referred: tuple[str, ...],
+    columns: tuple[str, ...],
+    rows: Sequence[Mapping[str, Any]],
+    parent_rows: Sequence[Mapping[str, Any]],
+) -> None:
+    """A child row's event comes after its parent row's (a payment after its rental)."""
+    skip = {c for fk in table.foreign_keys for c in fk.columns}
+    mine = event_column(table.columns, skip | ({table.partition_key} if table.partition_key else set()))
+    theirs = event_column(parent.columns, {c for fk in parent.foreign_keys for c in fk.columns})
+    if mine is None or theirs is None:
+        return
+    when = {tuple(r[c] for c in referred): r[theirs] for r in parent_rows}
+    for row in rows:
+        key = tuple(row[c] for c in columns)
+        child, parent_time = _naive(row.get(mine)), _naive(when.get(key))
+        if child is None or parent_time is None:
+            continue
+        where = f"{table.name}.{mine}={child} before {parent.name}.{theirs}={parent_time}"
+        tally.judge("child after its parent", child >= parent_time, where)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from dbaudit.dialects import dialect_for
 from dbaudit.seed.schema import SeedSchema, reflect_schema
 from tests.conftest import corpus_file
-from tests.realism import Tally, check_rows, new_rows
+from tests.realism import Tally, check_lineage, check_rows, new_rows
 from tests.seed_support import load_sql, seed, settings_for
 
 if TYPE_CHECKING:
@@ -53,12 +53,20 @@ def _judge(
     assert report.total_rows > 0
     after = _rows(db, schema)
     tally = Tally()
+    named = {
+        key: [dict(zip([c.name for c in schema.tables[key].sa.columns], r, strict=True)) for r in rows]
+        for key, rows in after.items()
+    }
     for key, rows in after.items():
         table = schema.tables[key]
         columns = [c.name for c in table.sa.columns]
         existing = {c: [r[i] for r in before[key]] for i, c in enumerate(columns)}
         added = [dict(zip(columns, r, strict=True)) for r in new_rows(before[key], rows)]
         check_rows(tally, table, added, settings.mock_prefix, existing)
+        for fk in table.foreign_keys:
+            if fk.parent in named and fk.parent != key:
+                parent = schema.tables[fk.parent]
+                check_lineage(tally, table, parent, fk.referred, fk.columns, added, named[fk.parent])
     with capsys.disabled():
         print(f"\nrealism of {name} ({report.total_rows} rows seeded):\n{tally.table()}")
     return tally
@@ -71,7 +79,8 @@ def test_pagila_rows_look_real(
     load_sql(pg_database, corpus_file("pagila", "pagila-schema-v3.1.0.sql"))
     tally = _judge(pg_database, tmp_path, capsys, "pagila", missing=True, rows=60)
     assert tally.over(LIMIT) == {}
-    for rule in ("email valid, example domain", "marker only in free text", "ordered pair holds"):
+    rules = ("email valid, example domain", "marker only in free text", "ordered pair holds")
+    for rule in (*rules, "child after its parent"):
         assert tally.checked[rule] > 0, rule
 
 

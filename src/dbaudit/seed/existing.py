@@ -16,6 +16,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from dbaudit.dialects import Dialect
@@ -150,3 +151,38 @@ def _within_span(seen: list[Any], n: int, rng: random.Random) -> list[Any]:
     if isinstance(low, (int, float, decimal.Decimal)):
         return [seen[int(rng.random() * len(seen))] for _ in range(n)]
     return [seen[int(rng.random() * len(seen))] for _ in range(n)]
+
+
+PARENT_LOOKUP_LIMIT = 5_000
+"""At most this many distinct parent keys are looked up for their times (larger batches keep their times)."""
+
+
+def parent_event_times(
+    conn: Connection,
+    parent: SeedTable,
+    referred: tuple[str, ...],
+    keys: list[tuple[Any, ...] | None],
+    made: dict[str, list[Any]] | None,
+) -> list[Any] | None:
+    """When each row's parent happened (its event column, :func:`dbaudit.seed.pairs.event_column`), for the
+    parent keys ``keys`` (None: no parent); from the rows this run made (``made``), else from the database."""
+    from sqlalchemy import tuple_
+
+    from dbaudit.seed.pairs import event_column
+
+    column = event_column(parent.columns, {c for fk in parent.foreign_keys for c in fk.columns})
+    if column is None:
+        return None
+    times: dict[tuple[Any, ...], Any] = {}
+    if made is not None and column in made and all(c in made for c in referred):
+        rows = zip(*(made[c] for c in referred), made[column], strict=False)
+        times = {tuple(row[:-1]): row[-1] for row in rows}
+    wanted = sorted({k for k in keys if k is not None and k not in times}, key=repr)
+    if wanted and parent.has_rows and len(wanted) <= PARENT_LOOKUP_LIMIT:
+        cols = [parent.sa.c[c] for c in referred]
+        target = cols[0] if len(cols) == 1 else tuple_(*cols)
+        plain = [k[0] for k in wanted] if len(cols) == 1 else wanted
+        stmt = parent.restrict(select(*cols, parent.sa.c[column]).where(target.in_(plain)))
+        for row in conn.execute(stmt):
+            times[tuple(row[:-1])] = row[-1]
+    return [None if k is None else times.get(k) for k in keys]

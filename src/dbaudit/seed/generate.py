@@ -24,9 +24,9 @@ from dbaudit.dialects import Dialect
 from dbaudit.errors import SeedError
 from dbaudit.seed.api import LoadedSeeder, SeederContext
 from dbaudit.seed.constraints import ColumnRule, Ordering
-from dbaudit.seed.existing import ExistingData, existing_values
+from dbaudit.seed.existing import ExistingData, existing_values, parent_event_times
 from dbaudit.seed.kinds import column_values, table_semantics
-from dbaudit.seed.pairs import apply_pairs
+from dbaudit.seed.pairs import after_parents, apply_pairs
 from dbaudit.seed.plan import shape_of
 from dbaudit.seed.predicates import UNSURE, passes
 from dbaudit.seed.schema import ForeignKeyInfo, SeedSchema, SeedTable, only
@@ -329,7 +329,8 @@ def own_columns(
         _exclusions(state, table, data, n)
     rows = TableRows(table, data, n, marker)
     _apply_orderings(rows, rng)
-    apply_pairs(table.columns, data, state.rng(table.key, "pairs"), fk_columns | set(table.sequences))
+    fixed = fk_columns | set(table.sequences) | ({table.partition_key} if table.partition_key else set())
+    apply_pairs(table.columns, data, state.rng(table.key, "pairs"), fixed)
     _mark(rows)
     for column in sorted(single_uniques):
         if column in data and table.columns[column].kind == "str":
@@ -640,12 +641,31 @@ def foreign_keys(state: RunState, rows: TableRows, deferred: set[tuple[str, ...]
             chosen = _spread(candidates, n, rng, fk.nullable)
         for position, column in enumerate(fk.columns):
             rows.data[column] = [None if key is None else key[position] for key in chosen]
+    _after_parents(state, rows)
     satisfy_checks(state, rows)
     _keep_distinct(state, rows, rng, deferred)
     _dedupe(state, rows, rng, deferred)
     _mark(rows)
     verify_checks(state, rows)
     rows.data = {k: rows.data[k] for k in table.columns if k in rows.data}
+
+
+def _after_parents(state: RunState, rows: TableRows) -> None:
+    """Each row's event after its parents' (a payment after its rental), where both say when they happened."""
+    table = rows.table
+    skip = {c for fk in table.foreign_keys for c in fk.columns} | set(table.sequences)
+    if table.partition_key:
+        skip.add(table.partition_key)  # its values pick the partition: they stay within its bounds
+    rng = state.rng(table.key, "after-parents")
+    for fk in table.foreign_keys:
+        parent = state.schema.tables.get(fk.parent)
+        if parent is None or fk.parent == table.key or not all(c in rows.data for c in fk.columns):
+            continue
+        keys = [None if None in key else key for key in rows.tuples(fk.columns)]
+        made = state.created.get(parent.key)
+        times = parent_event_times(state.conn, parent, fk.referred, keys, made.data if made else None)
+        if times is not None:
+            after_parents(table.columns, rows.data, times, rng, skip)
 
 
 def _already_fixed(rows: TableRows, fk: ForeignKeyInfo) -> dict[int, Any]:

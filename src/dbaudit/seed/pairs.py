@@ -257,3 +257,44 @@ def apply_pairs(
             summed = sum(row_parts, decimal.Decimal(0) if isinstance(row_parts[0], decimal.Decimal) else 0)
             if fits(summed, columns[total]):
                 values[i] = summed
+
+
+def event_column(columns: dict[str, ColumnSpec], skip: set[str]) -> str | None:
+    """The column saying when a row happened: its creation time, else its first past event (a rental's
+    date, a payment's), never an update, deadline or birth date."""
+    temporal = {n: tokens(n) for n, s in columns.items() if s.kind in ("date", "datetime") and n not in skip}
+    for name, words in temporal.items():
+        if set(words) & _CREATED:
+            return name
+    for name, words in temporal.items():
+        if not set(words) & (_UPDATED | _NOT_PAST) and words[:2] != ("last", "update"):
+            return name
+    return None
+
+
+def after_parents(
+    columns: dict[str, ColumnSpec],
+    data: dict[str, list[Any]],
+    parent_times: list[Any],
+    rng: random.Random,
+    skip: set[str],
+) -> None:
+    """A child row happens after its parent row (a payment after its rental): the child's event column is
+    moved after the parent's time where it came out earlier, then its own pairs are put in order again."""
+    column = event_column(columns, skip)
+    values = data.get(column) if column else None
+    if column is None or values is None:
+        return
+    spec = columns[column]
+    for i, (mine, theirs) in enumerate(zip(values, parent_times, strict=False)):
+        if mine is None or theirs is None:
+            continue
+        try:
+            early = _as_datetime(mine) < _as_datetime(theirs)
+        except (TypeError, AttributeError):
+            continue
+        if early:
+            moved = _like(_shift(theirs, _gap(rng, dt.timedelta(minutes=5), 3 * DAY), 1), spec, rng)
+            if fits(moved, spec):
+                values[i] = moved
+    apply_pairs(columns, data, rng, skip)
