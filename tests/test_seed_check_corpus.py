@@ -25,6 +25,7 @@ CORPUS = {
 }
 
 
+@pytest.mark.slow  # loads whole corpus schemas (MusicBrainz: 375 tables) and reads every CHECK back
 @pytest.mark.parametrize("name", sorted(CORPUS))
 def test_every_corpus_check_parses_and_no_real_table_is_unsatisfiable(
     name: str, request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]

@@ -105,6 +105,7 @@ def test_the_gate() -> None:
     assert not replace(fixed, strict_repeat=True).passed
 
 
+@pytest.mark.slow  # hypothesis builds whole runs and validates each against the JSON schema
 @settings(max_examples=15, deadline=None)
 @given(st.from_type(SeederRun).map(lambda r: replace(r, schema_version=SCHEMA_VERSION)))
 def test_a_run_round_trips_through_json_and_matches_the_schema(run: SeederRun) -> None:

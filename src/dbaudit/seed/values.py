@@ -293,6 +293,9 @@ class GenContext:
     rng: random.Random
     pools: Pools
     table: str
+    pattern_misses: dict[tuple[tuple[str, str, bool], ...], int] = field(default_factory=dict)
+    """Patterns of this table that gave nothing fitting, and how many times in a row: two patterns no string
+    matches at once (``~ '^[a-z]+$' AND ~ '^[0-9]+$'``) then cost one draw per value, not eight."""
 
 
 def generate_column(spec: ColumnSpec, n: int, ctx: GenContext) -> list[Any]:
@@ -716,6 +719,8 @@ def _plain_words(n: int, ctx: GenContext) -> list[str]:
 #: Characters a regular expression's ``.`` and negated classes are drawn from: no control characters.
 _REGEX_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_"
 PATTERN_TRIES = 8
+PATTERN_GIVE_UP = 3
+"""After this many values in a row with nothing fitting, one draw per value (the server judges the rows)."""
 
 
 def pattern_example(spec: ColumnSpec, ctx: GenContext, word: str) -> str:
@@ -724,14 +729,18 @@ def pattern_example(spec: ColumnSpec, ctx: GenContext, word: str) -> str:
     rule = spec.rule
     patterns = ([("like", rule.like, False)] if rule.like else []) + rule.patterns
     limit = max_length(spec)
+    key = tuple(patterns)
+    tries = 1 if ctx.pattern_misses.get(key, 0) >= PATTERN_GIVE_UP else PATTERN_TRIES
     best: str | None = None
-    for _ in range(PATTERN_TRIES):
+    for _ in range(tries):
         value = _one_pattern(patterns[0], ctx, word)
         fits = (limit is None or len(value) <= limit) and len(value) >= (rule.min_length or 0)
         if fits and all(_matches(p, value) for p in patterns[1:]):
+            ctx.pattern_misses.pop(key, None)
             return value
         if best is None or len(value) < len(best):
             best = value
+    ctx.pattern_misses[key] = ctx.pattern_misses.get(key, 0) + 1
     # Nothing fitted: cut to the column's length (the row is then judged, and dropped, not sent as too long).
     return (best or "")[: limit or None]
 
