@@ -114,7 +114,7 @@ def test_the_marker_goes_only_into_free_text(sqlite_database: TestDatabase, tmp_
     assert all(r["notes"].startswith("MOCK:") for r in rows)
 
 
-def _seeded(tmp_path: Path, name: str, ddl: str) -> list[tuple[object, ...]]:
+def _seeded(tmp_path: Path, name: str, ddl: str, rows: int = 20) -> list[tuple[object, ...]]:
     path = tmp_path / name
     connection = sqlite3.connect(path)
     connection.executescript(ddl)
@@ -125,11 +125,12 @@ def _seeded(tmp_path: Path, name: str, ddl: str) -> list[tuple[object, ...]]:
 
     engine = create_engine(f"sqlite:///{path}")
     db = Database(url=f"sqlite:///{path}", engine=engine, schema=None, dialect="sqlite")
-    seed(settings_for(db, tmp_path / f"{name}-project"), missing=True, rows=20, seed=5)
+    seed(settings_for(db, tmp_path / f"{name}-project"), missing=True, rows=rows, seed=5)
     with engine.connect() as conn:
-        rows = [tuple(r) for r in conn.execute(text("SELECT email, price, created_at FROM product"))]
+        statement = text("SELECT email, price, created_at FROM product ORDER BY id")
+        found = [tuple(r) for r in conn.execute(statement)]
     engine.dispose()
-    return rows
+    return found
 
 
 def test_values_are_stable_per_column(tmp_path: Path) -> None:
@@ -143,6 +144,9 @@ def test_values_are_stable_per_column(tmp_path: Path) -> None:
         "CREATE TABLE other (id INTEGER PRIMARY KEY, note TEXT);",
     )
     assert first == second
+    # More rows: the first ones stay as they were (NULLs included).
+    more = _seeded(tmp_path, "c.db", f"CREATE TABLE product (id INTEGER PRIMARY KEY, {columns});", rows=35)
+    assert more[:20] == first and None in {v for row in more for v in row}
 
 
 @pytest.mark.slow

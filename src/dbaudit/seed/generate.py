@@ -316,8 +316,19 @@ def own_columns(
             if drawn is None:
                 drawn = column_values(spec, n, column_gen, state.seed, semantics[name])
             values = drawn
-        if spec.nullable and name not in in_unique and name != marker_column and not spec.rule.not_null:
-            values = [None if column_rng.random() < NULL_SHARE else v for v in values]
+        # No random NULL in a JSON column: SQLAlchemy writes a Python None there as the JSON text 'null', not
+        # as SQL NULL (a value the ledger of a keyless table then fails to match).
+        sprinkle = spec.kind != "json"
+        if (
+            sprinkle
+            and spec.nullable
+            and name not in in_unique
+            and name != marker_column
+            and not spec.rule.not_null
+        ):
+            # NULLs from a stream of their own: row i is NULL or not whatever the number of rows.
+            nulls = state.rng(table.key, f"nulls:{name}").random
+            values = [None if nulls() < NULL_SHARE else v for v in values]
         data[name] = values
     for index, row in enumerate(overrides):
         for name, value in row.items():

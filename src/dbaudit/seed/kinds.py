@@ -274,8 +274,8 @@ def _text(sem: Semantic, spec: ColumnSpec, n: int, rng: random.Random, seed: int
 
 
 def _numbers(sem: Semantic, spec: ColumnSpec, n: int, rng: random.Random) -> list[Any] | None:
-    if sem.low is None or sem.high is None or sem.kind in ("identifier", "unknown"):
-        return None
+    if sem.low is None or sem.high is None or sem.kind == "identifier":
+        return None  # keys: the constraint-driven generator (unique numbers where needed)
     low, high = sem.low, sem.high
     if sem.kind == "boolean":
         return [1 if rng.random() < 0.7 else 0 for _ in range(n)]
