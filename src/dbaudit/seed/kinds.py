@@ -379,6 +379,17 @@ def table_semantics(table_name: str, columns: dict[str, ColumnSpec]) -> dict[str
     return classify_table(table_name, {name: (spec.kind, spec.length) for name, spec in columns.items()})
 
 
+def _always_fits(spec: ColumnSpec) -> bool:
+    """No rule, length or type range to check (unbounded text, floats, dates): :func:`fits` holds for every
+    value, so a batch needs no look at each one."""
+    rule = spec.rule
+    if rule.low is not None or rule.high is not None or rule.excluded or rule.min_length or rule.max_length:
+        return False
+    if spec.kind == "str":
+        return spec.length is None
+    return spec.kind in ("float", "date", "datetime") or (spec.kind == "decimal" and spec.precision is None)
+
+
 def column_values(
     spec: ColumnSpec, n: int, ctx: GenContext, seed: int, sem: Semantic | None = None
 ) -> list[Any]:
@@ -397,6 +408,8 @@ def column_values(
 
 def replace_misfits(values: list[Any], spec: ColumnSpec, ctx: GenContext) -> list[Any]:
     """``values`` with each one the column's rules reject replaced by the constraint-driven generator's."""
+    if _always_fits(spec):
+        return values
     bad = [i for i, v in enumerate(values) if not fits(v, spec)]
     if not bad:
         return values
