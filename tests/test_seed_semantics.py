@@ -160,6 +160,12 @@ integration_items.external_name str name
 user_devices.fingerprint str hash
 user_devices.last_ip_address str ipv4
 user_devices.device_type str category
+user_devices.browser str browser
+user_devices.os str os
+webhooks.http_status int http_status
+applied_coupons.status int enum_code
+credit_notes.reason int enum_code
+recurring_transaction_rules.method int enum_code
 applied_coupons.frequency_duration int duration
 applied_coupons.percentage_rate decimal percent
 applied_coupons.terminated_at datetime timestamp

@@ -239,6 +239,10 @@ def _text(sem: Semantic, spec: ColumnSpec, n: int, rng: random.Random, seed: int
         return _pick(rng, pool(seed, "hex_color"), n)
     if kind == "status":
         return _pick(rng, STATUSES, n)
+    if kind == "browser":
+        return _pick(rng, ("Chrome", "Chrome", "Safari", "Firefox", "Edge"), n)
+    if kind == "os":
+        return _pick(rng, ("Windows", "macOS", "Linux", "iOS", "Android"), n)
     if kind == "gender":
         return _pick(rng, ("F", "M") if limit == 1 else ("female", "male", "non-binary"), n)
     if kind in ("code", "sku"):
@@ -279,6 +283,8 @@ def _numbers(sem: Semantic, spec: ColumnSpec, n: int, rng: random.Random) -> lis
     low, high = sem.low, sem.high
     if sem.kind == "boolean":
         return [1 if rng.random() < 0.7 else 0 for _ in range(n)]
+    if sem.kind == "http_status" and spec.kind == "int":
+        return _pick(rng, (200, 200, 200, 201, 204, 400, 404, 422, 500, 503), n)
     if spec.kind in ("int", "year"):
         lo, hi = math.ceil(low), math.floor(high)
         if sem.kind in ("money", "count", "file_size", "quantity") and lo >= 0:

@@ -133,6 +133,12 @@ def find_pairs(columns: dict[str, ColumnSpec], skip: set[str]) -> list[Pair]:
     for first in created:
         for later in updated:
             add(Pair(first, later, dt.timedelta(0), None))
+    # Things that happened to the row (accepted_at, revoked_at, last_logged_at) happened after it was made.
+    for first in [n for n, w in temporal.items() if set(w) & _CREATED]:
+        for later, words in temporal.items():
+            happened = (words[0].endswith("ed") or words[0] == "last") and not set(words) & _CREATED
+            if happened and not set(words) & _NOT_PAST:
+                add(Pair(first, later, dt.timedelta(0), None))
     numeric_words = {words: name for name, words in numeric.items()}
     for low_word, high_word in _NUMERIC_PAIRS:
         for name, words in numeric.items():
@@ -221,7 +227,9 @@ def apply_pairs(
 ) -> None:
     """Put each pair of every row in order (the later column moved after the earlier, else the earlier
     before the later), then every total equal to the sum of its parts, wherever the column's rules allow."""
-    for pair in find_pairs(columns, skip):
+    pairs = find_pairs(columns, skip)
+    # Twice: a column moved by a later pair (created, started) may break an earlier one (started, completed).
+    for pair in pairs + pairs:
         first, second = data.get(pair.earlier), data.get(pair.later)
         if first is None or second is None or settled(pair.later):
             continue

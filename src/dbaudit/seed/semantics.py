@@ -285,6 +285,12 @@ def _number(words: tuple[str, ...], joined: str, table_words: tuple[str, ...], t
     expiring = _has(words, "expiry", "expiration", "expire", "exp")
     if _last(words, "id", "key", "ref", "fk", "uid"):
         return Semantic("identifier")
+    if _has(words, "http") and _has(words, "status", "code"):
+        return Semantic("http_status", 200, 504)
+    if whole and _last(
+        words, "status", "state", "type", "kind", "category", "role", "mode", "method", "reason"
+    ):
+        return Semantic("enum_code", 0, 5)  # a status or type kept as a small number (an ORM's enum)
     if _has(words, "year") or type_kind == "year":
         if expiring:
             return Semantic("expiry_year", 2025, 2032)
@@ -329,6 +335,8 @@ def _number(words: tuple[str, ...], joined: str, table_words: tuple[str, ...], t
     spans = _has(words, "day", "week", "period", "term", "timeout", "interval", "ttl", "delay")
     if (spans or (expiring and _last(words, "in"))) and not _has(words, "count"):
         return _duration(words)
+    if _has(words, "attempt", "retry", "retries", "failure"):
+        return Semantic("count", 0, 10)
     count_words = ("count", "number", "total", "token", "view", "hit", "click", "visit", "attempt", "retry")
     if _last(words, *count_words[3:]) and not _has(words, "cent"):
         return Semantic("count", 0, 500)
@@ -470,6 +478,10 @@ def _text(words: tuple[str, ...], joined: str, table_words: tuple[str, ...], len
         return Semantic("code")
     if _has(words, "json", "payload", "metadata", "settings", "preference", "config"):
         return Semantic("json_text")
+    if _has(words, "browser", "useragent"):
+        return Semantic("browser")
+    if words in (("os",), ("platform",), ("operating", "system")):
+        return Semantic("os")
     if _has(words, "gender", "sex"):
         return Semantic("gender")
     return _prose(words, table_words)
