@@ -88,7 +88,10 @@ def test_broken_toml_is_a_clear_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("raw", "driver"),
     [
-        ("postgresql+asyncpg://u@h/db", "postgresql+psycopg2"),
+        ("postgresql+aiopg://u@h/db", "postgresql+psycopg2"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg"),
+        ("postgresql+psycopg_async://u@h/db", "postgresql+psycopg"),
+        ("postgres://u@h/db", "postgresql+psycopg2"),
         ("sqlite+aiosqlite:///app.db", "sqlite"),
         ("mysql+aiomysql://u@h/db", "mysql+pymysql"),
         ("postgresql://u@h/db", "postgresql+psycopg2"),

@@ -45,7 +45,8 @@ def _dirty_the_checkout(history: History) -> None:
     ("args", "expected"),
     [
         ([], 0),
-        (["--fail-under", "80"], 0),
+        (["--fail-under", "80"], 1),  # under 80%, as check would say
+        (["--fail-under", "60"], 0),
         (["--fail-on", "newly-empty"], 1),
         (["--fail-on", "new-uncovered"], 1),
         (["--fail-on", "stale"], 1),

@@ -29,7 +29,7 @@ def test_html_golden() -> None:
 def test_json_is_the_model_with_schema_version() -> None:
     audit = sample_audit()
     data = json.loads(render(audit, "json"))
-    assert data["schema_version"] == "1.1"
+    assert data["schema_version"] == "1.2"
     assert Audit.from_dict(data) == audit
 
 

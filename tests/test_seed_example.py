@@ -109,7 +109,7 @@ def test_the_reported_command_on_the_demo_folder(tmp_path: Path) -> None:
     """The command of the bug report, as a user runs it: in the kept demo's backend folder."""
     run_demo(tmp_path / "keep")
     backend = tmp_path / "keep" / BACKEND
-    command = [sys.executable, "-m", "dbaudit", "seed", "--missing", "--yes"]
+    command = [sys.executable, "-m", "dbaudit", "seed", "--missing", "--yes", "-v"]  # every table listed
     done = subprocess.run(command, cwd=backend, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr
     assert "role_permissions" in done.stdout and "Skipped" not in done.stdout

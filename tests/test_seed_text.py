@@ -94,11 +94,13 @@ def test_seed_plan_golden() -> None:
 
 def test_seed_report_golden() -> None:
     check_golden("seed_report.txt", render_seed_report(sample_report()))
+    check_golden("seed_report_every_table.txt", render_seed_report(sample_report(), every_table=True))
     check_golden("seed_report.json", render_seed_json(sample_report()))
 
 
 def test_purge_report_golden() -> None:
     check_golden("purge_report.txt", render_purge_report(sample_purge()))
+    check_golden("purge_report_every_table.txt", render_purge_report(sample_purge(), every_table=True))
     check_golden("purge_report.json", render_seed_json(sample_purge()))
     check_golden("purge_blocked.txt", render_purge_report(blocked_purge()))
     check_golden("purge_empty.txt", render_purge_report(PurgeReport(dry_run=True)))

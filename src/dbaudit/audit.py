@@ -11,7 +11,7 @@ import logging
 from dataclasses import replace
 
 from dbaudit import __version__
-from dbaudit.config import Settings
+from dbaudit.config import Settings, url_origin
 from dbaudit.markdown import code, text
 from dbaudit.model import (
     Audit,
@@ -108,7 +108,7 @@ def build_audit(
     from dbaudit.scan import scan_sources
 
     with stage("Reflecting the database and counting rows"):
-        snapshot = reflect_database(settings)
+        snapshot = replace(reflect_database(settings), url_source=url_origin(settings))
     log.info("reflected %d tables, %d views from %s", len(snapshot.tables), len(snapshot.views), snapshot.url)
     scan_result = None
     if scan:

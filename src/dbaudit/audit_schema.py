@@ -104,6 +104,13 @@ class _Builder:
             properties[f.name] = prop
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 required.append(f.name)
+        for name in getattr(cls, "json_derived", ()):
+            getter = getattr(cls, name).fget
+            returns = typing.get_type_hints(getter, vars(sys.modules[cls.__module__]))["return"]
+            prop = self.of(returns)
+            if getter.__doc__:
+                prop = {**prop, "description": " ".join(getter.__doc__.split())}
+            properties[name] = prop
         schema["properties"] = properties
         schema["required"] = required
         return schema

@@ -81,8 +81,8 @@ def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
         func = click.option(
             "-o",
             "--output",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Write to FILE instead of standard output.",
+            type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+            help="Write to FILE instead of standard output ('-' is standard output).",
         )(func)
         func = click.option(
             "--format", "fmt", type=click.Choice(formats), default=formats[0], show_default=True
@@ -90,6 +90,51 @@ def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
         return func
 
     return decorate
+
+
+def color_option(func: F) -> F:
+    return click.option(
+        "--color",
+        type=click.Choice(["auto", "always", "never"]),
+        default="auto",
+        show_default=True,
+        help="Colour in the terminal summary (auto: on a terminal, unless NO_COLOR is set).",
+    )(func)
+
+
+#: Options that shape the document: given one, a person asks for the document, not the summary.
+DOCUMENT_OPTIONS = ("fmt", "only", "min_rows", "template_dir")
+
+
+def terminal_summary(output: Path | None) -> bool:
+    """Whether to print the compact summary instead of the document: standard output is a terminal and
+    neither -o nor an option that shapes the document (--format, --only, --min-rows, --template-dir) was
+    given (``-o -`` asks for the document on standard output)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    chosen = any(
+        ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT) for name in DOCUMENT_OPTIONS
+    )
+    return output is None and not chosen and sys.stdout.isatty()
+
+
+def use_color(choice: str) -> bool:
+    """``--color``: ``always``, ``never``, or ``auto``: on a terminal, unless ``NO_COLOR`` is set."""
+    import os
+
+    if choice != "auto":
+        return choice == "always"
+    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+def emit_summary(audit: Any, color: str, command: str) -> None:
+    import shutil
+
+    from dbaudit.render.terminal import render_summary
+
+    width = shutil.get_terminal_size((100, 30)).columns
+    emit(render_summary(audit, width=width, color=use_color(color), command=command), None)
 
 
 def settings_from(**options: Any) -> Any:
@@ -109,7 +154,7 @@ def emit(text: str, output: Path | None) -> None:
     system) is written with backslash escapes instead of raw bytes or an encoding error.
     """
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    if output is None:
+    if output is None or str(output) == "-":
         sys.stdout.write(text)
         if not text.endswith("\n"):
             sys.stdout.write("\n")
@@ -123,14 +168,17 @@ def emit(text: str, output: Path | None) -> None:
     log.info("wrote %s", output)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="dbaudit")
-@click.option("--traceback", is_flag=True, help="Show the full stack trace of an error.")
-@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-def cli(traceback: bool, verbose: int, quiet: bool) -> None:
-    """Audit which tables are populated, which seed sources fill them, and fill the gaps."""
-    _State.traceback = traceback or verbose >= 2
+class _Verbosity:
+    """The global options as given so far: before the command (``dbaudit -v report``) and after it
+    (``dbaudit report -v``), as pytest and alembic users type them."""
+
+    verbose = 0
+    quiet = False
+
+
+def _configure_logging() -> None:
+    verbose, quiet = _Verbosity.verbose, _Verbosity.quiet
+    _State.traceback = _State.traceback or verbose >= 2
     level = logging.ERROR if quiet else (logging.DEBUG if verbose >= 2 else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_ScrubbingFormatter("%(message)s"))
@@ -144,12 +192,81 @@ def cli(traceback: bool, verbose: int, quiet: bool) -> None:
         disable()
 
 
+def _add_verbose(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    if value:
+        _Verbosity.verbose += value
+        _configure_logging()
+    return value
+
+
+def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        _Verbosity.quiet = True
+        _configure_logging()
+    return value
+
+
+def _set_traceback(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        _State.traceback = True
+    return value
+
+
+def global_options(func: F) -> F:
+    """``--traceback``, ``-v`` and ``-q``: accepted before the command and after it."""
+    options = [
+        click.option(
+            "--traceback",
+            is_flag=True,
+            expose_value=False,
+            callback=_set_traceback,
+            help="Show the full stack trace of an error.",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            count=True,
+            expose_value=False,
+            callback=_add_verbose,
+            help="More log output on stderr (-vv for debug); more detail in seed and purge summaries.",
+        ),
+        click.option(
+            "-q",
+            "--quiet",
+            is_flag=True,
+            expose_value=False,
+            callback=_set_quiet,
+            help="Only errors on stderr.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def verbosity() -> int:
+    """How many ``-v`` were given, before and after the command."""
+    return _Verbosity.verbose
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="dbaudit")
+@global_options
+def cli() -> None:
+    """Audit which tables are populated, which seed sources fill them, and fill the gaps.
+
+    Shell completion (bash, zsh, fish): eval "$(_DBAUDIT_COMPLETE=bash_source dbaudit)".
+    """
+    _configure_logging()
+
+
 class _ScrubbingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return scrub(super().format(record), _State.secrets)
 
 
 @cli.command()
+@global_options
 @db_options
 @output_options(("md", "json", "html"))
 @click.option("--exact", is_flag=True, default=None, help="Exact COUNT(*) for every table.")
@@ -172,7 +289,9 @@ class _ScrubbingFormatter(logging.Formatter):
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="A saved seeder run (dbaudit verify --format json): adds the 'Seeder run' section.",
 )
+@color_option
 def report(
+    color: str,
     fmt: str,
     output: Path | None,
     template_dir: Path | None,
@@ -205,11 +324,15 @@ def report(
 
         run = load_run(verify_file)
     audit = build_audit(settings, scan=scan, baseline=previous, baseline_label=label, seeder_run=run)
+    if terminal_summary(output):
+        emit_summary(audit, color, "dbaudit report")
+        return
     text = render(audit, fmt, RenderOptions(template_dir=settings.template_dir, only=only, min_rows=min_rows))
     emit(text, output)
 
 
 @cli.command()
+@global_options
 @click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--explain",
@@ -243,9 +366,11 @@ def scan(
 
 
 @cli.command()
+@global_options
 @click.argument("target", required=False, type=click.Path(file_okay=False, path_type=Path))
 @output_options(("md", "json", "html"))
-def demo(target: Path | None, fmt: str, output: Path | None, template_dir: Path | None) -> None:
+@color_option
+def demo(target: Path | None, color: str, fmt: str, output: Path | None, template_dir: Path | None) -> None:
     """Build the bundled example application on SQLite and print its audit.
 
     TARGET is the folder to copy the example into (default: a temporary folder, removed afterwards).
@@ -254,6 +379,39 @@ def demo(target: Path | None, fmt: str, output: Path | None, template_dir: Path 
     from dbaudit.render import RenderOptions, render
 
     audit = run_demo(target)
+    if terminal_summary(output):
+        emit_summary(audit, color, "dbaudit demo")
+        return
+    emit(render(audit, fmt, RenderOptions(template_dir=template_dir)), output)
+
+
+#: The one meaning of ``--fail-under``, in ``check`` and ``diff`` alike.
+FAIL_UNDER_HELP = (
+    "Fail (exit 1) when seeding coverage is under PCT percent "
+    "(default: setting fail_under in [tool.dbaudit])."
+)
+
+
+@cli.command("render")
+@global_options
+@click.argument("audit_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@output_options(("md", "html", "json"))
+@color_option
+def render_saved(
+    audit_file: Path, color: str, fmt: str, output: Path | None, template_dir: Path | None
+) -> None:
+    """Re-render a saved audit (dbaudit report --format json -o AUDIT.json) as Markdown, HTML or JSON.
+
+    No database and no project needed: the document is read, checked against its schema version and
+    rendered as report would have rendered it.
+    """
+    from dbaudit.audit_file import load_audit
+    from dbaudit.render import RenderOptions, render
+
+    audit = load_audit(audit_file)
+    if terminal_summary(output):
+        emit_summary(audit, color, f"dbaudit render {audit_file.name}")
+        return
     emit(render(audit, fmt, RenderOptions(template_dir=template_dir)), output)
 
 
@@ -264,19 +422,19 @@ def gate_options(func: F) -> F:
             "--fail-under",
             type=click.FloatRange(0, 100),
             metavar="PCT",
-            help="Fail when coverage is under PCT percent (unless it went up).",
+            help=FAIL_UNDER_HELP,
         ),
         click.option(
             "--fail-on-drop/--no-fail-on-drop",
-            default=True,
-            show_default=True,
-            help="Fail when coverage went down.",
+            default=None,
+            help="Fail when coverage went down (default: on; setting fail_on_drop).",
         ),
         click.option(
             "--fail-on",
             multiple=True,
             metavar="GATES",
-            help="Also fail on these regressions, comma-separated: newly-empty, new-uncovered, stale.",
+            help="Also fail on these regressions, comma-separated: newly-empty, new-uncovered, stale "
+            "(setting fail_on).",
         ),
     ]
     for option in reversed(options):
@@ -285,6 +443,7 @@ def gate_options(func: F) -> F:
 
 
 @cli.command()
+@global_options
 @click.argument("base", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.argument("head", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--base-ref", metavar="REF", help="Take the baseline from this git ref instead of a BASE file.")
@@ -303,7 +462,7 @@ def diff(
     base_ref: str | None,
     baseline_path: str | None,
     fail_under: float | None,
-    fail_on_drop: bool,
+    fail_on_drop: bool | None,
     fail_on: tuple[str, ...],
     fmt: str,
     output: Path | None,
@@ -324,8 +483,18 @@ def diff(
     from dbaudit.render.diff import render_diff, render_diff_markdown
     from dbaudit.render.github import in_github_actions, publish
 
-    policy = GatePolicy(fail_under=fail_under, fail_on_drop=fail_on_drop, fail_on=parse_fail_on(fail_on))
-    settings = settings_from(template_dir=template_dir, **options)
+    settings = settings_from(
+        template_dir=template_dir,
+        fail_under=fail_under,
+        fail_on_drop=fail_on_drop,
+        fail_on=fail_on,
+        **options,
+    )
+    policy = GatePolicy(
+        fail_under=settings.fail_under,
+        fail_on_drop=settings.fail_on_drop,
+        fail_on=parse_fail_on(settings.fail_on),
+    )
     result = run_diff(settings, policy, base=base, head=head, base_ref=base_ref, baseline_path=baseline_path)
     emit(render_diff(result.diff, result.gates, fmt, settings.template_dir), output)
     if in_github_actions(os.environ):
@@ -336,12 +505,12 @@ def diff(
 
 
 @cli.command()
+@global_options
 @click.option(
     "--fail-under",
     type=click.FloatRange(0, 100),
     metavar="PCT",
-    required=True,
-    help="Fail (exit 1) when seeding coverage is under PCT percent.",
+    help=FAIL_UNDER_HELP,
 )
 @click.option(
     "--audit",
@@ -352,7 +521,7 @@ def diff(
 @db_options
 @output_options(("md", "json"))
 def check(
-    fail_under: float,
+    fail_under: float | None,
     audit_file: Path | None,
     fmt: str,
     output: Path | None,
@@ -366,8 +535,12 @@ def check(
     from dbaudit.render.diff import render_check
     from dbaudit.render.github import append_step_summary, in_github_actions
 
-    settings = settings_from(template_dir=template_dir, **options)
-    result = run_check(settings, fail_under, audit=audit_file)
+    settings = settings_from(template_dir=template_dir, fail_under=fail_under, **options)
+    if settings.fail_under is None:
+        raise ConfigError(
+            "check needs a threshold", "pass --fail-under PCT or set fail_under in [tool.dbaudit]"
+        )
+    result = run_check(settings, settings.fail_under, audit=audit_file)
     emit(render_check(result.check, fmt, settings.template_dir), output)
     if in_github_actions(os.environ):
         append_step_summary(render_check(result.check, "md", settings.template_dir), os.environ)
@@ -375,6 +548,7 @@ def check(
 
 
 @cli.command()
+@global_options
 @db_options
 @click.option("--missing", is_flag=True, help="Seed every empty application table (and parents it needs).")
 @click.option("--tables", "tables", multiple=True, metavar="A,B", help="Seed these tables (comma-separated).")
@@ -451,14 +625,21 @@ def seed(
             raise DbauditError("seed writes to the database: pass --yes to confirm (no terminal to ask on)")
         emit(render_plan(plan_seed(settings, request)), None)
         click.confirm("Insert these rows?", abort=True)
-    report = run_seed(
-        settings, request, dry_run=dry_run, force=force, allow_trigger_inserts=allow_trigger_inserts
-    )
-    emit(render_seed_report(report) if fmt == "text" else render_seed_json(report), None)
+    from dbaudit.progress import phase, stage
+
+    with stage("Seeding"):
+        phase("rows inserted", unit="rows")
+        report = run_seed(
+            settings, request, dry_run=dry_run, force=force, allow_trigger_inserts=allow_trigger_inserts
+        )
+    every_table = verbosity() >= 1
+    text = render_seed_report(report, every_table=every_table) if fmt == "text" else render_seed_json(report)
+    emit(text, None)
     return EXIT_FINDINGS if report.plan.skipped else EXIT_OK
 
 
 @cli.command()
+@global_options
 @db_options
 @click.option("--tables", "tables", multiple=True, metavar="A,B", help="Only these tables (comma-separated).")
 @click.option("--run", "run_id", metavar="RUN_ID", help="Only the rows of this seed run.")
@@ -492,8 +673,14 @@ def purge(
             raise DbauditError("purge deletes rows: pass --yes to confirm (no terminal to ask on)")
         emit(render_purge_report(purge_rows(settings, tables=selected, run_id=run_id, dry_run=True)), None)
         click.confirm("Delete these mock rows?", abort=True)
-    report = purge_rows(settings, tables=selected, run_id=run_id, dry_run=dry_run)
-    emit(render_purge_report(report) if fmt == "text" else render_seed_json(report), None)
+    from dbaudit.progress import phase, stage
+
+    with stage("Purging"):
+        phase("rows deleted", unit="rows")
+        report = purge_rows(settings, tables=selected, run_id=run_id, dry_run=dry_run)
+    every_table = verbosity() >= 1
+    text = render_purge_report(report, every_table=every_table) if fmt == "text" else render_seed_json(report)
+    emit(text, None)
     if report.blocked:
         tables_named = ", ".join(sorted({b.table for b in report.blocked}))
         raise SeedError(f"purge refused: real rows in {tables_named} reference mock rows (listed above)")
@@ -501,6 +688,7 @@ def purge(
 
 
 @cli.command()
+@global_options
 @db_options
 @click.option(
     "--scratch-url",
@@ -583,6 +771,11 @@ def verify(
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every error into one scrubbed line and exit code 2."""
+    _State.traceback = False
+    _Verbosity.verbose, _Verbosity.quiet = 0, False
+    from dbaudit.progress import enable
+
+    enable()
     try:
         code = cli.main(args=argv, prog_name="dbaudit", standalone_mode=False)
     except click.exceptions.Abort as exc:

@@ -20,6 +20,7 @@ from dbaudit.model import (
     SourceChange,
     TableState,
     TableStatus,
+    natural_sorted,
 )
 
 
@@ -115,7 +116,8 @@ def audit_label(audit: Audit) -> str:
 def figures(audit: Audit) -> CoverageFigures | None:
     if audit.coverage is None:
         return None
-    return CoverageFigures(len(audit.coverage.covered), audit.coverage.application_tables)
+    coverage = audit.coverage
+    return CoverageFigures(len(coverage.covered), coverage.application_tables, _sorted(coverage.covered))
 
 
 def covered_tables(audit: Audit) -> frozenset[str]:
@@ -183,4 +185,4 @@ def _newly_empty(base: Audit, head: Audit, keys: bool) -> tuple[str, ...]:
 
 
 def _sorted(names: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted(set(names)))
+    return tuple(natural_sorted(set(names)))

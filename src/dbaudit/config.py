@@ -105,6 +105,13 @@ class Settings:
     lock_timeout: float = 10.0
     """Seconds seed and purge wait for a lock (the run lock, rows another transaction holds) before exit 2."""
     baseline_path: str = "AUDIT.json"
+    # the CI gates of ``check`` and ``diff`` (their options override them)
+    fail_under: float | None = None
+    """Fail (exit 1) when seeding coverage is under this percentage: ``check`` and ``diff`` alike."""
+    fail_on_drop: bool = True
+    """``diff`` fails when coverage went down."""
+    fail_on: tuple[str, ...] = ()
+    """``diff`` also fails on these regressions: ``newly-empty``, ``new-uncovered``, ``stale``."""
     verify: Mapping[str, Any] = field(default_factory=dict)
     """The ``[tool.dbaudit.verify]`` table, as written; :mod:`dbaudit.verify.config` reads and checks it."""
     sources: Mapping[str, str] = field(default_factory=dict)
@@ -116,6 +123,19 @@ class Settings:
     def all_seed_globs(self) -> tuple[str, ...]:
         """The patterns that pick seed sources: ``seed_globs`` then ``extend_seed_globs``."""
         return self.seed_globs + self.extend_seed_globs
+
+
+def url_origin(settings: Settings) -> str | None:
+    """Where the URL came from, as the report's header says it: ``--url option``, ``environment variable
+    DATABASE_URL``, ``pyproject.toml [tool.dbaudit]``, ``dbaudit.toml`` or the alembic.ini's path."""
+    source = settings.sources.get("url")
+    if source is None:
+        return None
+    if source == "command line":
+        return "--url option"
+    if source in ("DBAUDIT_URL", "DATABASE_URL"):
+        return f"environment variable {source}"
+    return source
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -195,6 +215,7 @@ _TUPLE_KEYS = {
     "skip_dirs",
     "alembic_locations",
     "tenant_columns",
+    "fail_on",
 }
 _PATH_KEYS = {"template_dir", "seeders_dir"}
 
@@ -214,6 +235,12 @@ def _coerce(key: str, value: Any, root: Path) -> Any:
         raise ConfigError(f"setting 'respect_gitignore' must be true or false: {value!r}")
     if key == "verify" and not isinstance(value, dict):
         raise ConfigError("setting 'verify' must be a table ([tool.dbaudit.verify])")
+    if key == "fail_under":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+            raise ConfigError(f"setting 'fail_under' must be a percentage from 0 to 100: {value!r}")
+        return float(value)
+    if key == "fail_on_drop" and not isinstance(value, bool):
+        raise ConfigError(f"setting 'fail_on_drop' must be true or false: {value!r}")
     if key == "lock_timeout":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 86_400:
             raise ConfigError(f"setting 'lock_timeout' must be a number of seconds, over 0: {value!r}")
@@ -246,7 +273,7 @@ def load_settings(
         url = alembic_url(ini)
         if url:
             values["url"] = url
-            sources["url"] = ini.name
+            sources["url"] = ini.relative_to(root).as_posix()
     table, origin = file_settings(root)
     extra_system: tuple[str, ...] = ()
     for raw_key, value in table.items():

@@ -15,17 +15,18 @@ from __future__ import annotations
 import dataclasses
 import enum
 import fnmatch
+import re
 import sys
 import types
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, TypeVar, Union
+from typing import Any, ClassVar, TypeVar, Union
 
 #: Version of the JSON document ``dbaudit report --format json`` writes.  The major number changes only when a
 #: field is removed or changes meaning; readers refuse a newer major and accept any older one.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class TableStatus(str, enum.Enum):
@@ -100,6 +101,24 @@ class UniqueConstraint:
 class CheckConstraint:
     sqltext: str
     name: str | None = None
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple[tuple[str | int, ...], str]:
+    """Sort key of a table name read as people read it: ``t_2`` before ``t_10``, ``t_102`` before ``t_1002``.
+
+    The runs of digits compare as numbers (the split alternates text and digits, so equal positions always
+    hold the same type); the name itself breaks ties (``t_01`` and ``t_1``).
+    """
+    parts = _DIGITS.split(name)
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(parts)), name
+
+
+def natural_sorted(names: Iterable[str]) -> list[str]:
+    """``names`` in :func:`natural_key` order: every list of tables an output shows."""
+    return sorted(names, key=natural_key)
 
 
 @dataclass(frozen=True)
@@ -204,6 +223,9 @@ class DatabaseSnapshot:
     schemas: tuple[str, ...]
     tables: tuple[TableState, ...] = ()
     views: tuple[View, ...] = ()
+    url_source: str | None = None
+    """Where the URL came from: ``--url option``, ``environment variable DATABASE_URL``, ``pyproject.toml
+    [tool.dbaudit]``, ``alembic.ini`` (schema 1.2)."""
 
     def table(self, name: str) -> TableState | None:
         for state in self.tables:
@@ -425,8 +447,27 @@ class Coverage:
     outside: tuple[str, ...] = ()
     """Tables that sources write but the database does not have (kept apart from the ratio)."""
 
+    #: Written to JSON beside the fields (schema 1.2): the coverage shape every JSON document shares.
+    json_derived: ClassVar[tuple[str, ...]] = ("covered_tables", "covered_count", "tables", "percent")
+
+    @property
+    def covered_tables(self) -> tuple[str, ...]:
+        """The covered application tables (the same list as ``covered``)."""
+        return self.covered
+
+    @property
+    def covered_count(self) -> int:
+        """How many application tables are covered."""
+        return len(self.covered)
+
+    @property
+    def tables(self) -> int:
+        """How many application tables the database has (the same as ``application_tables``)."""
+        return self.application_tables
+
     @property
     def percent(self) -> float:
+        """``covered_count`` of ``tables``, in percent (100 when there are no application tables)."""
         if not self.application_tables:
             return 100.0
         return 100.0 * len(self.covered) / self.application_tables
@@ -721,6 +762,16 @@ class CoverageFigures:
 
     covered: int
     tables: int
+    covered_tables: tuple[str, ...] = ()
+    """The covered application tables."""
+
+    #: Written to JSON beside the fields: the coverage shape every JSON document shares.
+    json_derived: ClassVar[tuple[str, ...]] = ("covered_count", "percent")
+
+    @property
+    def covered_count(self) -> int:
+        """How many application tables are covered (the same as ``covered``)."""
+        return self.covered
 
     @property
     def ratio(self) -> Fraction:
@@ -864,10 +915,15 @@ T = TypeVar("T")
 def to_dict(obj: Any) -> Any:
     """Convert a model record (or tuple, enum, primitive) to plain JSON-ready data.
 
-    Every field is written, defaults included, so the JSON documents the whole shape.
+    Every field is written, defaults included, so the JSON documents the whole shape; then the figures a
+    record names in ``json_derived`` (a percentage rounded to 2 decimals), which reading back ignores.
     """
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        data = {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        for name in getattr(obj, "json_derived", ()):
+            value = getattr(obj, name)
+            data[name] = round(value, 2) if isinstance(value, float) else to_dict(value)
+        return data
     if isinstance(obj, enum.Enum):
         return obj.value
     if isinstance(obj, (tuple, list)):
@@ -967,7 +1023,8 @@ class TablePlan:
 class CycleBreak:
     tables: tuple[str, ...]
     method: str
-    """``nullable``, ``deferred``, ``one-statement`` or ``unbreakable``."""
+    """``nullable``, ``deferred``, ``one-statement``, ``unchecked`` (MySQL/MariaDB: written with the
+    foreign-key checks off, then verified by a query) or ``unbreakable``."""
     detail: str
 
 
@@ -980,6 +1037,8 @@ REASON_CODES = {
     "parent-skipped": "a required parent table was skipped itself",
     "excluded-parent": "a required parent table is excluded (--exclude) and has no rows",
     "cycle-unbreakable": "a foreign-key cycle with no nullable or deferrable key",
+    "foreign-key-violation": "a row of a cycle written with the checks off refers to no row (found before"
+    " the commit)",
     "trigger-side-effects": "the table's triggers change existing rows or write elsewhere",
     "row-level-security": "row-level security may hide its rows: it may not be empty",
     "not-understood": "any other reason",
@@ -995,6 +1054,7 @@ _PREFIXES = (
     ("in a cycle with ", "parent-skipped"),
     ("excluded", "excluded-parent"),
     ("foreign-key cycle", "cycle-unbreakable"),
+    ("foreign-key violation", "foreign-key-violation"),
     ("trigger side effects", "trigger-side-effects"),
     ("not seeded: row-level security", "row-level-security"),
 )
@@ -1031,7 +1091,8 @@ class SeedPlan:
     skipped: tuple[SkippedTable, ...] = ()
     cycles: tuple[CycleBreak, ...] = ()
     group_modes: tuple[str, ...] = ()
-    """Per group: ``order`` (deferred columns updated after the group), ``deferred`` or ``one-statement``."""
+    """Per group: ``order`` (deferred columns updated after the group), ``deferred``, ``one-statement`` or
+    ``unchecked``."""
     tenant: str | None = None
     warnings: tuple[str, ...] = ()
 

@@ -14,12 +14,14 @@ if TYPE_CHECKING:
 
 MASK = "***"
 
-#: Async drivers an application may configure, and the synchronous driver dbaudit uses instead.
-SYNC_DRIVERS = {
-    "postgresql+asyncpg": "postgresql+psycopg2",
-    "postgresql+psycopg_async": "postgresql+psycopg2",
-    "postgresql+aiopg": "postgresql+psycopg2",
-    "postgres+asyncpg": "postgresql+psycopg2",
+#: Async drivers an application may configure, and the synchronous driver dbaudit uses instead.  dbaudit
+#: itself is synchronous (one transaction at a time, SQLAlchemy's blocking API): it reads and writes the same
+#: database through the async driver's synchronous twin.  ``None``: the PostgreSQL driver dbaudit can load
+#: (see :func:`postgres_sync_driver`).
+SYNC_DRIVERS: dict[str, str | None] = {
+    "postgresql+asyncpg": None,
+    "postgresql+psycopg_async": "postgresql+psycopg",  # the same package, used synchronously
+    "postgresql+aiopg": "postgresql+psycopg2",  # aiopg is built on psycopg2
     "sqlite+aiosqlite": "sqlite",
     "sqlite+pysqlite_async": "sqlite",
     "mysql+aiomysql": "mysql+pymysql",
@@ -28,13 +30,24 @@ SYNC_DRIVERS = {
     "mariadb+asyncmy": "mariadb+pymysql",
 }
 
-#: Bare dialect names map to the driver dbaudit ships with.
+#: Bare dialect names map to the driver dbaudit ships with.  (SQLAlchemy 2.1 would take a bare
+#: ``postgresql://`` as psycopg 3, an optional extra here: ``dbaudit[psycopg]``.)
 DEFAULT_DRIVERS = {
-    "postgres": "postgresql+psycopg2",
     "postgresql": "postgresql+psycopg2",
     "mysql": "mysql+pymysql",
     "mariadb": "mariadb+pymysql",
 }
+
+
+def postgres_sync_driver() -> str:
+    """The synchronous PostgreSQL driver for an asyncpg URL: psycopg 3 when it is installed (and loads: it
+    needs a libpq), else psycopg2, which dbaudit depends on."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return "postgresql+psycopg2"
+    return "postgresql+psycopg"
+
 
 # Up to the last @ of the address: a password pasted with an unencoded @ is masked whole, not half.
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>\S*)@")
@@ -72,11 +85,13 @@ def parse_url(raw: str) -> URL:
             "percent-encode reserved characters in the password: @ as %40, : as %3A, / as %2F, # as %23",
         )
     name = url.drivername
+    if name == "postgres" or name.startswith("postgres+"):
+        # The old "postgres" name (Heroku-style URLs) that SQLAlchemy no longer accepts.
+        name = "postgresql" + name[len("postgres") :]
     if name in SYNC_DRIVERS:
-        url = url.set(drivername=SYNC_DRIVERS[name])
-    elif name in DEFAULT_DRIVERS:
-        url = url.set(drivername=DEFAULT_DRIVERS[name])
-    return url
+        name = SYNC_DRIVERS[name] or postgres_sync_driver()
+    name = DEFAULT_DRIVERS.get(name, name)
+    return url.set(drivername=name) if name != url.drivername else url
 
 
 def require_sqlite_file(url: URL) -> None:

@@ -210,14 +210,14 @@ class Dbaudit:
     def seed(self, *args: str) -> Run:
         """``seed --yes ARGS`` (``--missing`` unless ``--tables`` is given)."""
         chosen = [] if any(a == "--tables" or a.startswith("--tables=") for a in args) else ["--missing"]
-        return self.run("seed", "--yes", *chosen, *args)
+        return self.run("seed", "--yes", "-v", *chosen, *args)  # -v: every table listed
 
     def purge(self, *args: str) -> Run:
-        return self.run("purge", "--yes", *args)
+        return self.run("purge", "--yes", "-v", *args)
 
     def ledger_listing(self, *args: str) -> str:
         """What a dry-run purge lists (the ledger's content as the tool shows it), text and JSON."""
-        shown = self.run("purge", "--dry-run", *args)
+        shown = self.run("purge", "--dry-run", "-v", *args)
         as_json = self.run("purge", "--dry-run", "--format", "json", *args)
         return shown.stdout + shown.stderr + as_json.stdout + as_json.stderr
 

@@ -407,12 +407,12 @@ def test_every_output_keeps_names_inert_end_to_end_on_sqlite(
     check_markdown(summary.read_text(encoding="utf-8"), [FENCE_BREAK, BACKTICKS, SCRIPT_TAG])
     monkeypatch.delenv("GITHUB_ACTIONS")
 
-    seeded = run_cli(["seed", "--missing", "--yes", "--seed", "7", *db], capfd)
+    seeded = run_cli(["seed", "--missing", "--yes", "--seed", "7", "-v", *db], capfd)
     assert seeded.code == 0, seeded.describe()
     filled = [n for n in tables if n not in POPULATED]
     check_markdown(seeded.stdout, filled)
     assert "\r" not in seeded.stdout
-    purged = run_cli(["purge", "--yes", *db], capfd)
+    purged = run_cli(["purge", "--yes", "-v", *db], capfd)
     assert purged.code == 0, purged.describe()
     check_markdown(purged.stdout, filled)
     assert "\r" not in purged.stdout

@@ -59,7 +59,7 @@ def test_a_second_seed_on_other_schemas_waits_for_the_run_lock_then_refuses(
     lock_parent: list[tuple[str, dict[str, object]]] = [
         (f"SELECT id FROM {quote(db, db.schema, 'parents')} WHERE id = 1 FOR UPDATE", {})
     ]
-    args = ("seed", "--yes", "--missing", "--rows", "2", "--schema", db.schema)
+    args = ("seed", "--yes", "-v", "--missing", "--rows", "2", "--schema", db.schema)
     with held_transaction(db.url, lock_parent, hold=90.0) as held:
         process = first.start(*args)
         try:

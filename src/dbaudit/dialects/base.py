@@ -16,6 +16,7 @@ compares dialect names.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -336,6 +337,10 @@ class Dialect:
     #: Rows of a foreign-key cycle can be inserted or deleted in one statement (PostgreSQL data-modifying
     #: CTEs): the checks run at its end.
     one_statement_cycles: ClassVar[bool] = False
+    #: Foreign-key checks can be switched off for the session inside the transaction (MySQL and MariaDB
+    #: ``foreign_key_checks``): a cycle with no nullable key is written unchecked, then every key of the
+    #: rows is verified by a query before the savepoint is kept.
+    suspends_foreign_key_checks: ClassVar[bool] = False
     #: Isolation of seed and purge transactions: every statement sees the latest committed rows (a purge's
     #: reference check must see a real row committed a moment ago); ``None`` keeps the engine's own.
     write_isolation_level: ClassVar[str | None] = "READ COMMITTED"
@@ -369,6 +374,12 @@ class Dialect:
         col = table.sa.c[column]
         stmt = table.restrict(select(col).where(col.is_not(None)).limit(limit))
         return ColumnSample(values=[row[0] for row in conn.execute(stmt)])
+
+    @contextmanager
+    def foreign_key_checks_off(self, conn: Connection) -> Iterator[None]:
+        """Foreign keys unchecked inside the block, checked again after it (also when it raises)."""
+        raise SeedError("this database cannot switch foreign-key checks off")
+        yield  # pragma: no cover - a generator for contextmanager
 
     def allocate_ids(self, conn: Connection, table: TableLike, column: str, count: int) -> list[int]:
         """``count`` new values for an integer key the database normally numbers."""
@@ -593,6 +604,27 @@ class Dialect:
         itself: triggers, rules, conflict clauses that replace rows."""
         return set()
 
+    def insert_trigger_bodies(self, conn: Connection, tables: Sequence[TableLike]) -> list[tuple[str, str]]:
+        """``(table key, body)`` of every enabled INSERT trigger on ``tables``: the statement or the
+        function the trigger runs, as the catalog holds it."""
+        return []
+
+    def insert_trigger_targets(
+        self, conn: Connection, tables: Sequence[TableLike]
+    ) -> dict[str, set[tuple[str | None, str]]]:
+        """Table key -> the tables its INSERT triggers insert into, as ``(schema or None, name)``.
+
+        Read from the trigger's text (``INSERT INTO name``): a hint for the insert order (the table a
+        trigger fills comes after the trigger's own table), never taken for what the trigger did, which
+        the transaction's own counters tell.
+        """
+        out: dict[str, set[tuple[str | None, str]]] = {}
+        for key, body in self.insert_trigger_bodies(conn, tables):
+            for match in _INSERT_INTO.finditer(_without_comments(body)):
+                parts = [p.strip().strip('`"[]') for p in match.group(1).split(".")]
+                out.setdefault(key, set()).add((parts[-2] if len(parts) > 1 else None, parts[-1]))
+        return out
+
     def effect_counters(self, conn: Connection, watch: Sequence[TableLike]) -> Any:
         """Counters of this transaction's writes, to compare before and after a statement."""
         raise NotImplementedError
@@ -697,3 +729,17 @@ def _describe_changes(
             where = f" in {shown(name)}" if name != ("", "") else ""
             out.append(f"{count} existing row{'s' if count != 1 else ''} {verb}{where}")
     return out
+
+
+_NAME = r'(?:`[^`]+`|"[^"]+"|\[[^\]]+\]|[\w$]+)'
+#: ``INSERT [IGNORE | OR REPLACE ...] INTO [schema.]name`` and MySQL's ``REPLACE INTO``.
+_INSERT_INTO = re.compile(
+    rf"\b(?:INSERT|REPLACE)\s+(?:(?:IGNORE|LOW_PRIORITY|DELAYED|HIGH_PRIORITY|OR\s+\w+)\s+)*INTO\s+"
+    rf"({_NAME}(?:\s*\.\s*{_NAME})?)",
+    re.IGNORECASE,
+)
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def _without_comments(sql: str) -> str:
+    return _COMMENTS.sub(" ", sql)

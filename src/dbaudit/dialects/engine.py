@@ -39,7 +39,7 @@ NO_URL_HINT = (
 #: pip package that provides a DBAPI module SQLAlchemy failed to import.
 DRIVER_PACKAGES = {
     "psycopg2": "psycopg2-binary",
-    "psycopg": "psycopg[binary]",
+    "psycopg": "psycopg[binary]",  # psycopg 3 with its own libpq: what the dbaudit[psycopg] extra installs
     "pymysql": "PyMySQL",
     "MySQLdb": "mysqlclient",
     "mysql": "mysql-connector-python",
@@ -75,7 +75,13 @@ def open_engine(settings: Settings, mode: str = "read") -> tuple[Engine, Dialect
     shown = mask_url(url)
     require_sqlite_file(url)
     try:
-        engine = create_engine(url, connect_args=_CONNECT_ARGS.get(url.get_backend_name(), {}))
+        engine = create_engine(
+            url,
+            connect_args=_CONNECT_ARGS.get(url.get_backend_name(), {}),
+            # The ledger counts the rows an INSERT ... SELECT copied; psycopg 3 forgets a cursor's rowcount
+            # when SQLAlchemy closes it after an INSERT, unless the result keeps it (SQLAlchemy #10696).
+            execution_options={"preserve_rowcount": True},
+        )
     except NoSuchModuleError as exc:
         raise ConfigError(
             f"unknown database dialect {url.drivername!r} in {shown}",
@@ -107,11 +113,18 @@ def connect(settings: Settings) -> Engine:
 
 
 def _missing_driver(url: URL, shown: str, exc: ImportError) -> MissingDriver:
-    module = (exc.name or str(exc).rsplit(" ", 1)[-1].strip("'\"")).split(".")[0]
+    named = (exc.name or str(exc).rsplit(" ", 1)[-1].strip("'\"")).split(".")[0]
+    module, what = named, "is not installed"
+    if named not in DRIVER_PACKAGES and url.get_driver_name():
+        # Installed but unable to load (psycopg without a libpq: "no pq wrapper available"): the error names
+        # no module, the URL's driver does.
+        module = url.get_driver_name()
+        first = str(exc).strip().splitlines()
+        what = f"cannot be loaded ({scrub(first[0])})" if first else "cannot be loaded"
     package = DRIVER_PACKAGES.get(module, module)
     return MissingDriver(
-        f"the database driver {module!r} needed by {url.drivername}:// is not installed",
-        f"pip install {package}, or use a driver dbaudit ships with: postgresql+psycopg2://, "
+        f"the database driver {module!r} needed by {url.drivername}:// {what}",
+        f"pip install '{package}', or use a driver dbaudit ships with: postgresql+psycopg2://, "
         "mysql+pymysql://, sqlite:///",
     )
 

@@ -192,6 +192,19 @@ class MySQLDialect(Dialect):
     def release_lock(self, conn: Connection, database: str) -> None:
         conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _mysql_lock_name(database)})
 
+    suspends_foreign_key_checks = True
+
+    @contextmanager
+    def foreign_key_checks_off(self, conn: Connection) -> Iterator[None]:
+        # A session variable, not part of the transaction: set back whatever happens inside the block, so
+        # no later statement of the session (or of the pool's next user) runs unchecked.
+        was = conn.execute(text("SELECT @@session.foreign_key_checks")).scalar()
+        conn.execute(text("SET SESSION foreign_key_checks = 0"))
+        try:
+            yield
+        finally:
+            conn.execute(text("SET SESSION foreign_key_checks = :v"), {"v": 0 if was in (0, "0") else 1})
+
     def begin_session(self, conn: Connection) -> None:
         seconds = max(1, round(self.lock_timeout))
         conn.execute(
@@ -365,6 +378,20 @@ class MySQLDialect(Dialect):
             {"event": event_name, "schemas": sorted({s for s, _t in by_name})},
         )
         return {by_name[(str(s), str(t))] for s, t in rows if (str(s), str(t)) in by_name}
+
+    def insert_trigger_bodies(self, conn: Connection, tables: Sequence[TableLike]) -> list[tuple[str, str]]:
+        if not tables:
+            return []
+        by_name = {t.qualified: t.key for t in tables}
+        rows = conn.execute(
+            text(
+                "SELECT EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, ACTION_STATEMENT"
+                " FROM information_schema.TRIGGERS"
+                " WHERE EVENT_MANIPULATION = 'INSERT' AND EVENT_OBJECT_SCHEMA IN :schemas"
+            ).bindparams(bindparam("schemas", expanding=True)),
+            {"schemas": sorted({s for s, _t in by_name})},
+        )
+        return [(by_name[(str(s), str(t))], str(body)) for s, t, body in rows if (str(s), str(t)) in by_name]
 
     def effect_counters(self, conn: Connection, watch: Sequence[TableLike]) -> Any:
         handlers = {

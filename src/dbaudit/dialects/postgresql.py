@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.elements import ColumnElement
 
 from dbaudit.dialects.base import (
@@ -196,17 +196,17 @@ class PostgresDialect(Dialect):
         return bool(column.get("identity")) or default.startswith("nextval(")
 
     def is_timeout(self, exc: DBAPIError) -> bool:
-        return getattr(exc.orig, "pgcode", None) in ("57014", "55P03")  # query_canceled, lock_not_available
+        return sqlstate(exc) in ("57014", "55P03")  # query_canceled, lock_not_available
 
     def is_lock_wait(self, exc: DBAPIError) -> bool:
-        return getattr(exc.orig, "pgcode", None) == "55P03"
+        return sqlstate(exc) == "55P03"
 
     def is_permission_denied(self, exc: DBAPIError) -> bool:
-        return getattr(exc.orig, "pgcode", None) == "42501"  # insufficient_privilege
+        return sqlstate(exc) == "42501"  # insufficient_privilege
 
     def timeout_setting(self, exc: DBAPIError) -> str | None:
         # query_canceled (57014) is also a cancel request ("due to user request"): only the message tells
-        code, message = getattr(exc.orig, "pgcode", None), str(exc.orig).lower()
+        code, message = sqlstate(exc), str(exc.orig).lower()
         if code == "57014" and "statement timeout" in message:
             return "statement_timeout"
         if code == "55P03" and "lock timeout" in message:
@@ -215,7 +215,7 @@ class PostgresDialect(Dialect):
 
     def is_connection_lost(self, exc: DBAPIError) -> bool:
         # class 08: connection exception; 57P01-57P03: the server shut down or terminated the backend
-        code = str(getattr(exc.orig, "pgcode", None) or "")
+        code = sqlstate(exc) or ""
         return bool(exc.connection_invalidated) or code.startswith(("08", "57P"))
 
     def domains(
@@ -388,10 +388,12 @@ class PostgresDialect(Dialect):
         ).one()
         if low is not None and high - low + 1 == count == drawn:
             return list(range(int(low), int(high) + 1))
+        # One statement per call: psycopg 3 binds parameters on the server, where a statement with
+        # parameters cannot hold several commands.
+        conn.execute(text("CREATE TEMPORARY TABLE IF NOT EXISTS dbaudit_numbers (n bigint) ON COMMIT DROP"))
+        conn.execute(text("TRUNCATE dbaudit_numbers"))
         conn.execute(
             text(
-                "CREATE TEMPORARY TABLE IF NOT EXISTS dbaudit_numbers (n bigint) ON COMMIT DROP;"
-                "TRUNCATE dbaudit_numbers;"
                 "INSERT INTO dbaudit_numbers"
                 " SELECT nextval(CAST(:seq AS regclass)) FROM generate_series(1, :n)"
             ),
@@ -465,40 +467,12 @@ class PostgresDialect(Dialect):
     def _copy(
         self, conn: Connection, table: TableLike, columns: Sequence[str], stream: CsvStream | io.BytesIO
     ) -> None:
-        """``COPY table (columns) FROM STDIN`` reading CSV from ``stream``; errors as SQLAlchemy's."""
-        import psycopg2
-        from psycopg2 import sql
-
-        target = sql.Identifier(table.schema, table.name) if table.schema else sql.Identifier(table.name)
-        statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL {})").format(
-            target, sql.SQL(", ").join(sql.Identifier(c) for c in columns), sql.Literal(NULL)
-        )
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
-        text_statement = statement.as_string(raw)
-        with raw.cursor() as cursor:  # type: ignore[attr-defined]
-            try:
-                cursor.copy_expert(text_statement, stream, size=CsvStream.READ_SIZE)
-            except psycopg2.Error as exc:
-                stream.close()
-                if isinstance(stream, CsvStream) and stream.failure is not None:
-                    # psycopg2 turns an exception raised while reading into a failed COPY: raise the original.
-                    raise stream.failure from exc
-                if "error in .read() call" in str(exc):
-                    # Only a signal can escape read() unrecorded (Ctrl-C landing as the call starts).
-                    raise KeyboardInterrupt from exc
-                lost = bool(conn.dialect.is_disconnect(exc, raw, cursor)) or raw.closed != 0
-                error = DBAPIError.instance(
-                    text_statement,
-                    None,
-                    exc,
-                    psycopg2.Error,
-                    connection_invalidated=lost,
-                    dialect=conn.dialect,
-                )
-                if lost:
-                    conn.invalidate(exc)
-                raise error from exc
+        """``COPY table (columns) FROM STDIN`` reading CSV from ``stream``, through the driver's own COPY
+        interface (psycopg2's ``copy_expert``, psycopg 3's ``cursor.copy()``); errors as SQLAlchemy's."""
+        if conn.dialect.driver == "psycopg":
+            _copy_psycopg(conn, table, columns, stream)
+        else:
+            _copy_psycopg2(conn, table, columns, stream)
 
     def insert_together(
         self, conn: Connection, parts: list[tuple[TableLike, Sequence[str], list[tuple[Any, ...]]]]
@@ -666,6 +640,22 @@ class PostgresDialect(Dialect):
         )
         return {by_name[(str(s), str(n))] for s, n in rows}
 
+    def insert_trigger_bodies(self, conn: Connection, tables: Sequence[TableLike]) -> list[tuple[str, str]]:
+        if not tables:
+            return []
+        by_name = {t.qualified: t.key for t in tables}
+        rows = conn.execute(
+            text(
+                "SELECT n.nspname, c.relname, p.prosrc FROM pg_trigger g"
+                " JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " JOIN pg_proc p ON p.oid = g.tgfoid"
+                " WHERE NOT g.tgisinternal AND g.tgenabled <> 'D' AND (g.tgtype & 4) <> 0"
+                " AND n.nspname = ANY(CAST(:schemas AS text[]))"
+            ),
+            {"schemas": sorted({s for s, _n in by_name})},
+        )
+        return [(by_name[(str(s), str(t))], str(body)) for s, t, body in rows if (str(s), str(t)) in by_name]
+
     def effect_counters(self, conn: Connection, watch: Sequence[TableLike]) -> Any:
         # This transaction's own counts, per table (leaf partitions folded into their root).
         rows = conn.execute(
@@ -700,6 +690,93 @@ class PostgresDialect(Dialect):
             "pg_xact_status(CAST(CAST(((CAST(CAST(pg_current_xact_id() AS text) AS bigint) >> 32) << 32)"
             " | CAST(CAST(xmin AS text) AS bigint) AS text) AS xid8)) = 'in progress'"
         )
+
+
+def _copy_psycopg2(
+    conn: Connection, table: TableLike, columns: Sequence[str], stream: CsvStream | io.BytesIO
+) -> None:
+    import psycopg2
+    from psycopg2 import sql
+
+    raw: Any = conn.connection.driver_connection
+    statement = _copy_statement(sql, table, columns).as_string(raw)
+    with raw.cursor() as cursor:
+        try:
+            cursor.copy_expert(statement, stream, size=CsvStream.READ_SIZE)
+        except psycopg2.Error as exc:
+            stream.close()
+            if isinstance(stream, CsvStream) and stream.failure is not None:
+                # psycopg2 turns an exception raised while reading into a failed COPY: raise the original.
+                raise stream.failure from exc
+            if "error in .read() call" in str(exc):
+                # Only a signal can escape read() unrecorded (Ctrl-C landing as the call starts).
+                raise KeyboardInterrupt from exc
+            lost = bool(conn.dialect.is_disconnect(exc, raw, cursor)) or raw.closed != 0
+            raise _copy_error(conn, statement, exc, psycopg2.Error, lost) from exc
+
+
+def _copy_psycopg(
+    conn: Connection, table: TableLike, columns: Sequence[str], stream: CsvStream | io.BytesIO
+) -> None:
+    import psycopg
+    from psycopg import pq, sql
+
+    raw: Any = conn.connection.driver_connection
+    statement = _copy_statement(sql, table, columns)
+    try:
+        with raw.cursor() as cursor:
+            try:
+                # The CSV text goes as it is (Copy.write): the same bytes psycopg2 reads from the stream.  An
+                # exception while producing it ends the COPY with CopyFail, and psycopg 3 raises the original.
+                with cursor.copy(statement) as copy:
+                    while data := stream.read(CsvStream.READ_SIZE):
+                        copy.write(data)
+            except psycopg.Error as exc:
+                failure: Any = exc
+                lost = bool(conn.dialect.is_disconnect(failure, raw, cursor)) or bool(raw.closed)
+                raise _copy_error(conn, statement.as_string(raw), exc, psycopg.Error, lost) from exc
+    except BaseException as exc:
+        status = pq.TransactionStatus
+        # The states in which the session takes a next command (ROLLBACK); ACTIVE and UNKNOWN do not.
+        settled = (status.IDLE, status.INTRANS, status.INERROR)
+        if not isinstance(exc, DBAPIError) and raw.pgconn.transaction_status not in settled:
+            # Interrupted inside libpq (Ctrl-C while the COPY was sending or waiting): the session still has
+            # a command in progress and cannot even roll back, which would hide the interrupt behind "another
+            # command is already in progress".  Closing it makes the server roll the transaction back.
+            conn.invalidate(exc)
+        raise
+    finally:
+        stream.close()  # stops the producer thread when the COPY failed half-way
+
+
+def _copy_statement(sql: Any, table: TableLike, columns: Sequence[str]) -> Any:
+    """The COPY statement composed with the driver's ``sql`` module (both drivers offer the same one)."""
+    target = sql.Identifier(table.schema, table.name) if table.schema else sql.Identifier(table.name)
+    return sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL {})").format(
+        target, sql.SQL(", ").join(sql.Identifier(c) for c in columns), sql.Literal(NULL)
+    )
+
+
+def _copy_error(
+    conn: Connection, statement: str, exc: Exception, error_class: type[Exception], lost: bool
+) -> StatementError:
+    """The driver's COPY error as the DBAPIError SQLAlchemy raises for its statements."""
+    error = DBAPIError.instance(
+        statement, None, exc, error_class, connection_invalidated=lost, dialect=conn.dialect
+    )
+    if lost:
+        conn.invalidate(exc)
+    return error
+
+
+def sqlstate(exc: DBAPIError) -> str | None:
+    """The SQLSTATE of the server's error, whichever driver raised it: psycopg 3 names it ``sqlstate``,
+    psycopg2 ``pgcode``; both also carry it in ``diag.sqlstate``."""
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code is None:
+        code = getattr(getattr(orig, "diag", None), "sqlstate", None)
+    return str(code) if code else None
 
 
 def _lock_key(scope: str) -> int:

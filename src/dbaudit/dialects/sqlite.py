@@ -285,6 +285,19 @@ class SQLiteDialect(Dialect):
                 found.add(key)  # a conflict clause that deletes the existing row to make room
         return found
 
+    def insert_trigger_bodies(self, conn: Connection, tables: Sequence[TableLike]) -> list[tuple[str, str]]:
+        by_name = {t.name.lower(): t.key for t in tables}
+        out = []
+        triggers = conn.execute(text("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'"))
+        for owner, sql in triggers:
+            key = by_name.get(str(owner).lower())
+            if key is not None and sql and _sqlite_trigger_event(str(sql)) == "INSERT":
+                # The body only: the head names the trigger's own table after INSERT ON.
+                body = str(sql)
+                begin = re.search(r"\bBEGIN\b", body, re.IGNORECASE)
+                out.append((key, body[begin.end() :] if begin else body))
+        return out
+
     def effect_counters(self, conn: Connection, watch: Sequence[TableLike]) -> Any:
         total = int(conn.execute(text("SELECT total_changes()")).scalar() or 0)
         tops = {}

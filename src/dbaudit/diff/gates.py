@@ -1,8 +1,9 @@
 """CI gates over an audit diff: each gate passes, fails or is skipped, with a message a reviewer can read.
 
-The coverage gates (``--fail-under``, ``--fail-on-drop``) never fail a change that raises coverage, so a pull
-request that improves a project still under the threshold goes through.  The ``--fail-on`` gates name one kind
-of regression each and fail when it appears, whatever happened to the percentage.
+``--fail-under`` means one thing in ``check`` and ``diff``: the coverage is under the threshold (a project
+still under it, raising its coverage step by step, gates on ``--fail-on-drop`` alone).  ``--fail-on-drop``
+fails when coverage went down.  The ``--fail-on`` gates name one kind of regression each and fail when it
+appears, whatever happened to the percentage.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def evaluate_gates(diff: AuditDiff, policy: GatePolicy) -> tuple[GateResult, ...
     check_fail_under(policy.fail_under)
     results: list[GateResult] = []
     if policy.fail_under is not None:
-        results.append(_fail_under(diff.after, policy.fail_under, improved=diff.coverage_improved))
+        results.append(_fail_under(diff.after, policy.fail_under))
     if policy.fail_on_drop:
         results.append(_drop(diff))
     for name in parse_fail_on(policy.fail_on):
@@ -79,7 +80,7 @@ def check_audit(audit: Audit, fail_under: float) -> tuple[GateResult, ...]:
             "the audit has no coverage (it ran without a scan of the seed sources)",
             "run the audit with the scan, or pass an audit saved by 'dbaudit report --format json'",
         )
-    return (_fail_under(current, fail_under, improved=False),)
+    return (_fail_under(current, fail_under),)
 
 
 def check_coverage(audit: Audit, fail_under: float) -> CoverageCheck:
@@ -92,18 +93,12 @@ def check_coverage(audit: Audit, fail_under: float) -> CoverageCheck:
     )
 
 
-def _fail_under(after: CoverageFigures | None, threshold: float, *, improved: bool) -> GateResult:
+def _fail_under(after: CoverageFigures | None, threshold: float) -> GateResult:
     if after is None:
         return GateResult("fail-under", Outcome.SKIPPED, "no coverage in the audit (it ran without a scan)")
     figures_text = f"{after.percent:.1f}% ({after.covered}/{after.tables} tables)"
     if after.percent >= threshold:
         return GateResult("fail-under", Outcome.PASSED, f"coverage {figures_text} is at least {threshold:g}%")
-    if improved:
-        return GateResult(
-            "fail-under",
-            Outcome.PASSED,
-            f"coverage {figures_text} is under {threshold:g}% but went up, and an improvement never fails",
-        )
     return GateResult("fail-under", Outcome.FAILED, f"coverage {figures_text} is under {threshold:g}%")
 
 

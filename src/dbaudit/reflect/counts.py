@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import IdentifierPreparer
 from sqlalchemy.sql.expression import TableClause
 
+from dbaudit import progress
 from dbaudit.dialects import Dialect
 
 #: Tables asked in one statement (PostgreSQL allows 1,664 result columns, SQLite 2,000).
@@ -100,6 +101,7 @@ def _ask(
             with _guarded(conn, dialect, budget):
                 row = conn.execute(statement).one()
             results[start : start + len(batch)] = list(row)
+            progress.advance(len(batch))
             continue
         except DBAPIError as exc:
             if exc.connection_invalidated:  # the connection is gone: nothing more can be read
@@ -112,6 +114,7 @@ def _ask(
                 if exc.connection_invalidated:
                     raise
                 results[i] = Failure(dialect.explain_failure(exc, budget))
+        progress.advance(len(batch))
     return results
 
 

@@ -26,12 +26,22 @@ from dataclasses import dataclass, replace
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SAWarning, SQLAlchemyError
 
+from dbaudit import progress
 from dbaudit.config import Settings
 from dbaudit.dialects import Dialect, Estimate, dialect_for
 from dbaudit.dialects.catalog import read_schema
 from dbaudit.dialects.engine import connect, statement_failed
 from dbaudit.errors import DatabaseError, DbauditError, SchemaNotFound
-from dbaudit.model import CountMethod, DatabaseSnapshot, RowCount, Table, TableState, TableStatus, View
+from dbaudit.model import (
+    CountMethod,
+    DatabaseSnapshot,
+    RowCount,
+    Table,
+    TableState,
+    TableStatus,
+    View,
+    natural_key,
+)
 from dbaudit.reflect.counts import Failure, Target, count_tables, probe_tables
 from dbaudit.urls import mask_url, scrub
 
@@ -145,8 +155,8 @@ def _reflect(conn: Connection, dialect: Dialect, settings: Settings, shown_url: 
         url=shown_url,
         server_version=version,
         schemas=tuple(schemas),
-        tables=tuple(sorted(states, key=lambda s: (s.table.schema or "", s.table.name))),
-        views=tuple(sorted(views, key=lambda v: (v.schema or "", v.name, v.kind.value))),
+        tables=tuple(sorted(states, key=lambda s: (s.table.schema or "", natural_key(s.table.name)))),
+        views=tuple(sorted(views, key=lambda v: (v.schema or "", natural_key(v.name), v.kind.value))),
     )
 
 
@@ -205,6 +215,7 @@ def assess_tables(
     targets = [Target(t.name, t.schema) for t in tables]
     reasons: list[str | None] = [(hidden or {}).get((t.schema, t.name)) for t in tables]
     readable = [i for i, reason in enumerate(reasons) if reason is None]
+    progress.phase("tables probed", len(readable))
     probes = probe_tables(conn, dialect, [targets[i] for i in readable], budget)
     counts: list[RowCount | None] = [None] * len(tables)
     to_count: list[_Pending] = []
@@ -224,6 +235,7 @@ def assess_tables(
                 to_count.append(_Pending(i, estimate))
     if to_count:
         sized = [replace(targets[p.index], rows=p.estimate.rows if p.estimate else None) for p in to_count]
+        progress.phase("tables counted", len(sized))
         exact = count_tables(conn, dialect, sized, None if settings.exact else budget)
         for pending, result in zip(to_count, exact, strict=True):
             counts[pending.index] = _count_or_fallback(result, pending.estimate)

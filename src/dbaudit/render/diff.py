@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dbaudit.markdown import Markdown, fence, one_line, prose, texts
-from dbaudit.model import AuditDiff, CoverageCheck, CoverageFigures, GateResult, Outcome, any_failed
+from dbaudit.model import AuditDiff, CoverageCheck, CoverageFigures, GateResult, Outcome, any_failed, to_dict
 from dbaudit.render.jsondoc import to_json
 from dbaudit.render.templates import run_template
 
@@ -159,9 +159,7 @@ def render_check(check: CoverageCheck, fmt: str, template_dir: Path | None = Non
         document = {
             "passed": not any_failed(check.gates),
             "gates": [_gate_json(g) for g in check.gates],
-            "coverage": None
-            if current is None
-            else {"covered": current.covered, "tables": current.tables, "percent": round(current.percent, 2)},
+            "coverage": None if current is None else to_dict(current),
             "uncovered": list(check.uncovered),
         }
         return to_json(document)

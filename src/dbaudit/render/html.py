@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from dbaudit.model import TableStatus
+from dbaudit.model import TableStatus, natural_key
 from dbaudit.render import gaps_context
 from dbaudit.render.inline import prose_html
 from dbaudit.render.seeder_run import seeder_run_context
@@ -72,7 +72,7 @@ def status_rows(audit: Audit, options: RenderOptions) -> list[dict[str, Any]]:
             }
         )
     order = {"populated": 0, "unreadable": 1, "system": 2, "empty": 3}
-    return sorted(rows, key=lambda r: (order[r["status"]], r["name"]))
+    return sorted(rows, key=lambda r: (order[r["status"]], natural_key(r["name"])))
 
 
 def html_context(audit: Audit, options: RenderOptions) -> dict[str, Any]:

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from dbaudit.errors import ConfigError
 from dbaudit.markdown import code, codes, prose
-from dbaudit.model import SCHEMA_VERSION, ScanResult, SeedSource, SourceKind, TableWrite, to_dict
+from dbaudit.model import (
+    SCHEMA_VERSION,
+    ScanResult,
+    SeedSource,
+    SourceKind,
+    TableWrite,
+    natural_sorted,
+    to_dict,
+)
 from dbaudit.render.jsondoc import to_json
 from dbaudit.render.templates import run_template
 
@@ -74,7 +82,7 @@ def scan_context(scan: ScanResult) -> dict[str, Any]:
         "root": scan.root,
         "files_scanned": scan.files_scanned,
         "sources": sources,
-        "tables": [[code(t), codes(per_table[t])] for t in sorted(per_table)],
+        "tables": [[code(t), codes(per_table[t])] for t in natural_sorted(per_table)],
         "heads": list(scan.revision_heads),
         "data_revisions": [
             [code(s.revision.revision), s.revision.message or "", code(s.path)]

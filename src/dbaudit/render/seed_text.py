@@ -70,12 +70,30 @@ def _tail(plan: SeedPlan) -> list[str]:
     return lines
 
 
-def render_seed_report(report: SeedReport) -> str:
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+#: The line a compact summary ends its totals with.
+EVERY_TABLE_HINT = "-v lists every table."
+
+
+def render_seed_report(report: SeedReport, *, every_table: bool = False) -> str:
+    """The summary of a seed run: the totals, the tables with a note, the skipped ones; ``every_table``
+    (``-v``) lists every table seeded, as a run of 1,334 tables would otherwise print 1,334 rows."""
     title = "Dry run (rolled back, nothing committed)" if report.dry_run else "Seeded"
     lines = [f"{title}: run {text(report.run_id)}", ""]
     if report.purged_first:
         lines += [f"--force removed {report.purged_first} earlier mock rows first.", ""]
-    if report.results:
+    shown = report.results if every_table else tuple(r for r in report.results if r.note)
+    if report.results and not every_table:
+        totals = f"{_plural(report.total_rows, 'row')} in {_plural(len(report.results), 'table')}"
+        if report.plan.skipped:
+            totals += f"; {_plural(len(report.plan.skipped), 'table')} skipped"
+        lines.append(f"{totals}. {EVERY_TABLE_HINT}")
+        if shown:
+            lines += ["", "With a note:", ""]
+    if shown:
         rows = [
             [
                 r.table,
@@ -86,26 +104,29 @@ def render_seed_report(report: SeedReport) -> str:
                 _names(r.parents_created),
                 r.note or "",
             ]
-            for r in report.results
+            for r in shown
         ]
         headers = ["table", "rows inserted", "marker", "seeder", "parents reused", "parents created", "note"]
         lines.append(_table(rows, headers))
+    if report.results and every_table:
         tables = len(report.results)
         lines += ["", f"{report.total_rows} rows in {tables} table{'s' if tables != 1 else ''}."]
-        for result in report.results:
-            if result.sample_rows:
-                shown = len(result.sample_rows)
-                lines += ["", f"{text(result.table)}: {shown} sample row{'s' if shown != 1 else ''}", ""]
-                lines.append(_table([list(r) for r in result.sample_rows], result.sample_columns))
-    else:
+    elif not report.results:
         lines.append("Nothing to seed: every selected table already has rows.")
+    for result in report.results:
+        if result.sample_rows:
+            count = len(result.sample_rows)
+            lines += ["", f"{text(result.table)}: {_plural(count, 'sample row')}", ""]
+            lines.append(_table([list(r) for r in result.sample_rows], result.sample_columns))
     lines.extend(_tail(report.plan))
     if report.undo_command:
         lines += ["", f"Undo: {one_line(report.undo_command)}"]
     return "\n".join(lines) + "\n"
 
 
-def render_purge_report(report: PurgeReport) -> str:
+def render_purge_report(report: PurgeReport, *, every_table: bool = False) -> str:
+    """The summary of a purge: the totals, the tables whose mock rows were not all deleted, the tables left
+    alone; ``every_table`` (``-v``) lists every table."""
     if report.blocked:
         lines = [
             "Purge refused: real rows reference mock rows (deleting would cascade into them or fail):",
@@ -122,8 +143,17 @@ def render_purge_report(report: PurgeReport) -> str:
         return f"{title}: no mock rows found.\n"
     runs = ", ".join(text(run) for run in report.runs) or "-"
     lines = [f"{title}: {report.total_deleted} mock rows (runs: {runs})"]
-    if report.results:
-        rows = [[r.table, r.deleted, r.kept_unmarked, r.kept_changed, r.already_gone] for r in report.results]
+    partial = tuple(r for r in report.results if r.kept_unmarked or r.kept_changed or r.already_gone)
+    if report.results and not every_table:
+        complete = len(report.results) - len(partial)
+        lines += [
+            "",
+            f"{_plural(len(report.results), 'table')}: every mock row deleted from {complete}"
+            f"{', not from the ones below' if partial else ''}. {EVERY_TABLE_HINT}",
+        ]
+    shown = report.results if every_table else partial
+    if shown:
+        rows = [[r.table, r.deleted, r.kept_unmarked, r.kept_changed, r.already_gone] for r in shown]
         headers = ["table", "deleted", "kept (mark removed)", "kept (changed)", "already gone"]
         lines += ["", _table(rows, headers)]
     if report.refused:

@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dbaudit.markdown import Markdown, code, fence, one_line, text
-from dbaudit.model import CountMethod, RowCount, TableRef, TableState, TableStatus
+from dbaudit.model import (
+    CountMethod,
+    RowCount,
+    TableRef,
+    TableState,
+    TableStatus,
+    natural_key,
+    natural_sorted,
+)
 
 if TYPE_CHECKING:
     from dbaudit.model import Audit
@@ -73,6 +81,7 @@ def header_context(audit: Audit) -> dict[str, Any]:
         "generated_at": audit.generated_at,
         "tool_version": audit.tool_version,
         "url": db.url if db else None,
+        "url_source": db.url_source if db else None,
         "dialect": db.dialect if db else None,
         "server_version": db.server_version if db else None,
         "schemas": list(db.schemas) if db else [],
@@ -114,7 +123,7 @@ def status_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | Non
     order = {TableStatus.POPULATED: 0, TableStatus.UNREADABLE: 1, TableStatus.SYSTEM: 2}
     listed = sorted(
         (s for s in shown if s.status is not TableStatus.EMPTY),
-        key=lambda s: (order[s.status], db.name_of(s.ref)),
+        key=lambda s: (order[s.status], natural_key(db.name_of(s.ref))),
     )
     rows: list[list[str]] = []
     for state in listed:
@@ -122,7 +131,7 @@ def status_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | Non
         if state.status is TableStatus.UNREADABLE and state.reason:
             label = Markdown(f"{label} ({text(state.reason)})")
         rows.append([db.name_of(state.ref), Markdown(format_count(state.count)), label])
-    empty = sorted(db.name_of(s.ref) for s in shown if s.status is TableStatus.EMPTY)
+    empty = natural_sorted(db.name_of(s.ref) for s in shown if s.status is TableStatus.EMPTY)
     if empty:
         word = "All remaining" if rows else "All"
         noun = "table" if len(empty) == 1 else "tables"
@@ -140,7 +149,7 @@ def status_context(audit: Audit, options: RenderOptions) -> dict[str, Any] | Non
         # one name a line, so a line break in a name cannot pass for two tables
         "empty_block": fence("".join(f"{one_line(name)}\n" for name in empty)),
         "partitioned": partitioned,
-        "views": sorted(db.name_of(TableRef(v.schema, v.name)) for v in db.views),
+        "views": natural_sorted(db.name_of(TableRef(v.schema, v.name)) for v in db.views),
         "has_estimates": any(
             s.count is not None and s.count.method is CountMethod.ESTIMATE and s.count.value is not None
             for s in shown

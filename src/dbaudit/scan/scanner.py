@@ -11,6 +11,7 @@ import shlex
 from collections.abc import Iterable
 from pathlib import Path
 
+from dbaudit import progress
 from dbaudit.config import Settings
 from dbaudit.markdown import code
 from dbaudit.model import (
@@ -81,6 +82,7 @@ class _Scan:
     def run(self) -> ScanResult:
         python = [p for p in self.paths if p.endswith(".py")]
         self.python = python
+        progress.phase("files scanned")
         tree_of = self.found.revisions
         revisions = [p for p in python if p in tree_of]
         revision_set = set(revisions)
@@ -99,6 +101,7 @@ class _Scan:
         for path in python:
             data = self.found.python[path]
             self.files_scanned += 1
+            progress.advance()
             if isinstance(data, Diagnostic):
                 self.diagnostics.append(data)
                 continue
@@ -144,6 +147,7 @@ class _Scan:
                 found = self.source(path, SourceKind.SCRIPT, hits, ctx.digest, command)
             else:
                 self.files_scanned += 1
+                progress.advance()
                 found = self.data_file(path, index, makefiles)
             if found is not None and found.writes:
                 sources.append(found)

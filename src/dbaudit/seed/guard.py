@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import literal, select
+from sqlalchemy import literal, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -62,12 +62,17 @@ class InsertGuard:
     identities: dict[tuple[str, str], str] = field(default_factory=dict)
     home: str = ""
     recorded: dict[tuple[str, str], list[tuple[int, str, tuple[str, ...]]]] = field(default_factory=dict)
+    trigger_filled: dict[str, tuple[str, int]] = field(default_factory=dict)
+    empty_at_start: set[str] = field(default_factory=set)
+    """Tables that held no row when the run began: every row of theirs the ledger does not hold is new."""
+    """Table key -> (key of the table whose triggers inserted into it, rows they inserted), this run."""
 
     def prepare(self, planned: Sequence[SeedTable]) -> None:
         """One catalog read for every table the run plans to fill."""
         self.watched = self.dialect.tables_with_triggers(self.conn, list(planned), "INSERT")
         self.identities = self.dialect.table_identities(self.conn, [t.qualified for t in planned])
         self.home = self.dialect.default_schema(self.conn) or ""
+        self.empty_at_start = {t.key for t in self.schema.tables.values() if not t.has_rows}
 
     def shown(self, qualified: tuple[str, str]) -> str:
         return qualified[1] if qualified[0] == self.home else ".".join(qualified)
@@ -112,7 +117,7 @@ class InsertGuard:
         where_text = (
             ", ".join(f"{n} into {self.shown(q)}" for q, n in sorted(extra.items()))
             if isinstance(extra, dict)
-            else f"{total} rows into other tables"
+            else f"{total} rows into other tables{self._named_in_triggers(made)}"
         )
         if not self.allow_trigger_inserts:
             raise UnfillableTable(
@@ -121,7 +126,27 @@ class InsertGuard:
             )
         return self._find_trigger_rows(counters, extra, {t.key for t, _r in made}, first)
 
+    def _named_in_triggers(self, made: Sequence[tuple[SeedTable, TableRows]]) -> str:
+        """The tables the triggers' text inserts into, where the counters cannot say which."""
+        names = sorted(
+            {self.schema.tables[k].name for t, _r in made for k in self.schema.trigger_fills.get(t.key, ())}
+        )
+        return f" ({', '.join(names)}, by their text)" if names else ""
+
     def _find_trigger_rows(
+        self, counters: Any, extra: dict[tuple[str, str], int] | int, members: set[str], first: SeedTable
+    ) -> list[tuple[SeedTable, ColumnElement[bool]]]:
+        found = self._trigger_rows(counters, extra, members, first)
+        for target, _where in found:
+            if target.excluded:
+                raise UnfillableTable(
+                    first.key,
+                    f"{SIDE_EFFECTS}: its triggers insert into {target.key}, which is excluded "
+                    "(--include/--exclude: dbaudit never writes it)",
+                )
+        return found
+
+    def _trigger_rows(
         self, counters: Any, extra: dict[tuple[str, str], int] | int, members: set[str], first: SeedTable
     ) -> list[tuple[SeedTable, ColumnElement[bool]]]:
         by_name = {t.qualified: t for t in self.schema.tables.values()}
@@ -165,7 +190,12 @@ class InsertGuard:
     def _new_rows(self, counters: Any, target: SeedTable) -> ColumnElement[bool] | None:
         where = self.dialect.new_rows_since(self.conn, counters, target)
         if where is None:
-            return None
+            if target.key not in self.empty_at_start:
+                return None
+            # No auto-numbered key to tell new rows by (MariaDB's sakila film_text, keyed by film_id), but
+            # the table was empty: its rows the ledger does not hold yet are the ones just inserted.  The
+            # caller still checks they add up to the session's own write count.
+            where = true()
         for set_id, kind, key_columns in self.recorded.get(target.qualified, []):
             entry = self.writer.tables.rows
             match = ledger_mod.key_match(self.dialect, target, entry, kind, key_columns)
@@ -231,5 +261,7 @@ class InsertGuard:
         set_id = self.writer.open_set(
             target, self._identity(target), {"kind": "ledger"}, key_columns, kind, content, trigger_rows=True
         )
-        self.writer.copy_where(set_id, target, key_columns, content, where)
+        count = self.writer.copy_where(set_id, target, key_columns, content, where)
         self.recorded.setdefault(target.qualified, []).append((set_id, kind, key_columns))
+        was = self.trigger_filled.get(target.key, (source.key, 0))
+        self.trigger_filled[target.key] = (was[0], was[1] + count)

@@ -5,7 +5,9 @@ empty parent a target needs (a NOT NULL foreign key into an empty table).  The f
 split into strongly connected components and ordered parents first.  A cycle is broken at a nullable foreign
 key (insert NULL, then UPDATE), else with deferred constraints (PostgreSQL deferrable keys, SQLite's
 ``defer_foreign_keys``), else on PostgreSQL by inserting the cycle in one statement (its checks run at the end
-ofthe statement); a cycle none of these breaks is reported and its tables are skipped.
+of the statement), else on MySQL and MariaDB by inserting it with the session's foreign-key checks off and
+verifying every key of its rows by a query before its savepoint is kept; a cycle none of these breaks is
+reported and its tables are skipped.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from dbaudit.config import Settings
 from dbaudit.errors import SeedError
 from dbaudit.graphs import break_cycles, strongly_connected, topological
-from dbaudit.model import CycleBreak, SeedPlan, SkippedTable, TablePlan
+from dbaudit.model import CycleBreak, SeedPlan, SkippedTable, TablePlan, natural_sorted
 from dbaudit.seed.api import ForeignKeyShape, LoadedSeeder, TableShape, choose_seeder
 from dbaudit.seed.schema import SeedSchema, SeedTable, is_system
 from dbaudit.seed.semantics import MARKER_ORDER, classify_column
@@ -149,6 +151,11 @@ def plan_tables(
                 raise SeedError(f"unknown table {name!r}", "check the name; --schema selects another schema")
             if table.name.startswith("dbaudit_") or table.is_partition:
                 raise SeedError(f"table {name!r} cannot be seeded directly (system table or partition)")
+            if table.excluded:
+                raise SeedError(
+                    f"table {name!r} is excluded (--include/--exclude): dbaudit never writes it",
+                    "drop it from --tables, or from the exclusions",
+                )
             targets[table.key] = "requested"
     elif request.missing:
         for table in app:
@@ -160,7 +167,10 @@ def plan_tables(
         if schema.find(name) is None:
             raise SeedError(f"--rows names an unknown table {name!r}")
 
-    # Required parents: a NOT NULL foreign key into an empty table that is not a target yet.
+    # Required parents: a NOT NULL foreign key into an empty table that is not a target yet.  An excluded
+    # table is never written, not even as a parent: a child that needs an empty excluded parent is skipped
+    # (with rows in it, the child points at those rows like at any parent's).
+    skipped: dict[str, str] = {}
     queue = list(targets)
     while queue:
         key = queue.pop(0)
@@ -168,16 +178,22 @@ def plan_tables(
             parent = schema.tables.get(fk.parent)
             if parent is None or fk.nullable or parent.key == key or parent.has_rows or parent.key in targets:
                 continue
+            if parent.excluded:
+                skipped.setdefault(
+                    key,
+                    f"excluded parent {parent.name} has no rows "
+                    "(--include/--exclude: dbaudit never writes it)",
+                )
+                continue
             targets[parent.key] = f"required parent of {schema.tables[key].name}"
             queue.append(parent.key)
 
-    skipped: dict[str, str] = {}
     for key in sorted(targets):
         reason = _unfillable(schema.tables[key])
         if schema.tables[key].hidden:
             reason = f"not seeded: {schema.tables[key].hidden}, so it may not be empty"
             reason = "not seeded: " + reason.removeprefix("not seeded: ")
-        if reason:
+        if reason and key not in skipped:
             skipped[key] = reason
     cycles: list[CycleBreak] = []
     groups, modes, deferred = _order(schema, sorted(targets), skipped, cycles)
@@ -248,7 +264,7 @@ def plan_tables(
         dialect=schema.dialect,
         seed=request.seed,
         tables=tuple(plans),
-        skipped=tuple(SkippedTable(k, skipped[k]) for k in sorted(skipped)),
+        skipped=tuple(SkippedTable(k, skipped[k]) for k in natural_sorted(skipped)),
         cycles=tuple(cycles),
         group_modes=tuple(kept_modes),
         tenant=request.tenant,
@@ -324,6 +340,16 @@ def _order(
         for parent in parents:
             if component_of[child] != component_of[parent]:
                 condensed[str(component_of[child])].add(str(component_of[parent]))
+    # A table another target's INSERT trigger fills comes after that table: the trigger fills it (recorded
+    # with --allow-trigger-inserts) or the source is skipped for it, never a collision with rows seeded
+    # first.  Foreign keys win: an order they need is never reversed for a trigger.
+    for source in sorted(schema.trigger_fills):
+        for filled in sorted(schema.trigger_fills[source]):
+            if source not in component_of or filled not in component_of:
+                continue
+            after, before = str(component_of[filled]), str(component_of[source])
+            if after != before and not _reaches(condensed, before, after):
+                condensed[after].add(before)
     names = {str(i): comp[0] for i, comp in enumerate(components)}
     order = topological(sorted(condensed, key=lambda c: names[c]), condensed) or []
     groups: list[tuple[str, ...]] = []
@@ -339,6 +365,19 @@ def _order(
         groups.append(tuple(inner_order))
         modes.append(mode)
     return groups, modes, deferred
+
+
+def _reaches(edges: dict[str, set[str]], start: str, goal: str) -> bool:
+    """``goal`` is among the nodes ``start`` depends on, directly or not."""
+    seen, stack = {start}, [start]
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        for nxt in edges[node] - seen:
+            seen.add(nxt)
+            stack.append(nxt)
+    return False
 
 
 def _break_cycle(
@@ -397,6 +436,16 @@ def _break_cycle(
             CycleBreak(label, "one-statement", "inserted together in one statement; checks run at its end")
         )
         return "one-statement", sorted(component)
+    if engine.suspends_foreign_key_checks:
+        cycles.append(
+            CycleBreak(
+                label,
+                "unchecked",
+                "inserted with foreign-key checks off inside the transaction, "
+                "then every key verified by a query",
+            )
+        )
+        return "unchecked", sorted(component)
     for key in component:
         deferred.pop(key, None)
         skipped[key] = f"foreign-key cycle {' -> '.join(label)} has no nullable column to break it"

@@ -29,12 +29,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
+from dbaudit import progress
 from dbaudit.config import Settings
 from dbaudit.dialects import Dialect, Reference
 from dbaudit.errors import SeedError
 from dbaudit.graphs import strongly_connected, topological
-from dbaudit.model import BlockingReference, PurgeReport, PurgeResult, RefusedTable
+from dbaudit.model import BlockingReference, PurgeReport, PurgeResult, RefusedTable, natural_sorted
 from dbaudit.seed import ledger as ledger_mod
+from dbaudit.seed import orphans
 from dbaudit.seed.connection import connect, lock_scope, open_engine, refuse_if_protected
 from dbaudit.seed.ledger import LedgerSet, LedgerTables
 from dbaudit.seed.schema import SeedSchema, SeedTable, reflect_schema
@@ -219,7 +221,9 @@ def purge_rows(
             ledger_mod.forget_entries_without_row(conn, dialect, ledger, batch.table, batch.sets)
         else:
             ledger_mod.forget_sets(conn, ledger, batch.ids)
-    return PurgeReport(results=tuple(results[k] for k in sorted(results)), runs=runs, refused=tuple(refused))
+    return PurgeReport(
+        results=tuple(results[k] for k in natural_sorted(results)), runs=runs, refused=tuple(refused)
+    )
 
 
 def _select(
@@ -428,7 +432,7 @@ def _delete_in_order(
             if fk.parent != key:
                 edges[key].discard(fk.parent)
     # Groups that still form a cycle (no nullable key to break it) are deleted together: in one statement
-    # (PostgreSQL) or with the checks deferred to the commit.
+    # (PostgreSQL), with the checks deferred to the commit (SQLite) or off and verified after (MySQL).
     groups = strongly_connected(nodes, edges)
     group_of = {n: i for i, comp in enumerate(groups) for n in comp}
     condensed: dict[str, set[str]] = {str(i): set() for i in range(len(groups))}
@@ -456,6 +460,18 @@ def _delete_in_order(
                 deleted[index] = _delete_batch(conn, dialect, ledger, batches[index])
         elif dialect.one_statement_cycles:
             deleted.update(_delete_together(conn, dialect, ledger, batches, sorted(together)))
+        elif dialect.suspends_foreign_key_checks:
+            # MySQL, MariaDB: deleted with the checks off (ON DELETE actions do not run then either), and
+            # every key into and out of the cycle verified afterwards.
+            counted = orphans.count_orphans(conn, schema, orphans.keys_of(schema, members, referring=True))
+            with dialect.foreign_key_checks_off(conn):
+                for index in sorted(together):
+                    deleted[index] = _delete_batch(conn, dialect, ledger, batches[index])
+            problem = orphans.new_orphans(conn, schema, counted)
+            if problem:
+                raise SeedError(
+                    f"purging the cycle {', '.join(members)} would leave {problem}", "nothing was deleted"
+                )
         else:
             dialect.defer_constraints(conn)
             for index in sorted(together):
@@ -482,7 +498,9 @@ def _waiting_on(dialect: Dialect, table: str) -> Iterator[None]:
 
 def _delete_batch(conn: Connection, dialect: Dialect, ledger: LedgerTables, batch: _Batch) -> int:
     with _waiting_on(dialect, ".".join(batch.table.qualified)):
-        return _delete_rows(conn, dialect, ledger, batch)
+        deleted = _delete_rows(conn, dialect, ledger, batch)
+    progress.advance(deleted)
+    return deleted
 
 
 def _delete_rows(conn: Connection, dialect: Dialect, ledger: LedgerTables, batch: _Batch) -> int:
@@ -510,6 +528,7 @@ def _delete_together(
     ]
     final = select(*(select(func.count()).select_from(cte).scalar_subquery() for _i, cte in counted))
     row = conn.execute(final).one()
+    progress.advance(sum(int(value) for value in row))
     return {index: int(row[position]) for position, (index, _cte) in enumerate(counted)}
 
 

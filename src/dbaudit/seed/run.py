@@ -23,12 +23,14 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, PendingRollbackError
 
+from dbaudit import progress
 from dbaudit.config import Settings
 from dbaudit.dialects import Dialect
 from dbaudit.errors import SeedError
-from dbaudit.model import SeedPlan, SeedReport, SkippedTable, TablePlan, TableResult
+from dbaudit.model import SeedPlan, SeedReport, SkippedTable, TablePlan, TableResult, natural_key
 from dbaudit.resources import seeders_dir
 from dbaudit.seed import ledger as ledger_mod
+from dbaudit.seed import orphans
 from dbaudit.seed.api import LoadedSeeder, choose_seeder, load_seeders
 from dbaudit.seed.connection import connect, lock_scope, open_engine, refuse_if_protected
 from dbaudit.seed.generate import (
@@ -200,6 +202,9 @@ def _purge_first(
         table = schema.find(name)
         if table is not None:
             names.append(".".join(table.qualified))
+    if not names and any(t.excluded for t in schema.tables.values()):
+        # --exclude is absolute: the earlier mock rows of an excluded table stay too.
+        names = [".".join(t.qualified) for t in schema.tables.values() if not t.excluded]
     report = purge_rows(
         conn,
         dialect,
@@ -268,6 +273,10 @@ def execute_plan(
         if mode == "order":
             for tp in members:
                 table = schema.tables[tp.table]
+                if table.key in guard.trigger_filled:
+                    results.append(_filled_by_trigger(schema, tp, *guard.trigger_filled[table.key]))
+                    table.has_rows = True  # its children point at the rows the trigger inserted
+                    continue
                 deferred = {tuple(d.split(",")) for d in tp.deferred}
                 seeder, marker = _seeder(seeders, table, schema), _marker(table, settings)
                 try:
@@ -307,6 +316,8 @@ def execute_plan(
                         for _tp, table, rows in made:
                             _insert(conn, dialect, table, rows)
                         _check_deferred(conn, dialect, [t for _tp, t, _r in made])
+                    elif mode == "unchecked":
+                        _insert_unchecked(conn, dialect, schema, made)
                     else:
                         _insert_together(conn, dialect, made)
                     guard.after(before, [(t, r) for _tp, t, r in made])
@@ -335,6 +346,19 @@ def execute_plan(
     return results, skipped
 
 
+def _filled_by_trigger(schema: SeedSchema, tp: TablePlan, source: str, count: int) -> TableResult:
+    """A target an earlier table's INSERT trigger already filled in this run (``--allow-trigger-inserts``):
+    its rows are the trigger's, recorded in the ledger with the source's; seeding it as well would only
+    collide with them."""
+    return TableResult(
+        table=tp.table,
+        inserted=count,
+        marker="ledger only",
+        seeder="trigger",
+        note=f"filled by the INSERT trigger of {schema.tables[source].name}",
+    )
+
+
 def _skip_or_abort(request: PlanRequest, key: str, exc: UnfillableTable) -> None:
     """``--strict``: a table that cannot be filled rolls the whole run back."""
     if request.strict:
@@ -355,12 +379,31 @@ def _check_deferred(conn: Connection, dialect: Dialect, tables: list[SeedTable])
         raise UnfillableTable(tables[0].key, f"the server rejected a row of the cycle: {problem}")
 
 
+def _insert_unchecked(
+    conn: Connection, dialect: Dialect, schema: SeedSchema, made: list[tuple[TablePlan, SeedTable, TableRows]]
+) -> None:
+    """A cycle the server can neither defer nor take in one statement (MySQL, MariaDB): its rows are
+    written with the session's foreign-key checks off, then every foreign key of its tables is verified by a
+    query, inside the cycle's savepoint: a row pointing nowhere rolls the cycle back and skips it."""
+    keys = orphans.keys_of(schema, [t.key for _tp, t, _r in made])
+    before = orphans.count_orphans(conn, schema, keys)
+    with dialect.foreign_key_checks_off(conn):
+        for _tp, table, rows in made:
+            _insert(conn, dialect, table, rows)
+    problem = orphans.new_orphans(conn, schema, before)
+    if problem:
+        raise UnfillableTable(
+            made[0][1].key, f"foreign-key violation in a cycle written unchecked: {problem}"
+        )
+
+
 def _insert_together(
     conn: Connection, dialect: Dialect, made: list[tuple[TablePlan, SeedTable, TableRows]]
 ) -> None:
     try:
         with conn.begin_nested():
             dialect.insert_together(conn, [(t, r.columns, r.tuples()) for _tp, t, r in made])
+        progress.advance(sum(r.count for _tp, _t, r in made))
     except DBAPIError as exc:
         if dialect.is_connection_lost(exc) or dialect.is_timeout(exc):
             raise
@@ -427,7 +470,7 @@ def with_late_skips(plan: SeedPlan, skipped: Sequence[SkippedTable]) -> SeedPlan
     return replace(
         plan,
         tables=tuple(tp for tp in plan.tables if tp.table not in names),
-        skipped=tuple(sorted((*plan.skipped, *skipped), key=lambda s: s.table)),
+        skipped=tuple(sorted((*plan.skipped, *skipped), key=lambda s: natural_key(s.table))),
     )
 
 
@@ -489,12 +532,14 @@ def _insert_streamed(
 
     def produce() -> Iterator[list[list[Any]]]:
         yield [first.data[c] for c in columns]
+        progress.advance(first.count)
         for size in sizes[1:]:
             rows = chunk(size)
             payload = [rows.data[c] for c in columns]
             rows.data = {c: rows.data[c] for c in kept}  # the rest goes into the COPY only
             parts.append(rows)
             yield payload
+            progress.advance(rows.count)
 
     try:
         with conn.begin_nested():
@@ -531,6 +576,7 @@ def _insert(conn: Connection, dialect: Dialect, table: SeedTable, rows: TableRow
         else:
             with conn.begin_nested():
                 dialect.insert_rows(conn, table, columns, tuples)
+        progress.advance(len(tuples))
     except DBAPIError as exc:
         message = dialect.describe_error(exc)
         if dialect.is_connection_lost(exc):
@@ -567,7 +613,8 @@ def _failing_row(
     line = getattr(diag, "context", None) or ""
     import re
 
-    match = re.search(r"line (\d+)", line)
+    # the COPY's own line: a trigger that failed during the COPY names its function's line first
+    match = re.search(r"\bCOPY [^\n]*?, line (\d+)", line)
     if match:
         index = int(match.group(1)) - 1
         if 0 <= index < len(rows):

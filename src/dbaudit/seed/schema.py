@@ -77,6 +77,9 @@ class SeedTable:
     """Why this role cannot see every row (PostgreSQL row-level security): never treated as empty."""
     selected: bool = True
     """Within ``--include``/``--exclude``: only selected tables are written; the others are parents only."""
+    excluded: bool = False
+    """In a schema the run covers, but left out by ``--include``/``--exclude``: never written, not even as a
+    required parent or by a trigger."""
     without_rowid: bool = False
     """SQLite ``WITHOUT ROWID``."""
     replaces_on_conflict: bool = False
@@ -120,6 +123,8 @@ class SeedSchema:
     tables: dict[str, SeedTable]
     engine: Dialect = field(default_factory=Dialect)
     """The dialect's capabilities (how a foreign-key cycle can be broken...)."""
+    trigger_fills: dict[str, set[str]] = field(default_factory=dict)
+    """Table key -> keys of the other tables its INSERT triggers insert into (read from their text)."""
 
     def find(self, name: str) -> SeedTable | None:
         if name in self.tables:
@@ -180,6 +185,7 @@ def reflect_schema(
             for model_table in catalog.tables:
                 table = _seed_table(model_table, catalog.physical[model_table.name], dialect, schema, qualify)
                 table.selected = selected(model_table.name, schema, settings.include, settings.exclude)
+                table.excluded = not table.selected
                 table.hidden = catalog.hidden.get(model_table.name)
                 tables[table.key] = table
                 seen.add((schema, model_table.name))
@@ -209,7 +215,29 @@ def reflect_schema(
     for table in tables.values():
         if table.hidden is not None:
             table.has_rows = True  # whatever this role sees of it, it may hold rows
-    return SeedSchema(dialect=dialect.name, tables=tables, engine=dialect)
+    fills = {} if only_tables is not None else _trigger_fills(conn, dialect, tables)
+    return SeedSchema(dialect=dialect.name, tables=tables, engine=dialect, trigger_fills=fills)
+
+
+def _trigger_fills(conn: Connection, dialect: Dialect, tables: dict[str, SeedTable]) -> dict[str, set[str]]:
+    """Which tables each table's INSERT triggers fill, resolved to keys of ``tables`` (an unqualified name
+    first in the trigger's own schema, as its search path would find it)."""
+    by_name: dict[str, list[SeedTable]] = {}
+    for table in tables.values():
+        by_name.setdefault(table.name.lower(), []).append(table)
+    out: dict[str, set[str]] = {}
+    for key, targets in dialect.insert_trigger_targets(conn, list(tables.values())).items():
+        home = tables[key].qualified[0].lower()
+        for schema, name in targets:
+            found = [
+                t for t in by_name.get(name.lower(), []) if (schema or home).lower() == t.qualified[0].lower()
+            ]
+            if schema is None and not found and len(by_name.get(name.lower(), [])) == 1:
+                found = by_name[name.lower()]
+            for target in found:
+                if target.key != key:
+                    out.setdefault(key, set()).add(target.key)
+    return out
 
 
 def _seed_table(
