@@ -562,6 +562,13 @@ def check(
     "--seed", "seed_value", type=int, default=0, show_default=True, help="Seed of every random choice."
 )
 @click.option("--dry-run", is_flag=True, help="Print the plan, run the inserts, roll everything back.")
+@click.option(
+    "--show",
+    type=click.IntRange(min=0, max=1000),
+    default=0,
+    metavar="N",
+    help="Print N sample rows of every table (with --dry-run: see the rows before writing them).",
+)
 @click.option("--force", is_flag=True, help="Purge the tables' earlier mock rows first.")
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--tenant", help="Tenant (value of a tenant column) the new rows belong to.")
@@ -594,6 +601,7 @@ def seed(
     tenant: str | None,
     allow_trigger_inserts: bool,
     strict: bool,
+    show: int,
     **options: Any,
 ) -> int:
     """Fill empty tables with realistic mock rows, marked and recorded so `dbaudit purge` can remove them.
@@ -614,6 +622,7 @@ def seed(
         seed=seed_value,
         tenant=tenant,
         strict=strict,
+        show=show,
     )
     settings = settings_from(**options)
     if not dry_run and not assume_yes:

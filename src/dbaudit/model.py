@@ -1112,6 +1112,10 @@ class TableResult:
     parents_reused: tuple[str, ...] = ()
     parents_created: tuple[str, ...] = ()
     note: str | None = None
+    sample_columns: tuple[str, ...] = ()
+    """``seed --show N``: the columns of :attr:`sample_rows`."""
+    sample_rows: tuple[tuple[str, ...], ...] = ()
+    """``seed --show N``: the first N rows written, each value as text."""
 
 
 @dataclass(frozen=True)

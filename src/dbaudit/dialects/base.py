@@ -89,6 +89,24 @@ class CatalogRows:
     materialized_views: list[str] = field(default_factory=list)
 
 
+SAMPLE_LIMIT = 1000
+
+
+@dataclass
+class ColumnSample:
+    """Existing values of one column: a sample (values as the driver returns them), or the planner's
+    statistics (bounds of the histogram and most common values, as text) when the engine keeps them."""
+
+    values: list[Any] = field(default_factory=list)
+    bounds: list[str] = field(default_factory=list)
+    common: list[str] = field(default_factory=list)
+    common_shares: list[float] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.values or self.bounds or self.common)
+
+
 class ColumnLike(Protocol):
     """What the write side needs to know of a column: the kind of value it holds (``int``, ``str``...)."""
 
@@ -379,6 +397,15 @@ class Dialect:
     def check_deferred_keys(self, conn: Connection, tables: Sequence[TableLike]) -> str | None:
         """Run the deferred foreign-key checks of ``tables`` now; what is wrong, or ``None``."""
         return None
+
+    def column_sample(
+        self, conn: Connection, table: TableLike, column: str, limit: int = SAMPLE_LIMIT
+    ) -> ColumnSample:
+        """What a column of a populated table holds, read cheaply: here a bounded sample of its non-NULL
+        values (the first ``limit`` the engine returns, no sort, no full scan)."""
+        col = table.sa.c[column]
+        stmt = table.restrict(select(col).where(col.is_not(None)).limit(limit))
+        return ColumnSample(values=[row[0] for row in conn.execute(stmt)])
 
     @contextmanager
     def foreign_key_checks_off(self, conn: Connection) -> Iterator[None]:

@@ -29,8 +29,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dbaudit.dialects.base import (
     PG_SYSTEM_SCHEMAS,
+    SAMPLE_LIMIT,
     CatalogRows,
     ColumnLike,
+    ColumnSample,
     Dialect,
     Effects,
     Estimate,
@@ -47,6 +49,29 @@ class PostgresDialect(Dialect):
     name = "postgresql"
     system_schemas = PG_SYSTEM_SCHEMAS
     has_materialized_views = True
+
+    def column_sample(
+        self, conn: Connection, table: TableLike, column: str, limit: int = SAMPLE_LIMIT
+    ) -> ColumnSample:
+        """The planner's statistics (``pg_stats``: histogram bounds, most common values and their shares)
+        when ANALYZE has run on the table, else a bounded sample."""
+        schema, name = table.qualified
+        row = conn.execute(
+            text(
+                "SELECT histogram_bounds::text::text[], most_common_vals::text::text[], most_common_freqs"
+                " FROM pg_catalog.pg_stats"
+                " WHERE schemaname = coalesce(:schema, current_schema()) AND tablename = :table"
+                " AND attname = :column AND NOT inherited"
+            ),
+            {"schema": schema or None, "table": name, "column": column},
+        ).first()
+        if row is not None and (row[0] or row[1]):
+            return ColumnSample(
+                bounds=list(row[0] or []),
+                common=list(row[1] or []),
+                common_shares=[float(f) for f in row[2] or []],
+            )
+        return super().column_sample(conn, table, column, limit)
 
     def server_version(self, conn: Connection) -> str:
         return str(conn.execute(text("SELECT current_setting('server_version')")).scalar_one())

@@ -113,6 +113,11 @@ def render_seed_report(report: SeedReport, *, every_table: bool = False) -> str:
         lines += ["", f"{report.total_rows} rows in {tables} table{'s' if tables != 1 else ''}."]
     elif not report.results:
         lines.append("Nothing to seed: every selected table already has rows.")
+    for result in report.results:
+        if result.sample_rows:
+            count = len(result.sample_rows)
+            lines += ["", f"{text(result.table)}: {_plural(count, 'sample row')}", ""]
+            lines.append(_table([list(r) for r in result.sample_rows], result.sample_columns))
     lines.extend(_tail(report.plan))
     if report.undo_command:
         lines += ["", f"Undo: {one_line(report.undo_command)}"]

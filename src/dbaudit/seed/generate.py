@@ -24,6 +24,9 @@ from dbaudit.dialects import Dialect
 from dbaudit.errors import SeedError
 from dbaudit.seed.api import LoadedSeeder, SeederContext
 from dbaudit.seed.constraints import ColumnRule, Ordering
+from dbaudit.seed.existing import ExistingData, existing_values, parent_event_times
+from dbaudit.seed.kinds import column_values, table_semantics
+from dbaudit.seed.pairs import after_parents, apply_pairs
 from dbaudit.seed.plan import shape_of
 from dbaudit.seed.predicates import UNSURE, passes
 from dbaudit.seed.schema import ForeignKeyInfo, SeedSchema, SeedTable, only
@@ -141,6 +144,8 @@ class RunState:
     """Where the last range made for an exclusion constraint ends (the next one starts after it)."""
     accepted: dict[str, set[str]] = field(default_factory=dict)
     """Rows (as text of their values) the database found to satisfy the table's CHECKs Python cannot judge."""
+    existing: ExistingData | None = None
+    """Values of populated columns, read once per run (new rows follow the database's own data)."""
     skipped: dict[str, str] = field(default_factory=dict)
     """Tables skipped while running (table key -> reason), so their dependents can name them."""
     """Parents with no row of the run's tenant and no shared row, whose other rows were used instead."""
@@ -282,6 +287,9 @@ def own_columns(
         single_uniques.add(table.primary_key[0])
     in_unique = {c for u in table.uniques for c in u} | set(table.primary_key)
     marker_column = marker.get("column")
+    semantics = table_semantics(table.name, table.columns)
+    if state.existing is None:
+        state.existing = ExistingData(state.conn, state.dialect, state.schema)
     for name, spec in table.columns.items():
         if spec.skip or name in fk_columns:
             continue
@@ -297,12 +305,32 @@ def own_columns(
         if tenant_value is not None:
             data[name] = [tenant_value] * n  # a tenant column without a foreign key: the run's tenant
             continue
+        # One random stream per column: a column's values depend on (seed, schema, table, column, row) only,
+        # so adding or changing another column leaves them as they were.
+        column_rng = state.rng(table.key, f"column:{name}")
+        column_gen = dataclasses.replace(gen, rng=column_rng)
         if name == table.partition_key and table.partition_ranges:
             values = _partition_values(table, spec, n, rng)
         else:
-            values = generate_column(spec, n, gen)
-        if spec.nullable and name not in in_unique and name != marker_column and not spec.rule.not_null:
-            values = [None if rng.random() < NULL_SHARE else v for v in values]
+            drawn = None
+            if name not in in_unique:
+                drawn = existing_values(state.existing, table, name, spec, semantics[name], n, column_gen)
+            if drawn is None:
+                drawn = column_values(spec, n, column_gen, state.seed, semantics[name])
+            values = drawn
+        # No random NULL in a JSON column: SQLAlchemy writes a Python None there as the JSON text 'null', not
+        # as SQL NULL (a value the ledger of a keyless table then fails to match).
+        sprinkle = spec.kind != "json"
+        if (
+            sprinkle
+            and spec.nullable
+            and name not in in_unique
+            and name != marker_column
+            and not spec.rule.not_null
+        ):
+            # NULLs from a stream of their own: row i is NULL or not whatever the number of rows.
+            nulls = state.rng(table.key, f"nulls:{name}").random
+            values = [None if nulls() < NULL_SHARE else v for v in values]
         data[name] = values
     for index, row in enumerate(overrides):
         for name, value in row.items():
@@ -314,6 +342,8 @@ def own_columns(
         _exclusions(state, table, data, n)
     rows = TableRows(table, data, n, marker)
     _apply_orderings(rows, rng)
+    fixed = fk_columns | set(table.sequences) | ({table.partition_key} if table.partition_key else set())
+    apply_pairs(table.columns, data, state.rng(table.key, "pairs"), fixed)
     _mark(rows)
     for column in sorted(single_uniques):
         if column in data and table.columns[column].kind == "str":
@@ -629,12 +659,31 @@ def foreign_keys(state: RunState, rows: TableRows, deferred: set[tuple[str, ...]
             chosen = _spread(candidates, n, rng, fk.nullable)
         for position, column in enumerate(fk.columns):
             rows.data[column] = [None if key is None else key[position] for key in chosen]
+    _after_parents(state, rows)
     satisfy_checks(state, rows)
     _keep_distinct(state, rows, rng, deferred)
     _dedupe(state, rows, rng, deferred)
     _mark(rows)
     verify_checks(state, rows)
     rows.data = {k: rows.data[k] for k in table.columns if k in rows.data}
+
+
+def _after_parents(state: RunState, rows: TableRows) -> None:
+    """Each row's event after its parents' (a payment after its rental), where both say when they happened."""
+    table = rows.table
+    skip = {c for fk in table.foreign_keys for c in fk.columns} | set(table.sequences)
+    if table.partition_key:
+        skip.add(table.partition_key)  # its values pick the partition: they stay within its bounds
+    rng = state.rng(table.key, "after-parents")
+    for fk in table.foreign_keys:
+        parent = state.schema.tables.get(fk.parent)
+        if parent is None or fk.parent == table.key or not all(c in rows.data for c in fk.columns):
+            continue
+        keys = [None if None in key else key for key in rows.tuples(fk.columns)]
+        made = state.created.get(parent.key)
+        times = parent_event_times(state.conn, parent, fk.referred, keys, made.data if made else None)
+        if times is not None:
+            after_parents(table.columns, rows.data, times, rng, skip)
 
 
 def _already_fixed(rows: TableRows, fk: ForeignKeyInfo) -> dict[int, Any]:

@@ -21,12 +21,12 @@ from dbaudit.graphs import break_cycles, strongly_connected, topological
 from dbaudit.model import CycleBreak, SeedPlan, SkippedTable, TablePlan, natural_sorted
 from dbaudit.seed.api import ForeignKeyShape, LoadedSeeder, TableShape, choose_seeder
 from dbaudit.seed.schema import SeedSchema, SeedTable, is_system
+from dbaudit.seed.semantics import MARKER_ORDER, classify_column
 from dbaudit.seed.values import GENERATABLE, max_length
 
 DEFAULT_ROWS = 20
 #: Rows per table ``--rows`` accepts: every row is built in memory before it is inserted.
 MAX_ROWS = 1_000_000
-_MARKER_PREFERENCE = ("description", "notes", "note", "comment", "comments", "name", "title", "label")
 
 
 @dataclass
@@ -41,6 +41,8 @@ class PlanRequest:
     tenant: str | None = None
     strict: bool = False
     """All or nothing: a table that cannot be filled rolls the whole run back (exit 2)."""
+    show: int = 0
+    """Sample rows per table to show in the report (``seed --dry-run --show N``)."""
 
     def __post_init__(self) -> None:
         counts = [("rows", self.rows)] + [(f"rows for {t}", n) for t, n in self.rows_per_table.items()]
@@ -102,13 +104,19 @@ def choose_marker(table: SeedTable, settings: Settings) -> tuple[str, str | None
         if table.partition_key == name:
             continue
         candidates.append(name)
-    if not candidates:
+    # Only free text a person reads (a name, title, label, description, note) carries the marker: never an
+    # email, phone, URL, code, identifier, number kept as text or currency/country code.
+    kinds = {
+        name: classify_column(name, table.name, "str", table.columns[name].length) for name in candidates
+    }
+    free = [name for name in candidates if kinds[name].free_text]
+    if not free:
         return "ledger", None
-    for wanted in _MARKER_PREFERENCE:
-        for name in candidates:
-            if name.lower() == wanted or name.lower().endswith("_" + wanted):
+    for wanted in MARKER_ORDER:
+        for name in free:
+            if kinds[name].kind == wanted:
                 return "prefix", name
-    return "prefix", candidates[0]
+    return "prefix", free[0]
 
 
 def describe_marker(kind: str, column: str | None, settings: Settings) -> str:

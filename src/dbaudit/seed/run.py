@@ -352,6 +352,7 @@ def execute_plan(
                     parents_reused=tp.parents_reused,
                     parents_created=tp.parents_created,
                     note=_note(state, table, tp, rows),
+                    **_sample(rows, request.show),
                 )
             )
     skipped = [SkippedTable(key, state.skipped[key]) for key in sorted(state.skipped)]
@@ -559,6 +560,25 @@ def _prefetch_numbers(
             table = schema.tables[tp.table]
             wanted += [(table, column, tp.rows) for column in numbered_columns(table)]
     return dialect.prefetch_ids(conn, wanted)
+
+
+SAMPLE_CELL = 60
+"""Longest text of one value in ``--show`` samples (longer values end in an ellipsis)."""
+
+
+def _sample(rows: TableRows, count: int) -> dict[str, Any]:
+    """The first ``count`` rows as text, for ``seed --show``."""
+    if count <= 0:
+        return {}
+    columns = tuple(rows.columns)
+    shown = []
+    for row in rows.tuples()[:count]:
+        cells = []
+        for value in row:
+            cell = "NULL" if value is None else str(value)
+            cells.append(cell if len(cell) <= SAMPLE_CELL else cell[: SAMPLE_CELL - 1] + "…")
+        shown.append(tuple(cells))
+    return {"sample_columns": columns, "sample_rows": tuple(shown)}
 
 
 def _note(state: RunState, table: SeedTable, tp: TablePlan, rows: TableRows) -> str | None:
