@@ -75,6 +75,8 @@ def mysql_admin() -> Iterator[Engine]:
 class TestDatabase:
     """A database (or PostgreSQL schema) of one test: ``url`` reaches it with its default schema set."""
 
+    __test__ = False  # a fixture's value, not a test class
+
     url: str
     engine: Engine
     schema: str | None

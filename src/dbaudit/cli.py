@@ -637,7 +637,8 @@ def seed(
         report = run_seed(
             settings, request, dry_run=dry_run, force=force, allow_trigger_inserts=allow_trigger_inserts
         )
-    every_table = verbosity() >= 1
+    # a dry run is asked for to see what would be written: every table, as -v
+    every_table = verbosity() >= 1 or dry_run
     text = render_seed_report(report, every_table=every_table) if fmt == "text" else render_seed_json(report)
     emit(text, None)
     return EXIT_FINDINGS if report.plan.skipped else EXIT_OK
@@ -683,7 +684,7 @@ def purge(
     with stage("Purging"):
         phase("rows deleted", unit="rows")
         report = purge_rows(settings, tables=selected, run_id=run_id, dry_run=dry_run)
-    every_table = verbosity() >= 1
+    every_table = verbosity() >= 1 or dry_run
     text = render_purge_report(report, every_table=every_table) if fmt == "text" else render_seed_json(report)
     emit(text, None)
     if report.blocked:
