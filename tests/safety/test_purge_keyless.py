@@ -75,3 +75,29 @@ def test_keyless_table_with_json_and_nulls_is_purged_and_does_not_fail_the_other
     purge = cli.purge()
     assert purge.code == 0, purge.describe()
     assert_checksum(db, before, "keyless JSON/NULL rows and the other table must all be purged", run=purge)
+
+
+@pytest.mark.postgres
+def test_keyless_rows_a_trigger_rewrites_are_never_left_unrecorded(
+    pg_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A keyless table's rows are found again by their whole content to be recorded: a row stored otherwise
+    than inserted (a trigger rewrote a value, a JSON column stored None as the JSON text null) cannot be, and
+    would stay behind for good once the ledger is purged.  The table is rolled back and skipped instead."""
+    db = pg_database
+    db.execute("CREATE TABLE readings (sensor VARCHAR(20) NULL, level INTEGER NULL)")
+    db.execute("INSERT INTO readings (sensor, level) VALUES ('real', 7)")
+    db.execute(
+        "CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " BEGIN NEW.level := coalesce(NEW.level, 0) + 1000; RETURN NEW; END $$;"
+        " CREATE TRIGGER bump BEFORE INSERT ON readings FOR EACH ROW EXECUTE FUNCTION bump()"
+    )
+    cli = Dbaudit(db, tmp_path / "project", capfd)
+    before = checksum(db)
+    run = cli.seed("--tables", "readings", "--rows", "5", "--allow-trigger-inserts")
+    assert run.code == 1, run.describe()
+    assert "readings" in run.stdout and "are not stored as they were inserted" in run.stdout, run.describe()
+    assert_checksum(db, before, "a keyless table whose rows cannot be recorded is rolled back", run=run)
+    purge = cli.purge()
+    assert purge.code == 0, purge.describe()
+    assert_checksum(db, before, "nothing to purge, nothing lost", run=purge)

@@ -232,7 +232,16 @@ class InsertGuard:
         keys = rows.tuples(key_columns)
         if kind == "rows":
             set_id = writer.open_set(table, identity, marker, key_columns, kind, None)
-            writer.add_multiset(set_id, table, key_columns, keys, mark_condition(table.sa, marker))
+            found = writer.add_multiset(set_id, table, key_columns, keys, mark_condition(table.sa, marker))
+            if found != rows.count:
+                # A row not found again as inserted (a JSON column given None stores the JSON text null, a
+                # trigger rewrote a value) would be a mock row no ledger entry points at: purge could never
+                # take it out.  The table is rolled back instead.
+                raise UnfillableTable(
+                    table.key,
+                    f"{SIDE_EFFECTS}: {rows.count - found} of {rows.count} rows are not stored as they were "
+                    "inserted (a trigger, a rule or a type changed a value), and the table has no key",
+                )
         elif kind == "int" and not verify and content is None:
             set_id = writer.open_set(table, identity, marker, key_columns, kind, None)
             writer.add_ranges(set_id, [k[0] for k in keys])
