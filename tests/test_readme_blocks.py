@@ -122,7 +122,7 @@ RUNS = {
     "dbaudit scan --explain user_account": Run((0,)),
     "dbaudit report --format html -o audit.html": Run((0,)),
     "dbaudit seed --missing --dry-run": Run(
-        (0, 0, 0, 0, 0),
+        (0, 0, 0, 0, 0, 0),
         setup=(
             "CREATE TABLE invoice (id INTEGER PRIMARY KEY, number VARCHAR(20) NOT NULL)",
             "CREATE TABLE invoice_line (id INTEGER PRIMARY KEY, amount INTEGER NOT NULL,"
