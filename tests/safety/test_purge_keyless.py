@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import text
 
 from tests.safety.purge_support import (
     Dbaudit,
@@ -101,3 +102,26 @@ def test_keyless_rows_a_trigger_rewrites_are_never_left_unrecorded(
     purge = cli.purge()
     assert purge.code == 0, purge.describe()
     assert_checksum(db, before, "nothing to purge, nothing lost", run=purge)
+
+
+def test_unmarked_self_referencing_rows_released_by_purge_are_still_purged(
+    any_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A table with no mark column is purged by the recorded text of every column; purge first sets its
+    self-reference to NULL so the doomed rows let go of each other.  Those rows must still count as the rows
+    the ledger recorded (they were left behind, and blocked the purge of their parents, before)."""
+    db = any_database
+    db.execute("CREATE TABLE plans (id INTEGER PRIMARY KEY, amount INTEGER NOT NULL)")
+    db.execute(
+        "CREATE TABLE nodes (id INTEGER PRIMARY KEY, plan_id INTEGER NOT NULL REFERENCES plans (id),"
+        " parent_id INTEGER NULL REFERENCES nodes (id), weight INTEGER NOT NULL)"
+    )
+    cli = Dbaudit(db, tmp_path / "project", capfd)
+    before = checksum(db)
+    assert_seeded(cli.seed("--tables", "nodes", "--rows", "12", "--seed", "3"), "nodes", "plans")
+    with db.engine.connect() as conn:
+        linked = conn.execute(text("SELECT count(*) FROM nodes WHERE parent_id IS NOT NULL")).scalar()
+    assert linked, "the seed should build a tree (some rows with a parent)"
+    purge = cli.purge()
+    assert purge.code == 0, purge.describe()
+    assert_checksum(db, before, "every seeded node and plan is purged, the tree included", run=purge)

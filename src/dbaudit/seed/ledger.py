@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    case,
     delete,
     func,
     insert,
@@ -408,12 +409,25 @@ def key_match(
 
 
 def content_match(
-    dialect: Dialect, table: SeedTable, entry: Any, columns: Sequence[str], source: Any = None
+    dialect: Dialect,
+    table: SeedTable,
+    entry: Any,
+    columns: Sequence[str],
+    source: Any = None,
+    released: Collection[str] = (),
 ) -> ColumnElement[bool]:
-    """Every column of ``table``'s row still holds the text the ledger recorded for it."""
+    """Every column of ``table``'s row still holds the text the ledger recorded for it.
+
+    ``released``: foreign-key columns the purge itself set to NULL (a self-reference or a cycle let go before
+    the delete): NULL there stands for the recorded value, any other value must still equal it."""
     sa = source if source is not None else table.sa
-    text = dialect.json_array([dialect.key_text(sa.c[c], table.columns[c]) for c in columns])
-    matched: ColumnElement[bool] = text == entry.c.row_text
+    items = []
+    for index, c in enumerate(columns):
+        item = dialect.key_text(sa.c[c], table.columns[c])
+        if c in released:
+            item = case((sa.c[c].is_(None), dialect.json_item(entry.c.row_text, index)), else_=item)
+        items.append(item)
+    matched: ColumnElement[bool] = dialect.json_array(items) == entry.c.row_text
     return matched
 
 

@@ -21,7 +21,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, column, func, literal, select, table, update
@@ -101,6 +101,9 @@ class _Batch:
 
     table: SeedTable
     sets: list[LedgerSet]
+    released: set[str] = field(default_factory=set)
+    """Foreign-key columns this purge set to NULL to let the doomed rows go of each other: a recorded row may
+    hold NULL there now (and only there) and still be the row the ledger recorded."""
 
     @property
     def first(self) -> LedgerSet:
@@ -360,7 +363,9 @@ def _doomed(dialect: Dialect, ledger: LedgerTables, batch: _Batch, source: Any =
         entry = ledger.rows.alias("dbaudit_entry")
         match = and_(
             ledger_mod.key_match(dialect, batch.table, entry, first.key_kind, first.key_columns, source),
-            ledger_mod.content_match(dialect, batch.table, entry, first.content_columns, source),
+            ledger_mod.content_match(
+                dialect, batch.table, entry, first.content_columns, source, released=batch.released
+            ),
         )
         conditions = [
             select(literal(1)).select_from(entry).where(entry.c.set_id.in_(batch.ids), match).exists()
@@ -429,6 +434,7 @@ def _delete_in_order(
                     .values({c: None for c in fk.columns})
                 )
                 conn.execute(seeded.restrict(stmt))
+                batches[index].released.update(fk.columns)
             if fk.parent != key:
                 edges[key].discard(fk.parent)
     # Groups that still form a cycle (no nullable key to break it) are deleted together: in one statement
