@@ -9,7 +9,8 @@ the temporary folder; values and messages come back with :data:`TREE_ROOT` or th
 
 Only ``Config`` is used: ``ScriptDirectory`` would import a package-form ``script_location`` and run
 ``env.py`` and every revision file.  ``alembic`` is imported on first use, because it imports SQLAlchemy
-(about half a second): a scan pays for it only when the project has an Alembic configuration.
+(about 0.6 s): a scan pays for it only when the project has an Alembic configuration, and from the command
+line ``Config`` runs in :mod:`dbaudit.helper`'s process, which started importing it with the command.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+
+from dbaudit import helper
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -48,6 +51,10 @@ class ConfigProblem(Exception):
         super().__init__(message)
         self.option = option
         self.line = line
+
+    def __reduce__(self) -> tuple[type[ConfigProblem], tuple[str, str | None, int | None]]:
+        # raised in the helper process, raised again here whole (the option and the line included)
+        return (ConfigProblem, (str(self), self.option, self.line))
 
 
 @dataclass(frozen=True)
@@ -93,48 +100,21 @@ class StagedConfig:
         self._tree_here = tree_here(folder)
         self._names[str(place)] = folder or "."
 
-    def _config(self, section: str) -> Config:
-        from alembic.config import Config  # imports SQLAlchemy: only for a project configured for Alembic
-
-        return Config(file_=self.ini, toml_file=self.toml, ini_section=section)
-
     def check(self) -> None:
         """Read the ini file as Alembic does; a file it cannot read raises :class:`ConfigProblem`."""
         if self.ini is None:
             return
         try:
-            self._config("alembic").file_config  # noqa: B018 - reading it is the check
-        except configparser.Error as exc:
-            line = getattr(exc, "lineno", None)
-            errors = getattr(exc, "errors", None)
-            if line is None and errors:
-                line = errors[0][0]
-            raise ConfigProblem(_first_line(self._told(str(exc))), line=line) from exc
+            helper.call(_check, self.ini, self.toml)
+        except ConfigProblem as exc:
+            raise ConfigProblem(_first_line(self._told(str(exc))), exc.option, exc.line) from exc
 
     def options(self, section: str) -> EnvironmentOptions:
         """The options of the environment ``alembic -n section`` runs (``[tool.alembic]`` has no name)."""
-        from alembic.util import CommandError
-
-        config = self._config(section)
-
-        def read(option: str, getter: Callable[[], Any]) -> Any:
-            try:
-                with warnings.catch_warnings():
-                    # Alembic's deprecation notices (the older separators) are for its own users' terminals
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    return getter()
-            except KeyError as exc:  # a TOML string's %(name)s with no such name
-                raise ConfigProblem(f"unknown substitution %({exc.args[0]})s in {option}", option) from exc
-            except (configparser.Error, CommandError, ValueError, TypeError) as exc:
-                message = _first_line(self._told(str(exc)) or type(exc).__name__)
-                raise ConfigProblem(message, _failing_option(exc, option)) from exc
-
-        script = read("script_location", lambda: config.get_alembic_option("script_location"))
-        locations = read("version_locations", config.get_version_locations_list)
-        recursive = read(
-            "recursive_version_locations",
-            lambda: config.get_alembic_boolean_option("recursive_version_locations"),
-        )
+        try:
+            script, locations, recursive = helper.call(_options, self.ini, self.toml, section)
+        except ConfigProblem as exc:
+            raise ConfigProblem(_first_line(self._told(str(exc))), exc.option, exc.line) from exc
         return EnvironmentOptions(self._in_tree(script), self._in_tree(locations), bool(recursive))
 
     def _in_tree(self, value: Any) -> Any:
@@ -192,6 +172,52 @@ class ConfigFiles:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _config(ini: Path | None, toml: Path | None, section: str) -> Config:
+    from alembic.config import Config  # imports SQLAlchemy: only for a project configured for Alembic
+
+    return Config(file_=ini, toml_file=toml, ini_section=section)
+
+
+def _check(ini: Path, toml: Path | None) -> None:
+    """Run by :mod:`dbaudit.helper`: ``Config`` reads the staged ini (messages name the staged files)."""
+    try:
+        _config(ini, toml, "alembic").file_config  # noqa: B018 - reading it is the check
+    except configparser.Error as exc:
+        line = getattr(exc, "lineno", None)
+        errors = getattr(exc, "errors", None)
+        if line is None and errors:
+            line = errors[0][0]
+        raise ConfigProblem(_first_line(str(exc)), line=line) from None
+
+
+def _options(ini: Path | None, toml: Path | None, section: str) -> tuple[Any, Any, Any]:
+    """Run by :mod:`dbaudit.helper`: script_location, version_locations and recursive_version_locations as
+    ``Config`` returns them (messages name the staged files)."""
+    from alembic.util import CommandError
+
+    config = _config(ini, toml, section)
+
+    def read(option: str, getter: Callable[[], Any]) -> Any:
+        try:
+            with warnings.catch_warnings():
+                # Alembic's deprecation notices (the older separators) are for its own users' terminals
+                warnings.simplefilter("ignore", DeprecationWarning)
+                return getter()
+        except KeyError as exc:  # a TOML string's %(name)s with no such name
+            raise ConfigProblem(f"unknown substitution %({exc.args[0]})s in {option}", option) from None
+        except (configparser.Error, CommandError, ValueError, TypeError) as exc:
+            message = _first_line(str(exc) or type(exc).__name__)
+            raise ConfigProblem(message, _failing_option(exc, option)) from None
+
+    script = read("script_location", lambda: config.get_alembic_option("script_location"))
+    locations = read("version_locations", config.get_version_locations_list)
+    recursive = read(
+        "recursive_version_locations",
+        lambda: config.get_alembic_boolean_option("recursive_version_locations"),
+    )
+    return script, locations, recursive
 
 
 def _failing_option(exc: BaseException, attempted: str) -> str:

@@ -167,8 +167,19 @@ def _skipped(path: str, skip: frozenset[str]) -> bool:
     return any(part in skip for part in path.split("/")[:-1])
 
 
-def discover(tree: SourceTree, settings: Settings) -> Discovery:
-    """List ``tree`` the way the scan reads it (see :class:`Discovery`)."""
+@dataclass
+class Listing:
+    """The first half of :func:`discover`: the files and their bytes, before Alembic's configuration is
+    read (the scan parses while :mod:`dbaudit.helper` may still be importing Alembic)."""
+
+    paths: list[str]
+    python: dict[str, bytes | Diagnostic]
+    diagnostics: list[Diagnostic]
+    read_text: Callable[[str], str | Diagnostic]
+
+
+def list_files(tree: SourceTree, settings: Settings) -> Listing:
+    """Every file of ``tree`` the scan sees, with the bytes of its Python files."""
     skip = frozenset(settings.skip_dirs)
     listed = [p for p in tree.paths() if not _skipped(p, skip)]
     # folders the tree could not list: what they hold is unknown, and the report says so
@@ -182,13 +193,26 @@ def discover(tree: SourceTree, settings: Settings) -> Discovery:
     diagnostics.extend(problems)
     paths = [p for p in listed if not rules.ignored(p)]
     python = {p: read(tree, p) for p in paths if p.endswith(".py")}
-    readable = {p: data for p, data in python.items() if isinstance(data, bytes)}
+    return Listing(paths, python, diagnostics, read_text)
+
+
+def find_sources(listing: Listing, settings: Settings) -> Discovery:
+    """The second half of :func:`discover`: the revision trees (Alembic's configuration) and seed sources."""
+    readable = {p: data for p, data in listing.python.items() if isinstance(data, bytes)}
     trees, problems = find_revision_trees(
-        paths, read_text, readable, settings.alembic_locations, settings.sources.get("alembic_locations")
+        listing.paths,
+        listing.read_text,
+        readable,
+        settings.alembic_locations,
+        settings.sources.get("alembic_locations"),
     )
-    diagnostics.extend(problems)
     revisions = {p for t in trees for p in t.files}
     globs = PathMatcher(settings.all_seed_globs)
     mapped = PathMatcher(settings.fixture_map.keys(), "fixture_map")
-    seeds = [p for p in paths if p not in revisions and (globs.match(p) or mapped.match(p))]
-    return Discovery(paths, python, trees, seeds, diagnostics)
+    seeds = [p for p in listing.paths if p not in revisions and (globs.match(p) or mapped.match(p))]
+    return Discovery(listing.paths, listing.python, trees, seeds, [*listing.diagnostics, *problems])
+
+
+def discover(tree: SourceTree, settings: Settings) -> Discovery:
+    """List ``tree`` the way the scan reads it (see :class:`Discovery`)."""
+    return find_sources(list_files(tree, settings), settings)

@@ -11,7 +11,7 @@ import shlex
 from collections.abc import Iterable
 from pathlib import Path
 
-from dbaudit import progress
+from dbaudit import helper, progress
 from dbaudit.config import Settings
 from dbaudit.markdown import code
 from dbaudit.model import (
@@ -37,13 +37,13 @@ from dbaudit.scan.commands import (
     seed_scripts,
 )
 from dbaudit.scan.conventions import record_conventions
-from dbaudit.scan.discovery import FIXTURE_SUFFIXES, Discovery, discover, in_folder
-from dbaudit.scan.files import decode, digest, parse_python, read
+from dbaudit.scan.discovery import FIXTURE_SUFFIXES, Discovery, Listing, find_sources, in_folder, list_files
+from dbaudit.scan.files import ParsedModule, decode, digest, parse_python, read
 from dbaudit.scan.flow import Evaluator, has_entry, runs_itself
 from dbaudit.scan.named_queries import named_queries
 from dbaudit.scan.project import ModuleContext, Project, module_name
 from dbaudit.scan.revisions import heads, revision_info
-from dbaudit.scan.sql import analyse_sql
+from dbaudit.scan.sql import analyse_sql, import_parser, will_parse_sql
 from dbaudit.scan.tables import INDEX_HINTS, TableIndex, build_index, module_tables
 from dbaudit.scan.tree import FileSystemTree, SourceTree
 from dbaudit.scan.values import Hit
@@ -64,10 +64,10 @@ class _Scan:
     def __init__(self, tree: SourceTree, settings: Settings) -> None:
         self.tree = tree
         self.settings = settings
-        self.found: Discovery = discover(tree, settings)
-        self.paths = self.found.paths
+        self.listing: Listing = list_files(tree, settings)
+        self.paths = self.listing.paths
         self.pathset = set(self.paths)
-        self.diagnostics: list[Diagnostic] = list(self.found.diagnostics)
+        self.diagnostics: list[Diagnostic] = []
         self.findings: list[Finding] = []
         self.files_scanned = 0
         # kept for ``scan --explain``: every source's hits with their call chains, the commands outside
@@ -83,6 +83,21 @@ class _Scan:
         python = [p for p in self.paths if p.endswith(".py")]
         self.python = python
         progress.phase("files scanned")
+        # The modules that declare tables are parsed whatever the revisions turn out to be, and first: the
+        # reading of Alembic's configuration (in a helper process from the command line, see
+        # dbaudit.helper) finishes meanwhile.
+        early: dict[str, ParsedModule | Diagnostic] = {}
+        for path in python:
+            data = self.listing.python[path]
+            if isinstance(data, bytes) and any(hint in data for hint in INDEX_HINTS):
+                early[path] = parse_python(path, data)
+        if helper.running() and (
+            any(p.endswith(tuple(f".{s}" for s in _SQL_SUFFIXES)) for p in self.paths)
+            or any(isinstance(d, bytes) and will_parse_sql(d) for d in self.listing.python.values())
+        ):
+            import_parser()  # while the helper finishes importing Alembic: sqlglot is needed later anyway
+        self.found: Discovery = find_sources(self.listing, self.settings)
+        self.diagnostics.extend(self.found.diagnostics)
         tree_of = self.found.revisions
         revisions = [p for p in python if p in tree_of]
         revision_set = set(revisions)
@@ -110,7 +125,7 @@ class _Scan:
                 with_commands.append(path)
             if not is_source and not any(hint in data for hint in INDEX_HINTS):
                 continue
-            parsed = parse_python(path, data)
+            parsed = early.pop(path, None) or parse_python(path, data)
             if isinstance(parsed, Diagnostic):
                 self.diagnostics.append(parsed)
                 continue

@@ -22,6 +22,20 @@ def looks_like_write(text: str) -> bool:
     return bool(_WRITE_WORDS.search(text))
 
 
+#: In a file's bytes: a statement that inserts (``looks_like_write`` also takes Python's ``.copy()``).
+_INSERT_STATEMENT = re.compile(rb"\b(?:insert|replace|merge)\s+(?:ignore\s+)?into\b", re.IGNORECASE)
+
+
+def will_parse_sql(data: bytes) -> bool:
+    """Whether a file holds SQL that inserts, which the scan will parse (with sqlglot)."""
+    return bool(_INSERT_STATEMENT.search(data))
+
+
+def import_parser() -> None:
+    """Import sqlglot now rather than at the first SQL string: for a scan that has time to spare now."""
+    import dbaudit.scan.sql_parser  # noqa: F401
+
+
 class SqlParseError(ValueError):
     """The SQL text could not be parsed (with any of the dialects tried)."""
 

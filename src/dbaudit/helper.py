@@ -1,0 +1,147 @@
+"""A helper process that imports a slow library while this process works, then runs calls into it.
+
+The scan reads Alembic's configuration with Alembic's own ``Config``, and importing Alembic imports
+SQLAlchemy: about 0.6 s on a small machine, more than parsing every file of a large project takes.  A
+command that scans (``dbaudit scan``, ``dbaudit diff``) starts this helper first, so that the import runs on
+another core while the scan imports its own modules, lists, reads and parses files; the scan's calls into
+Alembic then go to the helper and wait only for what is left of the import.
+
+Nothing is started where fork is unavailable or unsafe (no ``os.fork``, other threads running, as in a
+test runner with background threads) or where the modules are already imported; :func:`call` then runs the
+function here.  The result is the same either way: the same function runs on the same arguments, only in
+another process.  The helper reads requests until this process closes its end of the pipe or exits; it
+never writes to the terminal and ignores Ctrl-C, which this process handles.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import pickle
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import IO, Any, TypeVar
+
+T = TypeVar("T")
+
+
+class _Helper:
+    def __init__(self, pid: int, requests: IO[bytes], replies: IO[bytes]) -> None:
+        self.pid = pid
+        self.requests = requests
+        self.replies = replies
+        self.lock = threading.Lock()
+
+    def call(self, function: Callable[..., T], args: tuple[Any, ...]) -> tuple[str, Any]:
+        with self.lock:
+            pickle.dump((function, args), self.requests)
+            self.requests.flush()
+            reply: tuple[str, Any] = pickle.load(self.replies)
+            return reply
+
+    def close(self) -> None:
+        for stream in (self.requests, self.replies):
+            with contextlib.suppress(OSError):
+                stream.close()
+        # a helper still importing would read the end of its pipe only when done: no reason to wait
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGTERM)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+_helper: _Helper | None = None
+
+
+def start(*modules: str) -> bool:
+    """Fork the helper and have it import ``modules`` now; ``False`` (nothing started) where that is not
+    safe or not useful (see the module's documentation)."""
+    global _helper
+    if _helper is not None:
+        return True
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return False
+    if all(name in sys.modules for name in modules):
+        return False  # imported here already: a call costs nothing more in this process
+    requests_r, requests_w = os.pipe()
+    replies_r, replies_w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the helper
+        code = 0
+        try:
+            os.close(requests_w)
+            os.close(replies_r)
+            _serve(requests_r, replies_w, modules)
+        except BaseException:
+            code = 1
+        finally:
+            # never the parent's exit handlers or buffered output: they belong to the parent
+            os._exit(code)
+    os.close(requests_r)
+    os.close(replies_w)
+    _helper = _Helper(pid, os.fdopen(requests_w, "wb"), os.fdopen(replies_r, "rb"))
+    atexit.register(stop)
+    return True
+
+
+def running() -> bool:
+    """Whether calls go to a helper process (it may still be importing)."""
+    return _helper is not None
+
+
+def stop() -> None:
+    """End the helper and wait for it (at exit, or when it stopped answering)."""
+    global _helper
+    helper, _helper = _helper, None
+    if helper is not None:
+        helper.close()
+
+
+def call(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)``, in the helper when one runs, else here.  ``function`` is a module-level function
+    (sent by name); its exceptions are raised here as they were raised there."""
+    global _helper
+    helper = _helper
+    if helper is not None:
+        try:
+            kind, value = helper.call(function, args)
+        except (OSError, EOFError, pickle.PickleError):
+            # the helper is gone (killed, out of memory): this process does the work from now on
+            stop()
+        else:
+            if kind == "ok":
+                return value  # type: ignore[no-any-return]
+            if kind == "raise":
+                raise value
+            # an exception that could not cross the pipe: run it here, to raise the real one
+    return function(*args)
+
+
+def _serve(requests_fd: int, replies_fd: int, modules: tuple[str, ...]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with os.fdopen(requests_fd, "rb") as requests, os.fdopen(replies_fd, "wb") as replies:
+        for name in modules:
+            # an import that fails here fails again in the call that needs it, and is told there
+            with contextlib.suppress(Exception):
+                __import__(name)
+        while True:
+            try:
+                function, args = pickle.load(requests)
+            except EOFError:
+                return
+            try:
+                reply: tuple[str, Any] = ("ok", function(*args))
+            except Exception as exc:
+                reply = ("raise", exc)
+            try:
+                data = pickle.dumps(reply)
+                pickle.loads(data)  # an exception whose constructor takes other arguments fails here
+            except Exception:
+                data = pickle.dumps(("unpicklable", None))
+            replies.write(data)
+            replies.flush()

@@ -1,0 +1,145 @@
+"""Alembic's ``Config`` in :mod:`dbaudit.helper`'s process: the same answers and the same refusals as in this
+process, and ``dbaudit scan`` from the console script ends with all of its output written.
+
+The helper forks only when no other thread runs, which is never true under this test runner; each test runs
+its subject in a fresh interpreter, where it does."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from dbaudit.render.scan import render_scan
+from dbaudit.scan import scan_sources
+
+ALEMBIC_PROJECT = {
+    "pyproject.toml": "[project]\nname = 'shop'\n",
+    "db/alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n\n[reports]\nscript_location = "
+    "%(here)s/reports\nversion_locations = %(here)s/reports/v1 %(here)s/reports/v2\n",
+    "db/migrations/env.py": "",
+    "db/migrations/versions/a1_roles.py": 'revision = "a1"\ndown_revision = None\n\n'
+    "def upgrade():\n    op.execute(\"INSERT INTO roles (name) VALUES ('admin')\")\n",
+    "db/reports/env.py": "",
+    "db/reports/v1/r1_kinds.py": 'revision = "r1"\ndown_revision = None\n\n'
+    "def upgrade():\n    op.execute(\"INSERT INTO report_kinds (name) VALUES ('daily')\")\n",
+    "db/reports/v2/r2_more.py": 'revision = "r2"\ndown_revision = "r1"\n\n'
+    "def upgrade():\n    op.execute(\"INSERT INTO report_kinds (name) VALUES ('weekly')\")\n",
+    "broken/alembic.ini": "[alembic]\nscript_location = x\nthis line is not an option\n",
+}
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_config_answers_and_refusals_are_the_same_in_the_helper(tmp_path: Path) -> None:
+    _write(tmp_path, ALEMBIC_PROJECT)
+    run = _python(
+        """
+        import json, os
+        from pathlib import Path
+        from dbaudit import helper
+        from dbaudit.scan.alembic_config import ConfigFiles, ConfigProblem
+
+        def answers():
+            out = []
+            with ConfigFiles() as files:
+                for folder in ("db", "broken"):
+                    ini = f"{folder}/alembic.ini"
+                    staged = files.stage(folder, (ini, Path(ini).read_text()), None)
+                    for step in ("check", "alembic", "reports", "nosuch"):
+                        try:
+                            if step == "check":
+                                staged.check()
+                                out.append("read")
+                            else:
+                                o = staged.options(step)
+                                out.append([o.script_location, o.version_locations, o.recursive])
+                        except ConfigProblem as exc:
+                            out.append([str(exc), exc.option, exc.line])
+            return out
+
+        assert helper.start("alembic.config"), "the helper should start in a fresh interpreter"
+        elsewhere = helper.call(os.getpid)
+        in_helper = answers()
+        helper.stop()
+        here = answers()
+        print(json.dumps({"other_process": elsewhere != os.getpid(), "helper": in_helper, "here": here}))
+        """,
+        tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["other_process"]
+    assert result["helper"] == result["here"]
+    answers = result["here"]
+    assert answers[0] == "read"
+    assert answers[2][0] == "/dbaudit-scanned-tree/db/reports"
+    assert answers[2][1] == ["/dbaudit-scanned-tree/db/reports/v1", "/dbaudit-scanned-tree/db/reports/v2"]
+    # the broken file: Alembic's refusal, with the line it names and the tree's path, never the staged one
+    message, _option, line = answers[4]
+    assert line == 3 and "broken/alembic.ini" in message and "dbaudit-alembic-" not in message
+
+
+def test_console_scan_uses_the_helper_and_agrees_with_an_in_process_scan(tmp_path: Path) -> None:
+    _write(tmp_path, ALEMBIC_PROJECT)
+    from dbaudit.config import Settings
+
+    expected = json.loads(render_scan(scan_sources(tmp_path, Settings(project_root=tmp_path)), "json"))
+    run = _python(
+        """
+        import sys
+        from dbaudit import helper
+        original = helper.start
+
+        def start(*modules):
+            started = original(*modules)
+            sys.stderr.write(f"started={started}\\n")  # console() flushes stderr before it ends
+            return started
+
+        helper.start = start
+        sys.argv = ["dbaudit", "scan", ".", "--format", "json"]
+        from dbaudit.cli import console
+        console()
+        """,
+        tmp_path,
+    )
+    assert "started=True" in run.stderr
+    got = json.loads(run.stdout)  # the whole document arrived before the process ended
+    assert run.returncode == 0, run.stderr
+    assert got == expected
+    tables = {w["table"] for s in got["sources"] for w in s["writes"]}
+    assert tables == {"roles", "report_kinds"}
+    assert any("broken/alembic.ini" in json.dumps(d) for d in got["diagnostics"])
+
+
+def test_console_scan_writes_its_output_file_and_keeps_its_exit_code(tmp_path: Path) -> None:
+    _write(tmp_path, {"pyproject.toml": "[project]\nname = 'p'\n", "seed.py": "x = [1, 2\n"})
+    out = tmp_path / "SCAN.md"
+    run = subprocess.run(
+        [sys.executable, "-m", "dbaudit", "scan", str(tmp_path), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode in (0, 1), run.stderr
+    assert out.read_text(encoding="utf-8").strip()
+    missing = subprocess.run(
+        [sys.executable, "-m", "dbaudit", "scan", str(tmp_path / "nowhere")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1
