@@ -1035,7 +1035,8 @@ REASON_CODES = {
     "unsupported-type": "a NOT NULL column of a type dbaudit cannot generate, without a default",
     "no-parent-rows": "a required foreign key into a table with no row to point at",
     "parent-skipped": "a required parent table was skipped itself",
-    "excluded-parent": "a required parent table is excluded (--exclude) and has no rows",
+    "excluded-parent": "a required parent table is excluded (--exclude) and has no rows (or one, where a"
+    " CHECK a <> b over two keys into it needs two)",
     "cycle-unbreakable": "a foreign-key cycle with no nullable or deferrable key",
     "foreign-key-violation": "a row of a cycle written with the checks off refers to no row (found before"
     " the commit)",

@@ -20,7 +20,7 @@ from dbaudit.errors import SeedError
 from dbaudit.graphs import break_cycles, strongly_connected, topological
 from dbaudit.model import CycleBreak, SeedPlan, SkippedTable, TablePlan, natural_sorted
 from dbaudit.seed.api import ForeignKeyShape, LoadedSeeder, TableShape, choose_seeder
-from dbaudit.seed.schema import SeedSchema, SeedTable, is_system
+from dbaudit.seed.schema import SeedSchema, SeedTable, distinct_parents, is_system
 from dbaudit.seed.semantics import MARKER_ORDER, classify_column
 from dbaudit.seed.values import GENERATABLE, max_length
 
@@ -187,6 +187,24 @@ def plan_tables(
                 continue
             targets[parent.key] = f"required parent of {schema.tables[key].name}"
             queue.append(parent.key)
+        # A CHECK (a <> b) over two keys into one parent that holds a single row (a label related to
+        # another label, with one real label): the parent gets mock rows beside its real one.
+        for parent_key, (a, b) in distinct_parents(schema.tables[key]).items():
+            parent = schema.tables[parent_key]
+            if not parent.one_row or parent_key in targets:
+                continue
+            if parent.excluded:
+                skipped.setdefault(
+                    key,
+                    f"excluded parent {parent.name} holds one row and {a} <> {b} needs two "
+                    "(--include/--exclude: dbaudit never writes it)",
+                )
+                continue
+            child = schema.tables[key].name
+            targets[parent_key] = (
+                f"a second row for {child}: {a} <> {b} needs two different {parent.name} rows"
+            )
+            queue.append(parent_key)
 
     for key in sorted(targets):
         reason = _unfillable(schema.tables[key])

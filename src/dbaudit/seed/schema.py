@@ -16,7 +16,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, literal, literal_column, select
+from sqlalchemy import Table, func, literal, literal_column, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SAWarning
 from sqlalchemy.sql import Select
@@ -71,6 +71,9 @@ class SeedTable:
     inherited: bool = False
     """PostgreSQL: the table has inheritance children, so queries say ``ONLY`` to mean its own rows."""
     has_rows: bool = False
+    one_row: bool = False
+    """Holds exactly one row.  Probed only for a parent of which an empty table needs two different rows
+    (:func:`distinct_parents`); ``False`` elsewhere."""
     schema_name: str = ""
     """The schema the table lives in, also when reflected as the connection's default (``schema`` None)."""
     hidden: str | None = None
@@ -219,6 +222,7 @@ def reflect_schema(
     for table in tables.values():
         if table.hidden is not None:
             table.has_rows = True  # whatever this role sees of it, it may hold rows
+    _probe_single_rows(conn, tables)
     fills = {} if only_tables is not None else _trigger_fills(conn, dialect, tables)
     return SeedSchema(dialect=dialect.name, tables=tables, engine=dialect, trigger_fills=fills)
 
@@ -366,6 +370,33 @@ def probe_tables(conn: Connection, tables: list[SeedTable], dialect: Any = None,
         row = conn.execute(select(*probes)).one()
         for index, table in enumerate(chunk):
             table.has_rows = bool(row[index])
+
+
+def distinct_parents(table: SeedTable) -> dict[str, tuple[str, str]]:
+    """Parents of which each row of ``table`` needs two different rows: a CHECK ``a <> b`` over two foreign
+    keys into the same table (a label related to another label): parent key -> the two columns."""
+    single = {fk.columns[0]: fk.parent for fk in table.foreign_keys if len(fk.columns) == 1}
+    out: dict[str, tuple[str, str]] = {}
+    for a, b in table.rules.distinct:
+        parent = single.get(a)
+        if parent is not None and parent == single.get(b) and parent != table.key:
+            out.setdefault(parent, (a, b))
+    return out
+
+
+def _probe_single_rows(conn: Connection, tables: dict[str, SeedTable]) -> None:
+    """Set ``one_row`` on each populated parent an empty table needs two different rows of."""
+    wanted = {
+        parent
+        for table in tables.values()
+        if table.selected and not table.has_rows
+        for parent in distinct_parents(table)
+        if parent in tables and tables[parent].has_rows and tables[parent].hidden is None
+    }
+    for key in sorted(wanted):
+        parent = tables[key]
+        first_two = only(select(literal(1)).select_from(parent.sa).limit(2), parent).subquery()
+        parent.one_row = conn.execute(select(func.count()).select_from(first_two)).scalar_one() == 1
 
 
 def has_rows(conn: Connection, table: SeedTable) -> bool:
