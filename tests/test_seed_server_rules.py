@@ -197,6 +197,57 @@ def test_the_shadow_tables_of_a_full_text_index_are_never_written(
     assert db.scalar("SELECT count(*) FROM doc_docsize") == 3
 
 
+def _stat(db: TestDatabase) -> list[tuple[object, ...]]:
+    with db.engine.connect() as conn:
+        return [tuple(r) for r in conn.exec_driver_sql("SELECT * FROM doc_stat")]
+
+
+def test_purge_takes_out_the_row_of_totals_fts4_wrote_for_the_mock_rows(
+    sqlite_database: TestDatabase, tmp_path: Path
+) -> None:
+    """FTS4 keeps a row of totals in ``doc_stat`` from the first insert on, all zero once the last document
+    is gone: the run wrote it, so purge takes it out and every table is as it was."""
+    db = sqlite_database
+    _script(db, "CREATE VIRTUAL TABLE doc USING fts4(title, body);")
+    settings = settings_for(db, tmp_path / "project")
+    before = fingerprint(db.engine, None)
+    seed(settings, missing=True, rows=3, seed=1)
+    assert len(_stat(db)) == 1
+    purge_all(settings)
+    assert _stat(db) == []
+    assert fingerprint(db.engine, None) == before
+
+
+def test_the_row_of_totals_stays_while_real_documents_count_in_it(
+    sqlite_database: TestDatabase, tmp_path: Path
+) -> None:
+    db = sqlite_database
+    _script(db, "CREATE VIRTUAL TABLE doc USING fts4(title, body);")
+    settings = settings_for(db, tmp_path / "project")
+    seed(settings, missing=True, rows=3, seed=1)
+    db.execute("INSERT INTO doc (title, body) VALUES ('real', 'a real document')")  # after the seed
+    purge_all(settings)
+    assert db.scalar("SELECT count(*) FROM doc") == 1 and len(_stat(db)) == 1
+    db.execute("INSERT INTO doc(doc) VALUES ('integrity-check')")  # the index is whole
+    # nothing of the run is left to purge: the ledger is gone
+    assert db.scalar("SELECT count(*) FROM sqlite_master WHERE name LIKE 'dbaudit%'") == 0
+
+
+def test_a_row_of_totals_that_was_there_before_the_seed_is_never_taken_out(
+    sqlite_database: TestDatabase, tmp_path: Path
+) -> None:
+    db = sqlite_database
+    _script(db, "CREATE VIRTUAL TABLE doc USING fts4(title, body);")
+    db.execute("INSERT INTO doc (title, body) VALUES ('gone', 'deleted by the application')")
+    db.execute("DELETE FROM doc")  # the application's own zero totals row stays
+    settings = settings_for(db, tmp_path / "project")
+    before = fingerprint(db.engine, None)
+    seed(settings, missing=True, rows=3, seed=1)
+    purge_all(settings)
+    assert len(_stat(db)) == 1
+    assert fingerprint(db.engine, None) == before
+
+
 @pytest.mark.postgres
 def test_a_pattern_on_a_blank_padded_char_column(pg_schema: TestDatabase, tmp_path: Path) -> None:
     """PostgreSQL matches a CHAR(15) with its trailing blanks: a pattern ending in ``$`` needs 15 of them."""

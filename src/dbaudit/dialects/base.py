@@ -221,6 +221,11 @@ class Dialect:
         """Tables a virtual-table module writes for itself (SQLite FTS shadow tables): never seeded."""
         return set()
 
+    def module_totals_tables(self, conn: Connection, schema: str | None) -> dict[str, str]:
+        """Virtual tables whose module keeps a row of totals in a shadow table from the first insert on, also
+        once every row is deleted again (SQLite FTS4's ``_stat``): virtual table -> that shadow table."""
+        return {}
+
     def foreign_key_actions(
         self, conn: Connection, schema: str | None
     ) -> dict[tuple[str, tuple[str, ...]], str]:

@@ -77,6 +77,18 @@ class SQLiteDialect(Dialect):
         ]
         return {n for n in names for v in virtual if n.startswith(f"{v}_") and n != v}
 
+    def module_totals_tables(self, conn: Connection, schema: str | None) -> dict[str, str]:
+        # FTS4 writes a row of document totals (id 0) into <table>_stat on the first insert and keeps it,
+        # all zero, when the last document is deleted (FTS3 has no such table; FTS5 keeps no such row).
+        rows = conn.execute(
+            text(
+                "SELECT v.name, s.name FROM sqlite_master AS v JOIN sqlite_master AS s"
+                " ON s.type = 'table' AND s.name = v.name || '_stat'"
+                " WHERE v.type = 'table' AND lower(v.sql) LIKE 'create virtual table%using fts4%'"
+            )
+        )
+        return {str(virtual): str(stat) for virtual, stat in rows}
+
     def foreign_key_actions(
         self, conn: Connection, schema: str | None
     ) -> dict[tuple[str, tuple[str, ...]], str]:

@@ -25,7 +25,7 @@ from dbaudit.errors import SeedError
 from dbaudit.seed import ledger as ledger_mod
 from dbaudit.seed.generate import TableRows, UnfillableTable
 from dbaudit.seed.ledger import mark_condition
-from dbaudit.seed.schema import SeedSchema, SeedTable
+from dbaudit.seed.schema import SeedSchema, SeedTable, has_rows
 
 SIDE_EFFECTS = "trigger side effects"
 
@@ -64,6 +64,8 @@ class InsertGuard:
     recorded: dict[tuple[str, str], list[tuple[int, str, tuple[str, ...]]]] = field(default_factory=dict)
     trigger_filled: dict[str, tuple[str, int]] = field(default_factory=dict)
     empty_at_start: set[str] = field(default_factory=set)
+    totals: dict[str, SeedTable] = field(default_factory=dict)
+    """Planned table key -> the module's table of totals it writes into, empty when the run began (FTS4)."""
     """Tables that held no row when the run began: every row of theirs the ledger does not hold is new."""
     """Table key -> (key of the table whose triggers inserted into it, rows they inserted), this run."""
 
@@ -73,6 +75,17 @@ class InsertGuard:
         self.identities = self.dialect.table_identities(self.conn, [t.qualified for t in planned])
         self.home = self.dialect.default_schema(self.conn) or ""
         self.empty_at_start = {t.key for t in self.schema.tables.values() if not t.has_rows}
+        by_name = {(t.qualified[0], t.name): t for t in self.schema.tables.values()}
+        module_totals = {
+            schema: self.dialect.module_totals_tables(self.conn, schema)
+            for schema in {t.schema for t in planned}
+        }
+        for table in planned:
+            totals = module_totals[table.schema].get(table.name)
+            found = by_name.get((table.qualified[0], totals)) if totals else None
+            if found is not None and not has_rows(self.conn, found):
+                # its first row is this run's doing: recorded with the table's rows (see _record_totals)
+                self.totals[table.key] = found
 
     def shown(self, qualified: tuple[str, str]) -> str:
         return qualified[1] if qualified[0] == self.home else ".".join(qualified)
@@ -99,6 +112,22 @@ class InsertGuard:
             self._record(table, rows, verify=before is not None)
         for target, where in trigger_rows:
             self._record_trigger_rows(target, where, made[0][0])
+        for table, _rows in made:
+            if table.key in self.totals:
+                self._record_totals(table, self.totals[table.key])
+
+    def _record_totals(self, table: SeedTable, totals: SeedTable) -> None:
+        """The row of totals the module wrote on this run's first insert into ``table`` (empty before): purge
+        deletes it once ``table`` holds no row again, else it stays (real rows are counted in it)."""
+        if not has_rows(self.conn, totals) or self.writer.holds(totals) or len(totals.primary_key) != 1:
+            return
+        key = totals.sa.c[totals.primary_key[0]]
+        ids = [int(i) for (i,) in self.conn.execute(select(key))]
+        marker = {"kind": "totals-of", "table": table.name}
+        set_id = self.writer.open_set(
+            totals, self._identity(totals), marker, totals.primary_key, "int", None, trigger_rows=True
+        )
+        self.writer.add_ranges(set_id, ids)
 
     def _effects(
         self, before: tuple[list[SeedTable], Any], made: Sequence[tuple[SeedTable, TableRows]]

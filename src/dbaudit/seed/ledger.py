@@ -41,6 +41,7 @@ from sqlalchemy import (
     literal,
     select,
 )
+from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -265,6 +266,19 @@ class LedgerWriter:
             raise SeedError("the ledger did not return the id of its new row")
         return int(key[0])
 
+    def holds(self, table: SeedTable) -> bool:
+        """Whether this run has recorded rows of ``table`` (read from the ledger: a savepoint rolled back
+        takes its records with it)."""
+        if self.tables_ is None:
+            return False
+        sets = self.tables_.sets
+        found = select(sets.c.id).where(
+            sets.c.run_id == self.run_id,
+            sets.c.table_schema == table.qualified[0],
+            sets.c.table_name == table.name,
+        )
+        return self.conn.execute(found.limit(1)).first() is not None
+
     def add_ranges(self, set_id: int, values: Iterable[int]) -> int:
         rows = [{"set_id": set_id, "key_lo": lo, "key_hi": hi} for lo, hi in int_ranges(values)]
         for start in range(0, len(rows), 5_000):
@@ -441,6 +455,13 @@ def mark_condition(source: Any, marker: dict[str, Any]) -> ColumnElement[bool] |
     if kind == "prefix":
         prefixed: ColumnElement[bool] = source.c[name].startswith(str(marker["prefix"]), autoescape=True)
         return prefixed
+    if kind == "totals-of":
+        # a module's row of totals (FTS4's _stat) goes only when the table it counts holds no row
+        counted = sql_table(
+            str(marker["table"]), schema=getattr(getattr(source, "element", source), "schema", None)
+        )
+        empty: ColumnElement[bool] = ~select(literal(1)).select_from(counted).exists()
+        return empty
     return None
 
 

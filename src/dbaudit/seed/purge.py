@@ -418,6 +418,14 @@ def _delete_in_order(
         )
         if child is not None and parent is not None and child != parent:
             edges[child].add(parent)
+    # A module's row of totals (FTS4's _stat) goes after the rows of the table it counts: it is doomed only
+    # once that table is empty, so that table's rows go first, as a child's would.
+    by_name = {(batch.table.qualified[0], batch.table.name): batch.table.key for batch in batches}
+    for batch in batches:
+        if batch.first.marker.get("kind") == "totals-of":
+            counting = by_name.get((batch.table.qualified[0], str(batch.first.marker.get("table"))))
+            if counting is not None:
+                edges[counting].add(batch.table.key)
     cyclic = {n for comp in strongly_connected(nodes, edges) if len(comp) > 1 for n in comp}
     # Cycles and self-references through nullable keys: the doomed rows let go of each other first (they
     # are the seed's own rows).
