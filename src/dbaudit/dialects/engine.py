@@ -81,6 +81,10 @@ def open_engine(settings: Settings, mode: str = "read") -> tuple[Engine, Dialect
             # The ledger counts the rows an INSERT ... SELECT copied; psycopg 3 forgets a cursor's rowcount
             # when SQLAlchemy closes it after an INSERT, unless the result keeps it (SQLAlchemy #10696).
             execution_options={"preserve_rowcount": True},
+            # A seed or purge compiles statements of its own per table (reading keys back into the ledger);
+            # with SQLAlchemy's default 500 cached statements, a thousand tables evict the ones every table
+            # runs again (the ledger's inserts), which are then compiled anew each time.
+            query_cache_size=5000,
         )
     except NoSuchModuleError as exc:
         raise ConfigError(

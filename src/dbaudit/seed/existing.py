@@ -56,6 +56,7 @@ class ExistingData:
     samples: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
     source: dict[tuple[str, str], str] = field(default_factory=dict)
     """(table, column) -> the table the values came from (for the summary and the tests)."""
+    _by_column: dict[str, list[SeedTable]] | None = None
 
     def values_of(self, table: SeedTable, column: str, spec: ColumnSpec) -> list[Any]:
         """Existing values of ``column`` (converted to the column's kind), from the table or a namesake."""
@@ -72,7 +73,13 @@ class ExistingData:
 
     def _sources(self, table: SeedTable, column: str, spec: ColumnSpec) -> list[SeedTable]:
         out = [table] if table.has_rows and table.hidden is None else []
-        for other in sorted(self.schema.tables.values(), key=lambda t: t.key):
+        if self._by_column is None:
+            # column name -> the tables that have one, in key order: one pass, not one sort per column
+            self._by_column = {}
+            for other in sorted(self.schema.tables.values(), key=lambda t: t.key):
+                for name in other.columns:
+                    self._by_column.setdefault(name, []).append(other)
+        for other in self._by_column.get(column, ()):
             if other is table or not other.has_rows or other.hidden is not None or other.is_partition:
                 continue
             namesake = other.columns.get(column)

@@ -17,6 +17,7 @@ import calendar
 import datetime as dt
 import decimal
 import enum
+import functools
 import itertools
 import json
 import re
@@ -410,12 +411,11 @@ def parse_check(
     Never raises: what cannot be parsed at all is one :class:`Opaque` atom.
     """
     read = READ_DIALECT.get(dialect, dialect)
-    try:
-        tree = sqlglot.parse_one(text, read=read)
-    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError, RecursionError):
+    tree = _syntax_tree(text, read)
+    if tree is None:
         predicate: Pred = Opaque(text, ())
     else:
-        predicate = _Parser(lookup, read).pred(tree)  # type: ignore[arg-type]
+        predicate = _Parser(lookup, read).pred(tree)
     return ParsedCheck(
         name=name,
         text=text,
@@ -423,6 +423,18 @@ def parse_check(
         domain_column=domain_column,
         alternatives=branches(predicate),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _syntax_tree(text: str, read: str) -> exp.Expression | None:
+    """sqlglot's tree of a CHECK's text, once per text: schemas repeat the same CHECKs over many tables
+    (``edits_pending >= 0`` on hundreds of MusicBrainz tables), and parsing is most of the cost.  The trees
+    are only read, never changed."""
+    try:
+        tree: exp.Expression = sqlglot.parse_one(text, read=read)  # type: ignore[assignment]
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError, RecursionError):
+        return None
+    return tree
 
 
 class _Parser:
