@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -337,12 +337,16 @@ def report(
     emit(text, output)
 
 
-def start_alembic_helper() -> bool:
-    """Start importing Alembic in a helper process (see dbaudit.helper): a scan that reads an Alembic
-    configuration waits for what is left of that import instead of paying for all of it."""
+def start_alembic_helper(root: Path, skip_dirs: Iterable[str]) -> None:
+    """Where the project may hold an Alembic configuration, start importing Alembic in a helper process
+    (see dbaudit.helper): the scan then waits for what is left of that import instead of paying for all of
+    it.  The scanner's own modules are not imported yet, so that their import overlaps Alembic's."""
     from dbaudit import helper
+    from dbaudit.scan.alembic_config import may_be_configured
 
-    return helper.start("alembic.config")
+    if may_be_configured(root, skip_dirs):
+        # sqlglot too: the scan's SQL strings are parsed there (dbaudit.scan.sql), never imported here
+        helper.start("alembic.config", "dbaudit.scan.sql_parser")
 
 
 @cli.command()
@@ -363,8 +367,8 @@ def scan(
     Static analysis only: no database is needed and the project's code is never imported or run.
     PATH defaults to the project root (the nearest folder with pyproject.toml, dbaudit.toml or alembic.ini).
     """
-    start_alembic_helper()  # (python -m dbaudit and the console script have started it already)
     settings = settings_from(project_root=path, template_dir=template_dir)
+    start_alembic_helper(settings.project_root, settings.skip_dirs)
     if explain is not None:
         from dbaudit.render.explain import render_explanation
         from dbaudit.scan.explain import explain_table

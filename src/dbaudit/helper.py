@@ -124,24 +124,36 @@ def call(function: Callable[..., T], *args: Any) -> T:
 
 def _serve(requests_fd: int, replies_fd: int, modules: tuple[str, ...]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The imports run in a thread, so that a call is answered as soon as what it needs is imported (Python's
+    # import locks make it wait for that module, not for the next ones on the list).
+    threading.Thread(target=_import_all, args=(modules,), name="dbaudit-helper-imports", daemon=True).start()
     with os.fdopen(requests_fd, "rb") as requests, os.fdopen(replies_fd, "wb") as replies:
-        for name in modules:
-            # an import that fails here fails again in the call that needs it, and is told there
-            with contextlib.suppress(Exception):
-                __import__(name)
-        while True:
-            try:
-                function, args = pickle.load(requests)
-            except EOFError:
-                return
-            try:
-                reply: tuple[str, Any] = ("ok", function(*args))
-            except Exception as exc:
-                reply = ("raise", exc)
-            try:
-                data = pickle.dumps(reply)
-                pickle.loads(data)  # an exception whose constructor takes other arguments fails here
-            except Exception:
-                data = pickle.dumps(("unpicklable", None))
-            replies.write(data)
-            replies.flush()
+        while _answer(requests, replies):
+            pass
+
+
+def _import_all(modules: tuple[str, ...]) -> None:
+    for name in modules:
+        # an import that fails here fails again in the call that needs it, and is told there
+        with contextlib.suppress(Exception):
+            __import__(name)
+
+
+def _answer(requests: IO[bytes], replies: IO[bytes]) -> bool:
+    """Read one call, run it, send its outcome; ``False`` once this process has closed its end."""
+    try:
+        function, args = pickle.load(requests)
+    except EOFError:
+        return False
+    try:
+        reply: tuple[str, Any] = ("ok", function(*args))
+    except Exception as exc:
+        reply = ("raise", exc)
+    try:
+        data = pickle.dumps(reply)
+        pickle.loads(data)  # an exception whose constructor takes other arguments fails here
+    except Exception:
+        data = pickle.dumps(("unpicklable", None))
+    replies.write(data)
+    replies.flush()
+    return True

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from dbaudit.render.scan import render_scan
 from dbaudit.scan import scan_sources
+from dbaudit.scan.alembic_config import may_be_configured
 
 ALEMBIC_PROJECT = {
     "pyproject.toml": "[project]\nname = 'shop'\n",
@@ -26,9 +27,21 @@ ALEMBIC_PROJECT = {
     "db/reports/v1/r1_kinds.py": 'revision = "r1"\ndown_revision = None\n\n'
     "def upgrade():\n    op.execute(\"INSERT INTO report_kinds (name) VALUES ('daily')\")\n",
     "db/reports/v2/r2_more.py": 'revision = "r2"\ndown_revision = "r1"\n\n'
-    "def upgrade():\n    op.execute(\"INSERT INTO report_kinds (name) VALUES ('weekly')\")\n",
+    "def upgrade():\n    op.execute(\"INSERT INTO report_kinds (name) VALUES ('weekly')\")\n"
+    '    op.execute("INSERT INTO (((")\n',  # sqlglot refuses it: a diagnostic, the same from the helper
     "broken/alembic.ini": "[alembic]\nscript_location = x\nthis line is not an option\n",
 }
+
+
+def test_an_alembic_configuration_is_guessed_quickly_and_build_folders_are_skipped(tmp_path: Path) -> None:
+    _write(tmp_path / "plain", {"app/models.py": "", "setup.cfg": "[metadata]\nname = x\n"})
+    assert not may_be_configured(tmp_path / "plain", ())
+    _write(tmp_path / "toml", {"pyproject.toml": '[tool.alembic]\nscript_location = "db"\n'})
+    assert may_be_configured(tmp_path / "toml", ())
+    _write(tmp_path / "named", {"conf/db.ini": "[main]\nscript_location = db\n"})
+    assert may_be_configured(tmp_path / "named", ())
+    _write(tmp_path / "venv", {".venv/lib/pkg/alembic.ini": "[alembic]\n"})
+    assert not may_be_configured(tmp_path / "venv", (".venv",))
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
@@ -123,6 +136,7 @@ def test_console_scan_uses_the_helper_and_agrees_with_an_in_process_scan(tmp_pat
     tables = {w["table"] for s in got["sources"] for w in s["writes"]}
     assert tables == {"roles", "report_kinds"}
     assert any("broken/alembic.ini" in json.dumps(d) for d in got["diagnostics"])
+    assert any("r2_more.py" in json.dumps(d) for d in got["diagnostics"]), "the SQL sqlglot refused"
 
 
 def test_console_scan_writes_its_output_file_and_keeps_its_exit_code(tmp_path: Path) -> None:

@@ -16,10 +16,11 @@ line ``Config`` runs in :mod:`dbaudit.helper`'s process, which started importing
 from __future__ import annotations
 
 import configparser
+import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -172,6 +173,28 @@ class ConfigFiles:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def may_be_configured(root: Path, skip_dirs: Iterable[str]) -> bool:
+    """Whether the tree under ``root`` may hold an Alembic configuration: an ``alembic.ini``, another
+    ``.ini`` naming a ``script_location``, or a ``pyproject.toml`` with ``[tool.alembic]``.  A quick look
+    (no ``.gitignore``, no parsing) to decide whether to start Alembic's import in :mod:`dbaudit.helper`
+    early: a wrong guess costs time or a core's idle work, never a different result."""
+    skip = set(skip_dirs)
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in skip]
+        for name in files:
+            if name == "alembic.ini":
+                return True
+            if name == "pyproject.toml" or name.endswith(".ini"):
+                wanted = "[tool.alembic" if name == "pyproject.toml" else "script_location"
+                try:
+                    with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as handle:
+                        if wanted in handle.read(1_000_000):
+                            return True
+                except OSError:
+                    continue
+    return False
 
 
 def _config(ini: Path | None, toml: Path | None, section: str) -> Config:

@@ -11,7 +11,7 @@ import shlex
 from collections.abc import Iterable
 from pathlib import Path
 
-from dbaudit import helper, progress
+from dbaudit import progress
 from dbaudit.config import Settings
 from dbaudit.markdown import code
 from dbaudit.model import (
@@ -43,7 +43,7 @@ from dbaudit.scan.flow import Evaluator, has_entry, runs_itself
 from dbaudit.scan.named_queries import named_queries
 from dbaudit.scan.project import ModuleContext, Project, module_name
 from dbaudit.scan.revisions import heads, revision_info
-from dbaudit.scan.sql import analyse_sql, import_parser, will_parse_sql
+from dbaudit.scan.sql import analyse_sql
 from dbaudit.scan.tables import INDEX_HINTS, TableIndex, build_index, module_tables
 from dbaudit.scan.tree import FileSystemTree, SourceTree
 from dbaudit.scan.values import Hit
@@ -91,11 +91,6 @@ class _Scan:
             data = self.listing.python[path]
             if isinstance(data, bytes) and any(hint in data for hint in INDEX_HINTS):
                 early[path] = parse_python(path, data)
-        if helper.running() and (
-            any(p.endswith(tuple(f".{s}" for s in _SQL_SUFFIXES)) for p in self.paths)
-            or any(isinstance(d, bytes) and will_parse_sql(d) for d in self.listing.python.values())
-        ):
-            import_parser()  # while the helper finishes importing Alembic: sqlglot is needed later anyway
         self.found: Discovery = find_sources(self.listing, self.settings)
         self.diagnostics.extend(self.found.diagnostics)
         tree_of = self.found.revisions
