@@ -69,7 +69,9 @@ def count_tables(database: str) -> int:
         return int(cur.fetchone()[0])
 
 
-def measure_pairs(database: str, schema: str, pairs: int, workdir: Path) -> list[Pair]:
+def measure_pairs(
+    database: str, schema: str, pairs: int, workdir: Path, no_counts: bool = False
+) -> list[Pair]:
     url = servers.pg_fixture_url(database)
     # Bytecode is cached (outside the source tree) as on an installed copy: a shell that sets
     # PYTHONDONTWRITEBYTECODE would otherwise make every dbaudit run compile its modules again.
@@ -85,12 +87,15 @@ def measure_pairs(database: str, schema: str, pairs: int, workdir: Path) -> list
     project.mkdir(exist_ok=True)
     report = workdir / f"{schema}.md"
 
+    probe = ("--no-counts",) if no_counts else ()
+
     def ours() -> Measurement:
-        argv = dbaudit_command("report", "--url", url, "--schema", schema)
+        argv = dbaudit_command("report", "--url", url, "--schema", schema, *probe)
         return measure(argv, cwd=project, env=env, ok_codes=REPORT_OK, stdout=report)
 
     def floor() -> Measurement:
-        return measure(baseline_command("pg_floor.py", schema), cwd=project, env=floor_env)
+        argv = baseline_command("pg_floor.py", schema, *("--probe",) if no_counts else ())
+        return measure(argv, cwd=project, env=floor_env)
 
     ours()  # untimed warm-up of both sides: bytecode cached, server caches as in the measured runs
     floor()
@@ -146,6 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--database", help="reuse this dbaudit_bench_floor_* database (kept afterwards)")
     parser.add_argument("--keep", action="store_true", help="keep the database built (prints its name)")
+    parser.add_argument(
+        "--no-counts",
+        action="store_true",
+        help="measure report --no-counts against the probe floor (EXISTS per table instead of count(*))",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.pairs < 1 or not sizes:
@@ -170,8 +180,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = []
         with tempfile.TemporaryDirectory(prefix="dbaudit-floor-") as tmp:
             for size in sizes:
-                rows.append((size, measure_pairs(database, f"audit_{size}", args.pairs, Path(tmp))))
-        print(f"dbaudit report vs the floor (baselines/pg_floor.py), {args.pairs} alternated pairs per size,")
+                pairs = measure_pairs(database, f"audit_{size}", args.pairs, Path(tmp), args.no_counts)
+                rows.append((size, pairs))
+        what = (
+            "report --no-counts vs the probe floor (pg_floor.py --probe)"
+            if args.no_counts
+            else ("report vs the floor (baselines/pg_floor.py)")
+        )
+        print(f"dbaudit {what}, {args.pairs} alternated pairs per size,")
         print(f"whole processes from an empty folder; the database holds {total:,} tables in all.")
         for label in ("machine", "load average", "PostgreSQL", "python", "SQLAlchemy", "psycopg2-binary"):
             print(f"- {label}: {facts.get(label, '?')}")

@@ -9,7 +9,10 @@ A statement takes a lock on every table it counts, and the server's lock table h
 ``max_locks_per_transaction x max_connections`` entries (6,400 by default), so the counts go
 ``COUNT_BATCH`` tables to a statement, each statement its own transaction (the floor needs no snapshot).
 
-Usage: ``BENCH_CONNECT='{...}' python pg_floor.py SCHEMA``.
+With ``--probe`` it is the floor of ``dbaudit report --no-counts``: whether each table holds a row
+(``EXISTS (SELECT 1 FROM t)``, many tables to a statement) instead of its exact count.
+
+Usage: ``BENCH_CONNECT='{...}' python pg_floor.py SCHEMA [--probe]``.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ SELECT c.relname, c.relkind, c.relispartition,
 """
 
 
-def main(schema: str) -> None:
+def main(schema: str, probe: bool = False) -> None:
     conn = psycopg2.connect(**json.loads(os.environ["BENCH_CONNECT"]))
     conn.autocommit = True
     with conn.cursor() as cur:
@@ -51,22 +54,21 @@ def main(schema: str) -> None:
             name for name, kind, is_partition, _, _ in relations if kind in ("r", "p") and not is_partition
         ]
         rows = 0
+        ask = "EXISTS (SELECT 1 FROM {})" if probe else "(SELECT count(*) FROM {})"
         for start in range(0, len(tables), COUNT_BATCH):
             batch = tables[start : start + COUNT_BATCH]
             cur.execute(
                 sql.SQL("SELECT {}").format(
-                    sql.SQL(", ").join(
-                        sql.SQL("(SELECT count(*) FROM {})").format(sql.Identifier(schema, name))
-                        for name in batch
-                    )
+                    sql.SQL(", ").join(sql.SQL(ask).format(sql.Identifier(schema, name)) for name in batch)
                 )
             )
-            rows += sum(cur.fetchone())
+            rows += sum(int(v) for v in cur.fetchone())  # with --probe: tables holding rows
     conn.close()
     columns = sum(len(c or ()) for _, _, _, c, _ in relations)
     constraints = sum(len(k or ()) for _, _, _, _, k in relations)
-    print(f"{len(tables)} tables, {columns} columns, {constraints} constraints, {rows} rows")
+    counted = "populated tables" if probe else "rows"
+    print(f"{len(tables)} tables, {columns} columns, {constraints} constraints, {rows} {counted}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], probe="--probe" in sys.argv[2:])
