@@ -141,7 +141,7 @@ def table(rows: list[tuple[int, list[Pair]]], others: int) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.floor", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000", help="audited tables per case (default 1000,10000)")
     parser.add_argument("--others", type=int, default=5_000, help="tables of other schemas (default 5000)")
@@ -156,6 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="measure report --no-counts against the probe floor (EXISTS per table instead of count(*))",
     )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.pairs < 1 or not sizes:
