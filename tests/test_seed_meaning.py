@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from dbaudit.seed.constraints import ColumnRule
-from dbaudit.seed.kinds import column_values
+from dbaudit.seed.kinds import _misfits, column_values, fits
 from dbaudit.seed.pairs import apply_pairs, find_pairs, find_sums
 from dbaudit.seed.semantics import classify_column
 from dbaudit.seed.values import ColumnSpec, GenContext, pools_for
@@ -223,3 +225,17 @@ def test_dry_run_shows_sample_rows_and_writes_nothing(sqlite_database: TestDatab
         check=False,
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+@given(
+    values=st.lists(st.one_of(st.text(max_size=12), st.none(), st.integers()), max_size=30),
+    length=st.one_of(st.none(), st.integers(min_value=1, max_value=10)),
+    rule_max=st.one_of(st.none(), st.integers(min_value=1, max_value=10)),
+    rule_min=st.one_of(st.none(), st.integers(min_value=0, max_value=5)),
+)
+def test_text_misfits_found_in_bulk_are_the_ones_fits_rejects(
+    values: list[object], length: int | None, rule_max: int | None, rule_min: int | None
+) -> None:
+    """The bulk length check of a million-row seed gives the verdicts of :func:`fits`, value by value."""
+    spec = ColumnSpec("name", "str", length=length, rule=ColumnRule(max_length=rule_max, min_length=rule_min))
+    assert _misfits(list(values), spec) == [i for i, v in enumerate(values) if not fits(v, spec)]

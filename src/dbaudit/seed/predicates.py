@@ -167,6 +167,11 @@ class InSet:
     term: Term
     values: tuple[Any, ...]
     negated: bool = False
+    verdicts: dict[tuple[type, Any], Truth] = field(
+        default_factory=dict, init=False, compare=False, hash=False, repr=False
+    )
+    """Verdicts already reached, by value: a column drawn from a handful of allowed values is judged once per
+    value, not once per row (a million-row seed asks a million times)."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -1183,10 +1188,18 @@ def _atom(atom: Atom, row: Mapping[str, Any]) -> Truth:
         value = atom.term.apply(row[atom.term.column])
         if value is None:
             return None
+        try:
+            key: tuple[type, Any] | None = (type(value), value)
+            known = atom.verdicts.get(key)  # type: ignore[arg-type]
+        except TypeError:  # not hashable (a list, a dict): judged each time
+            key, known = None, None
+        if known is not None:
+            return known
         found = any(value_equal(value, v) for v in atom.values if v is not None)
-        if not found and any(v is None for v in atom.values):
-            return None
-        return found != atom.negated
+        verdict: Truth = None if not found and any(v is None for v in atom.values) else found != atom.negated
+        if key is not None and verdict is not None:
+            atom.verdicts[key] = verdict
+        return verdict
     if isinstance(atom, Match):
         value = atom.term.apply(row[atom.term.column])
         if value is None:
