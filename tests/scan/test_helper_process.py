@@ -157,3 +157,22 @@ def test_console_scan_writes_its_output_file_and_keeps_its_exit_code(tmp_path: P
         timeout=120,
     )
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+
+
+def test_a_helper_that_died_is_replaced_by_this_process(tmp_path: Path) -> None:
+    """Killed (out of memory, by hand), the helper's calls run here from then on, with the same result."""
+    run = _python(
+        """
+        import os, signal
+        from dbaudit import helper
+        assert helper.start("json")
+        first = helper.call(os.getpid)
+        os.kill(first, signal.SIGKILL)
+        os.waitpid(first, 0)
+        second = helper.call(os.getpid)
+        print(first != os.getpid(), second == os.getpid(), helper.running())
+        """,
+        tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "True", "False"]
