@@ -34,6 +34,8 @@ class _State:
     secrets: tuple[str, ...] = ()
     #: set by a command whose process holds much it need not free one object at a time (see console)
     quick_exit = False
+    #: set by the console script only: in-process callers (tests, embedding) never get a helper process
+    use_helper = False
 
 
 def _remember_secret(url: str | None) -> None:
@@ -368,7 +370,8 @@ def scan(
     PATH defaults to the project root (the nearest folder with pyproject.toml, dbaudit.toml or alembic.ini).
     """
     settings = settings_from(project_root=path, template_dir=template_dir)
-    start_alembic_helper(settings.project_root, settings.skip_dirs)
+    if _State.use_helper:
+        start_alembic_helper(settings.project_root, settings.skip_dirs)
     if explain is not None:
         from dbaudit.render.explain import render_explanation
         from dbaudit.scan.explain import explain_table
@@ -816,10 +819,12 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def console() -> None:
-    """The console script: :func:`main`; then, after a scan, the process ends without freeing its objects
-    one by one.  A scan keeps every parsed module of the project; freeing them at exit takes a tenth of a
-    second on a large project and gives back nothing the system would not take back anyway.  In-process
-    callers (tests, embedding) call :func:`main`, which exits normally."""
+    """The console script: :func:`main`, where a scan may use a helper process (dbaudit.helper); then,
+    after a scan, the process ends without freeing its objects one by one.  A scan keeps every parsed
+    module of the project; freeing them at exit takes a tenth of a second on a large project and gives
+    back nothing the system would not take back anyway.  In-process callers (tests, embedding) call
+    :func:`main`, which never starts a helper and exits normally."""
+    _State.use_helper = True
     try:
         main()
     except SystemExit as done:

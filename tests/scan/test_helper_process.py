@@ -176,3 +176,25 @@ def test_a_helper_that_died_is_replaced_by_this_process(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["True", "True", "False"]
+
+
+def test_in_process_callers_never_get_a_helper(tmp_path: Path) -> None:
+    """``dbaudit.cli.main`` (tests, embedding) scans in its own process, even with nothing else running."""
+    _write(tmp_path, ALEMBIC_PROJECT)
+    run = _python(
+        """
+        import contextlib, io, threading
+        from dbaudit import helper
+        from dbaudit.cli import main
+        assert threading.active_count() == 1
+        with contextlib.redirect_stdout(io.StringIO()):
+            try:
+                main(["scan", ".", "--format", "json"])
+            except SystemExit:
+                pass
+        print(helper.running())
+        """,
+        tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["False"]
