@@ -83,3 +83,15 @@ def test_an_excluded_parent_with_one_row_skips_the_child(
     assert skipped["label_relation"]["code"] == "excluded-parent"
     assert "holds one row" in skipped["label_relation"]["reason"]
     assert _rows(db, "label") == real and _rows(db, "label_relation") == []
+
+
+def test_a_parent_the_run_fills_gets_two_rows_even_with_rows_1(
+    any_database: TestDatabase, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    db = any_database
+    _labels(db, real=0)
+    run = _run(db, tmp_path, capfd, "seed", "--missing", "--rows", "1", "--format", "json")
+    assert run.code == 0, run.describe()
+    assert len(_rows(db, "label")) == 2
+    (relation,) = _rows(db, "label_relation")
+    assert relation[1] != relation[2]

@@ -13,7 +13,7 @@ reported and its tables are skipped.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dbaudit.config import Settings
 from dbaudit.errors import SeedError
@@ -270,6 +270,13 @@ def plan_tables(
                     group=index,
                 )
             )
+    # A CHECK a <> b over two keys into a parent this run fills needs two of its rows, whatever --rows says.
+    index_of = {plan.table: i for i, plan in enumerate(plans)}
+    for plan in list(plans):
+        for parent_key in distinct_parents(schema.tables[plan.table]):
+            at = index_of.get(parent_key)
+            if at is not None and plans[at].rows < 2 and not schema.tables[parent_key].has_rows:
+                plans[at] = replace(plans[at], rows=2)
     warnings = []
     for key in sorted(k for k in targets if k not in skipped):
         unparsed = schema.tables[key].rules.unparsed
