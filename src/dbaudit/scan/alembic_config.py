@@ -108,15 +108,19 @@ class StagedConfig:
         try:
             helper.call(_check, self.ini, self.toml)
         except ConfigProblem as exc:
-            raise ConfigProblem(_first_line(self._told(str(exc))), exc.option, exc.line) from exc
+            raise self._retold(exc) from exc
 
     def options(self, section: str) -> EnvironmentOptions:
         """The options of the environment ``alembic -n section`` runs (``[tool.alembic]`` has no name)."""
         try:
             script, locations, recursive = helper.call(_options, self.ini, self.toml, section)
         except ConfigProblem as exc:
-            raise ConfigProblem(_first_line(self._told(str(exc))), exc.option, exc.line) from exc
+            raise self._retold(exc) from exc
         return EnvironmentOptions(self._in_tree(script), self._in_tree(locations), bool(recursive))
+
+    def _retold(self, problem: ConfigProblem) -> ConfigProblem:
+        """The helper's refusal, naming the tree's paths instead of the staged files'."""
+        return ConfigProblem(_first_line(self._told(str(problem))), problem.option, problem.line)
 
     def _in_tree(self, value: Any) -> Any:
         """``value`` with the temporary folder that ``%(here)s`` stood for replaced by the tree folder's."""

@@ -75,11 +75,13 @@ class InsertGuard:
         self.identities = self.dialect.table_identities(self.conn, [t.qualified for t in planned])
         self.home = self.dialect.default_schema(self.conn) or ""
         self.empty_at_start = {t.key for t in self.schema.tables.values() if not t.has_rows}
-        by_name = {(t.qualified[0], t.name): t for t in self.schema.tables.values()}
         module_totals = {
             schema: self.dialect.module_totals_tables(self.conn, schema)
             for schema in {t.schema for t in planned}
         }
+        if not any(module_totals.values()):
+            return  # no full-text table keeps totals here (every engine but SQLite's FTS4)
+        by_name = {(t.qualified[0], t.name): t for t in self.schema.tables.values()}
         for table in planned:
             totals = module_totals[table.schema].get(table.name)
             found = by_name.get((table.qualified[0], totals)) if totals else None
