@@ -50,6 +50,8 @@ from dbaudit.scan.values import Hit
 
 _PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "alembic.ini", "requirements.txt", "manage.py")
 _MAKEFILES = ("Makefile", "makefile", "GNUmakefile")
+#: Bytes of a module parsed before the revisions are known: it declares tables, or it looks like a revision.
+_EARLY_HINTS = (*INDEX_HINTS, b"down_revision")
 #: Files read as SQL: scripts, and dumps whatever their extension says.
 _SQL_SUFFIXES = ("sql", "dump", "pgsql")
 _TARGET = re.compile(r"^([A-Za-z0-9_.-]+)\s*:(?!=)")
@@ -83,13 +85,14 @@ class _Scan:
         python = [p for p in self.paths if p.endswith(".py")]
         self.python = python
         progress.phase("files scanned")
-        # The modules that declare tables are parsed whatever the revisions turn out to be, and first: the
-        # reading of Alembic's configuration (in a helper process from the command line, see
-        # dbaudit.helper) finishes meanwhile.
+        # The modules that declare tables, and those that look like revisions, are parsed before Alembic's
+        # configuration says which files are revisions: from the command line that configuration is read in
+        # a helper process still importing Alembic (see dbaudit.helper), and this parsing is what the scan
+        # does meanwhile.  A file that looked like a revision but is none costs one parse, nothing more.
         early: dict[str, ParsedModule | Diagnostic] = {}
         for path in python:
             data = self.listing.python[path]
-            if isinstance(data, bytes) and any(hint in data for hint in INDEX_HINTS):
+            if isinstance(data, bytes) and any(hint in data for hint in _EARLY_HINTS):
                 early[path] = parse_python(path, data)
         self.found: Discovery = find_sources(self.listing, self.settings)
         self.diagnostics.extend(self.found.diagnostics)
