@@ -7,6 +7,8 @@ the result and maps errors to exit codes in one place (:func:`main`): 0 success,
 
 from __future__ import annotations
 
+import functools
+import gc
 import logging
 import os
 import sys
@@ -339,16 +341,37 @@ def report(
     emit(text, output)
 
 
-def start_alembic_helper(root: Path, skip_dirs: Iterable[str]) -> None:
-    """Where the project may hold an Alembic configuration, start importing Alembic in a helper process
-    (see dbaudit.helper): the scan then waits for what is left of that import instead of paying for all of
-    it.  The scanner's own modules are not imported yet, so that their import overlaps Alembic's."""
+def start_scan_helper(root: Path, skip_dirs: Iterable[str], fmt: str, template_dir: Path | None) -> None:
+    """Start the helper process of a scan (see dbaudit.helper), importing on the other core what the scan
+    calls into there: Alembic where the project may hold an Alembic configuration (it imports SQLAlchemy, the
+    largest import of all), sqlglot for the SQL strings (dbaudit.scan.sql), and what renders the result.  The
+    scanner's own modules are not imported yet, so that their import overlaps these."""
     from dbaudit import helper
     from dbaudit.scan.alembic_config import may_be_configured
 
-    if may_be_configured(root, skip_dirs):
-        # sqlglot too: the scan's SQL strings are parsed there (dbaudit.scan.sql), never imported here
-        helper.start("alembic.config", "dbaudit.scan.sql_parser")
+    # in the order the scan needs them: the configuration is read first, SQL strings while following
+    # writes, the rendering last
+    modules = ["alembic.config"] if may_be_configured(root, skip_dirs) else []
+    modules += ["dbaudit.scan.sql_parser", "dbaudit.render.scan"]
+    if fmt == "md":
+        modules += ["jinja2", "tabulate"]
+    helper.start(
+        *modules, prepare=functools.partial(_prepare_scan_markdown, template_dir) if fmt == "md" else None
+    )
+
+
+def _prepare_scan_markdown(template_dir: Path | None) -> None:
+    from dbaudit.render.templates import environment
+
+    environment(template_dir).get_template("scan.md.j2")
+
+
+def _render_scan(result: Any, fmt: str, template_dir: Path | None) -> str:
+    # imported here, not at the call: from the command line this runs in the helper, and this process never
+    # imports the renderer at all
+    from dbaudit.render.scan import render_scan
+
+    return render_scan(result, fmt, template_dir)
 
 
 @cli.command()
@@ -371,7 +394,11 @@ def scan(
     """
     settings = settings_from(project_root=path, template_dir=template_dir)
     if _State.use_helper:
-        start_alembic_helper(settings.project_root, settings.skip_dirs)
+        # A process that ends when the scan does: the cyclic collector would walk the growing heap of imported
+        # modules and parsed files again and again (a tenth of the time of a large scan) to free almost
+        # nothing, since syntax trees hold no cycles; what little it could free goes back at exit anyway.
+        gc.disable()
+        start_scan_helper(settings.project_root, settings.skip_dirs, fmt, settings.template_dir)
     if explain is not None:
         from dbaudit.render.explain import render_explanation
         from dbaudit.scan.explain import explain_table
@@ -380,11 +407,12 @@ def scan(
             raise ConfigError("--explain needs a table name", "pass a table, e.g. --explain users")
         emit(render_explanation(explain_table(settings.project_root, settings, explain.strip()), fmt), output)
         return
-    from dbaudit.render.scan import render_scan
+    from dbaudit import helper
     from dbaudit.scan import scan_sources
 
     result = scan_sources(settings.project_root, settings)
-    emit(render_scan(result, fmt, settings.template_dir), output)
+    # rendered in the helper when one runs, which imported the renderer and Jinja2 meanwhile
+    emit(helper.call(_render_scan, result, fmt, settings.template_dir), output)
     _State.quick_exit = True
 
 

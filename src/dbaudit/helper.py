@@ -57,9 +57,10 @@ class _Helper:
 _helper: _Helper | None = None
 
 
-def start(*modules: str) -> bool:
-    """Fork the helper and have it import ``modules`` now; ``False`` (nothing started) where that is not
-    safe or not useful (see the module's documentation)."""
+def start(*modules: str, prepare: Callable[[], object] | None = None) -> bool:
+    """Fork the helper and have it import ``modules`` now, then call ``prepare`` (work a later call will find
+    done, such as compiling a template); ``False`` (nothing started) where that is not safe or not useful
+    (see the module's documentation)."""
     global _helper
     if _helper is not None:
         return True
@@ -77,7 +78,7 @@ def start(*modules: str) -> bool:
         try:
             os.close(requests_w)
             os.close(replies_r)
-            _serve(requests_r, replies_w, modules)
+            _serve(requests_r, replies_w, modules, prepare)
         except BaseException:
             code = 1
         finally:
@@ -123,21 +124,28 @@ def call(function: Callable[..., T], *args: Any) -> T:
     return function(*args)
 
 
-def _serve(requests_fd: int, replies_fd: int, modules: tuple[str, ...]) -> None:
+def _serve(
+    requests_fd: int, replies_fd: int, modules: tuple[str, ...], prepare: Callable[[], object] | None
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The imports run in a thread, so that a call is answered as soon as what it needs is imported (Python's
     # import locks make it wait for that module, not for the next ones on the list).
-    threading.Thread(target=_import_all, args=(modules,), name="dbaudit-helper-imports", daemon=True).start()
+    threading.Thread(
+        target=_import_all, args=(modules, prepare), name="dbaudit-helper-imports", daemon=True
+    ).start()
     with os.fdopen(requests_fd, "rb") as requests, os.fdopen(replies_fd, "wb") as replies:
         while _answer(requests, replies):
             pass
 
 
-def _import_all(modules: tuple[str, ...]) -> None:
+def _import_all(modules: tuple[str, ...], prepare: Callable[[], object] | None) -> None:
     for name in modules:
         # an import that fails here fails again in the call that needs it, and is told there
         with contextlib.suppress(Exception):
             __import__(name)
+    if prepare is not None:
+        with contextlib.suppress(Exception):  # likewise: the call that needs the work does it again
+            prepare()
 
 
 def _answer(requests: IO[bytes], replies: IO[bytes]) -> bool:

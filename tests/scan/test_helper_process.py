@@ -117,8 +117,8 @@ def test_console_scan_uses_the_helper_and_agrees_with_an_in_process_scan(tmp_pat
         from dbaudit import helper
         original = helper.start
 
-        def start(*modules):
-            started = original(*modules)
+        def start(*modules, **options):
+            started = original(*modules, **options)
             sys.stderr.write(f"started={started}\\n")  # console() flushes stderr before it ends
             return started
 
@@ -198,3 +198,51 @@ def test_in_process_callers_never_get_a_helper(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["False"]
+
+
+def test_console_scan_renders_markdown_in_the_helper_and_never_imports_the_renderer(tmp_path: Path) -> None:
+    """The Markdown comes from the helper (it imported Jinja2 and the renderer meanwhile), byte for byte what
+    an in-process scan renders, and this process never imports the renderer, Jinja2 or Alembic at all."""
+    _write(tmp_path, ALEMBIC_PROJECT)
+    from dbaudit.config import Settings
+
+    expected = render_scan(scan_sources(tmp_path, Settings(project_root=tmp_path)), "md")
+    run = _python(
+        """
+        import os, sys
+        sys.argv = ["dbaudit", "scan", "."]
+        exit = os._exit
+
+        def report(code):
+            watched = ("dbaudit.render.scan", "jinja2", "alembic", "sqlglot")
+            here = sorted(m for m in watched if m in sys.modules)
+            sys.stderr.write(f"imported here: {here}\\n")
+            sys.stderr.flush()
+            exit(code)
+
+        os._exit = report
+        from dbaudit.cli import console
+        console()
+        """,
+        tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == expected
+    assert "imported here: []" in run.stderr
+
+
+def test_a_broken_template_is_the_same_one_line_refusal_from_the_helper(tmp_path: Path) -> None:
+    _write(tmp_path, {**ALEMBIC_PROJECT, "templates/scan.md.j2": "{% for x in %}\n"})
+    runs = [
+        subprocess.run(
+            [sys.executable, *how, "scan", str(tmp_path), "--template-dir", str(tmp_path / "templates")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        for how in (["-m", "dbaudit"], ["-c", "import sys; from dbaudit.cli import main; main(sys.argv[1:])"])
+    ]
+    console, in_process = runs
+    assert console.returncode == in_process.returncode == 2, (console.stderr, in_process.stderr)
+    assert console.stderr == in_process.stderr
+    assert console.stderr.count("\n") == 1 and "template scan.md.j2 failed" in console.stderr

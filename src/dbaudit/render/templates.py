@@ -6,6 +6,7 @@ User templates (``--template-dir``) come first, then the bundled ones; an undefi
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +16,12 @@ if TYPE_CHECKING:
     import jinja2
 
 
+@functools.lru_cache(maxsize=8)
 def environment(template_dir: Path | None = None) -> jinja2.Environment:
-    """The Jinja2 environment: user templates first, then the bundled ones; undefined names fail loudly."""
+    """The Jinja2 environment: user templates first, then the bundled ones; undefined names fail loudly.
+
+    One per template folder and process, so that a template is compiled once (Jinja2 keeps compiled templates
+    per environment, and recompiles one whose file changed)."""
     import jinja2
 
     from dbaudit.render import filters
