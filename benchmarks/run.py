@@ -22,7 +22,7 @@ if __package__ in (None, ""):  # run as a script: make the ``benchmarks`` packag
 
 from benchmarks import environment, output, servers
 from benchmarks.cases import CASES, FULL, QUICK, CaseResult, Context
-from benchmarks.harness import BENCH_DIR
+from benchmarks.harness import BENCH_DIR, compile_package
 
 RESULTS_FILE = BENCH_DIR / "RESULTS.md"
 
@@ -119,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: list[CaseResult] = []
     interrupted = False
     try:
+        compile_package(ctx.env())
         if args.scale:
             from benchmarks.scaling import run_scaling
 
