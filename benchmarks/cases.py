@@ -22,7 +22,6 @@ from benchmarks.harness import (
     Series,
     baseline_command,
     dbaudit_command,
-    installed_env,
     interleave,
     measure,
 )
@@ -127,10 +126,8 @@ class Context:
         return self.built[key]
 
     def env(self) -> dict[str, str]:
-        """Environment of every measured process: no configuration leaking in from the caller's shell, and
-        dbaudit run from bytecode as installed (see :func:`benchmarks.harness.installed_env`)."""
-        quiet = {"DBAUDIT_URL": "", "DATABASE_URL": "", "PYTHONWARNINGS": "ignore"}
-        return {**quiet, **installed_env(self.workdir)}
+        """Environment of every measured process: no configuration leaking in from the caller's shell."""
+        return {"DBAUDIT_URL": "", "DATABASE_URL": "", "PYTHONWARNINGS": "ignore"}
 
     def pg_connect_env(self, database: str) -> dict[str, str]:
         """Environment of a PostgreSQL baseline: the connection parameters of the fixture database."""

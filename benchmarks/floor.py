@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # run as a script: make the ``benchmarks`` packag
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import crowded, environment, servers
-from benchmarks.harness import Measurement, baseline_command, dbaudit_command, installed_env, measure
+from benchmarks.harness import Measurement, baseline_command, compile_package, dbaudit_command, measure
 
 REPORT_OK = (0, 1)  # 1: the report has findings (empty tables), not a failure
 #: Tables per schema of the "other" schemas.
@@ -73,7 +73,8 @@ def measure_pairs(
     database: str, schema: str, pairs: int, workdir: Path, no_counts: bool = False
 ) -> list[Pair]:
     url = servers.pg_fixture_url(database)
-    env = {"DBAUDIT_URL": "", "DATABASE_URL": "", "PYTHONWARNINGS": "ignore", **installed_env(workdir)}
+    env = {"DBAUDIT_URL": "", "DATABASE_URL": "", "PYTHONWARNINGS": "ignore"}
+    compile_package()
     floor_env = {**env, "BENCH_CONNECT": json.dumps(servers.pg_params(servers.pg_url(), database))}
     project = workdir / "empty-project"
     project.mkdir(exist_ok=True)

@@ -57,19 +57,14 @@ def python() -> str:
     return sys.executable
 
 
-def installed_env(workdir: Path) -> dict[str, str]:
-    """Environment that runs dbaudit's modules from bytecode, as on a copy pip installed (pip byte-compiles a
-    package it installs).  A shell or sandbox that sets ``PYTHONDONTWRITEBYTECODE`` would otherwise make each
-    measured run compile every dbaudit module from source, while the baselines, which use the standard library
-    and installed packages only, read bytecode: a cost users of an installed dbaudit never pay.  The bytecode
-    goes to a folder under ``workdir``, never into the source tree; :func:`compile_package` fills it."""
-    return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(workdir / "pycache")}
-
-
-def compile_package(env: Mapping[str, str]) -> None:
-    """Byte-compile the dbaudit package under ``env`` (see :func:`installed_env`), untimed, before timing."""
+def compile_package() -> None:
+    """Byte-compile the dbaudit package where it lies (its ``__pycache__`` folders), untimed, before timing:
+    dbaudit then runs from bytecode as a copy pip installed does (pip byte-compiles what it installs).  A
+    shell or sandbox that sets ``PYTHONDONTWRITEBYTECODE`` would otherwise make every measured run compile
+    each dbaudit module from source, while the baselines use only the standard library and installed
+    packages, whose bytecode is there: a cost the users of an installed dbaudit never pay."""
     code = "import compileall, os, dbaudit as d; compileall.compile_dir(os.path.dirname(d.__file__), quiet=1)"
-    subprocess.run([python(), "-c", code], env={**os.environ, **env}, check=True)
+    subprocess.run([python(), "-c", code], check=True)
 
 
 def dbaudit_command(*args: str) -> list[str]:

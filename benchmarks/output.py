@@ -18,7 +18,7 @@ HEADERS = (
     "baseline median",
     "ratio",
     "throughput",
-    "peak memory",
+    "peak memory, dbaudit / baseline",
     "target",
     "result",
 )
@@ -33,7 +33,13 @@ def _median(series: Series | None, error: str | None) -> str:
         return "error"
     if series is None or not series.runs:
         return "error" if error else "-"
-    return f"{seconds(series.median)} (n={len(series.runs)})"
+    times = [m.seconds for m in series.runs]
+    return f"{seconds(series.median)} ({min(times):.3f}-{max(times):.3f}, n={len(times)})"
+
+
+def _peaks(result: CaseResult) -> str:
+    sides = [s.peak_mib if s is not None and s.runs else None for s in (result.dbaudit, result.baseline)]
+    return " / ".join("-" if peak is None else f"{peak:.0f}" for peak in sides) + " MB"
 
 
 def _throughput(result: CaseResult) -> str:
@@ -72,7 +78,7 @@ def rows(results: Sequence[CaseResult]) -> list[list[str]]:
                 _median(r.baseline, r.error),
                 f"{ratio:.2f}x" if ratio is not None else "-",
                 _throughput(r),
-                f"{r.dbaudit.peak_mib:.0f} MB" if r.dbaudit is not None and r.dbaudit.runs else "-",
+                _peaks(r),
                 r.target_text,
                 verdict(r),
             ]
@@ -127,7 +133,8 @@ def append_results(
     if not path.exists():
         path.write_text(
             "# Benchmark results\n\nEach run of `python -m benchmarks` appends a section. Times are medians "
-            "of whole processes (interpreter start-up included); the ratio is dbaudit / baseline.\n\n",
+            "of whole processes (interpreter start-up included) run in alternation, the fastest and slowest "
+            "run in brackets; the ratio is dbaudit / baseline.\n\n",
             encoding="utf-8",
         )
     with path.open("a", encoding="utf-8") as fh:

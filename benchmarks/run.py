@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: list[CaseResult] = []
     interrupted = False
     try:
-        compile_package(ctx.env())
+        compile_package()
         if args.scale:
             from benchmarks.scaling import run_scaling
 

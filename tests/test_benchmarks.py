@@ -80,11 +80,11 @@ def test_quick_run_fills_every_case_and_cleans_up(
             assert dbaudit_median == "-", row  # no corpus beside the project (a user's clone): said, not run
             continue
         assert case.split(",")[0] in {"report", "scan", "seed --missing", "seed", "purge"}, row
-        assert re.fullmatch(r"[\d.]+ s \(n=1\)", dbaudit_median), row
-        assert re.fullmatch(r"[\d.]+ s \(n=1\)", baseline_median), row
+        assert re.fullmatch(r"[\d.]+ s \([\d.]+-[\d.]+, n=1\)", dbaudit_median), row
+        assert re.fullmatch(r"[\d.]+ s \([\d.]+-[\d.]+, n=1\)", baseline_median), row
         assert re.fullmatch(r"[\d.]+x", ratio), row
         assert re.fullmatch(r"[\d,.]+ (tables|rows|files)/s", throughput), row
-        assert re.fullmatch(r"\d+ MB", memory), row
+        assert re.fullmatch(r"\d+ / \d+ MB", memory), row
         assert target.startswith("<= ")
         assert verdict == "met" or verdict.startswith("missed ("), row
     assert "error:" not in proc.stdout
