@@ -5,8 +5,8 @@ SQLAlchemy: about 0.6 s on a small machine, more than parsing every file of a la
 ``dbaudit scan``, run from the console script, starts this helper first, so that the imports (Alembic's where
 the project may hold an Alembic configuration, sqlglot's for the SQL strings, Jinja2's and the renderer's for
 the output) run on another core while the scan imports its own modules, lists, reads and parses files; the
-scan's calls into Alembic and sqlglot, and the rendering of its result, then go to the helper and wait only for
-what is left of the imports.
+scan's calls into Alembic and sqlglot, and the rendering of its result, then go to the helper and wait only
+for what is left of the imports.
 
 Nothing is started where fork is unavailable or unsafe (no ``os.fork``, other threads running, as in a
 test runner with background threads) or where the modules are already imported; :func:`call` then runs the
