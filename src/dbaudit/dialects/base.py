@@ -182,6 +182,24 @@ class Dialect:
         """Leave the transaction without writing anything."""
         conn.rollback()
 
+    def export_snapshot(self, conn: Connection) -> str | None:
+        """An id under which another connection reads the very snapshot of ``conn``'s read-only
+        transaction (:meth:`join_snapshot`), or ``None``: the engine cannot share one, and every read stays
+        on ``conn``."""
+        return None
+
+    def join_snapshot(self, conn: Connection, snapshot: str) -> None:
+        """Open on ``conn`` a read-only transaction reading the snapshot :meth:`export_snapshot` returned."""
+        raise NotImplementedError(f"{self.name} cannot share a snapshot between connections")
+
+    def cancel(self, conn: Connection) -> None:
+        """Ask the server to stop the statement ``conn`` runs (from another thread); nothing by default."""
+
+    def catalog_table_names(self, conn: Connection, schema: str | None) -> list[str]:
+        """Names of the tables of ``schema`` as :func:`~dbaudit.dialects.catalog.read_schema` finds them
+        (foreign tables included, views not), without reading their columns."""
+        return [str(n) for n in inspect(conn).get_table_names(schema=schema)]
+
     @contextmanager
     def time_budget(self, conn: Connection, seconds: float | None) -> Iterator[None]:
         """Limit the next statements to ``seconds`` each (``None``: no limit).  No limit by default."""

@@ -91,6 +91,41 @@ def _multi(call: Callable[..., Any], **kwargs: Any) -> dict[Key, Any]:
         return {}
 
 
+def _folded(conn: Connection, dialect: Dialect, schema: str | None, names: set[str]) -> dict[str, str]:
+    """Partitions and inheritance children among ``names``, each with its top-level parent."""
+    return {c: p for c, p in dialect.partition_children(conn, schema).items() if c in names and p in names}
+
+
+def _audited(
+    names: set[str],
+    children: Mapping[str, str],
+    include: Sequence[str],
+    exclude: Sequence[str],
+    label: str | None,
+) -> set[str]:
+    """The tables a read of the schema returns: partitions folded into their parents, the globs applied."""
+    return {n for n in names if n not in children and selected(n, label, include, exclude)}
+
+
+def audited_table_names(
+    conn: Connection,
+    dialect: Dialect,
+    schema: str | None,
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    label: str | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """The names of the tables :func:`read_schema` returns for ``schema`` (sorted), and those of them whose
+    rows row-level security hides, with the reason: what counting needs, without reading the columns and
+    keys (so that the counts can start on another connection while the catalog is read)."""
+    label = label or schema
+    names = set(dialect.catalog_table_names(conn, schema)) | set(dialect.internal_tables(conn, schema))
+    wanted = _audited(names, _folded(conn, dialect, schema, names), include, exclude, label)
+    hidden = {n: why for n, why in dialect.rows_hidden(conn, schema).items() if n in wanted}
+    return sorted(wanted), hidden
+
+
 def read_schema(
     conn: Connection,
     dialect: Dialect,
@@ -118,14 +153,12 @@ def read_schema(
     for internal in dialect.internal_tables(conn, schema):
         columns[(schema, internal)] = inspector.get_columns(internal, schema=schema)
     names = {name for (_schema, name) in columns}
-    children = {
-        c: p for c, p in dialect.partition_children(conn, schema).items() if c in names and p in names
-    }
+    children = _folded(conn, dialect, schema, names)
     layout = dialect.partition_layout(conn, schema) if physical else None
     if layout is not None:
         # For writing, an inheritance child is a table of its own; only declarative partitions fold.
         children = {c: p for c, p in children.items() if c in layout.partitions}
-    wanted = {n for n in names if n not in children and selected(n, label, include, exclude)}
+    wanted = _audited(names, children, include, exclude, label)
     if only is not None:
         wanted &= set(only)
     if not wanted:

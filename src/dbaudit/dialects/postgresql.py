@@ -7,7 +7,7 @@ import json
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from sqlalchemy import (
@@ -92,6 +92,43 @@ class PostgresDialect(Dialect):
             # The catalog queries of a large database cross the JIT cost threshold and spend longer compiling
             # than running (a quarter of the read at 1,000 tables); LOCAL ends with the transaction.
             conn.execute(text("SET LOCAL jit = off"))
+
+    def export_snapshot(self, conn: Connection) -> str | None:
+        # A standby cannot export one (and a failed statement would end the report's transaction): asked
+        # only where the server is not in recovery.
+        value = conn.execute(
+            text("SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_export_snapshot() END")
+        ).scalar()
+        return str(value) if value is not None else None
+
+    def join_snapshot(self, conn: Connection, snapshot: str) -> None:
+        # SET TRANSACTION SNAPSHOT must come before the transaction's first query, after its isolation
+        # level; the id goes in as a literal the dialect renders (the statement takes no parameter).
+        conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+        conn.execute(
+            text("SET TRANSACTION SNAPSHOT :snapshot").bindparams(
+                bindparam("snapshot", snapshot, literal_execute=True)
+            )
+        )
+        if (conn.dialect.server_version_info or (0,)) >= (11,):
+            conn.execute(text("SET LOCAL jit = off"))
+
+    def cancel(self, conn: Connection) -> None:
+        # psycopg2's and psycopg's connections both cancel the running statement from another thread
+        with suppress(Exception):
+            conn.connection.dbapi_connection.cancel()  # type: ignore[union-attr]
+
+    def catalog_table_names(self, conn: Connection, schema: str | None) -> list[str]:
+        # the relations of the native catalog read (pg_catalog._COLUMNS): plain, partitioned, foreign
+        rows = conn.execute(
+            text(
+                "SELECT c.relname FROM pg_class c WHERE c.relkind IN ('r', 'p', 'f')"
+                " AND c.relpersistence <> 't'"
+                " AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = :schema)"
+            ),
+            {"schema": schema},
+        )
+        return [str(name) for (name,) in rows]
 
     def native_catalog(self, conn: Connection, schema: str | None) -> CatalogRows | None:
         return read_catalog(conn, schema) if schema is not None else None

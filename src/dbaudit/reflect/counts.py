@@ -11,6 +11,7 @@ compiling an ``exists(select(...))`` construct per table cost more than the serv
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -32,6 +33,30 @@ ROWS_PER_BATCH = 250_000
 #: One type instance for every column: SQLAlchemy adapts (copies) a type per instance for each dialect.
 _BOOLEAN = Boolean()
 _INTEGER = Integer()
+
+
+class Stopped(Exception):
+    """The probes and counts of this thread were asked to stop (see :func:`stoppable`)."""
+
+
+_this_thread = threading.local()
+
+
+@contextmanager
+def stoppable(stop: threading.Event) -> Iterator[None]:
+    """In the block, this thread's probes and counts end with :class:`Stopped` at the next statement once
+    ``stop`` is set (a statement already running is the caller's to cancel)."""
+    _this_thread.stop = stop
+    try:
+        yield
+    finally:
+        _this_thread.stop = None
+
+
+def _check_stop() -> None:
+    stop: threading.Event | None = getattr(_this_thread, "stop", None)
+    if stop is not None and stop.is_set():
+        raise Stopped
 
 
 @dataclass(frozen=True)
@@ -119,6 +144,7 @@ def _ask(
     preparer = conn.dialect.identifier_preparer
     for start, batch in batches(targets, max_rows):
         # One row, one column per table: cheaper to build and to plan than a UNION of selects.
+        _check_stop()
         statement = select(*(pick(start + i)(t, preparer).label(f"v{i}") for i, t in enumerate(batch)))
         try:
             with _guarded(conn, dialect, budget):
@@ -130,6 +156,7 @@ def _ask(
             if exc.connection_invalidated:  # the connection is gone: nothing more can be read
                 raise
         for i, target in enumerate(batch, start):
+            _check_stop()
             try:
                 with _guarded(conn, dialect, budget):
                     results[i] = conn.execute(select(pick(i)(target, preparer))).scalar()

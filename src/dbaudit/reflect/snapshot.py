@@ -1,7 +1,9 @@
 """``reflect_database``: a live database in, a :class:`~dbaudit.model.DatabaseSnapshot` out.
 
-Everything runs on one connection in one read-only transaction: the catalog of each schema in one pass, the
-catalog estimates, a probe of every table, then exact counts where they are cheap.  The count policy:
+Everything runs in one read-only transaction: the catalog of each schema in one pass, the catalog
+estimates, a probe of every table, then exact counts where they are cheap.  Where the engine shares a
+transaction's snapshot between connections (PostgreSQL), the probes and counts run on a second connection
+reading that snapshot while the first reads the catalog (:mod:`dbaudit.reflect.side_counts`).  The count policy:
 
 * every Empty / Populated status rests on a probe (or an exact count), never on an estimate;
 * a table whose rows row-level security hides from the role is Unreadable: no probe, no count;
@@ -37,12 +39,15 @@ from dbaudit.model import (
     DatabaseSnapshot,
     RowCount,
     Table,
+    TableRef,
     TableState,
     TableStatus,
     View,
     natural_key,
 )
 from dbaudit.reflect.counts import Failure, Target, count_or_probe_tables, count_tables, probe_tables
+from dbaudit.reflect.side_counts import Measured, SideCounts
+from dbaudit.reflect.steps import step
 from dbaudit.urls import mask_url, scrub
 
 log = logging.getLogger("dbaudit.reflect")
@@ -69,7 +74,7 @@ def reflect_database(settings: Settings, engine: Engine | None = None) -> Databa
                 conn.execution_options(isolation_level=dialect.isolation_level)
             dialect.begin_read_only(conn)
             try:
-                snapshot = _reflect(conn, dialect, settings, mask_url(engine.url))
+                snapshot = _reflect(conn, dialect, settings, mask_url(engine.url), engine)
             except BaseException:
                 if not conn.invalidated:
                     with suppress(SQLAlchemyError):  # best effort: the first error is the one to report
@@ -110,46 +115,59 @@ def resolve_schemas(conn: Connection, dialect: Dialect, settings: Settings, show
     return [default]
 
 
-@contextmanager
-def _step(conn: Connection, doing: str) -> Iterator[None]:
-    """Name a statement that fails in the block by what dbaudit was doing (see :func:`statement_failed`)."""
-    try:
-        yield
-    except DBAPIError as exc:
-        raise statement_failed(conn.engine.url, exc, doing) from exc
-
-
-def _reflect(conn: Connection, dialect: Dialect, settings: Settings, shown_url: str) -> DatabaseSnapshot:
-    with _step(conn, "reading the server version"):
+def _reflect(
+    conn: Connection, dialect: Dialect, settings: Settings, shown_url: str, engine: Engine | None = None
+) -> DatabaseSnapshot:
+    with step(conn, "reading the server version"):
         version = dialect.server_version(conn)
-    with _step(conn, "listing the schemas"):
+    with step(conn, "listing the schemas"):
         schemas = resolve_schemas(conn, dialect, settings, shown_url)
+    # SQLite's one schema is "main", reached by not naming it.
+    arguments = [(schema if dialect.has_schemas else None, schema) for schema in schemas]
+    side = None
+    if engine is not None:
+        with step(conn, "sharing the snapshot with a second connection"):
+            side = SideCounts.start(engine, conn, dialect, settings, arguments, measure_tables)
     tables: list[Table] = []
     views: list[View] = []
-    estimates: dict[tuple[str | None, str], Estimate] = {}
     hidden: dict[tuple[str | None, str], str] = {}
-    for schema in schemas:
-        # SQLite's one schema is "main", reached by not naming it.
-        schema_arg = schema if dialect.has_schemas else None
-        with _warnings_to_log(), _step(conn, f"reading the catalog of schema {schema!r}"):
-            catalog = read_schema(
-                conn,
-                dialect,
-                schema_arg,
-                include=settings.include,
-                exclude=settings.exclude,
-                label=schema,
-            )
-        log.debug("schema %s: %d tables, %d views", schema, len(catalog.tables), len(catalog.views))
-        tables.extend(catalog.tables)
-        views.extend(catalog.views)
-        hidden.update(((schema_arg, name), why) for name, why in catalog.hidden.items())
+    try:
+        for schema_arg, schema in arguments:
+            with _warnings_to_log(), step(conn, f"reading the catalog of schema {schema!r}"):
+                catalog = read_schema(
+                    conn,
+                    dialect,
+                    schema_arg,
+                    include=settings.include,
+                    exclude=settings.exclude,
+                    label=schema,
+                )
+            log.debug("schema %s: %d tables, %d views", schema, len(catalog.tables), len(catalog.views))
+            tables.extend(catalog.tables)
+            views.extend(catalog.views)
+            hidden.update(((schema_arg, name), why) for name, why in catalog.hidden.items())
+    except BaseException:
+        if side is not None:
+            side.stop()
+        raise
+    found: dict[TableRef, Measured] = {}
+    if side is not None:
+        found.update(side.result() or {})
+    # Counted here: everything when no second connection counted, else what it did not find (nothing, as
+    # both read one snapshot; kept so that a difference could never leave a table without its status).
+    rest = [t.ref for t in tables if t.ref not in found]
+    if rest:
+        estimates: dict[tuple[str | None, str], Estimate] = {}
         if settings.counts:
-            with _step(conn, f"reading the row estimates of schema {schema!r}"):
-                for name, estimate in dialect.estimates(conn, schema_arg).items():
-                    estimates[(schema_arg, name)] = estimate
-    with _step(conn, f"probing and counting {len(tables)} tables"):
-        states = assess_tables(conn, dialect, settings, tables, estimates, hidden)
+            for schema_arg, schema in arguments:
+                with step(conn, f"reading the row estimates of schema {schema!r}"):
+                    for name, estimate in dialect.estimates(conn, schema_arg).items():
+                        estimates[(schema_arg, name)] = estimate
+        with step(conn, f"probing and counting {len(rest)} tables"):
+            found.update(
+                zip(rest, measure_tables(conn, dialect, settings, rest, estimates, hidden), strict=True)
+            )
+    states = [table_state(t, *found[t.ref], settings) for t in tables]
     return DatabaseSnapshot(
         dialect=dialect.display_name(conn),
         url=shown_url,
@@ -205,25 +223,45 @@ def assess_tables(
     dialect: Dialect,
     settings: Settings,
     tables: Sequence[Table],
-    estimates: dict[tuple[str | None, str], Estimate],
+    estimates: Mapping[tuple[str | None, str], Estimate],
     hidden: Mapping[tuple[str | None, str], str] | None = None,
 ) -> list[TableState]:
-    """Probe every table, count where the policy says so, and give each its status.
+    """Probe every table, count where the policy says so, and give each its status (see
+    :func:`measure_tables`)."""
+    found = measure_tables(conn, dialect, settings, [t.ref for t in tables], estimates, hidden)
+    return [table_state(table, *found[i], settings) for i, table in enumerate(tables)]
+
+
+def table_state(table: Table, count: RowCount | None, failure: str | None, settings: Settings) -> TableState:
+    """The status of ``table`` from what :func:`measure_tables` found of it."""
+    return _state(table, count, failure, settings.system_tables)
+
+
+def measure_tables(
+    conn: Connection,
+    dialect: Dialect,
+    settings: Settings,
+    refs: Sequence[TableRef],
+    estimates: Mapping[tuple[str | None, str], Estimate],
+    hidden: Mapping[tuple[str | None, str], str] | None = None,
+) -> list[Measured]:
+    """Probe every table of ``refs``, count where the policy says so: per table its count, or why it has none.
 
     A table in ``hidden`` (row-level security filters its rows for this role) is neither probed nor counted:
     what the role sees of it says nothing about what it holds, so it is Unreadable with the reason.
     """
     budget = settings.count_timeout if settings.count_timeout and settings.count_timeout > 0 else None
-    targets = [Target(t.name, t.schema) for t in tables]
-    reasons: list[str | None] = [(hidden or {}).get((t.schema, t.name)) for t in tables]
+    targets = [Target(r.name, r.schema) for r in refs]
+    reasons: list[str | None] = [(hidden or {}).get((r.schema, r.name)) for r in refs]
     readable = [i for i, reason in enumerate(reasons) if reason is None]
     if settings.counts and not settings.exact:
-        return _assess_in_one_pass(
-            conn, dialect, settings, tables, targets, readable, reasons, estimates, budget
+        counted = _measure_in_one_pass(
+            conn, dialect, settings, refs, targets, readable, reasons, estimates, budget
         )
+        return list(zip(counted, reasons, strict=True))
     progress.phase("tables probed", len(readable))
     probes = probe_tables(conn, dialect, [targets[i] for i in readable], budget)
-    counts: list[RowCount | None] = [None] * len(tables)
+    counts: list[RowCount | None] = [None] * len(refs)
     to_count: list[_Pending] = []
     for i, probe in zip(readable, probes, strict=True):
         if isinstance(probe, Failure):
@@ -234,7 +272,7 @@ def assess_tables(
         elif not settings.counts:
             counts[i] = RowCount(CountMethod.PROBE, populated=True)
         else:
-            estimate = estimates.get((tables[i].schema, tables[i].name))
+            estimate = estimates.get((refs[i].schema, refs[i].name))
             if not settings.exact and estimate is not None and estimate.rows >= settings.exact_threshold:
                 counts[i] = RowCount(CountMethod.ESTIMATE, populated=True, value=estimate.rows)
             else:
@@ -248,32 +286,32 @@ def assess_tables(
             if isinstance(result, Failure):
                 kept = "the estimate" if pending.estimate is not None else "the probe"
                 log.info(
-                    "no exact count for %s (%s); keeping %s", tables[pending.index].key, result.reason, kept
+                    "no exact count for %s (%s); keeping %s", refs[pending.index].key, result.reason, kept
                 )
-    return [_state(table, counts[i], reasons[i], settings.system_tables) for i, table in enumerate(tables)]
+    return list(zip(counts, reasons, strict=True))
 
 
-def _assess_in_one_pass(
+def _measure_in_one_pass(
     conn: Connection,
     dialect: Dialect,
     settings: Settings,
-    tables: Sequence[Table],
+    refs: Sequence[TableRef],
     targets: Sequence[Target],
     readable: Sequence[int],
     reasons: list[str | None],
     estimates: Mapping[tuple[str | None, str], Estimate],
     budget: float | None,
-) -> list[TableState]:
+) -> list[RowCount | None]:
     """The default policy with one read per table: a count where the estimate says small (or there is none),
-    a probe where it says large, in shared statements.
+    a probe where it says large, in shared statements.  ``reasons`` gets the reasons of unreadable tables.
 
     The statuses are those of probing first and counting after: a count of 0 is what a probe finding no row
     says (recorded as the probe's answer); a count that fails (its time budget ran out) is followed by a
     probe of that table alone, then the estimate or the probe's answer stands, as when a count fails after a
     probe.
     """
-    counts: list[RowCount | None] = [None] * len(tables)
-    found: list[Estimate | None] = [estimates.get((tables[i].schema, tables[i].name)) for i in readable]
+    counts: list[RowCount | None] = [None] * len(refs)
+    found: list[Estimate | None] = [estimates.get((refs[i].schema, refs[i].name)) for i in readable]
     probe_only = [e is not None and e.rows >= settings.exact_threshold for e in found]
     sized = [replace(targets[i], rows=e.rows if e else None) for i, e in zip(readable, found, strict=True)]
     progress.phase("tables counted", len(sized))
@@ -307,8 +345,8 @@ def _assess_in_one_pass(
             else:
                 counts[i] = _count_or_fallback(failure, found[k])
                 kept = "the estimate" if found[k] is not None else "the probe"
-                log.info("no exact count for %s (%s); keeping %s", tables[i].key, failure.reason, kept)
-    return [_state(table, counts[i], reasons[i], settings.system_tables) for i, table in enumerate(tables)]
+                log.info("no exact count for %s (%s); keeping %s", refs[i].key, failure.reason, kept)
+    return counts
 
 
 def _count_or_fallback(result: int | Failure, estimate: Estimate | None) -> RowCount:
