@@ -3,7 +3,9 @@
 Everything runs in one read-only transaction: the catalog of each schema in one pass, the catalog
 estimates, a probe of every table, then exact counts where they are cheap.  Where the engine shares a
 transaction's snapshot between connections (PostgreSQL), the probes and counts run on a second connection
-reading that snapshot while the first reads the catalog (:mod:`dbaudit.reflect.side_counts`).  The count policy:
+reading that snapshot while the first reads the catalog (:mod:`dbaudit.reflect.side_counts`).
+
+The count policy:
 
 * every Empty / Populated status rests on a probe (or an exact count), never on an estimate;
 * a table whose rows row-level security hides from the role is Unreadable: no probe, no count;
