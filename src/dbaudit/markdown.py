@@ -40,11 +40,20 @@ class Markdown(str):
 
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+#: A string neither of the two expressions above changes: no character below a space but tab, none of
+#: U+007F-U+009F, U+2028, U+2029.
+_PLAIN_LINE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]*")
+#: Text that :func:`text` leaves as it is: ASCII letters and digits, space, ``.,/:-``, and ``_`` between two
+#: ASCII letters or digits (the common names; anything else takes the character-by-character way).
+_PLAIN_TEXT = re.compile(r"(?:[A-Za-z0-9 .,/:-]|(?<=[A-Za-z0-9])_(?=[A-Za-z0-9]))*")
 
 
 def one_line(value: Any) -> str:
     """``value`` as one line: line breaks as ``⏎``, other control characters (not tab) as ``\\xNN``."""
-    line = _LINE_BREAKS.sub(LINE_BREAK, str(value))
+    plain = str(value)
+    if _PLAIN_LINE.fullmatch(plain):
+        return plain  # the common case, checked in one pass: nothing to replace
+    line = _LINE_BREAKS.sub(LINE_BREAK, plain)
     return _CONTROLS.sub(lambda m: f"\\x{ord(m.group(0)):02x}", line)
 
 
@@ -53,7 +62,7 @@ def code(value: Any) -> Markdown:
     content = one_line(value)
     if not content:
         return Markdown("``")  # no empty code span exists; two backticks read as literal text
-    longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
+    longest = max((len(run) for run in re.findall(r"`+", content)), default=0) if "`" in content else 0
     fence = "`" * (longest + 1)
     # CommonMark strips one space from each end when both ends have one: pad so that removes only ours.
     pad = content[0] == "`" or content[-1] == "`" or (content[0] == " " and content[-1] == " ")
@@ -82,6 +91,8 @@ def text(value: Any) -> Markdown:
     if isinstance(value, Markdown):
         return value
     line = one_line(value)
+    if _PLAIN_TEXT.fullmatch(line):
+        return Markdown(line)
     out = []
     for i, char in enumerate(line):
         if char == "<":
@@ -110,6 +121,8 @@ def cell(value: Any) -> Markdown:
         return Markdown("")
     markdown = value if isinstance(value, Markdown) else text(value)
     line = one_line(markdown)
+    if "|" not in line:
+        return Markdown(line)
 
     def escape(match: re.Match[str]) -> str:
         run = match.group(1)

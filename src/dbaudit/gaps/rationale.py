@@ -26,10 +26,11 @@ def _reasons(
     step: ExecutionStep, by_name: dict[str, ExecutionStep], graph: SchemaGraph
 ) -> tuple[StepDependency, ...]:
     parents = {p for t in step.tables if t in graph.tables for p in graph.parents(t, required_only=True)}
+    own = set(step.tables)  # a step may write thousands of tables: looked up, not scanned, per earlier table
     reasons = []
     for before in step.after:
         earlier = by_name[before]
-        provided = tuple(t for t in earlier.tables if t in parents and t not in step.tables)
+        provided = tuple(t for t in earlier.tables if t in parents and t not in own)
         if provided:
             reasons.append(StepDependency(before, writes=provided))
         elif _is_migration(earlier) and _is_migration(step):

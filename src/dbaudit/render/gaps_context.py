@@ -323,6 +323,13 @@ def shell_line(command: str) -> list[str]:
 def _outside_single_quotes(command: str) -> str | None:
     """``command`` without its single-quoted parts and backslash-escaped characters (``None``: a quote does
     not close).  What is left is what the shell interprets."""
+    if not any(char in command for char in "'\"\\"):
+        return command  # no quote, no escape: the shell interprets all of it, and it always splits
+    return _analysed(command)
+
+
+def _analysed(command: str) -> str | None:
+    """:func:`_outside_single_quotes` the long way, character by character."""
     try:
         shlex.split(command)
     except ValueError:
