@@ -220,20 +220,6 @@ class _Pending:
     estimate: Estimate | None
 
 
-def assess_tables(
-    conn: Connection,
-    dialect: Dialect,
-    settings: Settings,
-    tables: Sequence[Table],
-    estimates: Mapping[tuple[str | None, str], Estimate],
-    hidden: Mapping[tuple[str | None, str], str] | None = None,
-) -> list[TableState]:
-    """Probe every table, count where the policy says so, and give each its status (see
-    :func:`measure_tables`)."""
-    found = measure_tables(conn, dialect, settings, [t.ref for t in tables], estimates, hidden)
-    return [table_state(table, *found[i], settings) for i, table in enumerate(tables)]
-
-
 def table_state(table: Table, count: RowCount | None, failure: str | None, settings: Settings) -> TableState:
     """The status of ``table`` from what :func:`measure_tables` found of it."""
     return _state(table, count, failure, settings.system_tables)
