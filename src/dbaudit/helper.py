@@ -6,18 +6,20 @@ SQLAlchemy: about 0.6 s on a small machine, more than parsing every file of a la
 the project may hold an Alembic configuration, sqlglot's for the SQL strings, Jinja2's and the renderer's for
 the output) run on another core while the scan imports its own modules, lists, reads and parses files; the
 scan's calls into Alembic and sqlglot, and the rendering of its result, then go to the helper and wait only
-for what is left of the imports.
+for what is left of the imports.  ``dbaudit report`` starts it before it connects and sends it the whole scan
+(:func:`submit`), which runs there while the report reads the database.
 
 Nothing is started where fork is unavailable or unsafe (no ``os.fork``, other threads running, as in a
-test runner with background threads) or where the modules are already imported; :func:`call` then runs the
-function here.  The result is the same either way: the same function runs on the same arguments, only in
-another process.  The helper reads requests until this process closes its end of the pipe or exits; it
-never writes to the terminal and ignores Ctrl-C, which this process handles.
+test runner with background threads) or where the modules are already imported; :func:`call` and
+:func:`submit` then run the function here.  The result is the same either way: the same function runs on
+the same arguments, only in another process.  The helper reads requests until this process closes its end
+of the pipe or exits; it never writes to the terminal and ignores Ctrl-C, which this process handles.
 """
 
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import os
 import pickle
@@ -25,7 +27,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -36,15 +38,29 @@ class _Helper:
         self.requests = requests
         self.replies = replies
         self.lock = threading.Lock()
+        self.unread: collections.deque[Pending[Any]] = collections.deque()
+        """Calls sent whose replies are not read yet, oldest first (the helper answers in order)."""
 
-    def call(self, function: Callable[..., T], args: tuple[Any, ...]) -> tuple[str, Any]:
+    def send(self, pending: Pending[Any]) -> None:
+        # pickled whole before anything is written: a call that cannot be pickled leaves the pipe as it was
+        data = pickle.dumps((pending.function, pending.args))
         with self.lock:
-            pickle.dump((function, args), self.requests)
+            self.requests.write(data)
             self.requests.flush()
-            reply: tuple[str, Any] = pickle.load(self.replies)
-            return reply
+            self.unread.append(pending)
+            pending.helper = self
+
+    def read_until(self, pending: Pending[Any]) -> None:
+        """Read replies, oldest first, until ``pending`` has its own."""
+        with self.lock:
+            while pending.reply is None and pending.helper is self:
+                self.unread[0].reply = pickle.load(self.replies)
+                self.unread.popleft()
 
     def close(self) -> None:
+        for pending in self.unread:
+            pending.helper = None  # never answered: each runs in this process when its result is asked for
+        self.unread.clear()
         for stream in (self.requests, self.replies):
             with contextlib.suppress(OSError):
                 stream.close()
@@ -53,6 +69,36 @@ class _Helper:
             os.kill(self.pid, signal.SIGTERM)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
+
+
+class Pending(Generic[T]):
+    """A call sent to the helper (or kept for this process) whose result is read when asked for."""
+
+    def __init__(self, function: Callable[..., T], args: tuple[Any, ...]) -> None:
+        self.function = function
+        self.args = args
+        self.helper: _Helper | None = None
+        """The helper that answers it; ``None``: it runs here, when its result is asked for."""
+        self.reply: tuple[str, Any] | None = None
+
+    def result(self) -> T:
+        """The function's value, or its exception raised here as it was raised where it ran."""
+        helper = self.helper
+        if helper is not None and self.reply is None:
+            try:
+                helper.read_until(self)
+            except (OSError, EOFError, pickle.PickleError):
+                # the helper is gone (killed, out of memory): this process does the work from now on
+                stop()
+        reply = self.reply
+        if reply is not None:
+            kind, value = reply
+            if kind == "ok":
+                return value  # type: ignore[no-any-return]
+            if kind == "raise":
+                raise value
+            # an exception that could not cross the pipe: run it here, to raise the real one
+        return self.function(*self.args)
 
 
 _helper: _Helper | None = None
@@ -105,24 +151,26 @@ def stop() -> None:
         helper.close()
 
 
-def call(function: Callable[..., T], *args: Any) -> T:
-    """``function(*args)``, in the helper when one runs, else here.  ``function`` is a module-level function
-    (sent by name); its exceptions are raised here as they were raised there."""
-    global _helper
+def submit(function: Callable[..., T], *args: Any) -> Pending[T]:
+    """Send ``function(*args)`` to the helper now, to run there while this process goes on; its
+    :meth:`Pending.result` waits for it.  With no helper (or a call that cannot be sent) it runs here, when
+    the result is asked for.  ``function`` is a module-level function (sent by name)."""
+    pending = Pending(function, args)
     helper = _helper
     if helper is not None:
         try:
-            kind, value = helper.call(function, args)
-        except (OSError, EOFError, pickle.PickleError):
-            # the helper is gone (killed, out of memory): this process does the work from now on
-            stop()
-        else:
-            if kind == "ok":
-                return value  # type: ignore[no-any-return]
-            if kind == "raise":
-                raise value
-            # an exception that could not cross the pipe: run it here, to raise the real one
-    return function(*args)
+            helper.send(pending)
+        except (pickle.PickleError, TypeError, AttributeError):
+            pass  # arguments that cannot be pickled: it runs here
+        except OSError:
+            stop()  # the helper is gone
+    return pending
+
+
+def call(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)``, in the helper when one runs, else here.  ``function`` is a module-level function
+    (sent by name); its exceptions are raised here as they were raised there."""
+    return submit(function, *args).result()
 
 
 def _serve(
