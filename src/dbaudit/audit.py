@@ -7,7 +7,9 @@ read-only transaction) and never runs the project's code (the scan is static).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 
 from dbaudit import __version__
@@ -94,6 +96,7 @@ def build_audit(
     baseline_label: str | None = None,
     now: str | None = None,
     seeder_run: SeederRun | None = None,
+    scanned: Callable[[], ScanResult] | None = None,
 ) -> Audit:
     """Audit the configured database and project.
 
@@ -101,11 +104,12 @@ def build_audit(
     earlier audit (:func:`dbaudit.audit_file.load_audit` reads a saved one): the result then carries the
     changes since it (section 5), the baseline named ``baseline_label``.  ``seeder_run`` is a saved
     ``dbaudit verify`` run (:func:`dbaudit.verify.load_run` reads one), included as the "Seeder run" section.
+    ``scanned`` gives the scan's result when the caller had it made elsewhere (the command line scans in a
+    helper process while the database is read); by default the project is scanned here.
     """
     from dbaudit.compare import coverage_change
     from dbaudit.gitrepo import git_info
     from dbaudit.reflect import reflect_database
-    from dbaudit.scan import scan_sources
 
     with stage("Reflecting the database and counting rows"):
         snapshot = replace(reflect_database(settings), url_source=url_origin(settings))
@@ -113,7 +117,11 @@ def build_audit(
     scan_result = None
     if scan:
         with stage("Scanning seed scripts and migrations"):
-            scan_result = scan_sources(settings.project_root, settings)
+            if scanned is None:
+                from dbaudit.scan import scan_sources  # imports the scanner: only where it runs
+
+                scanned = functools.partial(scan_sources, settings.project_root, settings)
+            scan_result = scanned()
         log.info("scanned %d files, %d seed sources", scan_result.files_scanned, len(scan_result.sources))
     audit = join_audit(snapshot, scan_result, settings, now=now, git=git_info(settings.project_root))
     if baseline is not None:

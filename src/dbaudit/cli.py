@@ -328,10 +328,13 @@ def report(
         from dbaudit.verify import load_run
 
         run = load_run(verify_file)
+    scanned = start_report_scan(settings) if scan and _State.use_helper else None
     from dbaudit.reflect import collector_relaxed
 
     with collector_relaxed():
-        audit = build_audit(settings, scan=scan, baseline=previous, baseline_label=label, seeder_run=run)
+        audit = build_audit(
+            settings, scan=scan, baseline=previous, baseline_label=label, seeder_run=run, scanned=scanned
+        )
         if terminal_summary(output):
             emit_summary(audit, color, "dbaudit report")
             return
@@ -339,6 +342,29 @@ def report(
             audit, fmt, RenderOptions(template_dir=settings.template_dir, only=only, min_rows=min_rows)
         )
     emit(text, output)
+
+
+def start_report_scan(settings: Any) -> Callable[[], Any] | None:
+    """From the console script: scan the project in a helper process (see dbaudit.helper) while this one
+    reads the database; what gives the scan's result, or ``None`` where no helper could start (the audit then
+    scans in this process).  The scanner is imported there, never here."""
+    from dbaudit import helper
+    from dbaudit.scan.alembic_config import may_be_configured
+
+    root = settings.project_root
+    modules = ["dbaudit.scan.scanner"]
+    if may_be_configured(root, settings.skip_dirs):
+        modules.append("alembic.config")
+    if not helper.start(*modules, "dbaudit.scan.sql_parser"):
+        return None
+    return helper.submit(_scan_project, root, settings).result
+
+
+def _scan_project(root: Path, settings: Any) -> Any:
+    # a module-level function of this module, so that the call names no scanner module (see _render_scan)
+    from dbaudit.scan import scan_sources
+
+    return scan_sources(root, settings)
 
 
 def start_scan_helper(root: Path, skip_dirs: Iterable[str], fmt: str, template_dir: Path | None) -> None:

@@ -7,6 +7,7 @@ its subject in a fresh interpreter, where it does."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -246,3 +247,85 @@ def test_a_broken_template_is_the_same_one_line_refusal_from_the_helper(tmp_path
     assert console.returncode == in_process.returncode == 2, (console.stderr, in_process.stderr)
     assert console.stderr == in_process.stderr
     assert console.stderr.count("\n") == 1 and "template scan.md.j2 failed" in console.stderr
+
+
+def test_console_report_scans_in_the_helper_while_it_reads_the_database(tmp_path: Path) -> None:
+    """``dbaudit report`` from the console script scans the project in the helper (this process never imports
+    the scanner) and prints what an in-process report prints, byte for byte but the time it was made."""
+    import sqlite3
+
+    _write(tmp_path, ALEMBIC_PROJECT)
+    database = tmp_path / "app.db"
+    with sqlite3.connect(database) as conn:
+        conn.executescript(
+            "CREATE TABLE roles (id INTEGER PRIMARY KEY, name TEXT);"
+            "CREATE TABLE report_kinds (id INTEGER PRIMARY KEY, name TEXT);"
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, role_id INTEGER REFERENCES roles (id));"
+            "INSERT INTO roles (name) VALUES ('admin');"
+        )
+    args = ["report", "--url", f"sqlite:///{database}", "--project", str(tmp_path)]
+    console = _python(
+        f"""
+        import atexit, sys
+        from dbaudit import helper
+
+        def imported():
+            sys.stderr.write(f"scanner here: {{'dbaudit.scan.scanner' in sys.modules}}\\n")
+            sys.stderr.write(f"helper started: {{helper.running()}}\\n")
+
+        atexit.register(imported)  # runs last, after the helper was stopped
+        original = helper.start
+
+        def start(*modules, **options):
+            started = original(*modules, **options)
+            sys.stderr.write(f"started={{started}}\\n")
+            return started
+
+        helper.start = start
+        sys.argv = ["dbaudit", *{args!r}]
+        from dbaudit.cli import console
+        console()
+        """,
+        tmp_path,
+    )
+    in_process = _python(
+        f"""
+        import sys
+        from dbaudit.cli import main
+        main({args!r})
+        """,
+        tmp_path,
+    )
+    assert console.returncode == in_process.returncode == 0, (console.stderr, in_process.stderr)
+    assert "started=True" in console.stderr
+    assert "scanner here: False" in console.stderr
+    generated = re.compile(r"^\| Generated \|.*$", re.MULTILINE)
+    assert generated.sub("", console.stdout) == generated.sub("", in_process.stdout)
+    assert "roles" in console.stdout and "a1_roles.py" in console.stdout
+
+
+def test_submitted_calls_run_in_the_helper_meanwhile_and_answer_in_any_order_asked(tmp_path: Path) -> None:
+    """Calls sent with ``submit`` run there while this process goes on; their results can be asked for in any
+    order, twice, and a call whose arguments cannot be pickled runs here instead."""
+    run = _python(
+        """
+        import os, time
+        from dbaudit import helper
+        assert helper.start("json")
+        slow = helper.submit(time.sleep, 0.3)      # the helper is busy with this one
+        first = helper.submit(os.getpid)
+        second = helper.submit(divmod, 7, 2)
+        answers = [second.result(), first.result(), first.result(), slow.result()]
+        local = helper.submit(lambda: os.getpid())  # a lambda cannot be pickled: it runs here
+        failing = helper.submit(int, "not a number")
+        try:
+            failing.result()
+        except ValueError as exc:
+            error = str(exc)
+        print(answers[0] == (3, 1), answers[1] == answers[2] != os.getpid(), answers[3] is None,
+              local.result() == os.getpid(), "invalid literal" in error)
+        """,
+        tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True"] * 5
