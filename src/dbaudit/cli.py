@@ -355,7 +355,7 @@ def start_report_scan(settings: Any) -> Callable[[], Any] | None:
     modules = ["dbaudit.scan.scanner"]
     if may_be_configured(root, settings.skip_dirs):
         modules.append("alembic.config")
-    if not helper.start(*modules, "dbaudit.scan.sql_parser"):
+    if not helper.start(*modules):
         return None
     return helper.submit(_scan_project, root, settings).result
 
