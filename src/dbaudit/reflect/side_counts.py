@@ -22,7 +22,7 @@ from contextlib import suppress
 from typing import Protocol
 
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import AssertionPool, SingletonThreadPool, StaticPool
 
 from dbaudit.config import Settings
@@ -129,7 +129,7 @@ class SideCounts:
                 if self._dialect.isolation_level:
                     conn.execution_options(isolation_level=self._dialect.isolation_level)
                 self._dialect.join_snapshot(conn, self._snapshot)
-            except DBAPIError as exc:
+            except SQLAlchemyError as exc:  # refused by the server, or by the driver before it got there
                 log.info(
                     "counting on the report's connection: the snapshot is not shared (%s)", self._why(exc)
                 )
