@@ -349,15 +349,12 @@ def start_report_scan(settings: Any) -> Callable[[], Any] | None:
     reads the database; what gives the scan's result, or ``None`` where no helper could start (the audit then
     scans in this process).  The scanner is imported there, never here."""
     from dbaudit import helper
-    from dbaudit.scan.alembic_config import may_be_configured
 
-    root = settings.project_root
-    modules = ["dbaudit.scan.scanner"]
-    if may_be_configured(root, settings.skip_dirs):
-        modules.append("alembic.config")
-    if not helper.start(*modules):
+    # nothing to import ahead there: the scan starts at once and imports what it needs (Alembic only for a
+    # project configured for it)
+    if not helper.start("dbaudit.scan.scanner"):
         return None
-    return helper.submit(_scan_project, root, settings).result
+    return helper.submit(_scan_project, settings.project_root, settings).result
 
 
 def _scan_project(root: Path, settings: Any) -> Any:
