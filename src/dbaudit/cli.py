@@ -328,7 +328,11 @@ def report(
         from dbaudit.verify import load_run
 
         run = load_run(verify_file)
-    scanned = start_report_scan(settings) if scan and _State.use_helper else None
+    # On a terminal the scan shows its progress (files scanned), which only this process can draw: it scans
+    # here then.  Elsewhere it runs in a helper process while the database is read.
+    from dbaudit.progress import shown
+
+    scanned = start_report_scan(settings) if scan and _State.use_helper and not shown() else None
     from dbaudit.reflect import collector_relaxed
 
     with collector_relaxed():

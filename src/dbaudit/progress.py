@@ -128,7 +128,7 @@ def stage(
     """Show ``label`` and the counts of the work inside while the block runs, on a terminal, once it takes
     over ``delay`` seconds."""
     out = stream or sys.stderr
-    enabled = force if force is not None else (out.isatty() and not _disabled())
+    enabled = force if force is not None else shown(out)
     if not enabled:
         yield
         return
@@ -139,6 +139,11 @@ def stage(
             yield
     finally:
         _ACTIVE.remove(spinner)
+
+
+def shown(stream: TextIO | None = None) -> bool:
+    """Whether a :func:`stage` of this thread draws its line on ``stream`` (standard error by default)."""
+    return (stream or sys.stderr).isatty() and not _disabled()
 
 
 def phase(step: str, total: int | None = None, unit: str = "") -> None:
