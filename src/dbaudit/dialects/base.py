@@ -381,6 +381,9 @@ class Dialect:
     #: A large table is loaded as one statement fed in chunks (PostgreSQL COPY): it fails whole, no savepoint
     #: is needed to find the row, and generation overlaps with the server's loading.
     streams_bulk_load: ClassVar[bool] = False
+    #: An INSERT returns the keys of many new rows, and takes its rows from a UNION ALL of tables, in one
+    #: statement (PostgreSQL): the ledger of many tables is written in two statements.
+    batches_ledger: ClassVar[bool] = False
     #: Every foreign key can be deferred to the commit (SQLite ``PRAGMA defer_foreign_keys``).
     defers_every_foreign_key: ClassVar[bool] = False
     #: Keys declared DEFERRABLE can be deferred to the commit (PostgreSQL ``SET CONSTRAINTS ALL DEFERRED``).

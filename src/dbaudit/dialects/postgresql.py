@@ -664,6 +664,7 @@ class PostgresDialect(Dialect):
 
     counts_writes_per_table = True
     streams_bulk_load = True
+    batches_ledger = True
     defers_deferrable_keys = True
     one_statement_cycles = True
     row_locator = ("tableoid", "ctid")

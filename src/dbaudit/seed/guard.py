@@ -28,6 +28,16 @@ from dbaudit.seed.ledger import mark_condition
 from dbaudit.seed.schema import SeedSchema, SeedTable, has_rows
 
 SIDE_EFFECTS = "trigger side effects"
+PENDING_TABLES = 200
+"""Tables whose ledger rows are written together (two statements for them all)."""
+
+
+class NeedsSavepoints(Exception):
+    """A table written without its own savepoint must be taken back: the attempt is rolled back whole."""
+
+    def __init__(self, table: str, reason: str) -> None:
+        super().__init__(f"{table}: {reason}")
+        self.table, self.reason = table, reason
 
 
 def key_shape(table: SeedTable, written: Sequence[str]) -> tuple[tuple[str, ...], str]:
@@ -63,6 +73,8 @@ class InsertGuard:
     home: str = ""
     recorded: dict[tuple[str, str], list[tuple[int, str, tuple[str, ...]]]] = field(default_factory=dict)
     trigger_filled: dict[str, tuple[str, int]] = field(default_factory=dict)
+    pending: list[tuple[ledger_mod.PendingSet, int]] = field(default_factory=list)
+    """Tables inserted without a savepoint whose rows are not recorded yet, with how many were inserted."""
     empty_at_start: set[str] = field(default_factory=set)
     totals: dict[str, SeedTable] = field(default_factory=dict)
     """Planned table key -> the module's table of totals it writes into, empty when the run began (FTS4)."""
@@ -94,6 +106,7 @@ class InsertGuard:
 
     def before(self, tables: Sequence[SeedTable]) -> tuple[list[SeedTable], Any] | None:
         """Counters before inserting ``tables``, when one of them is watched."""
+        self._nothing_pending()
         if not any(t.key in self.watched for t in tables):
             return None
         if self.allow_trigger_inserts:
@@ -107,6 +120,7 @@ class InsertGuard:
     ) -> None:
         """Check what the insert of ``made`` did (raises :class:`UnfillableTable` to roll it back) and record
         its rows in the ledger."""
+        self._nothing_pending()
         trigger_rows: list[tuple[SeedTable, ColumnElement[bool]]] = []
         if before is not None:
             trigger_rows = self._effects(before, made)
@@ -117,6 +131,68 @@ class InsertGuard:
         for table, _rows in made:
             if table.key in self.totals:
                 self._record_totals(table, self.totals[table.key])
+
+    def record_later(self, table: SeedTable, rows: TableRows) -> None:
+        """Record the rows of ``table``, inserted without a savepoint and not watched, with other tables' at
+        the next :meth:`flush` (where the dialect writes many tables' ledger at once; else now)."""
+        if not self.dialect.batches_ledger or table.key in self.totals:
+            self.flush()
+            self.after(None, [(table, rows)])
+            return
+        marker = rows.marker
+        key_columns, kind = key_shape(table, rows.columns)
+        keys = rows.tuples(key_columns)
+        content = self._content(table, marker, kind)
+        if kind == "rows" or len(keys) > ledger_mod.ROW_KEY_CHUNK or table.qualified in self.recorded:
+            self._record(table, rows, verify=False)
+            return
+        if kind != "int" or content is not None:
+            kind = "text"
+        if any(entry.table.qualified == table.qualified for entry, _count in self.pending):
+            self.flush()  # one set per table and statement: the sets are told apart by their table
+        entry = ledger_mod.PendingSet(
+            table,
+            self._identity(table),
+            marker,
+            key_columns,
+            kind,
+            content,
+            keys,
+            mark_condition(table.sa, marker),
+        )
+        self.pending.append((entry, rows.count))
+        if len(self.pending) >= PENDING_TABLES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending tables' ledger rows; a table whose rows are not all found again as inserted
+        raises :class:`NeedsSavepoints` (it was written without one, so the whole attempt goes back)."""
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        recorded = self.writer.record_sets([entry for entry, _count in pending])
+        for (entry, count), (set_id, found) in zip(pending, recorded, strict=True):
+            if found != count:
+                raise NeedsSavepoints(
+                    entry.table.key,
+                    f"{SIDE_EFFECTS}: {count - found} of {count} rows are not stored as they were inserted",
+                )
+            self.recorded.setdefault(entry.table.qualified, []).append(
+                (set_id, entry.key_kind, entry.key_columns)
+            )
+
+    def _nothing_pending(self) -> None:
+        # Pending ledger rows written inside a table's savepoint would go with it if it is rolled back,
+        # leaving earlier tables' rows unrecorded: the caller flushes before it opens a savepoint.
+        if self.pending:
+            raise RuntimeError("ledger rows pending when a table's savepoint opens")
+
+    @staticmethod
+    def _content(table: SeedTable, marker: dict[str, Any], kind: str) -> tuple[str, ...] | None:
+        """Every column's text too, for a table whose rows carry no mark (a real row may reuse a key)."""
+        if marker.get("kind") not in ("column", "prefix") and kind != "rows":
+            return tuple(table.sa.c.keys())
+        return None
 
     def _record_totals(self, table: SeedTable, totals: SeedTable) -> None:
         """The row of totals the module wrote on this run's first insert into ``table`` (empty before): purge
@@ -253,11 +329,7 @@ class InsertGuard:
     def _record(self, table: SeedTable, rows: TableRows, *, verify: bool) -> None:
         marker = rows.marker
         key_columns, kind = key_shape(table, rows.columns)
-        content = (
-            tuple(table.sa.c.keys())
-            if marker.get("kind") not in ("column", "prefix") and kind != "rows"
-            else None
-        )
+        content = self._content(table, marker, kind)
         identity = self._identity(table)
         writer = self.writer
         keys = rows.tuples(key_columns)

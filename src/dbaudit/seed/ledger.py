@@ -40,6 +40,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    union_all,
 )
 from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Connection
@@ -214,6 +215,21 @@ def int_ranges(values: Iterable[int]) -> list[tuple[int, int]]:
     return ranges
 
 
+@dataclass(frozen=True)
+class PendingSet:
+    """One table's rows waiting to be recorded with other tables' (:meth:`LedgerWriter.record_sets`)."""
+
+    table: SeedTable
+    identity: str
+    marker: dict[str, Any]
+    key_columns: tuple[str, ...]
+    key_kind: str
+    """``int`` (ranges of the keys sent) or ``text`` (read back as stored)."""
+    content_columns: tuple[str, ...] | None
+    keys: Sequence[tuple[Any, ...]]
+    mark: ColumnElement[bool] | None
+
+
 @dataclass
 class LedgerWriter:
     """Records one run's rows, table by table, inside the run's transaction (and the table's savepoint)."""
@@ -248,7 +264,26 @@ class LedgerWriter:
         trigger_rows: bool = False,
     ) -> int:
         ledger = self._ledger()
-        values = {
+        values = self._set_values(
+            table, identity, marker, key_columns, key_kind, content_columns, trigger_rows
+        )
+        result = self.conn.execute(insert(ledger.sets).values(values))
+        key = result.inserted_primary_key
+        if key is None or key[0] is None:  # pragma: no cover - every supported driver returns it
+            raise SeedError("the ledger did not return the id of its new row")
+        return int(key[0])
+
+    def _set_values(
+        self,
+        table: SeedTable,
+        identity: str,
+        marker: dict[str, Any],
+        key_columns: Sequence[str],
+        key_kind: str,
+        content_columns: Sequence[str] | None,
+        trigger_rows: bool,
+    ) -> dict[str, Any]:
+        return {
             "run_id": self.run_id,
             "table_schema": table.qualified[0],
             "table_name": table.name,
@@ -260,11 +295,80 @@ class LedgerWriter:
             "trigger_rows": trigger_rows,
             "created_at": self.now,
         }
-        result = self.conn.execute(insert(ledger.sets).values(values))
-        key = result.inserted_primary_key
-        if key is None or key[0] is None:  # pragma: no cover - every supported driver returns it
-            raise SeedError("the ledger did not return the id of its new row")
-        return int(key[0])
+
+    def record_sets(self, pending: Sequence[PendingSet]) -> list[tuple[int, int]]:
+        """Record the rows of several tables (each once) in two or three statements: their sets, returning
+        the new ids, then every row (``text``: read back from the tables as stored, in one INSERT from a
+        UNION ALL; ``int``: the key ranges).  Returns ``(set id, rows recorded)`` per entry, in order.
+
+        Only where the dialect ``batches_ledger``; the caller compares the counts with what it inserted.
+        """
+        ledger = self._ledger()
+        sets, rows = ledger.sets, ledger.rows
+        values = [
+            self._set_values(
+                p.table, p.identity, p.marker, p.key_columns, p.key_kind, p.content_columns, False
+            )
+            for p in pending
+        ]
+        returned = self.conn.execute(
+            insert(sets).values(values).returning(sets.c.id, sets.c.table_schema, sets.c.table_name)
+        )
+        ids = {(str(schema), str(name)): int(set_id) for set_id, schema, name in returned}
+        set_ids = [ids[(p.table.qualified[0], p.table.name)] for p in pending]
+        found: dict[int, int] = {}
+        ranges: list[dict[str, Any]] = []
+        sources: list[Any] = []
+        for entry, set_id in zip(pending, set_ids, strict=True):
+            if entry.key_kind == "int":
+                runs = int_ranges(k[0] for k in entry.keys)
+                ranges += [{"set_id": set_id, "key_lo": lo, "key_hi": hi} for lo, hi in runs]
+                found[set_id] = sum(hi - lo + 1 for lo, hi in runs)
+            else:
+                sources.append(
+                    self._read_back(
+                        set_id, entry.table, entry.key_columns, entry.keys, entry.content_columns, entry.mark
+                    )
+                )
+        if ranges:
+            self.conn.execute(insert(rows), ranges)
+        if sources:
+            union: Any = sources[0] if len(sources) == 1 else union_all(*sources)
+            written = (
+                insert(rows)
+                .from_select(["set_id", "row_key", "row_text"], union)
+                .returning(rows.c.set_id)
+                .cte("written")
+            )
+            counted = select(written.c.set_id, func.count()).group_by(written.c.set_id)
+            for set_id, count in self.conn.execute(counted):
+                found[int(set_id)] = int(count)
+        return [(set_id, found.get(set_id, 0)) for set_id in set_ids]
+
+    def _read_back(
+        self,
+        set_id: int,
+        table: SeedTable,
+        key_columns: Sequence[str],
+        keys: Sequence[tuple[Any, ...]],
+        content_columns: Sequence[str] | None,
+        mark: ColumnElement[bool] | None,
+    ) -> Any:
+        """The ledger rows of ``keys`` (at most ``ROW_KEY_CHUNK``) as ``table`` stores them: set id, the
+        server's text of the key and, for ``content_columns``, of the whole row; only rows with ``mark``."""
+        dialect = self.dialect
+        sa = table.sa
+        key_text = dialect.json_array([dialect.key_text(sa.c[c], table.columns[c]) for c in key_columns])
+        content = (
+            dialect.json_array([dialect.key_text(sa.c[c], table.columns[c]) for c in content_columns])
+            if content_columns is not None
+            else literal(None, Text())
+        )
+        match = dialect.rows_equal(table, key_columns, keys)
+        source = select(literal(set_id, BigInteger()), key_text, content).select_from(sa).where(match)
+        if mark is not None:
+            source = source.where(mark)
+        return table.restrict(source)
 
     def holds(self, table: SeedTable) -> bool:
         """Whether this run has recorded rows of ``table`` (read from the ledger: a savepoint rolled back
@@ -301,23 +405,12 @@ class LedgerWriter:
         found, which the caller checks against how many were inserted.
         """
         ledger = self._ledger()
-        dialect = self.dialect
-        sa = table.sa
-        key_text = dialect.json_array([dialect.key_text(sa.c[c], table.columns[c]) for c in key_columns])
-        content = (
-            dialect.json_array([dialect.key_text(sa.c[c], table.columns[c]) for c in content_columns])
-            if content_columns is not None
-            else literal(None, Text())
-        )
         found = 0
         for start in range(0, len(keys), ROW_KEY_CHUNK):
             chunk = keys[start : start + ROW_KEY_CHUNK]
-            match = dialect.rows_equal(table, key_columns, chunk)
-            source = select(literal(set_id, BigInteger()), key_text, content).select_from(sa).where(match)
-            if mark is not None:
-                source = source.where(mark)
+            source = self._read_back(set_id, table, key_columns, chunk, content_columns, mark)
             result = self.conn.execute(
-                insert(ledger.rows).from_select(["set_id", "row_key", "row_text"], table.restrict(source))
+                insert(ledger.rows).from_select(["set_id", "row_key", "row_text"], source)
             )
             found += result.rowcount or 0
         return found

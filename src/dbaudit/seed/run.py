@@ -45,7 +45,7 @@ from dbaudit.seed.generate import (
     own_columns,
     table_rng,
 )
-from dbaudit.seed.guard import InsertGuard
+from dbaudit.seed.guard import InsertGuard, NeedsSavepoints
 from dbaudit.seed.plan import PlanRequest, choose_marker, plan_tables, shape_of
 from dbaudit.seed.schema import ForeignKeyInfo, SeedSchema, SeedTable, has_rows, reflect_schema
 from dbaudit.seed.values import pools_for
@@ -108,35 +108,49 @@ def run_seed(
             with conn.begin():
                 existing = ledger_mod.ensure_ledger(conn, None)
             made_ledger = True
-        writer = ledger_mod.LedgerWriter(
-            conn, dialect, existing, run_id, None, temporary=dialect.ddl_commits and existing is None
-        )
         locked = False
         try:
-            with conn.begin() as transaction:
-                dialect.check_writable(conn)
-                dialect.begin_session(conn)
-                dialect.acquire_lock(conn, database)
-                locked = True
-                schema = reflect_schema(conn, dialect, settings)
-                purged = 0
-                if force:
-                    purged = _purge_first(conn, dialect, schema, writer, settings, request)
-                plan = plan_tables(schema, settings, request, seeders)
-                results, late_skips = execute_plan(
-                    conn,
-                    dialect,
-                    schema,
-                    plan,
-                    settings,
-                    request,
-                    seeders,
-                    writer,
-                    allow_trigger_inserts=allow_trigger_inserts,
+            # First without a savepoint per table (two round trips fewer each); when a table would have
+            # been rolled back to its savepoint, the whole attempt is rolled back and the run starts over,
+            # table by table in savepoints, from a fresh look at the database.
+            for careful in (False, True):
+                writer = ledger_mod.LedgerWriter(
+                    conn, dialect, existing, run_id, None, temporary=dialect.ddl_commits and existing is None
                 )
-                plan = with_late_skips(plan, late_skips)
-                if dry_run:
-                    transaction.rollback()
+                try:
+                    with conn.begin() as transaction:
+                        dialect.check_writable(conn)
+                        dialect.begin_session(conn)
+                        dialect.acquire_lock(conn, database)
+                        locked = True
+                        schema = reflect_schema(conn, dialect, settings)
+                        purged = 0
+                        if force:
+                            purged = _purge_first(conn, dialect, schema, writer, settings, request)
+                        plan = plan_tables(schema, settings, request, seeders)
+                        results, late_skips = execute_plan(
+                            conn,
+                            dialect,
+                            schema,
+                            plan,
+                            settings,
+                            request,
+                            seeders,
+                            writer,
+                            allow_trigger_inserts=allow_trigger_inserts,
+                            careful=careful,
+                        )
+                        plan = with_late_skips(plan, late_skips)
+                        if dry_run:
+                            transaction.rollback()
+                except NeedsSavepoints:
+                    dialect.release_lock(conn, database)  # a session's lock (MySQL); taken again at once
+                    conn.rollback()  # the release began a transaction of its own
+                    locked = False
+                    if writer.temporary and writer.tables_ is not None:
+                        existing = writer.tables_  # a temporary table outlives the rollback (its rows do not)
+                    continue
+                break
         except DBAPIError as exc:
             if dialect.is_lock_wait(exc):
                 raise SeedError(
@@ -243,10 +257,14 @@ def execute_plan(
     writer: ledger_mod.LedgerWriter,
     *,
     allow_trigger_inserts: bool = False,
+    careful: bool = True,
 ) -> tuple[list[TableResult], list[SkippedTable]]:
     """Generate and insert every planned table, group by group; returns the results and the tables skipped.
 
-    Each table (each cycle inserted together) is written inside a savepoint with its ledger rows.  A table
+    Each table (each cycle inserted together) is written inside a savepoint with its ledger rows.  Not
+    ``careful``: only the tables with triggers, rules or cycles are; where another table would be rolled
+    back to its savepoint, :class:`NeedsSavepoints` is raised instead (the caller rolls the whole attempt
+    back and runs again carefully).  A table
     that turns out to have no parent row for a required foreign key is found while its rows are generated;
     a table whose rows the server rejects, or whose insert makes triggers change existing rows or write rows
     the run cannot account for, is rolled back to its savepoint.  Either is skipped with the reason (and so
@@ -282,6 +300,18 @@ def execute_plan(
                 seeder, marker = _seeder(seeders, table, schema), _marker(table, settings)
                 built: TableRows | None = None
                 try:
+                    if not careful and table.key not in guard.watched and not _streamable(dialect, table, tp):
+                        # Nothing written yet when generating finds the table unfillable (skipped below).
+                        rows = built = build_rows(state, table, tp.rows, seeder, marker, deferred)
+                        try:
+                            _insert(conn, dialect, table, rows)
+                            guard.record_later(table, rows)
+                        except UnfillableTable as exc:  # rows of it may be written: only a savepoint undoes
+                            raise NeedsSavepoints(table.key, exc.reason) from exc
+                        state.created[table.key] = rows
+                        made.append((tp, table, rows))
+                        continue
+                    guard.flush()  # before the savepoint: a rollback to it must not take earlier records
                     try:
                         with conn.begin_nested():
                             before = guard.before([table])
@@ -311,6 +341,7 @@ def execute_plan(
                 if tp.deferred:
                     _fill_deferred(state, table, rows, {tuple(d.split(",")) for d in tp.deferred})
         else:
+            guard.flush()
             try:
                 for tp in members:
                     table = schema.tables[tp.table]
@@ -355,6 +386,7 @@ def execute_plan(
                     **_sample(rows, request.show),
                 )
             )
+    guard.flush()
     skipped = [SkippedTable(key, state.skipped[key]) for key in sorted(state.skipped)]
     return results, skipped
 
