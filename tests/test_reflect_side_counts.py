@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -185,8 +186,14 @@ def test_a_failed_catalog_read_stops_the_second_connection(
 
     def failing_read(*args: Any, **kwargs: Any) -> Any:
         started.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not db.scalar(sleeping):
+            time.sleep(0.01)  # the statement on the server, not just sent: a cancel before it would be lost
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
 
+    sleeping = (
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND state = 'active'"
+    )
     monkeypatch.setattr(reflection, "measure_tables", slow_measure)
     monkeypatch.setattr(reflection, "read_schema", failing_read)
     with pytest.raises(DbauditError, match="reading the catalog"):
@@ -194,7 +201,4 @@ def test_a_failed_catalog_read_stops_the_second_connection(
     assert started.is_set()
     assert len(outcome) == 1 and "canceling statement due to user request" in outcome[0], outcome
     assert not [t for t in threading.enumerate() if t.name == "dbaudit-counts"]
-    active = db.scalar(
-        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND state = 'active'"
-    )
-    assert active == 0
+    assert db.scalar(sleeping) == 0

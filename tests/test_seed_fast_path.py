@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from dbaudit.seed import batch, guard
 from dbaudit.seed import ledger as ledger_mod
 from tests.seed_support import fingerprint, purge_all, seed, settings_for
 
@@ -60,9 +61,18 @@ def _ledger_counts(db: TestDatabase) -> tuple[int, int]:
     return int(sets), int(rows)  # type: ignore[call-overload]
 
 
+@pytest.mark.parametrize("copied", [False, True], ids=["inserted-with-ledger", "copied-then-recorded"])
 def test_tables_without_triggers_take_no_savepoint_and_share_their_ledger_statements(
-    pg_schema: TestDatabase, tmp_path: Path, statements: list[str]
+    pg_schema: TestDatabase,
+    tmp_path: Path,
+    statements: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    copied: bool,
 ) -> None:
+    """Small tables go in with their ledger rows, many to a statement; larger ones by COPY each, their
+    ledger rows written together afterwards."""
+    if copied:
+        monkeypatch.setattr(guard, "BATCH_ROWS", 3)
     db = pg_schema
     _schema(db, 30)
     settings = settings_for(db, tmp_path / "project")
@@ -74,7 +84,11 @@ def test_tables_without_triggers_take_no_savepoint_and_share_their_ledger_statem
     assert len(filled) == 32 and set(filled.values()) == {4}  # team holds a real row: not seeded
     assert not [s for s in statements if "SAVEPOINT" in s.upper()]
     ledger_writes = [s for s in statements if "INSERT INTO dbaudit_ledger" in s]
-    assert len(ledger_writes) <= 3, ledger_writes  # sets, key ranges, rows read back: for all 32 tables
+    together = [s for s in statements if "dbaudit_p31 AS" in s]  # the rows of 32 tables
+    if copied:  # by COPY (the driver's, not a statement here); sets, key ranges, rows read back
+        assert not together and len(ledger_writes) <= 3, ledger_writes
+    else:  # one statement: every table's rows and ledger rows
+        assert together == ledger_writes and len(together) == 1
     assert _ledger_counts(db) == (32, 32 * 4)
     purge_all(settings)
     assert fingerprint(db.engine, db.schema) == before
@@ -104,8 +118,13 @@ def test_a_row_refused_without_a_trigger_starts_the_run_over_table_by_table(
     assert fingerprint(db.engine, db.schema) == before
 
 
+@pytest.mark.parametrize("copied", [False, True], ids=["inserted-with-ledger", "copied-then-recorded"])
 def test_rows_not_found_again_as_inserted_start_the_run_over(
-    pg_schema: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, statements: list[str]
+    pg_schema: TestDatabase,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    statements: list[str],
+    copied: bool,
 ) -> None:
     """When the ledger finds fewer rows than the quick attempt wrote (what a rewriting trigger would cause),
     the attempt goes back whole: no row of it is left, the careful run records every row once."""
@@ -113,17 +132,26 @@ def test_rows_not_found_again_as_inserted_start_the_run_over(
     _schema(db, 3)
     settings = settings_for(db, tmp_path / "project")
     before = fingerprint(db.engine, db.schema)
-    real = ledger_mod.LedgerWriter.record_sets
     calls = []
+    if copied:
+        monkeypatch.setattr(guard, "BATCH_ROWS", 3)
+        real = ledger_mod.LedgerWriter.record_sets
 
-    def short_once(self: ledger_mod.LedgerWriter, pending: Any) -> list[tuple[int, int]]:
-        recorded = real(self, pending)
-        calls.append(len(pending))
-        if len(calls) == 1:
-            return [(set_id, found - 1) for set_id, found in recorded]
-        return recorded
+        def short_once(self: ledger_mod.LedgerWriter, pending: Any) -> list[tuple[int, int]]:
+            recorded = real(self, pending)
+            calls.append(len(pending))
+            return [(set_id, found - (len(calls) == 1)) for set_id, found in recorded]
 
-    monkeypatch.setattr(ledger_mod.LedgerWriter, "record_sets", short_once)
+        monkeypatch.setattr(ledger_mod.LedgerWriter, "record_sets", short_once)
+    else:
+        real_batch = batch.write_batch
+
+        def short_batch(*args: Any) -> list[tuple[int, int, int]]:
+            written = real_batch(*args)
+            calls.append(len(written))
+            return [(set_id, inserted, found - (len(calls) == 1)) for set_id, inserted, found in written]
+
+        monkeypatch.setattr(batch, "write_batch", short_batch)
     statements.clear()
     report = seed(settings, missing=True, rows=4, seed=3)
     assert len(calls) == 1  # the careful run records table by table, inside each table's savepoint

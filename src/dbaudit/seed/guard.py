@@ -18,10 +18,13 @@ from typing import Any
 
 from sqlalchemy import literal, select, true
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
+from dbaudit import progress
 from dbaudit.dialects import Dialect
 from dbaudit.errors import SeedError
+from dbaudit.seed import batch
 from dbaudit.seed import ledger as ledger_mod
 from dbaudit.seed.generate import TableRows, UnfillableTable
 from dbaudit.seed.ledger import mark_condition
@@ -29,7 +32,12 @@ from dbaudit.seed.schema import SeedSchema, SeedTable, has_rows
 
 SIDE_EFFECTS = "trigger side effects"
 PENDING_TABLES = 200
-"""Tables whose ledger rows are written together (two statements for them all)."""
+"""Tables whose ledger rows (and, for small ones, their rows) are written together."""
+BATCH_ROWS = 1_000
+"""Tables of up to this many rows are inserted with their ledger rows, many to a statement; larger ones by
+COPY."""
+BATCH_VALUES = 50_000
+"""Values (and keys) written by one statement at most."""
 
 
 class NeedsSavepoints(Exception):
@@ -74,6 +82,7 @@ class InsertGuard:
     recorded: dict[tuple[str, str], list[tuple[int, str, tuple[str, ...]]]] = field(default_factory=dict)
     trigger_filled: dict[str, tuple[str, int]] = field(default_factory=dict)
     pending: list[tuple[ledger_mod.PendingSet, int]] = field(default_factory=list)
+    pending_values: int = 0
     """Tables inserted without a savepoint whose rows are not recorded yet, with how many were inserted."""
     empty_at_start: set[str] = field(default_factory=set)
     totals: dict[str, SeedTable] = field(default_factory=dict)
@@ -132,6 +141,32 @@ class InsertGuard:
             if table.key in self.totals:
                 self._record_totals(table, self.totals[table.key])
 
+    def insert_later(self, table: SeedTable, rows: TableRows) -> bool:
+        """Leave the insert of ``table``'s rows (not watched, no savepoint) to the next :meth:`flush`, where
+        it goes with other tables' and their ledger rows in one statement (``dbaudit.seed.batch``);
+        ``False`` where it cannot (the caller inserts them now).
+
+        Only for a table that was empty when the run began: generating a later table reads from the database
+        only the tables that held rows then (existing parent keys, samples), so it never misses these rows
+        while they wait; a table that held rows goes in at once, its rows read like the others."""
+        if (
+            not self.dialect.batches_ledger
+            or table.has_rows
+            or table.key in self.totals
+            or rows.count > BATCH_ROWS
+        ):
+            return False
+        entry = self._pending_entry(table, rows, with_values=True)
+        if entry is None:
+            return False
+        self._add(entry, rows.count)
+        return True
+
+    def send_pending_rows(self) -> None:
+        """Flush when rows wait to be inserted: the table the caller inserts next may point at them."""
+        if any(entry.values is not None for entry, _count in self.pending):
+            self.flush()
+
     def record_later(self, table: SeedTable, rows: TableRows) -> None:
         """Record the rows of ``table``, inserted without a savepoint and not watched, with other tables' at
         the next :meth:`flush` (where the dialect writes many tables' ledger at once; else now)."""
@@ -139,18 +174,25 @@ class InsertGuard:
             self.flush()
             self.after(None, [(table, rows)])
             return
+        entry = self._pending_entry(table, rows, with_values=False)
+        if entry is None:
+            self._record(table, rows, verify=False)
+            return
+        self._add(entry, rows.count)
+
+    def _pending_entry(
+        self, table: SeedTable, rows: TableRows, *, with_values: bool
+    ) -> ledger_mod.PendingSet | None:
         marker = rows.marker
         key_columns, kind = key_shape(table, rows.columns)
         keys = rows.tuples(key_columns)
         content = self._content(table, marker, kind)
         if kind == "rows" or len(keys) > ledger_mod.ROW_KEY_CHUNK or table.qualified in self.recorded:
-            self._record(table, rows, verify=False)
-            return
+            return None
         if kind != "int" or content is not None:
             kind = "text"
-        if any(entry.table.qualified == table.qualified for entry, _count in self.pending):
-            self.flush()  # one set per table and statement: the sets are told apart by their table
-        entry = ledger_mod.PendingSet(
+        columns = tuple(rows.columns)
+        return ledger_mod.PendingSet(
             table,
             self._identity(table),
             marker,
@@ -159,19 +201,52 @@ class InsertGuard:
             content,
             keys,
             mark_condition(table.sa, marker),
+            columns,
+            rows.tuples(columns) if with_values else None,
         )
-        self.pending.append((entry, rows.count))
+
+    def _add(self, entry: ledger_mod.PendingSet, count: int) -> None:
+        if any(pending.table.qualified == entry.table.qualified for pending, _count in self.pending):
+            self.flush()  # one set per table and statement: the sets are told apart by their table
+        size = len(entry.columns) * len(entry.values or ()) + len(entry.keys)
+        if self.pending and self.pending_values + size > BATCH_VALUES:
+            self.flush()
+        self.pending.append((entry, count))
+        self.pending_values += size
         if len(self.pending) >= PENDING_TABLES:
             self.flush()
 
     def flush(self) -> None:
-        """Write the pending tables' ledger rows; a table whose rows are not all found again as inserted
-        raises :class:`NeedsSavepoints` (it was written without one, so the whole attempt goes back)."""
+        """Insert the rows waiting to be inserted and write the pending tables' ledger rows.  A statement
+        the server refuses, or a table whose rows are not all recorded as inserted, raises
+        :class:`NeedsSavepoints`: written without a savepoint, the whole attempt goes back."""
         if not self.pending:
             return
-        pending, self.pending = self.pending, []
-        recorded = self.writer.record_sets([entry for entry, _count in pending])
-        for (entry, count), (set_id, found) in zip(pending, recorded, strict=True):
+        pending, self.pending, self.pending_values = self.pending, [], 0
+        recording = [(entry, count) for entry, count in pending if entry.values is None]
+        inserting = [(entry, count) for entry, count in pending if entry.values is not None]
+        outcome: list[tuple[ledger_mod.PendingSet, int, int, int]] = []
+        if recording:
+            done = self.writer.record_sets([entry for entry, _count in recording])
+            outcome += [
+                (e, c, set_id, found) for (e, c), (set_id, found) in zip(recording, done, strict=True)
+            ]
+        if inserting:
+            try:
+                written = batch.write_batch(self.conn, self.dialect, self.writer, [e for e, _c in inserting])
+            except DBAPIError as exc:
+                if self.dialect.is_connection_lost(exc) or self.dialect.is_timeout(exc):
+                    raise
+                first = inserting[0][0].table.key
+                raise NeedsSavepoints(
+                    first, f"the server rejected a row: {self.dialect.describe_error(exc)}"
+                ) from exc
+            for (entry, count), (set_id, inserted, found) in zip(inserting, written, strict=True):
+                if inserted != count:
+                    raise NeedsSavepoints(entry.table.key, f"{inserted} of {count} rows inserted")
+                outcome.append((entry, count, set_id, found))
+                progress.advance(count)
+        for entry, count, set_id, found in outcome:
             if found != count:
                 raise NeedsSavepoints(
                     entry.table.key,

@@ -228,6 +228,10 @@ class PendingSet:
     content_columns: tuple[str, ...] | None
     keys: Sequence[tuple[Any, ...]]
     mark: ColumnElement[bool] | None
+    columns: tuple[str, ...] = ()
+    values: Sequence[tuple[Any, ...]] | None = None
+    """The rows still to insert (``columns``), when the table's insert goes with its ledger rows
+    (``dbaudit.seed.batch``); ``None`` when they are in the table already."""
 
 
 @dataclass
@@ -264,7 +268,7 @@ class LedgerWriter:
         trigger_rows: bool = False,
     ) -> int:
         ledger = self._ledger()
-        values = self._set_values(
+        values = self.set_values(
             table, identity, marker, key_columns, key_kind, content_columns, trigger_rows
         )
         result = self.conn.execute(insert(ledger.sets).values(values))
@@ -273,7 +277,7 @@ class LedgerWriter:
             raise SeedError("the ledger did not return the id of its new row")
         return int(key[0])
 
-    def _set_values(
+    def set_values(
         self,
         table: SeedTable,
         identity: str,
@@ -306,7 +310,7 @@ class LedgerWriter:
         ledger = self._ledger()
         sets, rows = ledger.sets, ledger.rows
         values = [
-            self._set_values(
+            self.set_values(
                 p.table, p.identity, p.marker, p.key_columns, p.key_kind, p.content_columns, False
             )
             for p in pending

@@ -304,8 +304,10 @@ def execute_plan(
                         # Nothing written yet when generating finds the table unfillable (skipped below).
                         rows = built = build_rows(state, table, tp.rows, seeder, marker, deferred)
                         try:
-                            _insert(conn, dialect, table, rows)
-                            guard.record_later(table, rows)
+                            if not guard.insert_later(table, rows):
+                                guard.send_pending_rows()  # parents it may point at go in first
+                                _insert(conn, dialect, table, rows)
+                                guard.record_later(table, rows)
                         except UnfillableTable as exc:  # rows of it may be written: only a savepoint undoes
                             raise NeedsSavepoints(table.key, exc.reason) from exc
                         state.created[table.key] = rows
@@ -337,6 +339,8 @@ def execute_plan(
                     continue
                 state.created[table.key] = rows
                 made.append((tp, table, rows))
+            if any(tp.deferred for tp, _t, _r in made):
+                guard.flush()  # the rows it updates go in first
             for tp, table, rows in made:
                 if tp.deferred:
                     _fill_deferred(state, table, rows, {tuple(d.split(",")) for d in tp.deferred})
