@@ -683,9 +683,13 @@ class PostgresDialect(Dialect):
                 "SELECT w.s, w.t FROM unnest(CAST(:schemas AS text[]), CAST(:names AS text[])) AS w(s, t)"
                 " JOIN pg_namespace n ON n.nspname = w.s"
                 " JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.t"
-                " WHERE EXISTS (SELECT 1 FROM pg_trigger g WHERE NOT g.tgisinternal AND g.tgenabled <> 'D'"
-                "   AND (g.tgtype & :bit) <> 0 AND (g.tgrelid = c.oid OR g.tgrelid IN"
-                "   (SELECT relid FROM pg_partition_tree(c.oid))))"
+                # a partitioned table's partitions may have their own; pg_trigger is read by its tgrelid
+                # index per table (an OR across both would scan it whole for each table)
+                " WHERE EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal"
+                "   AND g.tgenabled <> 'D' AND (g.tgtype & :bit) <> 0)"
+                " OR (c.relkind = 'p' AND EXISTS (SELECT 1 FROM pg_partition_tree(c.oid) pt"
+                "   JOIN pg_trigger g ON g.tgrelid = pt.relid WHERE NOT g.tgisinternal AND g.tgenabled <> 'D'"
+                "   AND (g.tgtype & :bit) <> 0))"
                 " OR EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = c.oid AND r.ev_type = :ev)"
             ),
             {
