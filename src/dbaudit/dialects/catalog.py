@@ -148,7 +148,7 @@ def read_schema(
     # Writing needs SQLAlchemy's own table objects, so only reading takes the engine's catalog directly.
     native = None if physical else dialect.native_catalog(conn, schema)
     columns: dict[Key, Any] = (
-        dict(native.columns) if native is not None else _multi(inspector.get_multi_columns, **args)
+        native.columns if native is not None else _multi(inspector.get_multi_columns, **args)
     )
     for internal in dialect.internal_tables(conn, schema):
         columns[(schema, internal)] = inspector.get_columns(internal, schema=schema)
@@ -192,31 +192,40 @@ def read_schema(
     # Type name by type object: a native read shares one object among the columns of one type, so each
     # distinct type is compiled once (the inspection's objects are compiled once each, as before).
     compiled: dict[int, str] = {}
+    # Read for the model only (nothing physical): each table's rows are dropped once its model is built, so
+    # the rows of the whole schema and its model are never all held at once.
+    keep = layout is not None
+
+    def take(found: Any, key: Key, default: Any) -> Any:
+        return found.get(key, default) if keep else found.pop(key, default)
+
     tables = []
     for name in filter_names:
         key = (schema, name)
-        pk_columns = tuple(primary_keys.get(key, {}).get("constrained_columns") or ())
+        pk_columns = tuple(take(primary_keys, key, {}).get("constrained_columns") or ())
         kind = TableKind.PARTITIONED if name in partitioned else TableKind.TABLE
         tables.append(
             Table(
                 name=name,
                 schema=schema if dialect.has_schemas else None,
                 kind=kind,
-                columns=tuple(_column(c, pk_columns, dialect, type_compiler, compiled) for c in columns[key]),
+                columns=tuple(
+                    _column(c, pk_columns, dialect, type_compiler, compiled) for c in take(columns, key, ())
+                ),
                 primary_key=pk_columns,
-                foreign_keys=_foreign_keys(foreign_keys.get(key, ()), schema, name, actions),
-                unique_constraints=_uniques(uniques.get(key, ()), indexes.get(key, ())),
+                foreign_keys=_foreign_keys(take(foreign_keys, key, ()), schema, name, actions),
+                unique_constraints=_uniques(take(uniques, key, ()), take(indexes, key, ())),
                 check_constraints=tuple(
                     sorted(
                         (
                             CheckConstraint(sqltext=str(c["sqltext"]), name=c.get("name"))
-                            for c in checks.get(key, ())
+                            for c in take(checks, key, ())
                         ),
                         key=lambda c: (c.name or "", c.sqltext),
                     )
                 ),
                 partitions=tuple(sorted(partitions_of.get(name, ()))),
-                comment=(comments.get(key) or {}).get("text"),
+                comment=(take(comments, key, None) or {}).get("text"),
             )
         )
     return SchemaCatalog(

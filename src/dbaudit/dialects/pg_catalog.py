@@ -178,29 +178,31 @@ def read_catalog(conn: Connection, schema: str) -> CatalogRows | None:
         rows.indexes[key] = []
         rows.comments[key] = {"text": comment}
     attnames: dict[int, dict[int, str]] = {oid: {} for oid in names}
-    found = [row for row in conn.execute(text(_COLUMNS), {"nsp": nsp}) if row[0] in names]
-    found.sort(key=lambda row: (row[0], row[1]))
-    collation_oids = sorted({row[-1] for row in found if row[-1] is not None})
-    collations: dict[int, tuple[str | None, str | None]] = {None: (None, None)}  # type: ignore[dict-item]
-    if collation_oids:
-        for oid, collation, collation_schema in conn.execute(text(_COLLATIONS), {"oids": collation_oids}):
-            collations[oid] = (collation, collation_schema)
-    for (
-        oid,
-        attnum,
-        name,
-        format_type,
-        default,
-        not_null,
-        comment,
-        generated,
-        identity,
-        collation_oid,
-    ) in found:
+    # Each row is turned into its column as it comes (no list of every row: at 10,000 tables the rows held
+    # together were most of the read's peak memory); a column with a collation waits for the collation's name.
+    by_table: dict[int, list[tuple[int, dict[str, Any]]]] = {oid: [] for oid in names}
+    waiting: list[tuple[Any, ...]] = []
+    for row in conn.execute(text(_COLUMNS), {"nsp": nsp}):
+        oid, attnum, name, format_type, default, not_null, comment, generated, identity, collation_oid = row
+        if oid not in names:
+            continue
         attnames[oid][attnum] = name
-        collation, collation_schema = collations[collation_oid]
-        rows.columns[names[oid]].append(
-            _column(
+        if collation_oid is not None:
+            waiting.append(tuple(row))
+            continue
+        by_table[oid].append(
+            (
+                attnum,
+                _column(schema, parse, name, format_type, default, not_null, comment, generated, identity),
+            )
+        )
+    if waiting:
+        collations: dict[int, tuple[str | None, str | None]] = {}
+        oids = sorted({row[-1] for row in waiting})
+        for oid, collation, collation_schema in conn.execute(text(_COLLATIONS), {"oids": oids}):
+            collations[oid] = (collation, collation_schema)
+        for oid, attnum, name, format_type, default, not_null, comment, generated, identity, coll in waiting:
+            column = _column(
                 schema,
                 parse,
                 name,
@@ -210,10 +212,13 @@ def read_catalog(conn: Connection, schema: str) -> CatalogRows | None:
                 comment,
                 generated,
                 identity,
-                collation,
-                collation_schema,
+                *collations[coll],
             )
-        )
+            by_table[oid].append((attnum, column))
+    for oid, found in by_table.items():
+        found.sort(key=lambda item: item[0])
+        rows.columns[names[oid]] = [column for _attnum, column in found]
+    del by_table, waiting
     constraints = conn.execute(text(_CONSTRAINTS), {"nsp": nsp}).all()
     outside = sorted({row[5] for row in constraints if row[1] == "f" and row[5] not in attnames})
     if outside:
@@ -276,8 +281,8 @@ def _column(
     comment: str | None,
     generated: str | None,
     identity: str | None,
-    collation: str | None,
-    collation_schema: str | None,
+    collation: str | None = None,
+    collation_schema: str | None = None,
 ) -> dict[str, Any]:
     """One column as the inspection describes it (see ``PGDialect._get_columns_info``)."""
     coltype = parse(format_type, collation, collation_schema)

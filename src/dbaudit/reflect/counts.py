@@ -131,6 +131,11 @@ def count_or_probe_tables(
     ]
 
 
+ONE_OFF = {"compiled_cache": None}
+"""Execution options of a statement that is never run again (counts of a batch of tables): not kept in
+SQLAlchemy's statement cache, so its cache key is not computed and its compiled form not held."""
+
+
 def _ask(
     conn: Connection,
     dialect: Dialect,
@@ -148,7 +153,7 @@ def _ask(
         statement = select(*(pick(start + i)(t, preparer).label(f"v{i}") for i, t in enumerate(batch)))
         try:
             with _guarded(conn, dialect, budget):
-                row = conn.execute(statement).one()
+                row = conn.execute(statement, execution_options=ONE_OFF).one()
             results[start : start + len(batch)] = list(row)
             progress.advance(len(batch))
             continue

@@ -153,7 +153,10 @@ def write_batch(
     # Data-modifying CTEs run whether or not the query reads them; named here so that each is written.
     statement = statement.add_cte(*final_ctes)
     found: dict[int, tuple[int, int, int]] = {}
-    for n, set_id, inserted_count, rows_recorded in conn.execute(statement):
+    # never run again: not kept in SQLAlchemy's statement cache (no cache key computed, nothing held)
+    for n, set_id, inserted_count, rows_recorded in conn.execute(
+        statement, execution_options={"compiled_cache": None}
+    ):
         found[int(n)] = (int(set_id), int(inserted_count), covered.get(int(n), int(rows_recorded)))
     return [found.get(n, (0, 0, 0)) for n in range(len(entries))]
 
