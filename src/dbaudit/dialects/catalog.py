@@ -395,7 +395,7 @@ def _column(
         type=type_name,
         nullable=bool(info.get("nullable", True)),
         default=None if default is None else str(default),
-        identity=dialect.is_identity({**info, "type": type_name}, pk),
+        identity=dialect.is_identity(info, pk),
         computed=str(computed["sqltext"]) if computed else None,
         comment=info.get("comment"),
     )
