@@ -149,6 +149,7 @@ def run_seed(
                     locked = False
                     if writer.temporary and writer.tables_ is not None:
                         existing = writer.tables_  # a temporary table outlives the rollback (its rows do not)
+                    progress.phase("rows inserted, table by table", unit="rows")  # the count starts over
                     continue
                 break
         except DBAPIError as exc:
