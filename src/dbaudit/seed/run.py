@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import logging
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -50,6 +51,8 @@ from dbaudit.seed.plan import PlanRequest, choose_marker, plan_tables, shape_of
 from dbaudit.seed.schema import ForeignKeyInfo, SeedSchema, SeedTable, has_rows, reflect_schema
 from dbaudit.seed.values import pools_for
 from dbaudit.urls import scrub
+
+log = logging.getLogger("dbaudit.seed")
 
 
 def all_seeders(settings: Settings) -> list[LoadedSeeder]:
@@ -143,7 +146,10 @@ def run_seed(
                         plan = with_late_skips(plan, late_skips)
                         if dry_run:
                             transaction.rollback()
-                except NeedsSavepoints:
+                except NeedsSavepoints as exc:
+                    log.info(
+                        "starting over table by table: %s needs its own savepoint (%s)", exc.table, exc.reason
+                    )
                     dialect.release_lock(conn, database)  # a session's lock (MySQL); taken again at once
                     conn.rollback()  # the release began a transaction of its own
                     locked = False
