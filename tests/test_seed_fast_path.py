@@ -5,6 +5,7 @@ ledger, purge leaves the database as it was)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,7 +96,7 @@ def test_tables_without_triggers_take_no_savepoint_and_share_their_ledger_statem
 
 
 def test_a_row_refused_without_a_trigger_starts_the_run_over_table_by_table(
-    pg_schema: TestDatabase, tmp_path: Path, statements: list[str]
+    pg_schema: TestDatabase, tmp_path: Path, statements: list[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     """A unique index on an expression the seeder cannot read lets one row in: the quick attempt's COPY
     fails, the attempt is rolled back whole, and the careful run keeps the one row the server accepts."""
@@ -105,7 +106,9 @@ def test_a_row_refused_without_a_trigger_starts_the_run_over_table_by_table(
     settings = settings_for(db, tmp_path / "project")
     before = fingerprint(db.engine, db.schema)
     statements.clear()
-    report = seed(settings, missing=True, rows=4, seed=3)
+    with caplog.at_level(logging.INFO, logger="dbaudit.seed"):
+        report = seed(settings, missing=True, rows=4, seed=3)
+    assert "starting over table by table: " in caplog.text and "one_item" in caplog.text, caplog.text
     by_name = {r.table.split(".")[-1]: r for r in report.results}
     assert by_name["item_1"].inserted == db.scalar("SELECT count(*) FROM item_1") == 1
     assert (by_name["item_1"].note or "").startswith("4 asked, 1 possible (the server rejected a row: ")
