@@ -239,3 +239,31 @@ def test_text_misfits_found_in_bulk_are_the_ones_fits_rejects(
     """The bulk length check of a million-row seed gives the verdicts of :func:`fits`, value by value."""
     spec = ColumnSpec("name", "str", length=length, rule=ColumnRule(max_length=rule_max, min_length=rule_min))
     assert _misfits(list(values), spec) == [i for i, v in enumerate(values) if not fits(v, spec)]
+
+
+@given(
+    values=st.lists(
+        st.one_of(
+            st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-(10**9), max_value=10**9),
+            st.integers(min_value=-(2**40), max_value=2**40),
+            st.booleans(),
+            st.text(max_size=4),
+            st.none(),
+        ),
+        max_size=30,
+    ),
+    kind=st.sampled_from(["decimal", "int"]),
+    precision=st.integers(min_value=1, max_value=12),
+    scale=st.integers(min_value=0, max_value=4),
+    bits=st.sampled_from([16, 32, 64]),
+    unsigned=st.booleans(),
+)
+def test_number_misfits_found_in_bulk_are_the_ones_fits_rejects(
+    values: list[object], kind: str, precision: int, scale: int, bits: int, unsigned: bool
+) -> None:
+    """A number column whose only limit is its type's range: the bound is computed once for the column,
+    with the verdicts of :func:`fits`, value by value (booleans, text and NULLs among the numbers too)."""
+    spec = ColumnSpec(
+        "amount", kind, precision=precision, scale=min(scale, precision), int_bits=bits, unsigned=unsigned
+    )
+    assert _misfits(list(values), spec) == [i for i, v in enumerate(values) if not fits(v, spec)]

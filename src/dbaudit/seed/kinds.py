@@ -427,6 +427,23 @@ def _misfits(values: list[Any], spec: ColumnSpec) -> list[int]:
         if limit is None:
             return []
         return [i for i, v in enumerate(values) if isinstance(v, str) and len(v) > limit]
+    if rule.low is None and rule.high is None and not rule.excluded:
+        # Only the type's range is left to check for numbers: its bound computed once, not per value.
+        if spec.kind == "decimal" and spec.precision is not None:
+            bound = decimal.Decimal(10) ** (spec.precision - (spec.scale or 0))
+            return [
+                i
+                for i, v in enumerate(values)
+                if (abs(v) >= bound if type(v) is decimal.Decimal else not fits(v, spec))
+            ]
+        if spec.kind == "int":
+            top = (1 << (spec.int_bits - (0 if spec.unsigned else 1))) - 1
+            bottom = 0 if spec.unsigned else -top - 1
+            return [
+                i
+                for i, v in enumerate(values)
+                if (not bottom <= v <= top if type(v) is int else not fits(v, spec))
+            ]
     return [i for i, v in enumerate(values) if not fits(v, spec)]
 
 
