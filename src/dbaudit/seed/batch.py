@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 
 from dbaudit.dialects import Dialect
 from dbaudit.dialects.pg_insert import rows_source
-from dbaudit.seed.ledger import LedgerWriter, PendingSet, int_ranges
+from dbaudit.seed.ledger import LedgerWriter, PendingSet, int_ranges, stored_text
 
 _SET_COLUMNS = (
     "run_id",
@@ -87,7 +87,7 @@ def write_batch(
         names.append({"n": n, "sch": table.qualified[0], "tbl": table.name})
         source = rows_source(preparer, table, entry.columns, entry.values or (), f"dbaudit_rows_{n}")
         if entry.key_kind == "text":
-            key, content = _stored_text(dialect, entry)
+            key, content = stored_text(dialect, table, entry.key_columns, entry.content_columns)
         else:  # recorded as the ranges of the keys sent; only counted here
             runs = int_ranges(k[0] for k in entry.keys)
             ranges += [{"n": n, "lo": lo, "hi": hi} for lo, hi in runs]
@@ -168,15 +168,3 @@ def _recordset(name: str, items: list[dict[str, Any]], *columns: Any) -> Any:
         .table_valued(*columns, name=name)
         .render_derived(with_types=True)
     )
-
-
-def _stored_text(dialect: Dialect, entry: PendingSet) -> tuple[Any, Any]:
-    """The key's and the row's server text of an inserted row, as :meth:`LedgerWriter.copy_rows` reads
-    them back (the same expressions, over the row the INSERT returns)."""
-    table = entry.table
-    sa = table.sa
-    key = dialect.json_array([dialect.key_text(sa.c[c], table.columns[c]) for c in entry.key_columns])
-    if entry.content_columns is None:
-        return key, literal(None, Text())
-    content = dialect.json_array([dialect.key_text(sa.c[c], table.columns[c]) for c in entry.content_columns])
-    return key, content

@@ -215,6 +215,18 @@ def int_ranges(values: Iterable[int]) -> list[tuple[int, int]]:
     return ranges
 
 
+def stored_text(
+    dialect: Dialect, table: SeedTable, key_columns: Sequence[str], content_columns: Sequence[str] | None
+) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """What the ledger records of a row of ``table``, as the server renders it: the JSON array of its key's
+    text and, for ``content_columns``, of the whole row's (else NULL); purge compares the same."""
+    sa = table.sa
+    key = dialect.json_array([dialect.key_text(sa.c[c], table.columns[c]) for c in key_columns])
+    if content_columns is None:
+        return key, literal(None, Text())
+    return key, dialect.json_array([dialect.key_text(sa.c[c], table.columns[c]) for c in content_columns])
+
+
 @dataclass(frozen=True)
 class PendingSet:
     """One table's rows waiting to be recorded with other tables' (:meth:`LedgerWriter.record_sets`)."""
@@ -360,16 +372,9 @@ class LedgerWriter:
     ) -> Any:
         """The ledger rows of ``keys`` (at most ``ROW_KEY_CHUNK``) as ``table`` stores them: set id, the
         server's text of the key and, for ``content_columns``, of the whole row; only rows with ``mark``."""
-        dialect = self.dialect
-        sa = table.sa
-        key_text = dialect.json_array([dialect.key_text(sa.c[c], table.columns[c]) for c in key_columns])
-        content = (
-            dialect.json_array([dialect.key_text(sa.c[c], table.columns[c]) for c in content_columns])
-            if content_columns is not None
-            else literal(None, Text())
-        )
-        match = dialect.rows_equal(table, key_columns, keys)
-        source = select(literal(set_id, BigInteger()), key_text, content).select_from(sa).where(match)
+        key_text, content = stored_text(self.dialect, table, key_columns, content_columns)
+        match = self.dialect.rows_equal(table, key_columns, keys)
+        source = select(literal(set_id, BigInteger()), key_text, content).select_from(table.sa).where(match)
         if mark is not None:
             source = source.where(mark)
         return table.restrict(source)
@@ -466,15 +471,8 @@ class LedgerWriter:
         where: ColumnElement[bool],
     ) -> int:
         """Record every row of ``table`` that ``where`` selects (rows a trigger inserted), as stored."""
-        dialect = self.dialect
-        sa = table.sa
-        key_text = dialect.json_array([dialect.key_text(sa.c[c], table.columns[c]) for c in key_columns])
-        content = (
-            dialect.json_array([dialect.key_text(sa.c[c], table.columns[c]) for c in content_columns])
-            if content_columns is not None
-            else literal(None, Text())
-        )
-        source = select(literal(set_id, BigInteger()), key_text, content).select_from(sa).where(where)
+        key_text, content = stored_text(self.dialect, table, key_columns, content_columns)
+        source = select(literal(set_id, BigInteger()), key_text, content).select_from(table.sa).where(where)
         result = self.conn.execute(
             insert(self._ledger().rows).from_select(["set_id", "row_key", "row_text"], table.restrict(source))
         )
