@@ -145,8 +145,9 @@ def read_schema(
     label = label or schema
     inspector = inspect(conn)
     args: dict[str, Any] = {"schema": schema, "kind": ObjectKind.TABLE}
-    # Writing needs SQLAlchemy's own table objects, so only reading takes the engine's catalog directly.
-    native = None if physical else dialect.native_catalog(conn, schema)
+    # The engine's own catalog where the dialect reads it natively (the same column descriptions as the
+    # inspection's, types parsed by the same parser: writing builds SQLAlchemy's tables from them too).
+    native = dialect.native_catalog(conn, schema)
     columns: dict[Key, Any] = (
         native.columns if native is not None else _multi(inspector.get_multi_columns, **args)
     )
