@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 
     from dbaudit.config import Settings
 
+ONE_OFF = {"compiled_cache": None}
+"""Execution options of a statement that is never run again (counts of a batch of tables, a batch of seeded
+tables): kept out of SQLAlchemy's statement cache, so no cache key is computed and no compiled form held."""
+
 #: Seconds to wait for a server before calling it unreachable.
 CONNECT_TIMEOUT = 5
 

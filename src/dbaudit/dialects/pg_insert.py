@@ -38,11 +38,21 @@ def rows_source(
 ) -> OverridingSelect:
     """``SELECT columns FROM json_populate_recordset(NULL::table, :name)`` (``preparer``: the connection's
     identifier preparer), overriding identity when it is the source of an INSERT into ``table``."""
+    source: OverridingSelect = recordset(
+        preparer, table.sa, columns, json_rows(table, columns, rows), name, OverridingSelect
+    )
+    return source
+
+
+def recordset(
+    preparer: Any, sa_table: Any, columns: Sequence[str], payload: str, name: str, kind: Any = Select
+) -> Any:
+    """``SELECT columns FROM json_populate_recordset(NULL::table, :name)``: ``payload`` (a JSON array of
+    objects) read into ``sa_table``'s row type, each value through its column type's input function."""
     source = func.json_populate_recordset(
-        literal_column("NULL::" + preparer.format_table(table.sa)),
-        cast(bindparam(name, json_rows(table, columns, rows)), JSON),
+        literal_column("NULL::" + preparer.format_table(sa_table)), cast(bindparam(name, payload), JSON)
     ).table_valued(*columns, name=f"{name}_row")
-    return OverridingSelect(*(source.c[c] for c in columns))
+    return kind(*(source.c[c] for c in columns))
 
 
 def json_rows(table: TableLike, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

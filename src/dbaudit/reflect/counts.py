@@ -25,6 +25,7 @@ from sqlalchemy.sql.expression import TableClause
 
 from dbaudit import progress
 from dbaudit.dialects import Dialect
+from dbaudit.dialects.engine import ONE_OFF
 
 #: Tables asked in one statement (PostgreSQL allows 1,664 result columns, SQLite 2,000).
 BATCH_SIZE = 200
@@ -129,11 +130,6 @@ def count_or_probe_tables(
         a if isinstance(a, Failure) else (bool(a) if p else int(a))
         for a, p in zip(answers, probe, strict=True)
     ]
-
-
-ONE_OFF = {"compiled_cache": None}
-"""Execution options of a statement that is never run again (counts of a batch of tables): not kept in
-SQLAlchemy's statement cache, so its cache key is not computed and its compiled form not held."""
 
 
 def _ask(

@@ -34,7 +34,8 @@ from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.engine import Connection
 
 from dbaudit.dialects import Dialect
-from dbaudit.dialects.pg_insert import rows_source
+from dbaudit.dialects.engine import ONE_OFF
+from dbaudit.dialects.pg_insert import recordset, rows_source
 from dbaudit.seed.ledger import LedgerWriter, PendingSet, int_ranges, stored_text
 
 _SET_COLUMNS = (
@@ -61,19 +62,14 @@ def write_batch(
     sets_table, rows_table = ledger.sets, ledger.rows
     preparer = conn.dialect.identifier_preparer
 
-    def row_type(table: Any) -> Any:
-        return literal_column("NULL::" + preparer.format_table(table))
-
     new_sets = [
         writer.set_values(e.table, e.identity, e.marker, e.key_columns, e.key_kind, e.content_columns, False)
         for e in entries
     ]
-    set_source = func.json_populate_recordset(
-        row_type(sets_table), cast(bindparam("dbaudit_sets", json.dumps(new_sets)), JSON)
-    ).table_valued(*_SET_COLUMNS, name="dbaudit_new_set")
+    set_source = recordset(preparer, sets_table, _SET_COLUMNS, json.dumps(new_sets), "dbaudit_sets")
     sets = (
         insert(sets_table)
-        .from_select(list(_SET_COLUMNS), select(*(set_source.c[c] for c in _SET_COLUMNS)))
+        .from_select(list(_SET_COLUMNS), set_source)
         .returning(sets_table.c.id, sets_table.c.table_schema, sets_table.c.table_name)
         .cte("dbaudit_sets")
     )
@@ -153,10 +149,7 @@ def write_batch(
     # Data-modifying CTEs run whether or not the query reads them; named here so that each is written.
     statement = statement.add_cte(*final_ctes)
     found: dict[int, tuple[int, int, int]] = {}
-    # never run again: not kept in SQLAlchemy's statement cache (no cache key computed, nothing held)
-    for n, set_id, inserted_count, rows_recorded in conn.execute(
-        statement, execution_options={"compiled_cache": None}
-    ):
+    for n, set_id, inserted_count, rows_recorded in conn.execute(statement, execution_options=ONE_OFF):
         found[int(n)] = (int(set_id), int(inserted_count), covered.get(int(n), int(rows_recorded)))
     return [found.get(n, (0, 0, 0)) for n in range(len(entries))]
 
